@@ -1,0 +1,159 @@
+//! The `dockhand` command line: a thin shell over the library.
+//!
+//! It parses arguments, builds an [`Engine`], calls one library function and
+//! prints the result as text or (`--json`) as stable JSON. Errors become exit
+//! codes through one table ([`exit_code`]).
+
+mod output;
+mod system;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use dockhand::engine::Mode;
+use dockhand::input::parse_duration;
+use dockhand::retry::RetryPolicy;
+use dockhand::{Engine, Error, ErrorKind};
+
+pub use output::Out;
+
+/// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
+#[derive(Parser, Debug)]
+#[command(name = "dockhand", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Engine command, split like a shell would: `docker`, `podman`, `sudo -n docker`.
+    #[arg(long, global = true, env = "DOCKHAND_ENGINE", value_name = "CMD")]
+    pub engine: Option<String>,
+    /// Daemon endpoint (docker --host, podman --url).
+    #[arg(short = 'H', long, global = true, value_name = "URL")]
+    pub host: Option<String>,
+    /// Engine context (docker --context, podman --connection).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Print results (and errors, on stderr) as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none).
+    #[arg(long, global = true, default_value = "30s", value_parser = duration_arg)]
+    pub timeout: Duration,
+    /// Attempts for transient failures (1 = no retry).
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: u32,
+    /// First retry delay; doubles each time, with jitter.
+    #[arg(long, global = true, default_value = "1s", value_parser = duration_arg)]
+    pub retry_delay: Duration,
+    /// Cap on each of stdout and stderr of an engine command, in bytes.
+    #[arg(long, global = true, default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
+    pub output_cap: usize,
+    /// Print state-changing commands (shell-quoted, on stderr) instead of running them.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Log each command (shell-quoted) and its duration. RUST_LOG=debug works too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+fn duration_arg(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.message().to_string())
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print dockhand's version (with --json: also the engine's, when it answers).
+    Version,
+    /// Diagnose the engine: which CLI, versions, reachability, and how to fix it.
+    Check,
+}
+
+impl Global {
+    /// The engine these options describe.
+    pub fn engine(&self) -> Result<Engine, Error> {
+        let engine = match &self.engine {
+            Some(cmd) => Engine::from_command(cmd)?,
+            None => Engine::detect()?,
+        };
+        let mode = if self.dry_run {
+            Mode::DryRun(Arc::new(|cmd| {
+                let _ = writeln!(std::io::stderr(), "dry-run: {cmd}");
+            }))
+        } else {
+            Mode::Execute
+        };
+        Ok(engine
+            .with_host(self.host.clone())
+            .with_context(self.context.clone())
+            .with_timeout((!self.timeout.is_zero()).then_some(self.timeout))
+            .with_output_cap(self.output_cap)
+            .with_retry(RetryPolicy {
+                attempts: self.retries,
+                initial_delay: self.retry_delay,
+                seed: u64::from(std::process::id()),
+                ..RetryPolicy::default()
+            })
+            .with_mode(mode))
+    }
+}
+
+/// dockhand's exit code for an error kind (the README's table).
+pub fn exit_code(err: &Error) -> i32 {
+    match err.kind() {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::Unreachable | ErrorKind::PermissionDenied => 4,
+        ErrorKind::Conflict => 5,
+        ErrorKind::Timeout => 124,
+        ErrorKind::EngineMissing => 127,
+        ErrorKind::Interrupted => 128 + err.status().and_then(signal_of).unwrap_or(2),
+        _ => 1,
+    }
+}
+
+fn signal_of(status: dockhand::Status) -> Option<i32> {
+    match status {
+        dockhand::Status::Signal(s) => Some(s),
+        dockhand::Status::Code(_) => None,
+    }
+}
+
+/// Parse arguments, run, print; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    if let Err(e) = dockhand::exec::signals::install() {
+        log::warn!("cannot install signal handlers: {e}");
+    }
+    let out = Out::new(cli.global.json);
+    let result = match &cli.command {
+        Command::Version => system::version(&cli.global, &out),
+        Command::Check => system::check(&cli.global, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            out.error(&err);
+            exit_code(&err)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        _ => "dockhand=debug,warn",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp_millis()
+        .init();
+}

@@ -1,0 +1,61 @@
+//! `version` and `check`.
+
+use serde_json::json;
+
+use super::{exit_code, Global, Out};
+use dockhand::Error;
+
+/// `dockhand version`: our own version; with --json also the engine's when it answers.
+pub fn version(global: &Global, out: &Out) -> Result<i32, Error> {
+    let ours = env!("CARGO_PKG_VERSION");
+    if !out.is_json() {
+        out.line(format!("dockhand {ours}"));
+        return Ok(0);
+    }
+    let engine = global.engine().and_then(|e| {
+        let v = e.version()?;
+        Ok(json!({"kind": e.kind(), "client": v.client, "server": v.server}))
+    });
+    let (engine, engine_error) = match engine {
+        Ok(v) => (v, None),
+        Err(e) => (serde_json::Value::Null, Some(e.message().to_string())),
+    };
+    out.json(&json!({"dockhand": ours, "engine": engine, "engine_error": engine_error}));
+    Ok(0)
+}
+
+/// `dockhand check`: the diagnosis; the exit code says what is wrong.
+pub fn check(global: &Global, out: &Out) -> Result<i32, Error> {
+    let report = global.engine()?.check();
+    let code = report.error.as_ref().map_or(0, exit_code);
+    if out.is_json() {
+        out.json(&report);
+    } else {
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        out.line(format!(
+            "engine:     {} ({})",
+            report.engine.as_str(),
+            or_dash(&report.path)
+        ));
+        out.line(format!("command:    {}", report.command));
+        out.line(format!("client:     {}", or_dash(&report.client_version)));
+        out.line(format!("server:     {}", or_dash(&report.server_version)));
+        out.line(format!("api:        {}", or_dash(&report.api_version)));
+        out.line(format!(
+            "reachable:  {}",
+            if report.reachable { "yes" } else { "no" }
+        ));
+        for (k, v) in &report.env {
+            out.line(format!("env:        {k}={v}"));
+        }
+        out.line(format!("diagnosis:  {}", report.diagnosis));
+        if let Some(fix) = &report.fix {
+            out.line(format!("fix:        {fix}"));
+        }
+    }
+    if let Some(err) = &report.error {
+        // The evidence (command, status, stderr) goes to stderr like any error.
+        out.error(err);
+    }
+    Ok(code)
+}

@@ -1,0 +1,100 @@
+//! The differences between docker and podman that dockhand must know, in one
+//! table. Parsers and plans ask this table instead of matching engine names.
+
+use serde::Serialize;
+
+/// Which CLI dialect the engine command speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// Docker CLI (also the default for unknown CLIs).
+    Docker,
+    /// Podman CLI.
+    Podman,
+}
+
+/// One engine's dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quirks {
+    /// Global flag naming the daemon endpoint (`--host` / `--url`).
+    pub host_flag: &'static str,
+    /// Global flag naming a saved context/connection (`--context` / `--connection`).
+    pub context_flag: &'static str,
+    /// Arguments asking `version` for JSON.
+    pub version_json: &'static [&'static str],
+    /// Arguments asking `info` for JSON.
+    pub info_json: &'static [&'static str],
+    /// Whether the engine has a daemon that can be down (rootful local
+    /// podman has none: every command is the engine).
+    pub has_daemon: bool,
+    /// Environment variables that pick the endpoint, shown by `check`.
+    pub endpoint_env: &'static [&'static str],
+}
+
+const DOCKER: Quirks = Quirks {
+    host_flag: "--host",
+    context_flag: "--context",
+    version_json: &["version", "--format", "{{json .}}"],
+    info_json: &["info", "--format", "{{json .}}"],
+    has_daemon: true,
+    endpoint_env: &[
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CERT_PATH",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_CONFIG",
+    ],
+};
+
+const PODMAN: Quirks = Quirks {
+    host_flag: "--url",
+    context_flag: "--connection",
+    version_json: &["version", "--format", "json"],
+    info_json: &["info", "--format", "json"],
+    has_daemon: false,
+    endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
+};
+
+impl EngineKind {
+    /// This engine's dialect.
+    ///
+    /// ```
+    /// use dockhand::EngineKind;
+    /// assert_eq!(EngineKind::Podman.quirks().host_flag, "--url");
+    /// ```
+    pub fn quirks(self) -> &'static Quirks {
+        match self {
+            EngineKind::Docker => &DOCKER,
+            EngineKind::Podman => &PODMAN,
+        }
+    }
+
+    /// Guess the dialect from an engine command such as `sudo -n podman`:
+    /// podman if any word's file name is `podman…`, docker otherwise.
+    ///
+    /// ```
+    /// use dockhand::EngineKind;
+    /// assert_eq!(EngineKind::from_command(&["sudo", "-n", "/usr/bin/podman"]), EngineKind::Podman);
+    /// assert_eq!(EngineKind::from_command(&["docker"]), EngineKind::Docker);
+    /// ```
+    pub fn from_command<S: AsRef<std::ffi::OsStr>>(words: &[S]) -> EngineKind {
+        let is_podman = words.iter().any(|w| {
+            std::path::Path::new(w.as_ref())
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("podman"))
+        });
+        if is_podman {
+            EngineKind::Podman
+        } else {
+            EngineKind::Docker
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "docker",
+            EngineKind::Podman => "podman",
+        }
+    }
+}

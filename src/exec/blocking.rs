@@ -1,0 +1,377 @@
+//! Blocking executor: std::process + wait-timeout.
+
+#![allow(clippy::disallowed_methods)] // this module is where spawning and sleeping live
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use wait_timeout::ChildExt;
+
+use super::{
+    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Output,
+};
+use crate::error::{Result, Status};
+
+/// How often a waiting executor looks at the interrupt flag and the caps.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Run `cmd` to completion within `limits`, capturing stdout and stderr.
+///
+/// The child runs in its own process group. stdout and stderr are drained
+/// concurrently (no pipe deadlock) and each is capped at `limits.output_cap`.
+/// On timeout, interrupt or overflow the whole group gets SIGTERM, then
+/// SIGKILL after `limits.grace`, and the child is reaped.
+///
+/// ```
+/// use dockhand::exec::{run, Cmd, Limits};
+/// let out = run(&Cmd::new("printf").arg("hi"), &Limits::default()).unwrap();
+/// assert_eq!(out.stdout, b"hi");
+/// assert!(out.status.success());
+/// ```
+pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
+    if let Some(sig) = signals::pending() {
+        return Err(interrupted_error(cmd, sig));
+    }
+    let started = Instant::now();
+    let deadline = limits.timeout.map(|t| started + t);
+    let mut command = std_command(cmd);
+    command
+        .stdin(if cmd.get_stdin().is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
+    let group = Pid::from_raw(child.id() as i32);
+
+    if let (Some(bytes), Some(mut stdin)) = (cmd.get_stdin(), child.stdin.take()) {
+        let bytes = bytes.to_vec();
+        // A child that stops reading gets EPIPE here, which is fine.
+        thread::spawn(move || stdin.write_all(&bytes));
+    }
+    let overflow = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let readers = [
+        spawn_reader(
+            child.stdout.take(),
+            Stream::Stdout,
+            limits.output_cap,
+            &overflow,
+            &tx,
+        ),
+        spawn_reader(
+            child.stderr.take(),
+            Stream::Stderr,
+            limits.output_cap,
+            &overflow,
+            &tx,
+        ),
+    ];
+    drop(tx);
+    let mut collector = Collector::new(rx, readers);
+
+    let outcome = wait_leader(&mut child, deadline, &overflow);
+    let status = match outcome {
+        Waited::Exited(status) => status,
+        other => {
+            kill_group(&mut child, group, limits.grace);
+            let (_, stderr) = collector.finish();
+            return Err(match other {
+                Waited::Interrupted(sig) => interrupted_error(cmd, sig),
+                Waited::Overflow => overflow_error(cmd, limits, "output"),
+                _ => timeout_error(cmd, limits, &stderr.bytes),
+            });
+        }
+    };
+    // The leader is gone, but a grandchild may still hold the pipes open: wait
+    // for both readers only until the deadline, then kill the rest of the group.
+    if !collector.wait_until(deadline) {
+        kill_group(&mut child, group, limits.grace);
+        let (_, stderr) = collector.finish();
+        return Err(timeout_error(cmd, limits, &stderr.bytes));
+    }
+    let (stdout, stderr) = collector.finish();
+    if stdout.overflowed || stderr.overflowed {
+        let stream = if stdout.overflowed {
+            "stdout"
+        } else {
+            "stderr"
+        };
+        return Err(overflow_error(cmd, limits, stream));
+    }
+    let status = Status::from(status);
+    log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
+    Ok(Output {
+        status,
+        stdout: stdout.bytes,
+        stderr: stderr.bytes,
+        dry_run: false,
+    })
+}
+
+/// Run `cmd` with stdout and stderr going straight to ours (for `exec`,
+/// progress bars, anything a person watches). Returns the exit status.
+///
+/// With `inherit_stdin` and a terminal on stdin, the child stays in our
+/// process group so it can read the terminal and gets Ctrl-C directly;
+/// otherwise it gets a group of its own, killed as a whole on timeout.
+///
+/// ```
+/// use dockhand::exec::{run_inherit, Cmd, Limits};
+/// let st = run_inherit(&Cmd::new("true"), &Limits::default(), false).unwrap();
+/// assert!(st.success());
+/// ```
+pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Status> {
+    if let Some(sig) = signals::pending() {
+        return Err(interrupted_error(cmd, sig));
+    }
+    let started = Instant::now();
+    let deadline = limits.timeout.map(|t| started + t);
+    let interactive = inherit_stdin && io::IsTerminal::is_terminal(&io::stdin());
+    let mut command = std_command(cmd);
+    command.stdin(if inherit_stdin {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
+    if !interactive {
+        command.process_group(0);
+    }
+    let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
+    let group = Pid::from_raw(child.id() as i32);
+    let never = AtomicBool::new(false);
+    match wait_leader(&mut child, deadline, &never) {
+        Waited::Exited(status) => {
+            let status = Status::from(status);
+            log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
+            Ok(status)
+        }
+        other => {
+            if interactive {
+                // Same group as us: signal the child alone.
+                let _ = child.kill();
+                let _ = child.wait();
+            } else {
+                kill_group(&mut child, group, limits.grace);
+            }
+            Err(match other {
+                Waited::Interrupted(sig) => interrupted_error(cmd, sig),
+                _ => timeout_error(cmd, limits, b""),
+            })
+        }
+    }
+}
+
+/// Sleep for `duration`, waking early (with an Interrupted error) when
+/// SIGINT/SIGTERM arrives. Retry back-offs use this.
+///
+/// ```
+/// dockhand::exec::sleep(std::time::Duration::from_millis(1)).unwrap();
+/// ```
+pub fn sleep(duration: Duration) -> Result<()> {
+    let end = Instant::now() + duration;
+    loop {
+        if let Some(sig) = signals::pending() {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Interrupted,
+                format!("interrupted by signal {sig}"),
+            )
+            .with_status(Status::Signal(sig)));
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        thread::sleep(left.min(POLL));
+    }
+}
+
+/// The std::process::Command for `cmd` (program, argv, env — never a shell).
+pub(super) fn std_command(cmd: &Cmd) -> Command {
+    let mut command = Command::new(cmd.get_program());
+    command.args(cmd.get_args());
+    for (k, v) in cmd.get_env() {
+        command.env(k, v);
+    }
+    command
+}
+
+#[derive(Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Default)]
+struct Captured {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+type Reader = Option<thread::JoinHandle<()>>;
+
+fn spawn_reader<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    stream: Stream,
+    cap: usize,
+    overflow: &Arc<AtomicBool>,
+    tx: &mpsc::Sender<(Stream, Captured)>,
+) -> Reader {
+    let mut pipe = pipe?;
+    let overflow = Arc::clone(overflow);
+    let tx = tx.clone();
+    Some(thread::spawn(move || {
+        let captured = read_capped(&mut pipe, cap);
+        if captured.overflowed {
+            overflow.store(true, Ordering::SeqCst);
+        }
+        let _ = tx.send((stream, captured));
+    }))
+}
+
+/// Read until EOF, or until more than `cap` bytes arrived (then stop reading:
+/// the executor kills the child).
+fn read_capped(pipe: &mut impl Read, cap: usize) -> Captured {
+    let mut captured = Captured::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if captured.bytes.len() + n > cap {
+                    captured.overflowed = true;
+                    break;
+                }
+                captured.bytes.extend_from_slice(&buf[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    captured
+}
+
+enum Waited {
+    Exited(std::process::ExitStatus),
+    TimedOut,
+    Interrupted(i32),
+    Overflow,
+}
+
+/// Wait for the direct child, polling the interrupt flag and the overflow flag.
+fn wait_leader(child: &mut Child, deadline: Option<Instant>, overflow: &AtomicBool) -> Waited {
+    loop {
+        let slice = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).min(POLL),
+            None => POLL,
+        };
+        match child.wait_timeout(slice) {
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) => {}
+            // wait(2) failing means the child is gone from our view; treat as killed.
+            Err(_) => return Waited::TimedOut,
+        }
+        if let Some(sig) = signals::pending() {
+            return Waited::Interrupted(sig);
+        }
+        if overflow.load(Ordering::SeqCst) {
+            return Waited::Overflow;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Waited::TimedOut;
+        }
+    }
+}
+
+/// Gathers what the two reader threads send back.
+struct Collector {
+    rx: mpsc::Receiver<(Stream, Captured)>,
+    stdout: Option<Captured>,
+    stderr: Option<Captured>,
+    readers: [Reader; 2],
+}
+
+impl Collector {
+    fn new(rx: mpsc::Receiver<(Stream, Captured)>, readers: [Reader; 2]) -> Collector {
+        Collector {
+            rx,
+            stdout: None,
+            stderr: None,
+            readers,
+        }
+    }
+
+    fn store(&mut self, (stream, captured): (Stream, Captured)) {
+        match stream {
+            Stream::Stdout => self.stdout = Some(captured),
+            Stream::Stderr => self.stderr = Some(captured),
+        }
+    }
+
+    /// Receive until both readers reported (true) or `deadline` passed (false).
+    fn wait_until(&mut self, deadline: Option<Instant>) -> bool {
+        loop {
+            let next = match deadline {
+                Some(d) => match self
+                    .rx
+                    .recv_timeout(d.saturating_duration_since(Instant::now()))
+                {
+                    Ok(msg) => Some(msg),
+                    Err(mpsc::RecvTimeoutError::Timeout) => return false,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+                None => self.rx.recv().ok(),
+            };
+            match next {
+                Some(msg) => self.store(msg),
+                // Every sender is gone: all readers have reported.
+                None => return true,
+            }
+        }
+    }
+
+    /// Block until both readers finish (call after the group is dead).
+    fn finish(mut self) -> (Captured, Captured) {
+        self.wait_until(None);
+        for r in std::mem::take(&mut self.readers).into_iter().flatten() {
+            let _ = r.join();
+        }
+        (
+            self.stdout.unwrap_or_default(),
+            self.stderr.unwrap_or_default(),
+        )
+    }
+}
+
+/// SIGTERM the group, give it `grace`, SIGKILL whatever is left, reap the child.
+pub(super) fn kill_group(child: &mut Child, group: Pid, grace: Duration) {
+    let _ = killpg(group, Signal::SIGTERM);
+    let end = Instant::now() + grace;
+    let mut leader_reaped = matches!(child.wait_timeout(grace), Ok(Some(_)));
+    // Grandchildren may outlive the leader: poll the group until it is empty.
+    while Instant::now() < end && group_alive(group) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    if group_alive(group) {
+        let _ = killpg(group, Signal::SIGKILL);
+    }
+    if !leader_reaped {
+        leader_reaped = child.wait().is_ok();
+    }
+    log::debug!("killed process group {group} (leader reaped: {leader_reaped})");
+}
+
+fn group_alive(group: Pid) -> bool {
+    !matches!(killpg(group, None), Err(Errno::ESRCH))
+}

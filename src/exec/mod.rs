@@ -1,0 +1,148 @@
+//! The only place that spawns processes and sleeps.
+//!
+//! Everything above this module builds [`Cmd`] values (plain data) and hands
+//! them to an executor here. The executors own the hard parts once:
+//! timeouts that kill the child's whole process group and reap it, concurrent
+//! capped reading of stdout and stderr, SIGINT/SIGTERM handling, and the
+//! sleeps between retries. `clippy.toml` forbids `Command::new` and
+//! `thread::sleep` elsewhere.
+//!
+//! Executors return an [`Output`] for any command that ran to an exit (a
+//! non-zero exit is not an error here: the engine layer classifies it), and an
+//! [`Error`](crate::Error) only for failures of the execution itself: the
+//! program is missing, the timeout hit, the output cap was exceeded, or
+//! dockhand was interrupted.
+
+mod blocking;
+mod cmd;
+pub mod signals;
+mod streaming;
+#[cfg(feature = "tokio")]
+mod tokio_exec;
+
+use std::io;
+use std::time::Duration;
+
+pub use blocking::{run, run_inherit, sleep};
+pub use cmd::{quote, Cmd};
+pub use streaming::{spawn_streaming, Streaming};
+#[cfg(feature = "tokio")]
+pub use tokio_exec::{run_async, sleep_async};
+
+use crate::error::{Error, ErrorKind, Status};
+
+/// Default cap on each of stdout and stderr: 64 MiB.
+pub const DEFAULT_OUTPUT_CAP: usize = 64 * 1024 * 1024;
+/// Default time between SIGTERM and SIGKILL when a command is killed.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(2);
+
+/// Bounds on one execution.
+///
+/// ```
+/// use std::time::Duration;
+/// use dockhand::exec::Limits;
+/// let l = Limits { timeout: Some(Duration::from_secs(5)), ..Limits::default() };
+/// assert_eq!(l.output_cap, dockhand::exec::DEFAULT_OUTPUT_CAP);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Kill the command's process group after this long (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// Maximum bytes kept of each of stdout and stderr; more is an error.
+    pub output_cap: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Some(Duration::from_secs(30)),
+            grace: DEFAULT_GRACE,
+            output_cap: DEFAULT_OUTPUT_CAP,
+        }
+    }
+}
+
+/// What a finished command left behind; bytes exactly as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// How it ended.
+    pub status: Status,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: Vec<u8>,
+    /// True when a dry-run executor stood in for the real command.
+    pub dry_run: bool,
+}
+
+impl Output {
+    /// The output a dry run reports for a command it did not run.
+    pub fn dry_run() -> Output {
+        Output {
+            status: Status::Code(0),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            dry_run: true,
+        }
+    }
+
+    /// stdout as lossy UTF-8 with surrounding whitespace trimmed.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).trim().to_string()
+    }
+}
+
+/// The error for a program that could not be started.
+fn spawn_error(cmd: &Cmd, err: io::Error) -> Error {
+    let program = cmd.get_program().to_string_lossy();
+    let (kind, message) = match err.kind() {
+        io::ErrorKind::NotFound => (
+            ErrorKind::EngineMissing,
+            format!("`{program}` is not installed or not on PATH"),
+        ),
+        io::ErrorKind::PermissionDenied => (
+            ErrorKind::PermissionDenied,
+            format!("`{program}` cannot be executed: permission denied"),
+        ),
+        _ => (
+            ErrorKind::EngineFailure,
+            format!("could not start `{program}`: {err}"),
+        ),
+    };
+    Error::new(kind, message).with_command(cmd.to_string())
+}
+
+fn timeout_error(cmd: &Cmd, limits: &Limits, stderr: &[u8]) -> Error {
+    let t = limits.timeout.unwrap_or_default();
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "command did not finish within {:.1}s; its process group was killed",
+            t.as_secs_f64()
+        ),
+    )
+    .with_command(cmd.to_string())
+    .with_stderr(stderr)
+}
+
+fn overflow_error(cmd: &Cmd, limits: &Limits, stream: &str) -> Error {
+    Error::new(
+        ErrorKind::EngineFailure,
+        format!(
+            "{stream} exceeded the output cap of {} bytes; the command was killed (raise --output-cap)",
+            limits.output_cap
+        ),
+    )
+    .with_command(cmd.to_string())
+}
+
+fn interrupted_error(cmd: &Cmd, signal: i32) -> Error {
+    Error::new(
+        ErrorKind::Interrupted,
+        format!("interrupted by signal {signal}; the command's process group was killed"),
+    )
+    .with_command(cmd.to_string())
+    .with_status(Status::Signal(signal))
+}

@@ -1,0 +1,62 @@
+//! Validation of what callers hand us, before any command is built.
+//!
+//! Every value that ends up in an argv is checked here first, so a bad value
+//! is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
+//! and no command runs.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Parse a duration such as `30s`, `500ms`, `2m`, `1h`, `1.5s`, or a bare
+/// number of seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use dockhand::input::parse_duration;
+/// assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+/// assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+/// assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+/// assert!(parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(bad_duration(text)),
+    };
+    let value: f64 = number.parse().map_err(|_| bad_duration(text))?;
+    Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))
+}
+
+fn bad_duration(text: &str) -> Error {
+    Error::invalid_input(format!(
+        "invalid duration {text:?}: use a number with an optional unit ms, s, m or h (e.g. 500ms, 30s, 2m)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_negative_empty_and_garbage() {
+        for bad in ["", "-1s", "1x", "s", "1..2s", "1e400"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accepts_units() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+    }
+}

@@ -1,0 +1,47 @@
+//! # dockhand
+//!
+//! Drive container engines — `docker`, and CLI-compatible `podman` — through
+//! their command-line interfaces, with timeouts, bounded retries, typed
+//! results and typed errors. Made for small Linux boxes where the engine's
+//! socket API is off limits but the CLI (perhaps only as `sudo -n docker`)
+//! is there.
+//!
+//! ## Shape
+//! - Every operation is a pure function from typed options to a
+//!   [`Plan`](plan::Plan): the argv, whether it changes state, how it may be
+//!   retried, and a parser from the engine's output to typed values.
+//! - [`Engine`] carries plans out: [`Engine::run`] (blocking),
+//!   `Engine::run_async` (feature `tokio`), or a dry run that prints
+//!   state-changing commands instead ([`engine::Mode::DryRun`]).
+//! - Spawning, timeouts (process-group kill + reap), output caps and sleeps
+//!   live in [`exec`] alone; retry decisions are pure ([`retry`]); failures
+//!   are one [`Error`] type with a matchable [`ErrorKind`].
+//!
+//! ```no_run
+//! use dockhand::{Engine, ErrorKind};
+//!
+//! let engine = Engine::detect()?;               // DOCKHAND_ENGINE, docker, or podman
+//! let report = engine.check();
+//! if !report.reachable {
+//!     eprintln!("{} — {}", report.diagnosis, report.fix.unwrap_or_default());
+//! }
+//! match engine.version() {
+//!     Ok(v) => println!("server {:?}", v.server.map(|s| s.version)),
+//!     Err(e) if e.kind() == ErrorKind::Unreachable => eprintln!("daemon down: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok::<(), dockhand::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod error;
+pub mod exec;
+pub mod input;
+pub mod model;
+pub mod plan;
+pub mod retry;
+pub mod system;
+
+pub use engine::{Engine, EngineKind};
+pub use error::{Error, ErrorKind, Result, Status};

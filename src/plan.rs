@@ -1,0 +1,206 @@
+//! A plan: everything about one operation that is pure data.
+//!
+//! Each operation in dockhand is a function from typed options to a
+//! [`Plan`] — the argv to give the engine (or a host tool), whether it
+//! changes state, how to retry it, and how to turn the result into a typed
+//! value. Executors ([`Engine::run`](crate::Engine::run), the async and dry-run
+//! variants) carry plans out; nothing in a plan spawns or sleeps, so plans and
+//! their parsers are tested without any engine.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::exec::Output;
+
+/// Which program a plan runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// The configured engine command (`docker`, `sudo -n docker`, `podman` …).
+    Engine,
+    /// A host tool such as `ip` or `nsenter`.
+    Host(OsString),
+}
+
+/// Whether a plan changes state. Dry runs print state-changing plans
+/// instead of running them, and run read-only ones for real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Only reads state.
+    ReadOnly,
+    /// Changes state.
+    Mutating,
+}
+
+/// What a completed command produced: its output, and — when it exited
+/// non-zero — the classified error.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// stdout, stderr, status.
+    pub output: Output,
+    /// The classified failure, for a non-zero exit.
+    pub error: Option<Error>,
+}
+
+impl Outcome {
+    /// The output if the command succeeded, the classified error otherwise.
+    pub fn into_result(self) -> Result<Output> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.output),
+        }
+    }
+}
+
+type Finish<T> = Box<dyn FnOnce(Outcome) -> Result<T> + Send>;
+type Verify<T> = Box<dyn Fn() -> Plan<Option<T>> + Send + Sync>;
+
+/// How the executor may retry a plan after a transient failure.
+pub enum Retry<T> {
+    /// Run it again (read-only and idempotent commands).
+    Transient,
+    /// Never run it twice.
+    Never,
+    /// Before each retry, run this check; when it yields a value, the first
+    /// attempt took effect after all and that value is the result.
+    VerifyFirst(Verify<T>),
+}
+
+/// One operation as data: argv, effect, retry and timeout rules, and the
+/// function that turns the outcome into a `T`.
+///
+/// ```
+/// use dockhand::plan::Plan;
+/// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
+/// assert_eq!(plan.args(), ["ps", "-q"]);
+/// ```
+pub struct Plan<T> {
+    pub(crate) program: Program,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) effect: Effect,
+    pub(crate) retry: Retry<T>,
+    pub(crate) timeout: Option<Option<Duration>>,
+    pub(crate) finish: Finish<T>,
+}
+
+impl<T: 'static> Plan<T> {
+    /// A plan whose `finish` sees the whole outcome, failed or not — for
+    /// commands whose non-zero exits still carry answers (docker `version`
+    /// with the daemon down, `inspect` of some missing names).
+    pub fn new<I, S, F>(effect: Effect, args: I, finish: F) -> Plan<T>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+        F: FnOnce(Outcome) -> Result<T> + Send + 'static,
+    {
+        Plan {
+            program: Program::Engine,
+            args: args.into_iter().map(Into::into).collect(),
+            stdin: None,
+            effect,
+            retry: Retry::Transient,
+            timeout: None,
+            finish: Box::new(finish),
+        }
+    }
+
+    /// A read-only engine command; `parse` sees the output of a successful run.
+    pub fn read<I, S, F>(args: I, parse: F) -> Plan<T>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+        F: FnOnce(&Output) -> Result<T> + Send + 'static,
+    {
+        Plan::new(Effect::ReadOnly, args, move |o| parse(&o.into_result()?))
+    }
+
+    /// A state-changing engine command that is safe to repeat (stop, rm -f …).
+    pub fn write<I, S, F>(args: I, parse: F) -> Plan<T>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+        F: FnOnce(&Output) -> Result<T> + Send + 'static,
+    {
+        Plan::new(Effect::Mutating, args, move |o| parse(&o.into_result()?))
+    }
+
+    /// Run a host tool (`ip`, `nsenter` …) instead of the engine.
+    pub fn on_host(mut self, program: impl Into<OsString>) -> Plan<T> {
+        self.program = Program::Host(program.into());
+        self
+    }
+
+    /// Bytes to feed the command's stdin.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Plan<T> {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Never retry this plan (non-idempotent, or a diagnosis that must be quick).
+    pub fn no_retry(mut self) -> Plan<T> {
+        self.retry = Retry::Never;
+        self
+    }
+
+    /// Before a retry, run `check`; `Some(v)` means the earlier attempt took
+    /// effect, and `v` is returned without running the command again.
+    pub fn verify_before_retry<F>(mut self, check: F) -> Plan<T>
+    where
+        F: Fn() -> Plan<Option<T>> + Send + Sync + 'static,
+    {
+        self.retry = Retry::VerifyFirst(Box::new(check));
+        self
+    }
+
+    /// Override the engine's default timeout (`None`: no timeout).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Plan<T> {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Transform the parsed value.
+    pub fn map<U: 'static, F>(self, f: F) -> Plan<U>
+    where
+        F: FnOnce(T) -> U + Send + 'static,
+    {
+        let finish = self.finish;
+        Plan {
+            program: self.program,
+            args: self.args,
+            stdin: self.stdin,
+            effect: self.effect,
+            retry: match self.retry {
+                Retry::Never => Retry::Never,
+                _ => Retry::Transient,
+            },
+            timeout: self.timeout,
+            finish: Box::new(move |o| finish(o).map(f)),
+        }
+    }
+
+    /// The arguments given to the program.
+    pub fn args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    /// Which program runs.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Whether the plan changes state.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+}
+
+impl<T> std::fmt::Debug for Plan<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("effect", &self.effect)
+            .finish_non_exhaustive()
+    }
+}
