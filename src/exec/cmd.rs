@@ -107,10 +107,14 @@ impl fmt::Display for Cmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
         for (k, v) in &self.env {
-            let mut kv = k.clone();
-            kv.push("=");
-            kv.push(v);
-            write!(f, "{}{}", if first { "" } else { " " }, quote(&kv))?;
+            // `KEY=value` as a shell assignment: only the value needs quoting.
+            write!(
+                f,
+                "{}{}={}",
+                if first { "" } else { " " },
+                k.to_string_lossy(),
+                quote(v)
+            )?;
             first = false;
         }
         for word in std::iter::once(&self.program).chain(&self.args) {
