@@ -68,13 +68,12 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.message().to_string())
 }
 
-/// The subcommands.
+/// The subcommands. Each area (system, containers, images, …) has its own
+/// module with its own `Command` enum, flattened in here, and its own `run`.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Print dockhand's version (with --json: also the engine's, when it answers).
-    Version,
-    /// Diagnose the engine: which CLI, versions, reachability, and how to fix it.
-    Check,
+    #[command(flatten)]
+    System(system::Command),
 }
 
 impl Global {
@@ -135,9 +134,8 @@ pub fn main() -> i32 {
         log::warn!("cannot install signal handlers: {e}");
     }
     let out = Out::new(cli.global.json);
-    let result = match &cli.command {
-        Command::Version => system::version(&cli.global, &out),
-        Command::Check => system::check(&cli.global, &out),
+    let result = match cli.command {
+        Command::System(cmd) => system::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -1,12 +1,30 @@
 //! `version` and `check`.
 
+use clap::Subcommand;
 use serde_json::json;
 
 use super::{exit_code, Global, Out};
 use dockhand::Error;
 
+/// System subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print dockhand's version (with --json: also the engine's, when it answers).
+    Version,
+    /// Diagnose the engine: which CLI, versions, reachability, and how to fix it.
+    Check,
+}
+
+/// Run one system subcommand; returns the exit code.
+pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    match cmd {
+        Command::Version => version(global, out),
+        Command::Check => check(global, out),
+    }
+}
+
 /// `dockhand version`: our own version; with --json also the engine's when it answers.
-pub fn version(global: &Global, out: &Out) -> Result<i32, Error> {
+fn version(global: &Global, out: &Out) -> Result<i32, Error> {
     let ours = env!("CARGO_PKG_VERSION");
     if !out.is_json() {
         out.line(format!("dockhand {ours}"));
@@ -25,7 +43,7 @@ pub fn version(global: &Global, out: &Out) -> Result<i32, Error> {
 }
 
 /// `dockhand check`: the diagnosis; the exit code says what is wrong.
-pub fn check(global: &Global, out: &Out) -> Result<i32, Error> {
+fn check(global: &Global, out: &Out) -> Result<i32, Error> {
     let report = global.engine()?.check();
     let code = report.error.as_ref().map_or(0, exit_code);
     if out.is_json() {

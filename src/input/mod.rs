@@ -4,7 +4,11 @@
 //! is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
 //! and no command runs.
 
+mod container;
+
 use std::time::Duration;
+
+pub use container::ContainerRef;
 
 use crate::error::{Error, Result};
 
@@ -34,6 +38,25 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     };
     let value: f64 = number.parse().map_err(|_| bad_duration(text))?;
     Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))
+}
+
+/// Refuse text that could be read as an option or carries control characters
+/// (newlines, NUL, escapes): the shared rule of every name-like input.
+pub(crate) fn check_plain(what: &str, text: &str) -> Result<()> {
+    if text.is_empty() {
+        return Err(Error::invalid_input(format!("{what} must not be empty")));
+    }
+    if text.starts_with('-') {
+        return Err(Error::invalid_input(format!(
+            "{what} {text:?} must not start with '-'"
+        )));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(Error::invalid_input(format!(
+            "{what} {text:?} contains the control character {c:?}"
+        )));
+    }
+    Ok(())
 }
 
 fn bad_duration(text: &str) -> Error {
