@@ -121,13 +121,14 @@ pub fn engines() -> Vec<&'static str> {
         .collect()
 }
 
-/// Remove containers left by test processes that are no longer alive.
+/// Remove containers left by test processes that are no longer alive. Only
+/// containers carrying an owner label are considered: anything else is not ours.
 pub fn sweep(engine: &str) {
     let ps = sh(Cmd::new(engine).args([
         "ps",
         "-a",
         "--filter",
-        &format!("label={TEST_LABEL}"),
+        &format!("label={OWNER_LABEL}"),
         "--format",
         &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
     ]));
