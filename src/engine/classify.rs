@@ -41,6 +41,7 @@ use ErrorKind::*;
 /// Texts both engine CLIs (and sudo in front of them) print.
 const COMMON: &[Rule] = &[
     rule(&["command not found"], EngineMissing, false),
+    rule(&["did not resolve to an alias"], NotFound, false),
     rule(&["sudo:", "password is required"], PermissionDenied, false),
     rule(&["sudo:", "not allowed"], PermissionDenied, false),
     // Registry trouble on pull/push: worth another try.
@@ -51,6 +52,7 @@ const COMMON: &[Rule] = &[
     rule(&["502 bad gateway"], EngineFailure, true),
     rule(&["504 gateway timeout"], EngineFailure, true),
     rule(&["toomanyrequests"], EngineFailure, true),
+    rule(&["no such host"], EngineFailure, true),
     rule(&["/v2/", "connection refused"], EngineFailure, true),
     rule(
         &["pinging container registry", "connection refused"],
@@ -60,6 +62,8 @@ const COMMON: &[Rule] = &[
     rule(&["manifest unknown"], NotFound, false),
     rule(&["pull access denied"], NotFound, false),
     rule(&["repository does not exist"], NotFound, false),
+    // Not local, and the registry gave no transient reason above: absent.
+    rule(&["unable to find image"], NotFound, false),
 ];
 
 const DOCKER: &[Rule] = &[
@@ -68,6 +72,8 @@ const DOCKER: &[Rule] = &[
         PermissionDenied,
         false,
     ),
+    // A context that does not exist: nothing to connect to; retrying will not help.
+    rule(&["unable to resolve docker endpoint"], Unreachable, false),
     rule(&["cannot connect to the docker daemon"], Unreachable, true),
     rule(&["error during connect"], Unreachable, true),
     rule(
@@ -83,14 +89,18 @@ const DOCKER: &[Rule] = &[
     rule(&["no such network"], NotFound, false),
     rule(&["no such volume"], NotFound, false),
     rule(&["network", "not found"], NotFound, false),
+    rule(&["no public port"], NotFound, false),
     rule(&["is already in use"], Conflict, false),
+    rule(&["already exists"], Conflict, false),
+    rule(&["port is already allocated"], Conflict, false),
+    rule(&["pool overlaps"], Conflict, false),
     rule(&["is already in progress"], Conflict, false),
     rule(&["has active endpoints"], Conflict, false),
     rule(&["volume is in use"], Conflict, false),
     rule(&["image is being used"], Conflict, false),
     rule(&["unable to delete", "must be forced"], Conflict, false),
     rule(&["unable to remove repository reference"], Conflict, false),
-    rule(&["you cannot remove a running container"], Conflict, false),
+    rule(&["you cannot remove a"], Conflict, false),
     rule(&["is not running"], Conflict, false),
     rule(&["is paused"], Conflict, false),
     rule(&["is not paused"], Conflict, false),
@@ -107,11 +117,20 @@ const DOCKER: &[Rule] = &[
     rule(&["invalid proto"], InvalidInput, false),
     rule(&["invalid signal"], InvalidInput, false),
     rule(&["is not a docker command"], InvalidInput, false),
+    rule(&["unknown command"], InvalidInput, false),
+    rule(&["does not support signal"], InvalidInput, false),
+    rule(&["template:"], InvalidInput, false),
+    rule(&["input device is not a tty"], InvalidInput, false),
     rule(&["requires at least"], InvalidInput, false),
     rule(&["requires exactly"], InvalidInput, false),
 ];
 
 const PODMAN: &[Rule] = &[
+    rule(
+        &["cannot connect to podman", "permission denied"],
+        PermissionDenied,
+        false,
+    ),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
     rule(&["no such container"], NotFound, false),
@@ -125,7 +144,12 @@ const PODMAN: &[Rule] = &[
     rule(&["no such volume"], NotFound, false),
     rule(&["volume not found"], NotFound, false),
     rule(&["no such pod"], NotFound, false),
+    rule(&["failed to find published port"], NotFound, false),
     rule(&["already in use"], Conflict, false),
+    rule(&["already exists"], Conflict, false),
+    rule(&["already used"], Conflict, false),
+    rule(&["already connected"], Conflict, false),
+    rule(&["address already in use"], Conflict, false),
     rule(&["is being used"], Conflict, false),
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),
@@ -134,10 +158,17 @@ const PODMAN: &[Rule] = &[
     rule(&["is not paused"], Conflict, false),
     rule(&["dependent containers"], Conflict, false),
     rule(&["invalid reference format"], InvalidInput, false),
+    rule(&["repository name must be lowercase"], InvalidInput, false),
     rule(&["unknown flag"], InvalidInput, false),
     rule(&["unknown shorthand flag"], InvalidInput, false),
     rule(&["invalid argument"], InvalidInput, false),
     rule(&["invalid signal"], InvalidInput, false),
+    rule(&["valid signals are"], InvalidInput, false),
+    rule(&["parsing host port"], InvalidInput, false),
+    rule(&["parsing container port"], InvalidInput, false),
+    rule(&["invalid value for"], InvalidInput, false),
+    rule(&["no names or ids specified"], InvalidInput, false),
+    rule(&["template:"], InvalidInput, false),
     rule(&["names must match"], InvalidInput, false),
     rule(&["unrecognized command"], InvalidInput, false),
     rule(&["requires at least"], InvalidInput, false),
