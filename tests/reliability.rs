@@ -196,7 +196,7 @@ fn a_retried_call_succeeds_once_a_restarted_daemon_is_back() {
         let started = Instant::now();
         (engine.version(), started.elapsed())
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    dockhand::exec::sleep(Duration::from_millis(1500)).unwrap();
     daemon.restart();
     let (result, took) = caller.join().unwrap();
     let version = result.expect("the call succeeds after the daemon is back");
@@ -217,7 +217,7 @@ fn interrupt_with(signal: nix::sys::signal::Signal, expected_code: i32, n: u32) 
     // Wait until the engine command is running, then signal dockhand alone.
     let deadline = Instant::now() + Duration::from_secs(10);
     while processes_matching(&token).len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+        dockhand::exec::sleep(Duration::from_millis(50)).unwrap();
     }
     let signalled = Instant::now();
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
