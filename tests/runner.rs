@@ -329,3 +329,15 @@ async fn async_executor_kills_the_group_on_timeout_and_captures_bytes() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn verbose_logs_each_command_shell_quoted_with_its_duration() {
+    let r = dockhand(["--engine", "docker", "-v", "check"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("docker version --format '{{json .}}'"))
+        .unwrap_or_else(|| panic!("no command log line: {r:?}"));
+    assert!(line.contains("exit code 0 in ") && line.ends_with(" ms"), "{line}");
+}
