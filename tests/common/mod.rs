@@ -124,14 +124,23 @@ pub fn engines() -> Vec<&'static str> {
 /// Remove containers left by test processes that are no longer alive. Only
 /// containers carrying an owner label are considered: anything else is not ours.
 pub fn sweep(engine: &str) {
+    // podman's ps template has no `.Label`: it fails after printing the ids,
+    // and every live test container would look ownerless.
+    let owner = match engine {
+        "podman" => format!("{{{{index .Labels \"{OWNER_LABEL}\"}}}}"),
+        _ => format!("{{{{.Label \"{OWNER_LABEL}\"}}}}"),
+    };
     let ps = sh(Cmd::new(engine).args([
         "ps",
         "-a",
         "--filter",
         &format!("label={OWNER_LABEL}"),
         "--format",
-        &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
+        &format!("{{{{.ID}}}} {owner}"),
     ]));
+    if ps.code != 0 {
+        return;
+    }
     let stale: Vec<String> = ps
         .stdout
         .lines()
