@@ -77,6 +77,9 @@ impl Serialize for AttachKind {
     }
 }
 
+/// The kernel's limit on an interface alias (IFALIASZ - 1 bytes).
+pub const ALIAS_MAX: usize = 255;
+
 /// dockhand's record of an attachment, kept in the interface alias.
 ///
 /// ```
@@ -87,8 +90,12 @@ impl Serialize for AttachKind {
 ///     ifname: "wifi".into(),
 ///     container_id: "0123456789ab".into(),
 ///     phy: Some("phy0".into()),
+///     previous_alias: Some("office wifi".into()),
 /// };
-/// assert_eq!(r.alias(), "dockhand:v1 kind=moved host=wlan0 if=wifi ctr=0123456789ab phy=phy0");
+/// assert_eq!(
+///     r.alias(),
+///     "dockhand:v1 kind=moved host=wlan0 if=wifi ctr=0123456789ab phy=phy0 was=office wifi"
+/// );
 /// assert_eq!(Record::parse(&r.alias()), Some(r));
 /// assert_eq!(Record::parse("my uplink"), None);
 /// ```
@@ -105,11 +112,14 @@ pub struct Record {
     pub container_id: String,
     /// A moved wireless interface's phy.
     pub phy: Option<String>,
+    /// The alias a moved interface had before, given back with it.
+    pub previous_alias: Option<String>,
 }
 
 impl Record {
-    /// The alias text. Values never contain spaces: interface names cannot,
-    /// ids are hex, and phy names are checked before a move.
+    /// The alias text: `key=value` words — values never contain spaces
+    /// (interface names cannot, ids are hex, phy names are checked before a
+    /// move) — and last, after `was=`, the previous alias verbatim.
     pub fn alias(&self) -> String {
         let mut s = format!(
             "{ALIAS_PREFIX} kind={} host={} if={} ctr={}",
@@ -118,12 +128,19 @@ impl Record {
         if let Some(phy) = &self.phy {
             s.push_str(&format!(" phy={phy}"));
         }
+        if let Some(was) = self.previous_alias.as_deref().filter(|w| !w.is_empty()) {
+            s.push_str(&format!(" was={was}"));
+        }
         s
     }
 
     /// Read an alias; `None` when it is not one of dockhand's.
     pub fn parse(alias: &str) -> Option<Record> {
-        let mut words = alias.split(' ');
+        let (fields, was) = match alias.split_once(" was=") {
+            Some((fields, was)) => (fields, Some(was.to_string())),
+            None => (alias, None),
+        };
+        let mut words = fields.split(' ');
         if words.next()? != ALIAS_PREFIX {
             return None;
         }
@@ -147,12 +164,18 @@ impl Record {
             ifname: ifname?,
             container_id: ctr?,
             phy,
+            previous_alias: was,
         })
     }
 
     /// The record on a link, if it carries one.
     pub fn of(link: &Link) -> Option<Record> {
         link.alias.as_deref().and_then(Record::parse)
+    }
+
+    /// The alias to give a moved interface back with (empty clears it).
+    pub fn alias_to_restore(&self) -> &str {
+        self.previous_alias.as_deref().unwrap_or("")
     }
 }
 
@@ -422,6 +445,7 @@ pub fn plan_veth(
         ifname: spec.ifname.as_str().to_string(),
         container_id: short_id(&c.id),
         phy: None,
+        previous_alias: None,
     };
     let host_rec = Record {
         kind: AttachKind::VethHost,
@@ -539,6 +563,7 @@ pub fn plan_macvlan(
         ifname: spec.ifname.as_str().to_string(),
         container_id: short_id(&c.id),
         phy: None,
+        previous_alias: None,
     };
     if find(&s.host, &rec.host_if).is_none() {
         return Err(Error::new(
@@ -610,106 +635,125 @@ pub fn plan_move(
             "wireless phy name {p:?} cannot be recorded (empty or with spaces); rename the phy first"
         )));
     }
-    let rec = Record {
-        kind: AttachKind::Moved,
-        host_if: spec.host_if.as_str().to_string(),
-        ifname: spec.target_name().as_str().to_string(),
-        container_id: short_id(&c.id),
-        phy: phy.map(str::to_string),
-    };
-    let on_host = find(&s.host, &rec.host_if);
+    let host_if = spec.host_if.as_str();
+    let on_host = find(&s.host, host_if);
     // Moved by an earlier run: the record is in the container (and the
     // host, no longer seeing the interface, cannot tell its phy).
     let moved_before = s.container.iter().find_map(|l| {
         let r = Record::of(l)?;
-        (r.kind == AttachKind::Moved && r.host_if == rec.host_if).then_some((l, r))
+        (r.kind == AttachKind::Moved && r.host_if == host_if).then_some((l, r))
     });
     if let (None, Some((link, earlier))) = (on_host, moved_before) {
-        if earlier.ifname != rec.ifname || link.name != rec.ifname {
+        if link.name != spec.target_name().as_str() {
             return Err(conflict(format!(
-                "{} is already in the container as {}; `dockhand link del` it first",
-                rec.host_if, link.name
+                "{host_if} is already in the container as {}; `dockhand link del` it first",
+                link.name
             )));
         }
-        let what = format!("moved interface {} (host {})", rec.ifname, rec.host_if);
+        let what = format!("moved interface {} (host {host_if})", link.name);
         let diffs = addressing_diffs(link, &spec.addressing, &s.routes);
         return Ok((earlier, unchanged_or_conflict(&what, diffs)?));
     }
     let Some(source) = on_host else {
         return Err(Error::new(
             ErrorKind::NotFound,
-            format!("the host has no interface named {}", rec.host_if),
+            format!("the host has no interface named {host_if}"),
         ));
     };
     if let Some(r) = Record::of(source) {
         return Err(conflict(format!(
-            "{} on the host is dockhand's {} for container {}; refusing to move it",
-            rec.host_if, r.kind, r.container_id
+            "{host_if} on the host is dockhand's {} for container {}; refusing to move it",
+            r.kind, r.container_id
         )));
     }
-
+    let rec = Record {
+        kind: AttachKind::Moved,
+        host_if: host_if.to_string(),
+        ifname: spec.target_name().as_str().to_string(),
+        container_id: short_id(&c.id),
+        phy: phy.map(str::to_string),
+        previous_alias: source.alias.clone().filter(|a| !a.is_empty()),
+    };
+    let alias = rec.alias();
+    if alias.len() > ALIAS_MAX {
+        return Err(conflict(format!(
+            "the alias of {host_if} is too long to keep next to dockhand's record \
+             ({} bytes with it, the kernel keeps {ALIAS_MAX}); shorten or clear it first",
+            alias.len()
+        )));
+    }
     if existing(s, &rec)?.is_some() {
         return Err(conflict(format!(
-            "the container already has {} from {}, and the host has another {}",
-            rec.ifname, rec.host_if, rec.host_if
+            "the container already has {} from {host_if}, and the host has another {host_if}",
+            rec.ifname
         )));
     }
     let (host, ns) = (Netns::Host, Netns::Of(c.pid));
-    let (ifname, host_if) = (rec.ifname.as_str(), rec.host_if.as_str());
+    let ifname = rec.ifname.as_str();
     let (pid, home) = (c.pid.to_string(), home.to_string());
+    let old_alias = rec.alias_to_restore();
     // Each step is one atomic kernel change. `ip link set dev A netns P name
-    // B` is atomic only when A's name is taken in the target (the kernel
-    // then picks B while moving); otherwise it moves A as A and renames it
-    // afterwards, and a failed rename leaves it moved. So: record on the
-    // host, move under the old name, rename inside — unless the old name is
-    // taken inside, where the move-with-name is the atomic one.
+    // B` is atomic only when A's name is taken in the target (the kernel then
+    // picks B while moving); otherwise it moves A as A and renames it after,
+    // and a failed rename leaves it moved. So the move keeps the name and a
+    // rename inside follows — unless the name is taken inside. The record
+    // (alias) rides on the move itself: never on the host before the move,
+    // where `release-orphans` would take it for a returned interface.
     let name_taken_inside = find(&s.container, host_if).is_some();
-    let old_alias = source.alias.clone().unwrap_or_default();
-    let mut steps = vec![Step::new(
-        format!("record {host_if} in its alias (host)"),
-        host.ip_change(["link", "set", "dev", host_if, "alias", &rec.alias()]),
-    )
-    .undone_by(host.ip_change(["link", "set", "dev", host_if, "alias", &old_alias]))];
-    match (phy, name_taken_inside) {
+    let mut steps = match (phy, name_taken_inside) {
         (Some(_), true) => {
             return Err(conflict(format!(
                 "the container already has an interface named {host_if}; a wireless interface \
                  keeps its name while its phy moves, so move it when that name is free"
             )))
         }
-        (Some(phy), false) => steps.push(
+        (Some(phy), false) => vec![
             Step::new(
                 format!("move wireless {phy} (with {host_if}) into the container"),
                 iw(host, ["phy", phy, "set", "netns", &pid]),
             )
             .undone_by(iw(ns, ["phy", phy, "set", "netns", &home])),
-        ),
-        (None, false) => steps.push(
             Step::new(
-                format!("move {host_if} into the container"),
-                host.ip_change(["link", "set", "dev", host_if, "netns", &pid]),
-            )
-            .undone_by(ns.ip_change(["link", "set", "dev", host_if, "netns", &home])),
-        ),
-        (None, true) => steps.push(
-            Step::new(
-                format!("move {host_if} into the container as {ifname}"),
-                host.ip_change(["link", "set", "dev", host_if, "netns", &pid, "name", ifname]),
+                format!("rename {host_if} to {ifname} and record it (container)"),
+                ns.ip_change([
+                    "link", "set", "dev", host_if, "name", ifname, "alias", &alias,
+                ]),
             )
             .undone_by(ns.ip_change([
-                "link", "set", "dev", ifname, "netns", &home, "name", host_if,
+                "link", "set", "dev", ifname, "name", host_if, "alias", old_alias,
             ])),
-        ),
-    }
-    if !name_taken_inside && ifname != host_if {
-        steps.push(
-            Step::new(
-                format!("rename {host_if} to {ifname} (container)"),
-                ns.ip_change(["link", "set", "dev", host_if, "name", ifname]),
+        ],
+        (None, false) => {
+            let mut steps = vec![Step::new(
+                format!("move {host_if} into the container and record it"),
+                host.ip_change([
+                    "link", "set", "dev", host_if, "netns", &pid, "alias", &alias,
+                ]),
             )
-            .undone_by(ns.ip_change(["link", "set", "dev", ifname, "name", host_if])),
-        );
-    }
+            .undone_by(ns.ip_change([
+                "link", "set", "dev", host_if, "netns", &home, "alias", old_alias,
+            ]))];
+            if ifname != host_if {
+                steps.push(
+                    Step::new(
+                        format!("rename {host_if} to {ifname} (container)"),
+                        ns.ip_change(["link", "set", "dev", host_if, "name", ifname]),
+                    )
+                    .undone_by(ns.ip_change(["link", "set", "dev", ifname, "name", host_if])),
+                );
+            }
+            steps
+        }
+        (None, true) => vec![Step::new(
+            format!("move {host_if} into the container as {ifname} and record it"),
+            host.ip_change([
+                "link", "set", "dev", host_if, "netns", &pid, "name", ifname, "alias", &alias,
+            ]),
+        )
+        .undone_by(ns.ip_change([
+            "link", "set", "dev", ifname, "netns", &home, "name", host_if, "alias", old_alias,
+        ]))],
+    };
     steps.extend(configure(ns, ifname, &spec.addressing));
     Ok((rec, Decision::Apply(steps)))
 }
@@ -767,8 +811,16 @@ pub fn plan_del(
                     Step::new(
                         format!("move {name} back to the host as {host_if}"),
                         ns.ip_change([
-                            "link", "set", "dev", name, "netns", &home, "name", host_if, "alias",
-                            "",
+                            "link",
+                            "set",
+                            "dev",
+                            name,
+                            "netns",
+                            &home,
+                            "name",
+                            host_if,
+                            "alias",
+                            rec.alias_to_restore(),
                         ]),
                     ),
                 ],
@@ -776,7 +828,16 @@ pub fn plan_del(
                     down,
                     Step::new(
                         format!("rename {name} back to {host_if} (container)"),
-                        ns.ip_change(["link", "set", "dev", name, "name", host_if, "alias", ""]),
+                        ns.ip_change([
+                            "link",
+                            "set",
+                            "dev",
+                            name,
+                            "name",
+                            host_if,
+                            "alias",
+                            rec.alias_to_restore(),
+                        ]),
                     ),
                     Step::new(
                         format!("move wireless {phy} back to the host"),
@@ -806,8 +867,11 @@ pub struct Orphan {
 }
 
 /// Find dockhand-moved interfaces in the host namespace and the steps that
-/// give each its original name back and clear its record. An orphan whose
-/// original name is taken is an error of its own; the others still go ahead.
+/// bring each down, give it its original name back and restore its old
+/// alias (which clears the record). The kernel returns a physical interface
+/// whose namespace dies under its name in the container, or `dev<ifindex>`
+/// when that is taken. An orphan whose original name is taken is an error
+/// of its own; the others still go ahead.
 pub fn plan_release_orphans(host: &[Link]) -> Vec<(Orphan, Result<Vec<Step>>)> {
     let ns = Netns::Host;
     host.iter()
@@ -819,28 +883,30 @@ pub fn plan_release_orphans(host: &[Link]) -> Vec<(Orphan, Result<Vec<Step>>)> {
                 container_id: rec.container_id.clone(),
             };
             let (cur, orig) = (orphan.found_as.as_str(), orphan.original.as_str());
-            let steps = if cur == orig {
-                Ok(vec![Step::new(
-                    format!("clear the stale record of {cur}"),
-                    ns.ip_change(["link", "set", "dev", cur, "alias", ""]),
-                )])
-            } else if find(host, orig).is_some() {
-                Err(conflict(format!(
+            if cur != orig && find(host, orig).is_some() {
+                let e = conflict(format!(
                     "cannot rename {cur} back to {orig}: another interface on the host has that name"
-                )))
-            } else {
-                Ok(vec![
-                    Step::new(
-                        format!("bring {cur} down"),
-                        ns.ip_change(["link", "set", "dev", cur, "down"]),
-                    ),
-                    Step::new(
-                        format!("rename {cur} back to {orig} and clear its record"),
-                        ns.ip_change(["link", "set", "dev", cur, "name", orig, "alias", ""]),
-                    ),
-                ])
-            };
-            Some((orphan, steps))
+                ));
+                return Some((orphan, Err(e)));
+            }
+            let down = Step::new(
+                format!("bring {cur} down"),
+                ns.ip_change(["link", "set", "dev", cur, "down"]),
+            );
+            let restore = Step::new(
+                format!("rename {cur} back to {orig} and restore its alias"),
+                ns.ip_change([
+                    "link",
+                    "set",
+                    "dev",
+                    cur,
+                    "name",
+                    orig,
+                    "alias",
+                    rec.alias_to_restore(),
+                ]),
+            );
+            Some((orphan, Ok(vec![down, restore])))
         })
         .collect()
 }
@@ -999,6 +1065,7 @@ mod tests {
             ifname: spec.ifname.as_str().into(),
             container_id: short_id(&c.id),
             phy: None,
+            previous_alias: None,
         };
         let host_rec = Record {
             kind: AttachKind::VethHost,
@@ -1106,17 +1173,15 @@ mod tests {
         let (_, d) = plan_move(&ctr(), &spec, None, 1, &s).unwrap();
         let Decision::Apply(steps) = d else { panic!() };
         let n = "nsenter --target 4242 --net --";
-        let rec = "dockhand:v1 kind=moved host=vd-ifb0 if=uplink ctr=c0ffee012345";
+        let was = "dockhand test alias with spaces";
+        let rec =
+            format!("dockhand:v1 kind=moved host=vd-ifb0 if=uplink ctr=c0ffee012345 was={was}");
         assert_eq!(
-            cmds(&steps[..3]),
+            cmds(&steps[..2]),
             [
                 (
-                    format!("ip link set dev vd-ifb0 alias {rec}"),
-                    Some("ip link set dev vd-ifb0 alias dockhand test alias with spaces".into())
-                ),
-                (
-                    "ip link set dev vd-ifb0 netns 4242".into(),
-                    Some(format!("{n} ip link set dev vd-ifb0 netns 1"))
+                    format!("ip link set dev vd-ifb0 netns 4242 alias {rec}"),
+                    Some(format!("{n} ip link set dev vd-ifb0 netns 1 alias {was}"))
                 ),
                 (
                     format!("{n} ip link set dev vd-ifb0 name uplink"),
@@ -1124,6 +1189,8 @@ mod tests {
                 ),
             ]
         );
+        // Nothing touches the host interface before it moves.
+        assert!(steps[2..].iter().all(|s| argv(&s.plan).starts_with(n)));
     }
 
     #[test]
@@ -1141,14 +1208,18 @@ mod tests {
         };
         let (_, d) = plan_move(&ctr(), &spec, None, 1, &s).unwrap();
         let Decision::Apply(steps) = d else { panic!() };
+        let rec = "dockhand:v1 kind=moved host=eth0 if=wan ctr=c0ffee012345";
         assert_eq!(
-            cmds(&steps[1..2]),
+            cmds(&steps[..1]),
             [(
-                "ip link set dev eth0 netns 4242 name wan".into(),
-                Some("nsenter --target 4242 --net -- ip link set dev wan netns 1 name eth0".into())
+                format!("ip link set dev eth0 netns 4242 name wan alias {rec}"),
+                Some(
+                    "nsenter --target 4242 --net -- ip link set dev wan netns 1 name eth0 alias "
+                        .into()
+                )
             )]
         );
-        assert!(!argv(&steps[2].plan).contains("name"), "no separate rename");
+        assert!(!argv(&steps[1].plan).contains("name"), "no separate rename");
         // Keeping the name is impossible there.
         let keep = MoveSpec {
             ifname: None,
@@ -1174,19 +1245,21 @@ mod tests {
         let (rec, d) = plan_move(&ctr(), &spec, Some("phy0"), 77, &s).unwrap();
         assert_eq!(rec.phy.as_deref(), Some("phy0"));
         let Decision::Apply(steps) = d else { panic!() };
-        assert!(argv(&steps[0].plan).ends_with(
-            "alias dockhand:v1 kind=moved host=wlan0 if=wifi ctr=c0ffee012345 phy=phy0"
-        ));
         assert_eq!(
-            cmds(&steps[1..3]),
+            cmds(&steps[..2]),
             [
                 (
                     "iw phy phy0 set netns 4242".into(),
                     Some("nsenter --target 4242 --net -- iw phy phy0 set netns 77".into())
                 ),
                 (
-                    "nsenter --target 4242 --net -- ip link set dev wlan0 name wifi".into(),
-                    Some("nsenter --target 4242 --net -- ip link set dev wifi name wlan0".into())
+                    "nsenter --target 4242 --net -- ip link set dev wlan0 name wifi alias \
+                     dockhand:v1 kind=moved host=wlan0 if=wifi ctr=c0ffee012345 phy=phy0"
+                        .into(),
+                    Some(
+                        "nsenter --target 4242 --net -- ip link set dev wifi name wlan0 alias "
+                            .into()
+                    )
                 ),
             ]
         );
@@ -1224,6 +1297,7 @@ mod tests {
             ifname: "eth1".into(),
             container_id: "c0ffee012345".into(),
             phy: None,
+            previous_alias: Some("uplink nic".into()),
         };
         let s = Snapshot {
             container: vec![link(&format!(
@@ -1237,7 +1311,7 @@ mod tests {
             steps.iter().map(|s| argv(&s.plan)).collect::<Vec<_>>(),
             [
                 "nsenter --target 4242 --net -- ip link set dev eth1 down",
-                "nsenter --target 4242 --net -- ip link set dev eth1 netns 1 name enp3s0 alias ",
+                "nsenter --target 4242 --net -- ip link set dev eth1 netns 1 name enp3s0 alias uplink nic",
             ]
         );
         // The original name is taken on the host: refuse before changing anything.
@@ -1271,6 +1345,7 @@ mod tests {
             ifname: "eth1".into(),
             container_id: "c0ffee012345".into(),
             phy: None,
+            previous_alias: None,
         };
         let host = vec![
             link(&format!(
