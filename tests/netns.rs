@@ -557,7 +557,7 @@ fn macvlan_add_is_idempotent_and_removed_by_del() {
         let l = link_in(&view, &inside).unwrap_or_else(|| panic!("{view}"));
         assert_eq!(l["kind"], "macvlan");
         assert_eq!(l["raw"]["linkinfo"]["info_data"]["mode"], "private");
-        assert_eq!(addresses(l), [ip.clone()]);
+        assert_eq!(addresses(l), std::slice::from_ref(&ip));
 
         assert_eq!(add("private").json()["result"], "unchanged");
         let r = add("bridge");
@@ -618,7 +618,7 @@ fn a_moved_interface_returns_under_its_original_name_on_del() {
         let l = link_in(&view, &wan).unwrap_or_else(|| panic!("{view}"));
         assert_eq!(l["kind"], "ifb");
         assert!(l["up"].as_bool().unwrap());
-        assert_eq!(addresses(l), [ip.clone()]);
+        assert_eq!(addresses(l), std::slice::from_ref(&ip));
         let r = dockhand_on(engine, ["--json", "link", "ls", &c]);
         let listed = &r.json()["links"][0];
         assert_eq!(listed["kind"], "moved");

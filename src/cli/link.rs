@@ -236,12 +236,17 @@ fn report(out: &Out, change: &LinkChange) -> Result<i32, Error> {
         ChangeResult::Removed => "removed",
         ChangeResult::Returned => "returned to the host",
     };
+    let (prefix, ran) = if change.dry_run {
+        ("dry run, nothing changed; would be ", "would run")
+    } else {
+        ("", "ran")
+    };
     out.line(format!(
-        "{what}: {} {} in {} (host side {})",
+        "{prefix}{what}: {} {} in {} (host side {})",
         r.kind, r.ifname, change.container.name, r.host_if
     ));
     for c in &change.commands {
-        out.line(format!("  ran: {c}"));
+        out.line(format!("  {ran}: {c}"));
     }
     Ok(0)
 }

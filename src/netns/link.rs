@@ -1474,6 +1474,25 @@ mod tests {
     }
 
     #[test]
+    fn a_previous_alias_too_long_to_keep_is_refused_before_moving() {
+        let long = "x".repeat(200);
+        let s = Snapshot {
+            host: vec![link(&format!(
+                r#"{{"ifindex":5,"ifname":"enp3s0","ifalias":"{long}"}}"#
+            ))],
+            ..Snapshot::default()
+        };
+        let spec = MoveSpec {
+            host_if: IfName::new("enp3s0").unwrap(),
+            ifname: None,
+            addressing: Addressing::default(),
+        };
+        let e = plan_move(&ctr(), &spec, None, 1, &s).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert!(e.message().contains("too long"), "{e}");
+    }
+
+    #[test]
     fn records_of_later_versions_and_garbage() {
         let r = Record::parse("dockhand:v1 kind=tunnel host=a if=b ctr=c extra=1").unwrap();
         assert_eq!(r.kind, AttachKind::Unknown("tunnel".into()));

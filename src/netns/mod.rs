@@ -162,11 +162,7 @@ pub struct Namespaces {
 /// assert!(exec_plan(42, ns, &[]).is_err());
 /// ```
 pub fn exec_plan(pid: u32, also: Namespaces, command: &[OsString]) -> Result<Plan<()>> {
-    if !command.first().is_some_and(|c| !c.is_empty()) {
-        return Err(Error::invalid_input(
-            "give the command to run after `--`, e.g. `-- ip addr`",
-        ));
-    }
+    check_command(command)?;
     let mut args: Vec<OsString> = vec!["--target".into(), pid.to_string().into(), "--net".into()];
     for (on, flag) in [
         (also.mount, "--mount"),
@@ -186,6 +182,16 @@ pub fn exec_plan(pid: u32, also: Namespaces, command: &[OsString]) -> Result<Pla
             .no_retry()
             .timeout(None),
     )
+}
+
+/// Refuse an empty command (or an empty program name).
+fn check_command(command: &[OsString]) -> Result<()> {
+    match command.first() {
+        Some(program) if !program.is_empty() => Ok(()),
+        _ => Err(Error::invalid_input(
+            "give the command to run after `--`, e.g. `-- ip addr`",
+        )),
+    }
 }
 
 /// What `netns show` reports.
@@ -223,8 +229,10 @@ pub struct LinkChange {
     pub record: Record,
     /// What happened.
     pub result: ChangeResult,
-    /// The commands that ran, shell-quoted, in order.
+    /// The commands that ran (in a dry run: would run), shell-quoted, in order.
     pub commands: Vec<String>,
+    /// A dry run: the commands were printed, nothing changed.
+    pub dry_run: bool,
 }
 
 /// One orphan `link release-orphans` found, and how releasing it went.
@@ -266,7 +274,7 @@ impl Engine {
         also: Namespaces,
         command: &[OsString],
     ) -> Result<Status> {
-        exec_plan(0, also, command)?; // refuse a bad command before asking the engine
+        check_command(command)?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
         if self.is_dry_run() {
@@ -393,6 +401,7 @@ impl Engine {
             record,
             result,
             commands,
+            dry_run: self.is_dry_run(),
         })
     }
 
@@ -466,6 +475,7 @@ impl Engine {
             record,
             result,
             commands,
+            dry_run: self.is_dry_run(),
         })
     }
 
