@@ -529,6 +529,12 @@ fn conflicting_adds_exit_5_and_leave_things_alone() {
         );
         assert_eq!(r.code, 3, "{r:?}");
         assert_eq!(show(engine, &c)["links"].as_array().unwrap().len(), 1);
+
+        // A container in the host's namespace has nothing of its own to attach to.
+        let on_host = start(engine, &mut cleanup, &["--network", "host"]);
+        let r = dockhand_on(engine, ["link", "add", "veth", &on_host, "--if", &ifname()]);
+        assert_eq!(r.code, 5, "{r:?}");
+        assert!(r.stderr.contains("--network host"), "{r:?}");
     }
 }
 

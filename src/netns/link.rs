@@ -824,24 +824,28 @@ pub fn plan_del(
                         ]),
                     ),
                 ],
+                // The record goes last: until then a half-done return can
+                // be finished by `link del` or `release-orphans`.
                 Some(phy) => vec![
                     down,
                     Step::new(
                         format!("rename {name} back to {host_if} (container)"),
-                        ns.ip_change([
-                            "link",
-                            "set",
-                            "dev",
-                            name,
-                            "name",
-                            host_if,
-                            "alias",
-                            rec.alias_to_restore(),
-                        ]),
+                        ns.ip_change(["link", "set", "dev", name, "name", host_if]),
                     ),
                     Step::new(
                         format!("move wireless {phy} back to the host"),
                         iw(ns, ["phy", phy, "set", "netns", &home]),
+                    ),
+                    Step::new(
+                        format!("restore the alias of {host_if} (host)"),
+                        Netns::Host.ip_change([
+                            "link",
+                            "set",
+                            "dev",
+                            host_if,
+                            "alias",
+                            rec.alias_to_restore(),
+                        ]),
                     ),
                 ],
             }
@@ -1322,6 +1326,36 @@ mod tests {
         assert_eq!(
             plan_del(&ctr(), &eth1, 1, &taken).unwrap_err().kind(),
             ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn wireless_del_renames_moves_the_phy_back_and_clears_the_record_last() {
+        let moved = Record {
+            kind: AttachKind::Moved,
+            host_if: "wlan0".into(),
+            ifname: "wifi".into(),
+            container_id: "c0ffee012345".into(),
+            phy: Some("phy0".into()),
+            previous_alias: None,
+        };
+        let s = Snapshot {
+            container: vec![link(&format!(
+                r#"{{"ifindex":3,"ifname":"wifi","ifalias":"{}"}}"#,
+                moved.alias()
+            ))],
+            ..Snapshot::default()
+        };
+        let (_, steps) = plan_del(&ctr(), &IfName::new("wifi").unwrap(), 77, &s).unwrap();
+        let n = "nsenter --target 4242 --net --";
+        assert_eq!(
+            steps.iter().map(|s| argv(&s.plan)).collect::<Vec<_>>(),
+            [
+                format!("{n} ip link set dev wifi down"),
+                format!("{n} ip link set dev wifi name wlan0"),
+                format!("{n} iw phy phy0 set netns 77"),
+                "ip link set dev wlan0 alias ".to_string(),
+            ]
         );
     }
 

@@ -318,7 +318,7 @@ impl Engine {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn link_add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
-        let target = self.running_container(container)?;
+        let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -339,7 +339,7 @@ impl Engine {
         container: &ContainerRef,
         spec: &MacvlanSpec,
     ) -> Result<LinkChange> {
-        let target = self.running_container(container)?;
+        let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -358,19 +358,10 @@ impl Engine {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn link_move(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
-        let target = self.running_container(container)?;
+        let target = own_netns(self.running_container(container)?)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
-            if which::which("iw").is_err() {
-                return Err(Error::new(
-                    ErrorKind::EngineMissing,
-                    format!(
-                        "{} is a wireless interface: it moves with its phy {phy}, which needs `iw`, \
-                         and `iw` is not installed or not on PATH (install the iw package)",
-                        spec.host_if.as_str()
-                    ),
-                ));
-            }
+            require_iw(spec.host_if.as_str(), phy)?;
         }
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) =
@@ -388,9 +379,12 @@ impl Engine {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn link_del(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
-        let target = self.running_container(container)?;
+        let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
+        if let Some(phy) = &record.phy {
+            require_iw(&record.ifname, phy)?;
+        }
         let commands = self.teardown(steps)?;
         let result = match record.kind {
             link::AttachKind::Moved => ChangeResult::Returned,
@@ -413,7 +407,7 @@ impl Engine {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn link_ls(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
-        let target = self.running_container(container)?;
+        let target = own_netns(self.running_container(container)?)?;
         let links = self.run(Netns::Of(target.pid).links())?;
         Ok((target, link::attached(&links)))
     }
@@ -562,6 +556,38 @@ impl Engine {
 /// from (on a host that is the namespace of PID 1).
 fn home_pid() -> u32 {
     std::process::id()
+}
+
+/// `target`, unless it shares the host's network namespace
+/// (`--network host`): attaching "to" it would change the host itself.
+fn own_netns(target: RunningContainer) -> Result<RunningContainer> {
+    let ns_of = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+    match (ns_of(&target.pid.to_string()), ns_of("self")) {
+        (Some(theirs), Some(ours)) if theirs == ours => Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "container {} uses the host's network namespace (--network host); \
+                 there is nothing to attach interfaces to",
+                target.name
+            ),
+        )),
+        _ => Ok(target),
+    }
+}
+
+/// The error for a wireless interface when `iw` is missing, before anything
+/// changes.
+fn require_iw(ifname: &str, phy: &str) -> Result<()> {
+    if which::which("iw").is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::EngineMissing,
+        format!(
+            "{ifname} is a wireless interface: it moves with its phy {phy}, which needs `iw`, \
+             and `iw` is not installed or not on PATH (install the iw package)"
+        ),
+    ))
 }
 
 /// The wireless phy of a host interface (`/sys/class/net/IF/phy80211/name`),
