@@ -162,8 +162,6 @@ impl Link {
 }
 
 /// One address of an interface.
-///
-/// Its raw form is part of the owning [`Link::raw`] (`addr_info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     /// `inet` or `inet6`.
@@ -177,6 +175,10 @@ pub struct Address {
     /// `global`, `link` or `host`.
     #[serde(default, deserialize_with = "lenient_string")]
     pub scope: String,
+    /// The `addr_info` entry exactly as `ip` printed it (not repeated in
+    /// dockhand's JSON: the link's `raw` has it).
+    #[serde(skip)]
+    pub raw: Value,
 }
 
 impl Address {
@@ -289,7 +291,9 @@ pub fn parse_links(bytes: &[u8]) -> Result<Vec<Link>> {
                 .addr_info
                 .into_iter()
                 .filter(|a| a.is_object())
-                .map(serde_json::from_value)
+                .map(|raw| {
+                    serde_json::from_value(raw.clone()).map(|a: Address| Address { raw, ..a })
+                })
                 .collect::<std::result::Result<Vec<Address>, _>>()
                 .map_err(|e| Error::parse(format!("unexpected `ip -j` address: {e}"), bytes))?;
             Ok(Link {
@@ -427,6 +431,7 @@ mod tests {
         let addrs = &links[0].addresses;
         let v4 = addrs.iter().find(|a| a.family == Family::Inet).unwrap();
         assert_eq!((v4.local.as_str(), v4.prefixlen), ("198.51.100.1", 24));
+        assert_eq!(v4.raw["label"], "vd-ifb0");
         assert!(addrs
             .iter()
             .any(|a| a.family == Family::Inet6 && a.local == "2001:db8:100::1"));
