@@ -700,14 +700,17 @@ fn release_orphans_restores_names_after_the_container_is_removed() {
         let r = dockhand(["--json", "link", "release-orphans"]);
         assert_eq!(r.code, 0, "{r:?}");
         let orphans = r.json()["orphans"].clone();
-        let mine = orphans
+        // Another test process running release-orphans at the same time may
+        // have released it first; then it is simply not in this report.
+        if let Some(mine) = orphans
             .as_array()
             .unwrap()
             .iter()
             .find(|o| o["found_as"] == kernel_name.as_str())
-            .unwrap_or_else(|| panic!("{orphans}"));
-        assert_eq!(mine["original"], nic.as_str());
-        assert_eq!(mine["released"], true);
+        {
+            assert_eq!(mine["original"], nic.as_str());
+            assert_eq!(mine["released"], true);
+        }
         assert_back_home(&nic);
         assert!(host_link(&kernel_name).is_none());
     }
