@@ -123,14 +123,23 @@ pub fn engines() -> Vec<&'static str> {
 
 /// Remove containers left by test processes that are no longer alive.
 pub fn sweep(engine: &str) {
+    // podman's ps template has no `.Label` (it fails after printing the ids):
+    // read as "no owner", every live test container of every process looked stale.
+    let owner = match engine {
+        "podman" => format!("{{{{index .Labels \"{OWNER_LABEL}\"}}}}"),
+        _ => format!("{{{{.Label \"{OWNER_LABEL}\"}}}}"),
+    };
     let ps = sh(Cmd::new(engine).args([
         "ps",
         "-a",
         "--filter",
         &format!("label={TEST_LABEL}"),
         "--format",
-        &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
+        &format!("{{{{.ID}}}} {owner}"),
     ]));
+    if ps.code != 0 {
+        return;
+    }
     let stale: Vec<String> = ps
         .stdout
         .lines()
