@@ -39,6 +39,7 @@ pub mod error;
 pub mod exec;
 pub mod input;
 pub mod model;
+pub mod netns;
 pub mod plan;
 pub mod retry;
 pub mod system;

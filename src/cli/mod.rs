@@ -4,6 +4,8 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod link;
+mod netns;
 mod output;
 mod system;
 
@@ -74,6 +76,10 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 pub enum Command {
     #[command(flatten)]
     System(system::Command),
+    #[command(flatten)]
+    Netns(netns::Command),
+    #[command(flatten)]
+    Link(link::Command),
 }
 
 impl Global {
@@ -136,6 +142,8 @@ pub fn main() -> i32 {
     let out = Out::new(cli.global.json);
     let result = match cli.command {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
+        Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
+        Command::Link(cmd) => link::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -176,16 +176,32 @@ const PODMAN: &[Rule] = &[
 ];
 
 const HOST: &[Rule] = &[
+    // nsenter could not start the tool it was to run in the namespace.
+    rule(
+        &["nsenter: failed to execute", "no such file or directory"],
+        EngineMissing,
+        false,
+    ),
     rule(&["operation not permitted"], PermissionDenied, false),
     rule(&["permission denied"], PermissionDenied, false),
     rule(&["file exists"], Conflict, false),
     rule(&["device or resource busy"], Conflict, false),
     rule(&["address already assigned"], Conflict, false),
+    // docker turns IPv6 off in containers of networks without IPv6.
+    rule(&["ipv6 is disabled"], Conflict, false),
     rule(&["cannot find device"], NotFound, false),
     rule(&["does not exist"], NotFound, false),
+    rule(&["address not found"], NotFound, false),
     rule(&["no such device"], NotFound, false),
     rule(&["no such process"], NotFound, false),
     rule(&["no such file or directory"], NotFound, false),
+    rule(&["is expected rather than"], InvalidInput, false),
+    rule(&["has invalid gateway"], InvalidInput, false),
+    rule(&["mtu greater than device maximum"], InvalidInput, false),
+    rule(&["netns is immutable"], InvalidInput, false),
+    rule(&["failed policy validation"], InvalidInput, false),
+    rule(&["is unknown, try"], InvalidInput, false),
+    rule(&["is wrong"], InvalidInput, false),
     rule(&["invalid argument"], InvalidInput, false),
     rule(&["is not a valid"], InvalidInput, false),
     rule(&["invalid prefix"], InvalidInput, false),
@@ -280,6 +296,79 @@ mod tests {
             kind_of(P, b"Error: dockhand-test/none: image not known"),
             (NotFound, false)
         );
+    }
+
+    #[test]
+    fn host_texts_from_the_captures() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor-docs/captures");
+        for (file, kind) in [
+            ("iproute2/err-link-add-exists.stderr.txt", Conflict),
+            (
+                "iproute2/err-veth-peer-name-exists-in-netns.stderr.txt",
+                Conflict,
+            ),
+            (
+                "iproute2/err-link-add-macvlan-exists-in-netns.stderr.txt",
+                Conflict,
+            ),
+            (
+                "iproute2/err-link-set-netns-name-taken.stderr.txt",
+                Conflict,
+            ),
+            ("iproute2/err-route-add-default-exists.stderr.txt", Conflict),
+            ("iproute2/err-addr-add-duplicate.stderr.txt", Conflict),
+            ("iproute2/err-addr-add-duplicate-v6.stderr.txt", Conflict),
+            ("iproute2/err-addr-add-ipv6-disabled.stderr.txt", Conflict),
+            ("iproute2/err-link-set-missing-dev.stderr.txt", NotFound),
+            ("iproute2/err-link-show-missing-dev.stderr.txt", NotFound),
+            ("iproute2/err-macvlan-parent-missing.stderr.txt", NotFound),
+            ("iproute2/err-link-set-master-missing.stderr.txt", NotFound),
+            ("iproute2/err-addr-del-missing.stderr.txt", NotFound),
+            ("iproute2/err-route-del-missing.stderr.txt", NotFound),
+            (
+                "iproute2/err-link-set-netns-missing-pid.stderr.txt",
+                NotFound,
+            ),
+            ("iproute2/err-addr-add-garbage.stderr.txt", InvalidInput),
+            (
+                "iproute2/err-addr-add-invalid-prefix.stderr.txt",
+                InvalidInput,
+            ),
+            (
+                "iproute2/err-route-add-unreachable-gw.stderr.txt",
+                InvalidInput,
+            ),
+            (
+                "iproute2/err-route-add-nexthop-device-down.stderr.txt",
+                InvalidInput,
+            ),
+            ("iproute2/err-link-set-mtu-too-big.stderr.txt", InvalidInput),
+            (
+                "iproute2/err-link-set-netns-loopback.stderr.txt",
+                InvalidInput,
+            ),
+            (
+                "iproute2/err-link-set-netns-missing-name.stderr.txt",
+                InvalidInput,
+            ),
+            (
+                "iproute2/err-link-set-name-too-long.stderr.txt",
+                InvalidInput,
+            ),
+            (
+                "iproute2/err-link-add-name-too-long.stderr.txt",
+                InvalidInput,
+            ),
+            ("iproute2/err-bad-object.stderr.txt", InvalidInput),
+            ("iproute2/err-nonroot-link-add.stderr.txt", PermissionDenied),
+            ("iproute2/err-nsenter-iw-missing.stderr.txt", EngineMissing),
+            ("nsenter/err-command-not-found.stderr.txt", EngineMissing),
+            ("nsenter/err-missing-pid.stderr.txt", NotFound),
+            ("nsenter/err-nonroot.stderr.txt", PermissionDenied),
+        ] {
+            let stderr = std::fs::read(format!("{dir}/{file}")).unwrap();
+            assert_eq!(kind_of(Tool::Host, &stderr), (kind, false), "{file}");
+        }
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //! and no command runs.
 
 mod container;
+mod net;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use net::{Addressing, Cidr, Gateway, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 
 use crate::error::{Error, Result};
 
