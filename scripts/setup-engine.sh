@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make this machine ready for dockhand's tests and demo. Idempotent: safe to
 # run any number of times.
-#  - installs docker.io, podman, busybox-static, iproute2 when missing
+#  - installs docker.io, podman, busybox-static, iproute2 when missing, and
+#    qemu-user-static (runs the aarch64 static binary in scripts/test.sh)
 #  - starts dockerd in the background when `docker info` fails, and waits
 #  - sets podman's default ulimits (the VM's rlimits make podman's defaults fail)
 #  - creates the test image dockhand-test/busybox:latest in docker AND podman
@@ -20,6 +21,7 @@ command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need_pkgs+=(busybox-static)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
+command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

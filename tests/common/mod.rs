@@ -10,7 +10,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
 use dockhand::exec::{run, Cmd, Limits};
@@ -22,9 +22,13 @@ pub const TEST_LABEL: &str = "dockhand.test";
 /// Label naming the test process that owns an artifact.
 pub const OWNER_LABEL: &str = "dockhand.test.owner";
 
-/// The dockhand binary under test.
+/// The dockhand binary under test: `$DOCKHAND_BIN` when set (scripts/test.sh
+/// points it at the static release build), else the one cargo built.
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_dockhand")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("DOCKHAND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dockhand").into())
+    })
 }
 
 /// What a finished process left.

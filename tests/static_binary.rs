@@ -1,0 +1,111 @@
+//! The static release binaries scripts/build-static.sh makes: statically
+//! linked, stripped, within the size budget, and behaving the same on another
+//! architecture (run under emulation) as on this one.
+//!
+//! They need those binaries, so a plain `cargo test` skips them (`#[ignore]`);
+//! scripts/test.sh builds the binaries and runs these with `--include-ignored`
+//! and three variables:
+//! - `DOCKHAND_BIN`: the static binary for this machine (x86_64), which
+//!   tests/cli.rs also runs its smoke tests with;
+//! - `DOCKHAND_CROSS_BIN`: the static binary of another architecture (aarch64);
+//! - `DOCKHAND_CROSS_RUNNER`: the program that runs it here
+//!   (`qemu-aarch64-static`); unset or empty when this machine runs it itself.
+
+mod common;
+
+use common::*;
+use dockhand::exec::Cmd;
+
+/// The size budget of a static binary with the default features (issue 7).
+const BUDGET_BYTES: u64 = 3 * 1024 * 1024;
+
+/// Invocations whose exit code, stdout and stderr must be byte-identical on
+/// every architecture: they run the engines for real (under emulation the
+/// emulated binary spawns the host's docker and podman), so parsing, process
+/// handling and error mapping are compared, not just argument parsing.
+/// A `--dry-run` row of a state-changing command compares the engine commands
+/// it prints (on stderr) instead of running them.
+const SAME_ON_EVERY_ARCH: &[&[&str]] = &[
+    &["--help"],
+    &["version"],
+    &["--engine", "docker", "--json", "version"],
+    &["--engine", "podman", "--json", "version"],
+    &["--dry-run", "--engine", "docker", "check"],
+    &["--dry-run", "--engine", "podman", "--json", "check"],
+    &[
+        "--engine",
+        "docker",
+        "--host",
+        "unix:///nonexistent.sock",
+        "check",
+    ],
+    &["--engine", "/nonexistent/docker", "--json", "check"],
+    &["--engine", "'docker", "check"],
+];
+
+fn var(name: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("{name} is not set; run scripts/test.sh, which sets it"))
+}
+
+/// The command that runs the other architecture's binary here.
+fn cross() -> Cmd {
+    let bin = var("DOCKHAND_CROSS_BIN");
+    match std::env::var("DOCKHAND_CROSS_RUNNER") {
+        Ok(runner) if !runner.is_empty() => Cmd::new(runner).arg(bin),
+        _ => Cmd::new(bin),
+    }
+}
+
+/// Both static binaries: this machine's and the other architecture's.
+fn static_binaries() -> [String; 2] {
+    [var("DOCKHAND_BIN"), var("DOCKHAND_CROSS_BIN")]
+}
+
+#[test]
+#[ignore = "needs the static binaries; scripts/test.sh builds them and sets DOCKHAND_BIN, DOCKHAND_CROSS_BIN"]
+fn static_binaries_are_statically_linked_and_stripped() {
+    for bin in static_binaries() {
+        let r = sh(Cmd::new("file").args(["-b", &bin]));
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stdout.contains("statically linked") || r.stdout.contains("static-pie linked"),
+            "{bin}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains(", stripped"), "{bin}: {}", r.stdout);
+    }
+    // The loader of this machine agrees: nothing to load for the native one.
+    let r = sh(Cmd::new("ldd").arg(var("DOCKHAND_BIN")));
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains("statically linked") || said.contains("not a dynamic executable"),
+        "{said}"
+    );
+}
+
+#[test]
+#[ignore = "needs the static binaries; scripts/test.sh builds them and sets DOCKHAND_BIN, DOCKHAND_CROSS_BIN"]
+fn static_binaries_fit_the_size_budget() {
+    for bin in static_binaries() {
+        let size = std::fs::metadata(&bin).unwrap().len();
+        assert!(size <= BUDGET_BYTES, "{bin}: {size} bytes > {BUDGET_BYTES}");
+    }
+}
+
+#[test]
+#[ignore = "needs the static binaries; scripts/test.sh builds them and sets DOCKHAND_CROSS_BIN"]
+fn other_architecture_prints_exactly_what_this_one_prints() {
+    let cross = cross();
+    for argv in SAME_ON_EVERY_ARCH {
+        let here = dockhand(argv.iter().copied());
+        let there = sh(cross.clone().args(argv.iter().copied()));
+        assert_eq!(
+            (there.code, &there.stdout, &there.stderr),
+            (here.code, &here.stdout, &here.stderr),
+            "{argv:?} differs on the other architecture (left) from here (right)"
+        );
+    }
+}
