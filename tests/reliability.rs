@@ -17,6 +17,7 @@ mod fixture {
         pub socket: String,
         run_dir: PathBuf,
         data_root: PathBuf,
+        bridge: String,
         child: Option<Child>,
     }
 
@@ -26,10 +27,20 @@ mod fixture {
             let run_dir = PathBuf::from(format!("/run/{id}"));
             let data_root = PathBuf::from(format!("/var/lib/{id}"));
             std::fs::create_dir_all(&run_dir).unwrap();
+            // Its own bridge (≤ 15 characters), removed on drop.
+            let bridge = format!("dhbr{}{}", std::process::id() % 100_000, &tag[..1]);
+            let made = Command::new("ip")
+                .args(["link", "add", "name", &bridge, "type", "bridge"])
+                .status();
+            assert!(
+                made.is_ok_and(|s| s.success()),
+                "cannot create bridge {bridge}"
+            );
             let mut d = PrivateDockerd {
                 socket: format!("unix://{}/docker.sock", run_dir.display()),
                 run_dir,
                 data_root,
+                bridge,
                 child: None,
             };
             d.launch();
@@ -47,7 +58,12 @@ mod fixture {
                 .arg(self.run_dir.join("exec"))
                 .arg("--pidfile")
                 .arg(self.run_dir.join("docker.pid"))
-                .args(["--bridge", "none", "--iptables=false", "--ip-masq=false"])
+                .args([
+                    "--bridge",
+                    &self.bridge,
+                    "--iptables=false",
+                    "--ip-masq=false",
+                ])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
@@ -98,6 +114,9 @@ mod fixture {
     impl Drop for PrivateDockerd {
         fn drop(&mut self) {
             self.stop();
+            let _ = Command::new("ip")
+                .args(["link", "del", &self.bridge])
+                .status();
             let _ = std::fs::remove_dir_all(&self.data_root);
             let _ = std::fs::remove_dir_all(&self.run_dir);
         }

@@ -282,5 +282,8 @@ fn verbose_logs_each_command_shell_quoted_with_its_duration() {
         .lines()
         .find(|l| l.contains("docker version --format '{{json .}}'"))
         .unwrap_or_else(|| panic!("no command log line: {r:?}"));
-    assert!(line.contains("exit code 0 in ") && line.ends_with(" ms"), "{line}");
+    assert!(
+        line.contains("exit code 0 in ") && line.ends_with(" ms"),
+        "{line}"
+    );
 }
