@@ -83,6 +83,12 @@ const DOCKER: &[Rule] = &[
     rule(&["no such network"], NotFound, false),
     rule(&["no such volume"], NotFound, false),
     rule(&["network", "not found"], NotFound, false),
+    // `save` of a missing image (captures/docker/err-save-missing).
+    rule(&["reference does not exist"], NotFound, false),
+    // disconnect of a container that is not attached: the endpoint is not there.
+    rule(&["is not connected to network"], NotFound, false),
+    // `DOCKER_BUILDKIT=1` with a CLI that has no buildx plugin.
+    rule(&["buildx component is missing"], EngineMissing, false),
     rule(&["is already in use"], Conflict, false),
     rule(&["is already in progress"], Conflict, false),
     rule(&["has active endpoints"], Conflict, false),
@@ -97,6 +103,8 @@ const DOCKER: &[Rule] = &[
     rule(&["is already paused"], Conflict, false),
     rule(&["is restarting"], Conflict, false),
     rule(&["conflict"], Conflict, false),
+    // network create of a taken name; connect of an attached container.
+    rule(&["already exists"], Conflict, false),
     rule(&["invalid reference format"], InvalidInput, false),
     rule(&["unknown flag"], InvalidInput, false),
     rule(&["unknown shorthand flag"], InvalidInput, false),
@@ -125,7 +133,11 @@ const PODMAN: &[Rule] = &[
     rule(&["no such volume"], NotFound, false),
     rule(&["volume not found"], NotFound, false),
     rule(&["no such pod"], NotFound, false),
+    rule(&["is not connected to network"], NotFound, false),
     rule(&["already in use"], Conflict, false),
+    // network/volume create of a taken name; connect of an attached container.
+    rule(&["already exists"], Conflict, false),
+    rule(&["already connected"], Conflict, false),
     rule(&["is being used"], Conflict, false),
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),

@@ -5,10 +5,18 @@
 //! and no command runs.
 
 mod container;
+mod image;
+mod kv;
+mod names;
+mod subnet;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use image::{ImageRef, ImageTag};
+pub use kv::KeyValue;
+pub use names::{NetworkAlias, NetworkName, VolumeName};
+pub use subnet::Subnet;
 
 use crate::error::{Error, Result};
 
