@@ -18,7 +18,7 @@ use crate::batch::{self, Found};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Observer;
-use crate::input::{check_plain, ImageRef, ImageTag, KeyValue};
+use crate::input::{check_plain, ImageRef, ImageTag, KeyValue, Platform};
 use crate::model::{lenient_string, lenient_u64, null_default, parse_json};
 use crate::plan::{Effect, Plan};
 
@@ -462,7 +462,7 @@ pub struct PullOptions {
     /// The image.
     pub image: ImageRef,
     /// Platform such as `linux/arm64` (default: the engine's).
-    pub platform: Option<String>,
+    pub platform: Option<Platform>,
     /// Time limit of each attempt (default [`TRANSFER_TIMEOUT`]).
     pub timeout: Option<Duration>,
 }
@@ -613,7 +613,11 @@ impl Engine {
         self.run(import_plan(opts))
     }
 
-    /// Save images into one archive at `path`.
+    /// Save images into one archive at `path`, replacing it if it exists.
+    ///
+    /// The engine writes into a fresh file next to `path` that is then
+    /// renamed over it: podman refuses to write over an existing archive,
+    /// and a failed save leaves no half-written file behind.
     ///
     /// ```no_run
     /// let engine = dockhand::Engine::detect()?;
@@ -629,7 +633,27 @@ impl Engine {
         if refs.is_empty() {
             return Err(Error::invalid_input("save needs at least one image"));
         }
-        self.run(save_plan(self.kind(), refs, path, timeout))
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let staging = tempfile::Builder::new()
+            .prefix(".dockhand-save-")
+            .tempdir_in(dir)
+            .map_err(|e| {
+                Error::invalid_input(format!("cannot write into {}: {e}", dir.display()))
+            })?;
+        let staged = staging.path().join("archive.tar");
+        self.run(save_plan(self.kind(), refs, &staged, timeout))?;
+        if self.is_dry_run() {
+            return Ok(());
+        }
+        std::fs::rename(&staged, path).map_err(|e| {
+            Error::new(
+                ErrorKind::EngineFailure,
+                format!("cannot move the archive to {}: {e}", path.display()),
+            )
+        })
     }
 
     /// Load an archive; returns the loaded references (or ids).

@@ -4,8 +4,13 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod build;
+mod daemon_config;
+mod image;
+mod network;
 mod output;
 mod system;
+mod volume;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -74,6 +79,16 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 pub enum Command {
     #[command(flatten)]
     System(system::Command),
+    #[command(flatten)]
+    Image(image::Command),
+    #[command(flatten)]
+    Build(build::Command),
+    #[command(flatten)]
+    Network(network::Command),
+    #[command(flatten)]
+    Volume(volume::Command),
+    #[command(flatten)]
+    DaemonConfig(daemon_config::Command),
 }
 
 impl Global {
@@ -136,6 +151,11 @@ pub fn main() -> i32 {
     let out = Out::new(cli.global.json);
     let result = match cli.command {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
+        Command::Image(cmd) => image::run(cmd, &cli.global, &out),
+        Command::Build(cmd) => build::run(cmd, &cli.global, &out),
+        Command::Network(cmd) => network::run(cmd, &cli.global, &out),
+        Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
+        Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -110,6 +110,45 @@ impl ImageTag {
     }
 }
 
+/// A platform such as `linux/arm64` or `linux/arm/v7`: two or three
+/// `/`-separated parts of lower-case letters, digits and `_`.
+///
+/// ```
+/// use dockhand::input::Platform;
+/// assert!(Platform::new("linux/arm/v7").is_ok());
+/// for bad in ["linux", "linux/", "Linux/amd64", "linux/amd64;x", "a/b/c/d"] {
+///     assert!(Platform::new(bad).is_err(), "{bad}");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Platform(String);
+
+impl Platform {
+    /// Validate `os/arch[/variant]`.
+    pub fn new(text: impl Into<String>) -> Result<Platform> {
+        let text = text.into();
+        let parts: Vec<&str> = text.split('/').collect();
+        let valid = (2..=3).contains(&parts.len())
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+        if !valid {
+            return Err(Error::invalid_input(format!(
+                "invalid platform {text:?}: use os/arch[/variant], e.g. linux/arm64 or linux/arm/v7"
+            )));
+        }
+        Ok(Platform(text))
+    }
+
+    /// The platform as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What the parser learnt about a valid reference.
 struct Parsed {
     has_digest: bool,
@@ -285,6 +324,7 @@ macro_rules! text_impls {
 
 text_impls!(ImageRef);
 text_impls!(ImageTag);
+text_impls!(Platform);
 
 #[cfg(test)]
 mod tests {

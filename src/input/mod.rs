@@ -13,7 +13,7 @@ mod subnet;
 use std::time::Duration;
 
 pub use container::ContainerRef;
-pub use image::{ImageRef, ImageTag};
+pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;
 pub use names::{NetworkAlias, NetworkName, VolumeName};
 pub use subnet::Subnet;
