@@ -669,7 +669,8 @@ impl Engine {
 
     /// Pull an image, retrying transient registry failures, and return it
     /// inspected. With an `observer` the engine's progress output is handed
-    /// to it as it arrives; without one the pull is quiet.
+    /// to it as it arrives; without one the pull is quiet. (A dry-run
+    /// engine only prints the pull: run [`pull_plan`] instead.)
     ///
     /// ```no_run
     /// use dockhand::{image::PullOptions, input::ImageRef};

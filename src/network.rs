@@ -633,7 +633,9 @@ impl Engine {
         Ok(found)
     }
 
-    /// Create a network and return it inspected.
+    /// Create a network and return it inspected. (A dry-run engine only
+    /// prints the create, and the inspect after it finds nothing: run
+    /// [`create_plan`] instead.)
     ///
     /// ```no_run
     /// use dockhand::{network::CreateOptions, input::NetworkName};

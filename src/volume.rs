@@ -224,7 +224,8 @@ impl Engine {
     }
 
     /// Create a volume, or find the existing one of that name (unchanged),
-    /// and return it inspected.
+    /// and return it inspected. (A dry-run engine only prints the create,
+    /// and the inspect after it may find nothing: run [`create_plan`] instead.)
     ///
     /// ```no_run
     /// use dockhand::{volume::CreateOptions, input::VolumeName};

@@ -27,6 +27,18 @@ fn rootfs_tar(dir: &std::path::Path) -> std::path::PathBuf {
     tar
 }
 
+/// A created (never started) container using `image`, removed on drop.
+fn objs_container(engine: &str, image: &str) -> common::Cleanup {
+    let mut cleanup = common::Cleanup::new(engine);
+    let name = cleanup.add(&unique("imguser"));
+    let r = sh(Cmd::new(engine)
+        .args(["create", "--name", &name, "--network", "none"])
+        .args(common::labels())
+        .args([image, "/hello.txt"]));
+    assert_eq!(r.code, 0, "{engine}: {r:?}");
+    cleanup
+}
+
 #[test]
 fn import_tag_inspect_save_load_and_remove_round_trip() {
     for engine in engines() {

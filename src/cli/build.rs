@@ -115,7 +115,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             };
             opts.timeout = (!max_time.is_zero()).then_some(max_time);
             let id = global.engine()?.build(&opts)?;
-            if out.is_json() {
+            if id.is_empty() {
+                // A dry run: the build was only printed.
+            } else if out.is_json() {
                 out.json(&json!({"id": id, "tags": opts.tags}));
             } else {
                 out.line(id);

@@ -204,6 +204,10 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opts.platform = platform.map(Platform::new).transpose()?;
             opts.timeout = limit(max_time);
             let engine = global.engine()?;
+            if engine.is_dry_run() {
+                // Nothing is pulled, so there is nothing to inspect.
+                return engine.run(image::pull_plan(&opts, true)).map(|()| 0);
+            }
             let image = if std::io::stderr().is_terminal() {
                 let show: Observer = Arc::new(|_, chunk: &[u8]| {
                     let _ = std::io::stderr().write_all(chunk);
@@ -222,7 +226,11 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     }
 }
 
+/// The new image's id (empty in a dry run: nothing was made).
 fn print_id(out: &Out, id: &str) {
+    if id.is_empty() {
+        return;
+    }
     if out.is_json() {
         out.json(&json!({ "id": id }));
     } else {

@@ -123,7 +123,14 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 .transpose()?;
             opts.internal = internal;
             opts.labels = KeyValue::many("label", &label)?;
-            let net = global.engine()?.network_create(&opts)?;
+            let engine = global.engine()?;
+            if engine.is_dry_run() {
+                // Nothing is created, so there is nothing to inspect.
+                return engine
+                    .run(dockhand::network::create_plan(&opts))
+                    .map(|()| 0);
+            }
+            let net = engine.network_create(&opts)?;
             print_networks(out, std::slice::from_ref(&net));
             Ok(0)
         }

@@ -85,7 +85,12 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opts.driver = driver.map(VolumeName::new).transpose()?;
             opts.options = KeyValue::many("volume option", &opt)?;
             opts.labels = KeyValue::many("label", &label)?;
-            let v = global.engine()?.volume_create(&opts)?;
+            let engine = global.engine()?;
+            if engine.is_dry_run() {
+                // Nothing is created, so there is nothing to inspect.
+                return engine.run(dockhand::volume::create_plan(&opts)).map(|()| 0);
+            }
+            let v = engine.volume_create(&opts)?;
             print_volumes(out, std::slice::from_ref(&v));
             Ok(0)
         }
