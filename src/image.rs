@@ -853,6 +853,31 @@ mod tests {
     }
 
     #[test]
+    fn removing_an_image_by_id_that_has_several_tags_is_a_conflict() {
+        for (kind, dir, code) in [
+            (EngineKind::Docker, "docker", 1),
+            (EngineKind::Podman, "podman", 125),
+        ] {
+            let refs = ImageRef::many([
+                "sha256:c231d3988877aa83b4ba674bfc23555470edde457202d4bae68954907438cb67",
+            ])
+            .unwrap();
+            let stderr = capture(&format!("{dir}/err-rmi-id-multiple-tags.stderr.txt"));
+            let e = replay(kind, remove_plan(kind, &refs, false), code, b"", &stderr).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Conflict, "{dir}: {e}");
+            let e = replay(
+                kind,
+                remove_plan(kind, &refs, false),
+                2,
+                b"",
+                &capture(&format!("{dir}/err-rmi-in-use.stderr.txt")),
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Conflict, "{dir}: {e}");
+        }
+    }
+
+    #[test]
     fn missing_images_in_save_and_tag_are_not_found() {
         for (kind, dir, code) in [
             (EngineKind::Docker, "docker", 1),

@@ -112,6 +112,12 @@ fn import_tag_inspect_save_load_and_remove_round_trip() {
             );
             assert_eq!(r.code, 0, "{engine}: {r:?}");
         }
+        // Removing the image itself while a container uses it: a conflict, exit 5.
+        let user = objs_container(engine, &name);
+        let r = dockhand_on(engine, ["rmi", &id]);
+        assert_eq!(r.code, 5, "{engine}: {r:?}");
+        drop(user);
+
         let r = dockhand_on(
             engine,
             ["rmi", &name, &other, "dockhand-test/never-existed:1"],

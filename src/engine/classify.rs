@@ -138,6 +138,8 @@ const PODMAN: &[Rule] = &[
     // network/volume create of a taken name; connect of an attached container.
     rule(&["already exists"], Conflict, false),
     rule(&["already connected"], Conflict, false),
+    // rmi by id of an image with several tags (captures/podman/err-rmi-id-multiple-tags).
+    rule(&["please force removal"], Conflict, false),
     rule(&["is being used"], Conflict, false),
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),
