@@ -20,7 +20,7 @@ use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::image::{full_id, TRANSFER_TIMEOUT};
-use crate::input::{check_plain, ImageTag, KeyValue};
+use crate::input::{check_plain, ImageTag, KeyValue, NetworkName};
 use crate::plan::{Effect, Plan};
 
 /// How many log lines a build failure keeps.
@@ -55,6 +55,8 @@ pub struct BuildOptions {
     pub build_args: Vec<KeyValue>,
     /// Labels set on the image.
     pub labels: Vec<KeyValue>,
+    /// Network for `RUN` steps (`none`, `host`, a network name; default: the engine's).
+    pub network: Option<NetworkName>,
     /// Docker builder (podman ignores it: buildah is its only builder).
     pub builder: Builder,
     /// Time limit (default [`TRANSFER_TIMEOUT`]).
@@ -72,6 +74,7 @@ impl BuildOptions {
             pull: false,
             build_args: Vec::new(),
             labels: Vec::new(),
+            network: None,
             builder: Builder::Auto,
             timeout: Some(TRANSFER_TIMEOUT),
         }
@@ -116,6 +119,9 @@ pub fn build_plan(kind: EngineKind, opts: &BuildOptions, iidfile: &Path) -> Plan
     }
     args.extend(opts.build_args.iter().map(|a| a.flag("--build-arg").into()));
     args.extend(opts.labels.iter().map(|l| l.flag("--label").into()));
+    if let Some(n) = &opts.network {
+        args.push(format!("--network={n}").into());
+    }
     args.push("--".into());
     args.push(opts.context.clone().into());
 
@@ -336,6 +342,19 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_docker0_is_an_engine_failure_not_a_missing_network() {
+        // Seen when a RUN step needed the default bridge while docker0 was gone.
+        let stderr = b"failed to create endpoint inspiring_golick on network bridge: adding interface veth6c77d6a to bridge docker0 failed: could not find bridge docker0: route ip+net: no such network interface";
+        let plan = build_plan(
+            EngineKind::Docker,
+            &BuildOptions::new("/ctx"),
+            "/i".as_ref(),
+        );
+        let e = replay(EngineKind::Docker, plan, 1, b"", stderr).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::EngineFailure, "{e}");
+    }
+
+    #[test]
     fn buildkit_without_buildx_says_so() {
         let e = failed(EngineKind::Docker, "docker/build-buildkit1-ok", 1);
         assert_eq!(e.kind(), ErrorKind::EngineMissing, "{e}");
@@ -389,6 +408,7 @@ mod tests {
         opts.pull = true;
         opts.build_args = KeyValue::many("build arg", ["V=1 2"]).unwrap();
         opts.labels = KeyValue::many("label", ["a=-b"]).unwrap();
+        opts.network = Some(NetworkName::new("none").unwrap());
         let plan = build_plan(EngineKind::Podman, &opts, "/i".as_ref());
         assert_eq!(
             plan.args(),
@@ -403,6 +423,7 @@ mod tests {
                 "--pull",
                 "--build-arg=V=1 2",
                 "--label=a=-b",
+                "--network=none",
                 "--",
                 "/ctx"
             ]

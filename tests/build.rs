@@ -43,6 +43,8 @@ fn build_prints_the_full_id_and_a_failed_run_carries_its_log() {
             engine,
             [
                 "build",
+                "--network",
+                "none",
                 dir.path().to_str().unwrap(),
                 "-t",
                 &tag,
@@ -75,6 +77,8 @@ fn build_prints_the_full_id_and_a_failed_run_carries_its_log() {
             engine,
             [
                 "build",
+                "--network",
+                "none",
                 dir.path().to_str().unwrap(),
                 "-f",
                 dockerfile.to_str().unwrap(),
@@ -119,7 +123,16 @@ fn docker_builds_with_the_classic_builder_and_with_buildkit() {
     let classic = objs.image(&format!("{}:classic", unique("builder")));
     let r = dockhand_on(
         "docker",
-        ["build", ctx, "--builder", "classic", "-t", &classic],
+        [
+            "build",
+            "--network",
+            "none",
+            ctx,
+            "--builder",
+            "classic",
+            "-t",
+            &classic,
+        ],
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout.trim().len(), 71, "{r:?}");
@@ -135,6 +148,8 @@ fn docker_builds_with_the_classic_builder_and_with_buildkit() {
             cli20,
             [
                 "build",
+                "--network",
+                "none",
                 ctx,
                 "--builder",
                 "buildkit",
@@ -156,6 +171,8 @@ fn docker_builds_with_the_classic_builder_and_with_buildkit() {
         "docker",
         [
             "build",
+            "--network",
+            "none",
             ctx,
             "--builder",
             "buildkit",
@@ -212,6 +229,8 @@ fn generated_dockerfile_passes_quotes_and_dollar_parens_verbatim() {
             engine,
             [
                 "build",
+                "--network",
+                "none",
                 dir.path().to_str().unwrap(),
                 "-t",
                 &tag,

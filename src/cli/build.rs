@@ -11,7 +11,7 @@ use dockhand::build::{BuildOptions, Builder};
 use dockhand::dockerfile::{
     Copy, DockerfileSpec, EnvVar, ExecForm, PackageManager, PackageName, User,
 };
-use dockhand::input::{ImageRef, ImageTag, KeyValue};
+use dockhand::input::{ImageRef, ImageTag, KeyValue, NetworkName};
 use dockhand::{Error, ErrorKind};
 
 /// Which docker builder `build` uses.
@@ -51,6 +51,9 @@ pub enum Command {
         /// Label KEY=VALUE on the image (repeatable).
         #[arg(short, long, value_name = "KEY=VALUE")]
         label: Vec<String>,
+        /// Network for RUN steps: none, host, or a network name.
+        #[arg(long)]
+        network: Option<String>,
         /// Docker builder; podman always uses buildah.
         #[arg(long, value_enum, default_value = "auto")]
         builder: BuilderArg,
@@ -98,6 +101,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             pull,
             build_arg,
             label,
+            network,
             builder,
             max_time,
         } => {
@@ -108,6 +112,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opts.pull = pull;
             opts.build_args = KeyValue::many("build arg", &build_arg)?;
             opts.labels = KeyValue::many("label", &label)?;
+            opts.network = network.map(NetworkName::new).transpose()?;
             opts.builder = match builder {
                 BuilderArg::Auto => Builder::Auto,
                 BuilderArg::Classic => Builder::Classic,
@@ -177,7 +182,7 @@ mod tests {
         // An argument id shared with a global option (e.g. a positional
         // named `context` vs --context) only fails when parsed.
         for line in [
-            "build /ctx -f /ctx/D -t a:1 --build-arg A=1 -l k=v --builder buildkit --max-time 5m",
+            "build /ctx -f /ctx/D -t a:1 --build-arg A=1 -l k=v --builder buildkit --max-time 5m --network none",
             "dockerfile --from a --cmd true --copy a /a --copy b /b --env A=1 --pkg curl",
             "images -a --filter dangling=true",
             "image inspect a b",

@@ -80,6 +80,8 @@ const DOCKER: &[Rule] = &[
     rule(&["no such container"], NotFound, false),
     rule(&["no such object"], NotFound, false),
     rule(&["no such image"], NotFound, false),
+    // The daemon's own bridge (docker0) is gone: not a missing user network.
+    rule(&["no such network interface"], EngineFailure, false),
     rule(&["no such network"], NotFound, false),
     rule(&["no such volume"], NotFound, false),
     rule(&["network", "not found"], NotFound, false),
