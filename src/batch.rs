@@ -41,6 +41,10 @@ pub struct Found<T> {
 
 impl<T> Found<T> {
     /// Nothing asked for, nothing found.
+    ///
+    /// ```
+    /// assert!(dockhand::batch::Found::<u8>::empty().into_result().unwrap().is_empty());
+    /// ```
     pub fn empty() -> Found<T> {
         Found {
             items: Vec::new(),

@@ -189,6 +189,13 @@ fn not_an_object(path: &KeyPath, depth: usize) -> Error {
 }
 
 /// The value at `path`, if there is one.
+///
+/// ```
+/// use dockhand::daemon_config::{lookup, KeyPath};
+/// let doc = serde_json::json!({"log-opts": {"max-size": "10m"}});
+/// assert_eq!(lookup(&doc, &KeyPath::new("log-opts.max-size").unwrap()), Some(&serde_json::json!("10m")));
+/// assert_eq!(lookup(&doc, &KeyPath::new("log-opts.max-file").unwrap()), None);
+/// ```
 pub fn lookup<'a>(config: &'a Value, path: &KeyPath) -> Option<&'a Value> {
     path.segments()
         .iter()
@@ -208,6 +215,11 @@ pub enum Restart {
 }
 
 /// The top-level keys whose values differ between `old` and `new`, sorted.
+///
+/// ```
+/// let keys = dockhand::daemon_config::changed_keys(&serde_json::json!({"a": 1, "b": 2}), &serde_json::json!({"a": 1, "c": 3}));
+/// assert_eq!(keys, ["b", "c"]);
+/// ```
 pub fn changed_keys(old: &Value, new: &Value) -> Vec<String> {
     let empty = Map::new();
     let (old, new) = (

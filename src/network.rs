@@ -287,7 +287,7 @@ pub fn inspect_plan(names: &[NetworkName]) -> Plan<Found<Network>> {
 
 /// Full ids of the running containers (podman's network members are found
 /// among them).
-pub fn running_containers_plan() -> Plan<Vec<String>> {
+fn running_containers_plan() -> Plan<Vec<String>> {
     list_lines(["ps", "-q", "--no-trunc"])
 }
 
@@ -344,7 +344,7 @@ struct EndpointDoc {
 
 /// Each container's attachments as (network name, member), from one
 /// `container inspect` of all of them (containers gone meanwhile are skipped).
-pub fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
+fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
     let args = ["container", "inspect", "--"]
         .into_iter()
         .map(String::from)
@@ -618,6 +618,13 @@ impl Engine {
     }
 
     /// [`Engine::network_inspect`] keeping the found networks when some are missing.
+    ///
+    /// ```no_run
+    /// use dockhand::input::NetworkName;
+    /// let found = dockhand::Engine::detect()?.inspect_networks(&NetworkName::many(["bridge", "gone"])?)?;
+    /// if let Some(e) = found.missing { eprintln!("{e}"); }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
     pub fn inspect_networks(&self, names: &[NetworkName]) -> Result<Found<Network>> {
         if names.is_empty() {
             return Ok(Found::empty());
