@@ -34,15 +34,24 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
+pub mod build;
+pub mod daemon_config;
+pub mod dockerfile;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod image;
 pub mod input;
 pub mod model;
 pub mod netns;
+pub mod network;
 pub mod plan;
+#[cfg(test)]
+mod replay;
 pub mod retry;
 pub mod system;
+pub mod volume;
 
 pub use engine::{Engine, EngineKind};
 pub use error::{Error, ErrorKind, Result, Status};

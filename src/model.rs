@@ -68,6 +68,25 @@ pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<St
     })
 }
 
+/// `deserialize_with` helper: a non-negative number given as a number, a
+/// numeric string or `null` (0), read as `u64`; fractions are truncated.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(0),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .ok_or_else(|| D::Error::custom(format!("expected a non-negative number, got {n}"))),
+        serde_json::Value::String(s) if s.trim().is_empty() => Ok(0),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| D::Error::custom(format!("expected a number, got {s:?}"))),
+        other => Err(D::Error::custom(format!("expected a number, got {other}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +113,27 @@ mod tests {
         assert_eq!(s.v, "3");
         let s: S = parse_json(br#"{"v": "3"}"#).unwrap();
         assert_eq!(s.v, "3");
+    }
+
+    #[derive(Deserialize)]
+    struct N {
+        #[serde(default, deserialize_with = "lenient_u64")]
+        n: u64,
+    }
+
+    #[test]
+    fn numbers_read_from_numbers_strings_and_null() {
+        for (doc, want) in [
+            (r#"{"n": 7}"#, 7),
+            (r#"{"n": "7"}"#, 7),
+            (r#"{"n": null}"#, 0),
+            (r#"{}"#, 0),
+            (r#"{"n": 7.9}"#, 7),
+        ] {
+            assert_eq!(parse_json::<N>(doc.as_bytes()).unwrap().n, want, "{doc}");
+        }
+        assert!(parse_json::<N>(br#"{"n": -1}"#).is_err());
+        assert!(parse_json::<N>(br#"{"n": "x"}"#).is_err());
     }
 
     #[test]

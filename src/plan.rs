@@ -77,6 +77,7 @@ pub enum Retry<T> {
 pub struct Plan<T> {
     pub(crate) program: Program,
     pub(crate) args: Vec<OsString>,
+    pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) stdin: Option<Vec<u8>>,
     pub(crate) effect: Effect,
     pub(crate) retry: Retry<T>,
@@ -97,6 +98,7 @@ impl<T: 'static> Plan<T> {
         Plan {
             program: Program::Engine,
             args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
             stdin: None,
             effect,
             retry: Retry::Transient,
@@ -128,6 +130,12 @@ impl<T: 'static> Plan<T> {
     /// Run a host tool (`ip`, `nsenter` …) instead of the engine.
     pub fn on_host(mut self, program: impl Into<OsString>) -> Plan<T> {
         self.program = Program::Host(program.into());
+        self
+    }
+
+    /// Set an environment variable for the command (e.g. `DOCKER_BUILDKIT=1`).
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Plan<T> {
+        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -168,6 +176,7 @@ impl<T: 'static> Plan<T> {
         Plan {
             program: self.program,
             args: self.args,
+            env: self.env,
             stdin: self.stdin,
             effect: self.effect,
             retry: match self.retry {
@@ -182,6 +191,11 @@ impl<T: 'static> Plan<T> {
     /// The arguments given to the program.
     pub fn args(&self) -> &[OsString] {
         &self.args
+    }
+
+    /// Environment variables set for the command.
+    pub fn envs(&self) -> &[(OsString, OsString)] {
+        &self.env
     }
 
     /// Which program runs.
@@ -200,6 +214,7 @@ impl<T> std::fmt::Debug for Plan<T> {
         f.debug_struct("Plan")
             .field("program", &self.program)
             .field("args", &self.args)
+            .field("env", &self.env)
             .field("effect", &self.effect)
             .finish_non_exhaustive()
     }

@@ -4,10 +4,15 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod build;
+mod daemon_config;
+mod image;
 mod link;
 mod netns;
+mod network;
 mod output;
 mod system;
+mod volume;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -80,6 +85,16 @@ pub enum Command {
     Netns(netns::Command),
     #[command(flatten)]
     Link(link::Command),
+    #[command(flatten)]
+    Image(image::Command),
+    #[command(flatten)]
+    Build(build::Command),
+    #[command(flatten)]
+    Network(network::Command),
+    #[command(flatten)]
+    Volume(volume::Command),
+    #[command(flatten)]
+    DaemonConfig(daemon_config::Command),
 }
 
 impl Global {
@@ -144,6 +159,11 @@ pub fn main() -> i32 {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
         Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
         Command::Link(cmd) => link::run(cmd, &cli.global, &out),
+        Command::Image(cmd) => image::run(cmd, &cli.global, &out),
+        Command::Build(cmd) => build::run(cmd, &cli.global, &out),
+        Command::Network(cmd) => network::run(cmd, &cli.global, &out),
+        Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
+        Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `version` and `check`.
+//! `version`, `info` and `check`.
 
 use clap::Subcommand;
 use serde_json::json;
@@ -13,6 +13,8 @@ pub enum Command {
     Version,
     /// Diagnose the engine: which CLI, versions, reachability, and how to fix it.
     Check,
+    /// What the engine reports about itself and its host (one shape for docker and podman).
+    Info,
 }
 
 /// Run one system subcommand; returns the exit code.
@@ -20,6 +22,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     match cmd {
         Command::Version => version(global, out),
         Command::Check => check(global, out),
+        Command::Info => info(global, out),
     }
 }
 
@@ -39,6 +42,54 @@ fn version(global: &Global, out: &Out) -> Result<i32, Error> {
         Err(e) => (serde_json::Value::Null, Some(e.message().to_string())),
     };
     out.json(&json!({"dockhand": ours, "engine": engine, "engine_error": engine_error}));
+    Ok(0)
+}
+
+/// `dockhand info`: the typed engine/host facts.
+fn info(global: &Global, out: &Out) -> Result<i32, Error> {
+    let i = global.engine()?.info()?;
+    if out.is_json() {
+        out.json(&i);
+        return Ok(0);
+    }
+    out.line(format!(
+        "engine:       {} {}",
+        i.engine.as_str(),
+        i.server_version
+    ));
+    out.line(format!(
+        "host:         {} ({})",
+        i.hostname, i.operating_system
+    ));
+    out.line(format!(
+        "kernel:       {} {}",
+        i.kernel_version, i.architecture
+    ));
+    out.line(format!(
+        "cpus, memory: {}, {} MiB",
+        i.cpus,
+        i.memory_bytes >> 20
+    ));
+    out.line(format!(
+        "storage:      {} in {}",
+        i.storage_driver, i.root_dir
+    ));
+    out.line(format!(
+        "cgroups:      v{} ({})",
+        i.cgroup_version, i.cgroup_driver
+    ));
+    out.line(format!(
+        "rootless:     {}",
+        if i.rootless { "yes" } else { "no" }
+    ));
+    out.line(format!(
+        "containers:   {} ({} running, {} paused, {} stopped)",
+        i.containers.total, i.containers.running, i.containers.paused, i.containers.stopped
+    ));
+    out.line(format!("images:       {}", i.images));
+    for w in &i.warnings {
+        out.line(format!("warning:      {w}"));
+    }
     Ok(0)
 }
 

@@ -86,10 +86,18 @@ const DOCKER: &[Rule] = &[
     rule(&["no such container"], NotFound, false),
     rule(&["no such object"], NotFound, false),
     rule(&["no such image"], NotFound, false),
+    // The daemon's own bridge (docker0) is gone: not a missing user network.
+    rule(&["no such network interface"], EngineFailure, false),
     rule(&["no such network"], NotFound, false),
     rule(&["no such volume"], NotFound, false),
     rule(&["network", "not found"], NotFound, false),
     rule(&["no public port"], NotFound, false),
+    // `save` of a missing image (captures/docker/err-save-missing).
+    rule(&["reference does not exist"], NotFound, false),
+    // disconnect of a container that is not attached: the endpoint is not there.
+    rule(&["is not connected to network"], NotFound, false),
+    // `DOCKER_BUILDKIT=1` with a CLI that has no buildx plugin.
+    rule(&["buildx component is missing"], EngineMissing, false),
     rule(&["is already in use"], Conflict, false),
     rule(&["already exists"], Conflict, false),
     rule(&["port is already allocated"], Conflict, false),
@@ -145,11 +153,15 @@ const PODMAN: &[Rule] = &[
     rule(&["volume not found"], NotFound, false),
     rule(&["no such pod"], NotFound, false),
     rule(&["failed to find published port"], NotFound, false),
+    rule(&["is not connected to network"], NotFound, false),
     rule(&["already in use"], Conflict, false),
+    // network/volume create of a taken name; connect of an attached container.
     rule(&["already exists"], Conflict, false),
     rule(&["already used"], Conflict, false),
     rule(&["already connected"], Conflict, false),
     rule(&["address already in use"], Conflict, false),
+    // rmi by id of an image with several tags (captures/podman/err-rmi-id-multiple-tags).
+    rule(&["please force removal"], Conflict, false),
     rule(&["is being used"], Conflict, false),
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),

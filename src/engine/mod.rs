@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use quirks::{EngineKind, Quirks};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::{self, Cmd, Limits, Output};
+use crate::exec::{self, Cmd, Limits, Observer, Output};
 use crate::plan::{Effect, Outcome, Plan, Program, Retry};
 use crate::retry::{Decision, RetryPolicy};
 use classify::Tool;
@@ -211,6 +211,9 @@ impl Engine {
             Program::Host(p) => Cmd::new(p),
         };
         cmd = cmd.args(&plan.args);
+        for (k, v) in &plan.env {
+            cmd = cmd.env(k, v);
+        }
         if let Some(bytes) = &plan.stdin {
             cmd = cmd.stdin(bytes.clone());
         }
@@ -230,10 +233,22 @@ impl Engine {
 
     /// Run `cmd` once and classify a non-zero exit (dry-run aware).
     fn attempt(&self, cmd: &Cmd, limits: &Limits, effect: Effect, tool: Tool) -> Result<Outcome> {
+        self.attempt_observed(cmd, limits, effect, tool, None)
+    }
+
+    /// [`Engine::attempt`], showing the output to `observer` as it arrives.
+    fn attempt_observed(
+        &self,
+        cmd: &Cmd,
+        limits: &Limits,
+        effect: Effect,
+        tool: Tool,
+        observer: Option<&Observer>,
+    ) -> Result<Outcome> {
         if let Some(skipped) = self.dry_run_skip(cmd, effect) {
             return Ok(skipped);
         }
-        let output = exec::run(cmd, limits)?;
+        let output = exec::run_observed(cmd, limits, observer)?;
         Ok(classified(tool, cmd, output))
     }
 
@@ -289,10 +304,28 @@ impl Engine {
     /// let ids = engine.run(Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()))).unwrap();
     /// ```
     pub fn run<T: 'static>(&self, plan: Plan<T>) -> Result<T> {
+        self.run_with(plan, None)
+    }
+
+    /// [`Engine::run`], handing the command's output to `observer` as it
+    /// arrives (progress display); the output is still captured and parsed.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use dockhand::{exec::Observer, plan::Plan, Engine};
+    /// let engine = Engine::detect().unwrap();
+    /// let show: Observer = std::sync::Arc::new(|_, chunk: &[u8]| { let _ = std::io::stderr().write_all(chunk); });
+    /// engine.run_observed(Plan::write(["pull", "alpine"], |_| Ok(())), &show).unwrap();
+    /// ```
+    pub fn run_observed<T: 'static>(&self, plan: Plan<T>, observer: &Observer) -> Result<T> {
+        self.run_with(plan, Some(observer))
+    }
+
+    fn run_with<T: 'static>(&self, plan: Plan<T>, observer: Option<&Observer>) -> Result<T> {
         let (cmd, limits) = self.prepare(&plan);
         let (tool, policy) = (self.tool(&plan), self.policy_for(&plan));
         let mut attempt = 1;
-        let mut result = self.attempt(&cmd, &limits, plan.effect, tool);
+        let mut result = self.attempt_observed(&cmd, &limits, plan.effect, tool, observer);
         loop {
             match Engine::next_step(&policy, attempt, &result, &cmd) {
                 Next::Finish => return (plan.finish)(result?),
@@ -304,10 +337,10 @@ impl Engine {
                 // round sleeps and checks again.
                 Retry::VerifyFirst(check) => match self.run_once(check()) {
                     Ok(Some(value)) => return Ok(value),
-                    Ok(None) => self.attempt(&cmd, &limits, plan.effect, tool),
+                    Ok(None) => self.attempt_observed(&cmd, &limits, plan.effect, tool, observer),
                     Err(e) => Err(e),
                 },
-                _ => self.attempt(&cmd, &limits, plan.effect, tool),
+                _ => self.attempt_observed(&cmd, &limits, plan.effect, tool, observer),
             };
         }
     }

@@ -29,6 +29,17 @@ pub struct Quirks {
     pub has_daemon: bool,
     /// Environment variables that pick the endpoint, shown by `check`.
     pub endpoint_env: &'static [&'static str],
+    /// The network containers join when none is given.
+    pub default_network: &'static str,
+    /// Whether `network inspect` lists the attached containers (podman's
+    /// does not: dockhand asks the running containers instead).
+    pub network_inspect_lists_containers: bool,
+    /// Extra `save` arguments needed to put several images in one archive
+    /// (podman otherwise reads the extra names as tags of the first).
+    pub save_many: &'static [&'static str],
+    /// Variable choosing the classic builder or BuildKit (`None`: the engine
+    /// has one builder, buildah for podman).
+    pub buildkit_env: Option<&'static str>,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -44,6 +55,10 @@ const DOCKER: Quirks = Quirks {
         "DOCKER_TLS_VERIFY",
         "DOCKER_CONFIG",
     ],
+    default_network: "bridge",
+    network_inspect_lists_containers: true,
+    save_many: &[],
+    buildkit_env: Some("DOCKER_BUILDKIT"),
 };
 
 const PODMAN: Quirks = Quirks {
@@ -53,6 +68,10 @@ const PODMAN: Quirks = Quirks {
     info_json: &["info", "--format", "json"],
     has_daemon: false,
     endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
+    default_network: "podman",
+    network_inspect_lists_containers: false,
+    save_many: &["--multi-image-archive"],
+    buildkit_env: None,
 };
 
 impl EngineKind {

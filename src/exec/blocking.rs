@@ -16,7 +16,8 @@ use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
 use super::{
-    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Output,
+    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Observer,
+    Output, Stream,
 };
 use crate::error::{Result, Status};
 
@@ -37,6 +38,26 @@ const POLL: Duration = Duration::from_millis(50);
 /// assert!(out.status.success());
 /// ```
 pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
+    run_observed(cmd, limits, None)
+}
+
+/// [`run`], also handing every chunk of stdout and stderr to `observer` as it
+/// arrives (on the reader threads), e.g. to show a pull's progress while the
+/// output is still captured for parsing and error classification.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use dockhand::exec::{run_observed, Cmd, Limits, Observer, Stream};
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&seen);
+/// let observer: Observer = Arc::new(move |stream, chunk: &[u8]| {
+///     if stream == Stream::Stdout { sink.lock().unwrap().extend_from_slice(chunk) }
+/// });
+/// let out = run_observed(&Cmd::new("printf").arg("hi"), &Limits::default(), Some(&observer)).unwrap();
+/// assert_eq!(out.stdout, b"hi");
+/// assert_eq!(*seen.lock().unwrap(), b"hi");
+/// ```
+pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> Result<Output> {
     if let Some(sig) = signals::pending() {
         return Err(interrupted_error(cmd, sig));
     }
@@ -67,14 +88,14 @@ pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
             child.stdout.take(),
             Stream::Stdout,
             limits.output_cap,
-            &overflow,
+            (&overflow, observer),
             &tx,
         ),
         spawn_reader(
             child.stderr.take(),
             Stream::Stderr,
             limits.output_cap,
-            &overflow,
+            (&overflow, observer),
             &tx,
         ),
     ];
@@ -207,12 +228,6 @@ pub(super) fn std_command(cmd: &Cmd) -> Command {
     command
 }
 
-#[derive(Clone, Copy)]
-enum Stream {
-    Stdout,
-    Stderr,
-}
-
 #[derive(Default)]
 struct Captured {
     bytes: Vec<u8>,
@@ -225,14 +240,19 @@ fn spawn_reader<R: Read + Send + 'static>(
     pipe: Option<R>,
     stream: Stream,
     cap: usize,
-    overflow: &Arc<AtomicBool>,
+    (overflow, observer): (&Arc<AtomicBool>, Option<&Observer>),
     tx: &mpsc::Sender<(Stream, Captured)>,
 ) -> Reader {
     let mut pipe = pipe?;
     let overflow = Arc::clone(overflow);
+    let observer = observer.cloned();
     let tx = tx.clone();
     Some(thread::spawn(move || {
-        let captured = read_capped(&mut pipe, cap);
+        let captured = read_capped(&mut pipe, cap, |chunk| {
+            if let Some(observe) = &observer {
+                observe(stream, chunk);
+            }
+        });
         if captured.overflowed {
             overflow.store(true, Ordering::SeqCst);
         }
@@ -242,13 +262,14 @@ fn spawn_reader<R: Read + Send + 'static>(
 
 /// Read until EOF, or until more than `cap` bytes arrived (then stop reading:
 /// the executor kills the child).
-fn read_capped(pipe: &mut impl Read, cap: usize) -> Captured {
+fn read_capped(pipe: &mut impl Read, cap: usize, observe: impl Fn(&[u8])) -> Captured {
     let mut captured = Captured::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match pipe.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                observe(&buf[..n]);
                 if captured.bytes.len() + n > cap {
                     captured.overflowed = true;
                     break;

@@ -21,9 +21,10 @@ mod streaming;
 mod tokio_exec;
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub use blocking::{run, run_inherit, sleep};
+pub use blocking::{run, run_inherit, run_observed, sleep};
 pub use cmd::{quote, Cmd};
 pub use streaming::{spawn_streaming, Streaming};
 #[cfg(feature = "tokio")]
@@ -63,6 +64,19 @@ impl Default for Limits {
         }
     }
 }
+
+/// One of a child's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Its stdout.
+    Stdout,
+    /// Its stderr.
+    Stderr,
+}
+
+/// Sees each chunk of a command's output as it arrives ([`run_observed`]).
+/// Called on the executor's reader threads, so it must be quick.
+pub type Observer = Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
 
 /// What a finished command left behind; bytes exactly as written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,20 @@
 //! and no command runs.
 
 mod container;
+mod image;
+mod kv;
+mod names;
 mod net;
+mod subnet;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use image::{ImageRef, ImageTag, Platform};
+pub use kv::KeyValue;
+pub use names::{NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, Gateway, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
+pub use subnet::Subnet;
 
 use crate::error::{Error, Result};
 

@@ -1,0 +1,212 @@
+//! `build` and `dockerfile`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+
+use super::{duration_arg, Global, Out};
+use dockhand::build::{BuildOptions, Builder};
+use dockhand::dockerfile::{
+    Copy, DockerfileSpec, EnvVar, ExecForm, PackageManager, PackageName, User,
+};
+use dockhand::input::{ImageRef, ImageTag, KeyValue, NetworkName};
+use dockhand::{Error, ErrorKind};
+
+/// Which docker builder `build` uses.
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum BuilderArg {
+    /// The engine's default.
+    Auto,
+    /// Docker's classic builder (DOCKER_BUILDKIT=0).
+    Classic,
+    /// BuildKit (DOCKER_BUILDKIT=1; a 20.10 CLI, or a newer one with buildx).
+    Buildkit,
+}
+
+/// Build subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build an image; prints its full id (sha256:<64 hex>), read from --iidfile.
+    Build {
+        /// Build context directory.
+        #[arg(value_name = "CONTEXT")]
+        build_context: PathBuf,
+        /// Dockerfile (default: CONTEXT/Dockerfile).
+        #[arg(short, long, value_name = "DOCKERFILE")]
+        file: Option<PathBuf>,
+        /// Name for the image, name[:tag] (repeatable).
+        #[arg(short, long)]
+        tag: Vec<String>,
+        /// Do not use the build cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Always try to pull newer base images.
+        #[arg(long)]
+        pull: bool,
+        /// Build argument KEY=VALUE (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        build_arg: Vec<String>,
+        /// Label KEY=VALUE on the image (repeatable).
+        #[arg(short, long, value_name = "KEY=VALUE")]
+        label: Vec<String>,
+        /// Network for RUN steps: none, host, or a network name.
+        #[arg(long)]
+        network: Option<String>,
+        /// Docker builder; podman always uses buildah.
+        #[arg(long, value_enum, default_value = "auto")]
+        builder: BuilderArg,
+        /// Time limit of the whole build (0 = none).
+        #[arg(long, default_value = "30m", value_parser = duration_arg)]
+        max_time: Duration,
+    },
+    /// Write a Dockerfile for a light image: base, command, packages, files, env, user.
+    Dockerfile {
+        /// Base image.
+        #[arg(long, value_name = "IMAGE")]
+        from: String,
+        /// Command, split like a shell would (quotes, no expansion) into exec form.
+        #[arg(long, value_name = "COMMAND")]
+        cmd: String,
+        /// Package to install (repeatable); lower-case letters, digits, + . _ - [=VERSION].
+        #[arg(long, value_name = "NAME")]
+        pkg: Vec<String>,
+        /// Package manager of the base image: apt, apk, dnf, opkg.
+        #[arg(long, default_value = "apt")]
+        pkg_manager: String,
+        /// Run the command as this user (name or uid[:gid]).
+        #[arg(long)]
+        user: Option<String>,
+        /// Environment variable KEY=VALUE (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Copy SRC (in the build context) to DST (repeatable).
+        #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
+        copy: Vec<String>,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Run one build subcommand; returns the exit code.
+pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    match cmd {
+        Command::Build {
+            build_context,
+            file,
+            tag,
+            no_cache,
+            pull,
+            build_arg,
+            label,
+            network,
+            builder,
+            max_time,
+        } => {
+            let mut opts = BuildOptions::new(build_context);
+            opts.dockerfile = file;
+            opts.tags = ImageTag::many(tag)?;
+            opts.no_cache = no_cache;
+            opts.pull = pull;
+            opts.build_args = KeyValue::many("build arg", &build_arg)?;
+            opts.labels = KeyValue::many("label", &label)?;
+            opts.network = network.map(NetworkName::new).transpose()?;
+            opts.builder = match builder {
+                BuilderArg::Auto => Builder::Auto,
+                BuilderArg::Classic => Builder::Classic,
+                BuilderArg::Buildkit => Builder::BuildKit,
+            };
+            opts.timeout = (!max_time.is_zero()).then_some(max_time);
+            let id = global.engine()?.build(&opts)?;
+            if id.is_empty() {
+                // A dry run: the build was only printed.
+            } else if out.is_json() {
+                out.json(&json!({"id": id, "tags": opts.tags}));
+            } else {
+                out.line(id);
+            }
+            Ok(0)
+        }
+        Command::Dockerfile {
+            from,
+            cmd,
+            pkg,
+            pkg_manager,
+            user,
+            env,
+            copy,
+            output,
+        } => {
+            let mut spec = DockerfileSpec::new(ImageRef::new(from)?, ExecForm::parse(&cmd)?);
+            spec.packages = pkg
+                .iter()
+                .map(|p| PackageName::new(p))
+                .collect::<Result<_, _>>()?;
+            spec.package_manager = PackageManager::new(&pkg_manager)?;
+            spec.user = user.as_deref().map(User::new).transpose()?;
+            spec.env = env
+                .iter()
+                .map(|e| EnvVar::new(e))
+                .collect::<Result<_, _>>()?;
+            spec.copies = copy
+                .chunks(2)
+                .map(|pair| Copy::new(&pair[0], &pair[1]))
+                .collect::<Result<_, _>>()?;
+            let text = spec.render();
+            if let Some(path) = &output {
+                std::fs::write(path, &text).map_err(|e| {
+                    Error::new(
+                        ErrorKind::EngineFailure,
+                        format!("cannot write {}: {e}", path.display()),
+                    )
+                })?;
+            }
+            if out.is_json() {
+                out.json(&json!({"dockerfile": text, "spec": spec, "path": output}));
+            } else if output.is_none() {
+                out.line(text.trim_end());
+            }
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn every_new_subcommand_parses_next_to_the_global_options() {
+        // An argument id shared with a global option (e.g. a positional
+        // named `context` vs --context) only fails when parsed.
+        for line in [
+            "build /ctx -f /ctx/D -t a:1 --build-arg A=1 -l k=v --builder buildkit --max-time 5m --network none",
+            "dockerfile --from a --cmd true --copy a /a --copy b /b --env A=1 --pkg curl",
+            "images -a --filter dangling=true",
+            "image inspect a b",
+            "image-exists a",
+            "rmi -f a b",
+            "tag a b",
+            "import /x.tar a:1 -c LABEL=a",
+            "save a b -o /x.tar",
+            "load -i /x.tar",
+            "pull a --platform linux/arm64",
+            "network ls --filter label=a=b",
+            "network create n --subnet 10.0.0.0/24 --gateway 10.0.0.1 --internal -l a=b --driver bridge",
+            "network connect n c --alias x",
+            "network disconnect -f n c",
+            "network gateway",
+            "network rm a b",
+            "volume create v -o type=tmpfs -l a=b --driver local",
+            "volume rm -f v",
+            "daemon-config --file /tmp/d.json set a 1",
+            "info",
+        ] {
+            let argv = std::iter::once("dockhand").chain(line.split(' ')).chain(["--context", "ctx"]);
+            let cli = crate::cli::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(cli.global.context.as_deref(), Some("ctx"), "{line}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Names (or ids) of networks and volumes, and network aliases, as callers give them.
+//!
+//! Both engines name these objects `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; ids are hex,
+//! so they fit the same pattern. Checking it here means a name can never be
+//! read as an option or carry shell or control characters.
+
+use std::ffi::OsStr;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::check_plain;
+use crate::error::{Error, Result};
+
+/// Longest name accepted.
+const MAX_LEN: usize = 253;
+
+fn check_name(what: &str, text: &str) -> Result<()> {
+    check_plain(what, text)?;
+    let valid_first = text
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let valid_rest = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !valid_first || !valid_rest {
+        return Err(Error::invalid_input(format!(
+            "invalid {what} {text:?}: use letters, digits, '_', '.', '-' (starting with a letter or digit)"
+        )));
+    }
+    if text.len() > MAX_LEN {
+        return Err(Error::invalid_input(format!(
+            "{what} is {} characters long; at most {MAX_LEN} are accepted",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! object_name {
+    ($(#[$doc:meta])* $t:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $t(String);
+
+        impl $t {
+            /// Validate a name or id.
+            pub fn new(text: impl Into<String>) -> Result<$t> {
+                let text = text.into();
+                check_name($what, &text)?;
+                Ok($t(text))
+            }
+
+            /// Validate many at once (the first bad one is the error).
+            pub fn many<I, S>(texts: I) -> Result<Vec<$t>>
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                texts.into_iter().map($t::new).collect()
+            }
+
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<OsStr> for $t {
+            fn as_ref(&self) -> &OsStr {
+                OsStr::new(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                $t::new(s)
+            }
+        }
+    };
+}
+
+object_name!(
+    /// A network name or id, validated.
+    ///
+    /// ```
+    /// use dockhand::input::NetworkName;
+    /// assert_eq!(NetworkName::new("app-net_1").unwrap().as_str(), "app-net_1");
+    /// for bad in ["", "-d", "a b", "a/b", "$(id)"] {
+    ///     assert!(NetworkName::new(bad).is_err(), "{bad:?}");
+    /// }
+    /// ```
+    NetworkName,
+    "network name"
+);
+
+object_name!(
+    /// A DNS alias of a container on a network, validated.
+    ///
+    /// ```
+    /// use dockhand::input::NetworkAlias;
+    /// assert!(NetworkAlias::new("db.internal").is_ok());
+    /// assert!(NetworkAlias::new("a b").is_err());
+    /// ```
+    NetworkAlias,
+    "network alias"
+);
+
+object_name!(
+    /// A volume name, validated.
+    ///
+    /// ```
+    /// use dockhand::input::VolumeName;
+    /// assert_eq!(VolumeName::new("data.v1").unwrap().as_str(), "data.v1");
+    /// for bad in ["", "--rm", "a:b", "../x", "a\nb"] {
+    ///     assert!(VolumeName::new(bad).is_err(), "{bad:?}");
+    /// }
+    /// ```
+    VolumeName,
+    "volume name"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_what_they_are_in_errors() {
+        let e = NetworkName::new("a;b").unwrap_err();
+        assert!(e.message().contains("network name"), "{e}");
+        let e = VolumeName::new("v".repeat(MAX_LEN + 1)).unwrap_err();
+        assert!(e.message().contains("volume name"), "{e}");
+    }
+
+    #[test]
+    fn ids_are_names() {
+        assert!(NetworkName::new(
+            "f2557917bff41dbba7b928dde44a57b1004828ff7e26f97d3829bd1dfc048f39"
+        )
+        .is_ok());
+    }
+}
