@@ -52,7 +52,6 @@ const COMMON: &[Rule] = &[
     rule(&["502 bad gateway"], EngineFailure, true),
     rule(&["504 gateway timeout"], EngineFailure, true),
     rule(&["toomanyrequests"], EngineFailure, true),
-    rule(&["no such host"], EngineFailure, true),
     rule(&["/v2/", "connection refused"], EngineFailure, true),
     rule(
         &["pinging container registry", "connection refused"],
@@ -131,6 +130,8 @@ const DOCKER: &[Rule] = &[
     rule(&["input device is not a tty"], InvalidInput, false),
     rule(&["requires at least"], InvalidInput, false),
     rule(&["requires exactly"], InvalidInput, false),
+    // A local file the engine was asked to read (import, load, env-file).
+    rule(&["open /", "no such file or directory"], NotFound, false),
 ];
 
 const PODMAN: &[Rule] = &[
@@ -185,6 +186,8 @@ const PODMAN: &[Rule] = &[
     rule(&["unrecognized command"], InvalidInput, false),
     rule(&["requires at least"], InvalidInput, false),
     rule(&["requires exactly"], InvalidInput, false),
+    // A local file the engine was asked to read (import, load, env-file).
+    rule(&["open /", "no such file or directory"], NotFound, false),
 ];
 
 const HOST: &[Rule] = &[
