@@ -38,10 +38,12 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod input;
+pub mod lines;
 pub mod model;
 pub mod plan;
 pub mod retry;
 pub mod system;
+pub mod time;
 
 pub use engine::{Engine, EngineKind};
 pub use error::{Error, ErrorKind, Result, Status};

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::lines::PartStamps;
+
 /// Which CLI dialect the engine command speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -29,6 +31,19 @@ pub struct Quirks {
     pub has_daemon: bool,
     /// Environment variables that pick the endpoint, shown by `check`.
     pub endpoint_env: &'static [&'static str],
+    /// Where `logs --timestamps` puts the timestamps of the later parts of a
+    /// line stored in parts (docker: every 16 KiB; podman: after any write).
+    pub log_part_stamps: PartStamps,
+    /// How `logs --tail` spells "the whole log" (podman refuses `all`).
+    pub tail_all: &'static str,
+    /// Arguments asking `events` for one JSON object per line.
+    pub events_json: &'static [&'static str],
+    /// `events --until T` with T in the past prints nothing at all (podman
+    /// 4.3): ask with `--stream=false` instead and stop at T ourselves.
+    pub events_past_until_empty: bool,
+    /// Event names are podman's (`died`, `remove`, `exec_died` …), which
+    /// `events` maps to and from docker's.
+    pub podman_event_names: bool,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -44,6 +59,11 @@ const DOCKER: Quirks = Quirks {
         "DOCKER_TLS_VERIFY",
         "DOCKER_CONFIG",
     ],
+    log_part_stamps: PartStamps::EveryChunk(16 * 1024),
+    tail_all: "all",
+    events_json: &["--format", "{{json .}}"],
+    events_past_until_empty: false,
+    podman_event_names: false,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -53,6 +73,11 @@ const PODMAN: Quirks = Quirks {
     info_json: &["info", "--format", "json"],
     has_daemon: false,
     endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
+    log_part_stamps: PartStamps::AnyWrite,
+    tail_all: "-1",
+    events_json: &["--format", "json"],
+    events_past_until_empty: true,
+    podman_event_names: true,
 };
 
 impl EngineKind {

@@ -5,10 +5,12 @@
 //! and no command runs.
 
 mod container;
+mod observe;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 
 use crate::error::{Error, Result};
 
