@@ -36,9 +36,11 @@
 
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod input;
 pub mod lines;
+pub mod logs;
 pub mod model;
 pub mod plan;
 pub mod retry;

@@ -16,7 +16,8 @@ use crate::time::Timestamp;
 /// use std::time::Duration;
 /// use dockhand::input::TimeSpec;
 /// assert_eq!(TimeSpec::parse("10m").unwrap(), TimeSpec::Ago(Duration::from_secs(600)));
-/// assert_eq!(TimeSpec::parse("1795453402").unwrap().engine_arg(), "2026-11-23T17:03:22.000000000Z");
+/// let now = dockhand::time::Timestamp::from_unix(1_795_453_402, 0);
+/// assert_eq!(TimeSpec::parse("1m").unwrap().resolve(now).to_string(), "2026-11-23T17:02:22.000000000Z");
 /// assert!(TimeSpec::parse("yesterday").is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,16 +53,9 @@ impl TimeSpec {
             .map_err(|_| bad_time(text))
     }
 
-    /// The argument given to the engine: RFC 3339 for an instant, seconds
-    /// (`600s`, `0.5s`) for a relative time — both engines accept both.
-    pub fn engine_arg(&self) -> String {
-        match self {
-            TimeSpec::At(t) => t.to_rfc3339(),
-            TimeSpec::Ago(d) => format!("{}s", d.as_secs_f64()),
-        }
-    }
-
-    /// The instant meant, given the time now.
+    /// The instant meant, given the time now. Engines get this absolute
+    /// instant, never the relative form: docker cuts a relative `--until 0s`
+    /// to the whole second, losing the events of the current second.
     pub fn resolve(&self, now: Timestamp) -> Timestamp {
         match self {
             TimeSpec::At(t) => *t,
@@ -286,9 +280,8 @@ mod tests {
         assert_eq!(at("1795453402.25"), 1_795_453_402_250_000_000);
         assert_eq!(at("2026-11-23T17:03:22.25Z"), 1_795_453_402_250_000_000);
         assert_eq!(
-            TimeSpec::parse("1.5s").unwrap().engine_arg(),
-            "1.5s",
-            "relative times go to the engine as seconds"
+            TimeSpec::parse("1.5s").unwrap(),
+            TimeSpec::Ago(Duration::from_millis(1500))
         );
         for bad in ["", "-5m", "1.2.3", "2026-11-23", "1.1234567891"] {
             assert!(TimeSpec::parse(bad).is_err(), "{bad:?}");
