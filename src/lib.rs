@@ -34,10 +34,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod container;
 pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod input;
+pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod retry;

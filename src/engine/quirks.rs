@@ -29,6 +29,10 @@ pub struct Quirks {
     pub has_daemon: bool,
     /// Environment variables that pick the endpoint, shown by `check`.
     pub endpoint_env: &'static [&'static str],
+    /// Extra `commit` arguments needed to keep a commit message (podman's
+    /// default OCI format has no comment field and fails with
+    /// "messages are only compatible with the docker image format").
+    pub commit_message_args: &'static [&'static str],
 }
 
 const DOCKER: Quirks = Quirks {
@@ -44,6 +48,7 @@ const DOCKER: Quirks = Quirks {
         "DOCKER_TLS_VERIFY",
         "DOCKER_CONFIG",
     ],
+    commit_message_args: &[],
 };
 
 const PODMAN: Quirks = Quirks {
@@ -53,6 +58,7 @@ const PODMAN: Quirks = Quirks {
     info_json: &["info", "--format", "json"],
     has_daemon: false,
     endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
+    commit_message_args: &["--format=docker"],
 };
 
 impl EngineKind {

@@ -5,10 +5,15 @@
 //! and no command runs.
 
 mod container;
+mod container_opts;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use container_opts::{
+    ContainerPort, CopyPath, Cpus, EnvVar, ImageName, KeyValue, Link, MemorySize, PortSpec,
+    RestartPolicy, Signal, VolumeSpec, Word,
+};
 
 use crate::error::{Error, Result};
 
