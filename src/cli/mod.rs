@@ -4,6 +4,7 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod container;
 mod output;
 mod system;
 
@@ -74,6 +75,8 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 pub enum Command {
     #[command(flatten)]
     System(system::Command),
+    #[command(flatten)]
+    Container(container::Command),
 }
 
 impl Global {
@@ -136,6 +139,7 @@ pub fn main() -> i32 {
     let out = Out::new(cli.global.json);
     let result = match cli.command {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
+        Command::Container(cmd) => container::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

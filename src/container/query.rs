@@ -91,7 +91,7 @@ pub struct PsQuery {
     pub labels: Vec<KeyValue>,
 }
 
-/// `ps -q --no-trunc` with the query's filters: full ids, newest first.
+/// `ps -q --no-trunc` with the query's filters: full ids.
 ///
 /// ```
 /// use dockhand::container::{ps_ids_plan, PsQuery};
@@ -258,7 +258,7 @@ impl Engine {
         let found = self.inspect_found(&ids)?.found;
         // Label filters are exclusive in both engines; checking again here
         // keeps that promise whatever the engine version does.
-        Ok(found
+        let mut rows: Vec<Container> = found
             .into_iter()
             .filter(|c| {
                 query
@@ -266,7 +266,10 @@ impl Engine {
                     .iter()
                     .all(|l| c.labels.get(l.key()).map(String::as_str) == Some(l.value()))
             })
-            .collect())
+            .collect();
+        // docker lists newest first, podman oldest first: settle on newest.
+        rows.sort_by_key(|c| std::cmp::Reverse(c.created_unix_nanos()));
+        Ok(rows)
     }
 
     /// Every container, running or stopped, carrying all these labels
