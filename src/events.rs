@@ -467,8 +467,10 @@ pub struct AsyncEvents {
 impl AsyncEvents {
     /// The next event; `None` at the end.
     pub async fn next(&mut self) -> Option<Result<Event>> {
-        std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx))
-            .await
+        std::future::poll_fn(|cx| {
+            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
+        })
+        .await
     }
 }
 
@@ -699,14 +701,8 @@ mod tests {
             assert_eq!(die.attributes["dockhand.test"], "vendor-docs");
             assert_eq!(die.actor_id.len(), 64);
         }
-        assert_eq!(
-            docker[0].time.to_string(),
-            "2026-11-23T17:03:22.396750831Z"
-        );
-        assert_eq!(
-            podman[0].time.to_string(),
-            "2026-11-23T17:03:22.762115548Z"
-        );
+        assert_eq!(docker[0].time.to_string(), "2026-11-23T17:03:22.396750831Z");
+        assert_eq!(podman[0].time.to_string(), "2026-11-23T17:03:22.762115548Z");
     }
 
     #[test]
@@ -715,7 +711,14 @@ mod tests {
         let podman = capture("podman/events-actions.txt");
         for events in [&docker, &podman] {
             let acts = actions(events);
-            for expected in ["exec_start", "exec_die", "health_status", "pause", "unpause", "kill"] {
+            for expected in [
+                "exec_start",
+                "exec_die",
+                "health_status",
+                "pause",
+                "unpause",
+                "kill",
+            ] {
                 assert!(acts.contains(&expected), "{expected} missing from {acts:?}");
             }
             let health = events
@@ -753,7 +756,10 @@ mod tests {
             .iter()
             .find(|e| e.object_type == ObjectType::Network)
             .unwrap();
-        assert_eq!((net.action.as_str(), net.name.as_str()), ("create", "vd-evnet"));
+        assert_eq!(
+            (net.action.as_str(), net.name.as_str()),
+            ("create", "vd-evnet")
+        );
     }
 
     #[test]
@@ -771,7 +777,10 @@ mod tests {
     fn args_translate_filters_and_handle_podman_past_until() {
         let now = Timestamp::from_unix(2000, 0);
         let opts = EventOptions {
-            filters: vec!["event=die".parse().unwrap(), "container=web".parse().unwrap()],
+            filters: vec![
+                "event=die".parse().unwrap(),
+                "container=web".parse().unwrap(),
+            ],
             since: Some(TimeSpec::parse("1000").unwrap()),
             until: Some(TimeSpec::parse("3000").unwrap()),
         };
@@ -813,7 +822,8 @@ mod tests {
             until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
             ..EventOptions::default()
         });
-        let bytes = std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
+        let bytes =
+            std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
         d.absorb(Delivery::Output {
             child: 0,
             pipe: Pipe::Stdout,

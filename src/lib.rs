@@ -34,12 +34,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod container;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod exec;
 pub mod input;
 pub mod lines;
+pub mod lock;
 pub mod logs;
 pub mod model;
 pub mod plan;

@@ -311,7 +311,9 @@ mod tests {
                 assert_eq!(lines[0].bytes, vec![b'a'; 40000], "{engine} {step}");
                 assert_eq!(lines[1].bytes, b"after");
             }
-            let partial = capture(&format!("{engine}/logs-partial-writes-timestamps.stdout.txt"));
+            let partial = capture(&format!(
+                "{engine}/logs-partial-writes-timestamps.stdout.txt"
+            ));
             let plain = capture(&format!("{engine}/logs-partial-writes.stdout.txt"));
             for step in [1, 5, 4096] {
                 let lines = decode(Some(stamps), 1 << 20, &partial, step);
@@ -350,7 +352,11 @@ mod tests {
         assert_eq!(total, 999_000 + 3);
         assert!(out.iter().all(|l| l.bytes.len() <= 10));
         let complete: Vec<_> = out.iter().filter(|l| l.complete).collect();
-        assert_eq!(complete.len(), 1, "only the piece before the newline ends the line");
+        assert_eq!(
+            complete.len(),
+            1,
+            "only the piece before the newline ends the line"
+        );
         assert_eq!(out.last().unwrap().bytes, b"end");
     }
 

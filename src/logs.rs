@@ -251,8 +251,10 @@ pub struct AsyncLogLines {
 impl AsyncLogLines {
     /// The next line; `None` at the end.
     pub async fn next(&mut self) -> Option<Result<LogLine>> {
-        std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx))
-            .await
+        std::future::poll_fn(|cx| {
+            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
+        })
+        .await
     }
 }
 
@@ -523,7 +525,14 @@ mod tests {
         let lines: Vec<LogLine> = d.ready.drain(..).map(Result::unwrap).collect();
         let summary: Vec<(&str, LogStream, String, bool)> = lines
             .iter()
-            .map(|l| (l.container.as_str(), l.stream, l.text().into_owned(), l.partial))
+            .map(|l| {
+                (
+                    l.container.as_str(),
+                    l.stream,
+                    l.text().into_owned(),
+                    l.partial,
+                )
+            })
             .collect();
         assert_eq!(
             summary,

@@ -154,7 +154,12 @@ fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
 
 /// `TIME TYPE ACTION[: DETAIL] NAME (ID) [exit code N]`.
 fn event_text(e: &Event) -> String {
-    let mut text = format!("{} {} {}", e.time, e.object_type.as_str(), e.action.as_str());
+    let mut text = format!(
+        "{} {} {}",
+        e.time,
+        e.object_type.as_str(),
+        e.action.as_str()
+    );
     if !e.detail.is_empty() {
         text.push_str(&format!(": {}", e.detail));
     }

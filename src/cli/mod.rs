@@ -4,6 +4,7 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod container;
 mod logs;
 mod output;
 mod system;
@@ -76,6 +77,8 @@ pub enum Command {
     #[command(flatten)]
     System(system::Command),
     #[command(flatten)]
+    Container(container::Command),
+    #[command(flatten)]
     Logs(logs::Command),
 }
 
@@ -140,6 +143,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
+        Command::Container(cmd) => container::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,10 @@ pub struct Quirks {
     /// Event names are podman's (`died`, `remove`, `exec_died` …), which
     /// `events` maps to and from docker's.
     pub podman_event_names: bool,
+    /// Extra `commit` arguments needed to keep a commit message (podman's
+    /// default OCI format has no comment field and fails with
+    /// "messages are only compatible with the docker image format").
+    pub commit_message_args: &'static [&'static str],
 }
 
 const DOCKER: Quirks = Quirks {
@@ -64,6 +68,7 @@ const DOCKER: Quirks = Quirks {
     events_json: &["--format", "{{json .}}"],
     events_past_until_empty: false,
     podman_event_names: false,
+    commit_message_args: &[],
 };
 
 const PODMAN: Quirks = Quirks {
@@ -78,6 +83,7 @@ const PODMAN: Quirks = Quirks {
     events_json: &["--format", "json"],
     events_past_until_empty: true,
     podman_event_names: true,
+    commit_message_args: &["--format=docker"],
 };
 
 impl EngineKind {

@@ -25,9 +25,9 @@ use std::time::Duration;
 
 pub use blocking::{run, run_inherit, sleep};
 pub use cmd::{quote, Cmd};
+pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Pipe, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use streaming::{fan_in_async, FanInAsync};
-pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Pipe, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
 

@@ -312,8 +312,18 @@ impl Supervisor {
         let pids = children.iter().map(|c| c.child.id()).collect();
         for (index, child) in children.iter_mut().enumerate() {
             let pipes = [
-                (Pipe::Stdout, child.take_stdout().map(|p| Box::new(p) as Box<dyn Read + Send>)),
-                (Pipe::Stderr, child.take_stderr().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+                (
+                    Pipe::Stdout,
+                    child
+                        .take_stdout()
+                        .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                ),
+                (
+                    Pipe::Stderr,
+                    child
+                        .take_stderr()
+                        .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                ),
             ];
             for (pipe, reader) in pipes {
                 let (sink, control) = (sink.clone(), control.clone());

@@ -5,11 +5,16 @@
 //! and no command runs.
 
 mod container;
+mod container_opts;
 mod observe;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use container_opts::{
+    ContainerPort, CopyPath, Cpus, EnvVar, ImageName, KeyValue, Link, MemorySize, PortSpec,
+    RestartPolicy, Signal, VolumeSpec, Word,
+};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 
 use crate::error::{Error, Result};

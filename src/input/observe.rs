@@ -112,7 +112,16 @@ impl std::str::FromStr for Tail {
 /// ignores an unknown key (and then shows every event), so unknown keys are
 /// refused here.
 const EVENT_FILTER_KEYS: &[&str] = &[
-    "container", "event", "image", "label", "network", "pod", "type", "volume", "daemon", "plugin",
+    "container",
+    "event",
+    "image",
+    "label",
+    "network",
+    "pod",
+    "type",
+    "volume",
+    "daemon",
+    "plugin",
     "scope",
 ];
 
