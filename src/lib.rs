@@ -48,6 +48,7 @@ pub mod plan;
 pub mod retry;
 pub mod system;
 pub mod time;
+pub mod wait;
 
 pub use engine::{Engine, EngineKind};
 pub use error::{Error, ErrorKind, Result, Status};

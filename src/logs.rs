@@ -20,13 +20,13 @@ use std::time::Instant;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::container::inspect_plan;
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{ContainerRef, Tail, TimeSpec};
 use crate::lines::{Line, LineDecoder};
-use crate::plan::Plan;
 use crate::time::Timestamp;
 
 /// Default bound on the bytes of one [`LogLine`]: 256 KiB.
@@ -172,15 +172,6 @@ pub fn logs_args(
     args
 }
 
-/// One batched check that every container exists, so that a wrong name is a
-/// clean [`ErrorKind::NotFound`] before any log is read (the engine's own
-/// complaint would otherwise arrive on stderr, mixed with the container's).
-pub fn existence_plan(names: &[ContainerRef]) -> Plan<()> {
-    let mut args = vec!["container", "inspect", "--format", "{{.Id}}", "--"];
-    args.extend(names.iter().map(ContainerRef::as_str));
-    Plan::read(args, |_| Ok(()))
-}
-
 /// Blocking iterator over the log lines of one or more containers, merged as
 /// they arrive. Ends when every engine child has finished (with `follow`:
 /// when the containers stop). Dropping it kills the engine children's
@@ -217,14 +208,19 @@ pub(crate) enum Next {
 }
 
 impl LogLines {
-    /// The next item, waiting no later than `deadline`.
-    pub(crate) fn next_before(&mut self, deadline: Instant) -> Next {
+    /// The next item, waiting no later than `deadline` (`None`: as long as it takes).
+    pub(crate) fn next_before(&mut self, deadline: Option<Instant>) -> Next {
         loop {
             if let Some(item) = self.decoders.ready.pop_front() {
                 return Next::Item(item);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.fan.recv_timeout(left) {
+            let received = match deadline {
+                Some(d) => self
+                    .fan
+                    .recv_timeout(d.saturating_duration_since(Instant::now())),
+                None => Ok(self.fan.recv()),
+            };
+            match received {
                 Ok(Some(delivery)) => self.decoders.absorb(delivery),
                 Ok(None) => return Next::End,
                 Err(()) => return Next::TimedOut,
@@ -423,7 +419,10 @@ impl Engine {
     /// ```
     pub fn log_lines(&self, names: &[ContainerRef], opts: &LogOptions) -> Result<LogLines> {
         check_names(names)?;
-        self.run(existence_plan(names))?;
+        // One batched inspect first: a wrong name is a clean NotFound before
+        // any log is read (the engine's own complaint would otherwise arrive
+        // on stderr, mixed with the container's).
+        self.run(inspect_plan(names))?.all_or_not_found()?;
         let (decoders, cmds) = Decoders::new(self, names, opts);
         let fan = exec::fan_in(&cmds, CHANNEL_CAPACITY)?;
         Ok(LogLines { fan, decoders })
@@ -449,7 +448,9 @@ impl Engine {
         opts: &LogOptions,
     ) -> Result<AsyncLogLines> {
         check_names(names)?;
-        self.run_async(existence_plan(names)).await?;
+        self.run_async(inspect_plan(names))
+            .await?
+            .all_or_not_found()?;
         let (decoders, cmds) = Decoders::new(self, names, opts);
         let fan = exec::fan_in_async(&cmds, CHANNEL_CAPACITY)?;
         Ok(AsyncLogLines { fan, decoders })

@@ -2,12 +2,13 @@
 
 use std::io::{BufWriter, Write};
 
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 
 use super::{Global, Out};
 use dockhand::events::{Event, EventOptions};
-use dockhand::input::{ContainerRef, EventFilter, Tail, TimeSpec};
+use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 use dockhand::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
+use dockhand::wait::{Condition, Observation};
 use dockhand::Error;
 
 /// Observation subcommands.
@@ -19,6 +20,11 @@ pub enum Command {
     /// Print engine events (type, action, object, time) as they happen; with
     /// --until, the events up to then.
     Events(EventsArgs),
+    /// Wait until a container is running, healthy, exited, accepting TCP
+    /// connections on a port, or has logged a matching line. --timeout bounds
+    /// the whole wait (default 30s, 0 = none); on timeout exit 124 saying
+    /// what was last observed.
+    WaitFor(WaitArgs),
 }
 
 /// Arguments of `logs`.
@@ -62,11 +68,36 @@ pub struct EventsArgs {
     until: Option<TimeSpec>,
 }
 
+/// Arguments of `wait-for`: the container and exactly one condition.
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("condition").required(true).args(["running", "healthy", "exit", "port", "log"])))]
+pub struct WaitArgs {
+    /// The container (name or id).
+    name: ContainerRef,
+    /// Its process runs.
+    #[arg(long)]
+    running: bool,
+    /// Its healthcheck reports healthy (podman: dockhand runs the check).
+    #[arg(long)]
+    healthy: bool,
+    /// It has stopped (exited or dead); prints the exit code.
+    #[arg(long)]
+    exit: bool,
+    /// A TCP connection is accepted on the host port PORT is published on,
+    /// or on the container's IP when it is not published.
+    #[arg(long, value_name = "PORT[/tcp]")]
+    port: Option<ProbePort>,
+    /// A log line (existing or new, stdout or stderr) matches REGEX.
+    #[arg(long, value_name = "REGEX")]
+    log: Option<LogPattern>,
+}
+
 /// Run one subcommand; returns the exit code.
 pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     match cmd {
         Command::Logs(args) => logs(args, global, out),
         Command::Events(args) => events(args, global, out),
+        Command::WaitFor(args) => wait_for(args, global, out),
     }
 }
 
@@ -173,4 +204,39 @@ fn event_text(e: &Event) -> String {
         text.push_str(&format!(" exit code {code}"));
     }
     text
+}
+
+/// `dockhand wait-for`: one line (or JSON object) saying what held.
+fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
+    let condition = match (args.port, args.log) {
+        (Some(port), _) => Condition::Port(port),
+        (_, Some(pattern)) => Condition::Log(pattern),
+        _ if args.healthy => Condition::Healthy,
+        _ if args.exit => Condition::Exited,
+        _ => Condition::Running,
+    };
+    let timeout = (!global.timeout.is_zero()).then_some(global.timeout);
+    let seen = global.engine()?.wait_for(&args.name, &condition, timeout)?;
+    if out.is_json() {
+        out.json(&seen);
+    } else {
+        out.line(observation_text(&seen));
+    }
+    Ok(0)
+}
+
+/// `web: port 80/tcp (127.0.0.1:32771) after 1.2s`.
+fn observation_text(o: &Observation) -> String {
+    let detail = match (&o.address, o.exit_code, &o.last_line) {
+        (Some(addr), _, _) => format!(" ({addr})"),
+        (_, Some(code), _) => format!(" (exit code {code})"),
+        (_, _, Some(line)) if o.condition.starts_with("log") => format!(" ({line:?})"),
+        _ => String::new(),
+    };
+    format!(
+        "{}: {}{detail} after {:.1}s",
+        o.container,
+        o.condition,
+        o.waited_ms as f64 / 1000.0
+    )
 }

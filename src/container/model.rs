@@ -755,40 +755,7 @@ fn network_attachment(name: String, e: WireEndpoint) -> NetworkAttachment {
 /// `2026-11-23T17:10:22.438212886Z` (or with a `+hh:mm` offset) as
 /// nanoseconds since the Unix epoch.
 fn rfc3339_unix_nanos(text: &str) -> Option<i128> {
-    let (date, rest) = text.split_once('T')?;
-    let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
-    let zone_at = rest.find(['Z', 'z', '+', '-'])?;
-    let (clock, zone) = rest.split_at(zone_at);
-    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut hms = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
-    let nanos: i128 = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<9}").get(..9)?.parse().ok()?
-    };
-    let offset_secs = match zone {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = zone[1..].split_once(':')?;
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
-        }
-    };
-    let secs = days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + s - offset_secs;
-    Some(i128::from(secs) * 1_000_000_000 + nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::time::Timestamp::parse_rfc3339(text).map(|t| t.unix_nanos())
 }
 
 #[cfg(test)]

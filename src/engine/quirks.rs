@@ -44,6 +44,10 @@ pub struct Quirks {
     /// Event names are podman's (`died`, `remove`, `exec_died` …), which
     /// `events` maps to and from docker's.
     pub podman_event_names: bool,
+    /// Healthchecks run only when something runs them (podman schedules
+    /// them with systemd timers; without systemd the health stays
+    /// `starting`), so `wait-for --healthy` runs `healthcheck run` itself.
+    pub run_healthcheck_to_probe: bool,
     /// Extra `commit` arguments needed to keep a commit message (podman's
     /// default OCI format has no comment field and fails with
     /// "messages are only compatible with the docker image format").
@@ -68,6 +72,7 @@ const DOCKER: Quirks = Quirks {
     events_json: &["--format", "{{json .}}"],
     events_past_until_empty: false,
     podman_event_names: false,
+    run_healthcheck_to_probe: false,
     commit_message_args: &[],
 };
 
@@ -83,6 +88,7 @@ const PODMAN: Quirks = Quirks {
     events_json: &["--format", "json"],
     events_past_until_empty: true,
     podman_event_names: true,
+    run_healthcheck_to_probe: true,
     commit_message_args: &["--format=docker"],
 };
 
