@@ -199,7 +199,7 @@ pub(crate) enum Request {
 #[derive(Debug)]
 pub(crate) enum Reply {
     Start,
-    Inspected(Result<Container>),
+    Inspected(Result<Box<Container>>),
     Connected(Option<SocketAddr>),
     Healthchecked(Result<bool>),
     Slept(Result<()>),
@@ -493,7 +493,7 @@ impl Engine {
                 Request::Inspect(t) => Reply::Inspected(
                     self.run(inspect_plan(names).timeout(Some(t)))
                         .and_then(|i| i.all_or_not_found())
-                        .map(|mut found| found.remove(0)),
+                        .map(|mut found| Box::new(found.remove(0))),
                 ),
                 Request::Connect(addresses) => Reply::Connected(probe_tcp(&addresses)),
                 Request::Healthcheck(t) => {
@@ -557,7 +557,7 @@ impl Engine {
                     self.run_async(inspect_plan(names).timeout(Some(t)))
                         .await
                         .and_then(|i| i.all_or_not_found())
-                        .map(|mut found| found.remove(0)),
+                        .map(|mut found| Box::new(found.remove(0))),
                 ),
                 Request::Connect(addresses) => Reply::Connected(
                     tokio::task::spawn_blocking(move || probe_tcp(&addresses))
@@ -640,7 +640,7 @@ mod tests {
         let (mut w, t0) = waiter(Condition::Running, None, EngineKind::Docker);
         assert!(matches!(w.step(Reply::Start, t0), Request::Inspect(_)));
         let c = container("docker", "containers-inspect-full.json");
-        match w.step(Reply::Inspected(Ok(c)), t0) {
+        match w.step(Reply::Inspected(Ok(Box::new(c))), t0) {
             Request::Done(Ok(o)) => {
                 assert_eq!(o.status, Some(Status::Running));
                 assert_eq!(o.probes, 1);
@@ -657,7 +657,7 @@ mod tests {
         let exited = container("podman", "containers-inspect-exited.json");
         let mut sleeps = Vec::new();
         let mut now = t0;
-        let mut req = w.step(Reply::Inspected(Ok(exited.clone())), now);
+        let mut req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
         while let Request::Sleep(d) = req {
             sleeps.push(d);
             now += d;
@@ -665,7 +665,7 @@ mod tests {
                 w.step(Reply::Slept(Ok(())), now),
                 Request::Inspect(_)
             ));
-            req = w.step(Reply::Inspected(Ok(exited.clone())), now);
+            req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
         }
         assert_eq!(sleeps[..4], [100, 200, 400, 800].map(Duration::from_millis));
         assert!(sleeps.iter().all(|d| *d <= MAX_PROBE_GAP));
@@ -695,7 +695,7 @@ mod tests {
         let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Docker);
         w.step(Reply::Start, t0);
         let plain = container("docker", "containers-inspect-full.json");
-        let req = w.step(Reply::Inspected(Ok(plain)), t0);
+        let req = w.step(Reply::Inspected(Ok(Box::new(plain))), t0);
         assert!(
             matches!(&req, Request::Done(Err(e)) if e.kind() == ErrorKind::InvalidInput),
             "{req:?}"
@@ -708,7 +708,7 @@ mod tests {
         let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Podman);
         w.step(Reply::Start, t0);
         assert!(matches!(
-            w.step(Reply::Inspected(Ok(running)), t0),
+            w.step(Reply::Inspected(Ok(Box::new(running))), t0),
             Request::Healthcheck(_)
         ));
         assert!(matches!(

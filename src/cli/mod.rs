@@ -73,6 +73,8 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 /// The subcommands. Each area (system, containers, images, …) has its own
 /// module with its own `Command` enum, flattened in here, and its own `run`.
 #[derive(Subcommand, Debug)]
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     #[command(flatten)]
     System(system::Command),
