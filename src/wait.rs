@@ -86,7 +86,8 @@ pub struct Observation {
     pub address: Option<String>,
     /// The last log line seen (`--log`; after a timeout, the log's last line).
     pub last_line: Option<String>,
-    /// How many probes ran (inspects, connection attempts, log lines read).
+    /// How many probes ran (inspects, connection rounds, healthcheck runs,
+    /// log lines read).
     pub probes: u32,
     /// Milliseconds from the start of the wait.
     pub waited_ms: u64,
@@ -177,12 +178,12 @@ fn probe_tcp(addresses: &[SocketAddr]) -> Option<SocketAddr> {
 /// The next thing a driver must do for a [`Waiter`].
 #[derive(Debug)]
 pub(crate) enum Request {
-    /// Inspect the container, within this time.
-    Inspect(Duration),
+    /// Inspect the container, within this time (`None`: the engine's own limit).
+    Inspect(Option<Duration>),
     /// Try these addresses.
     Connect(Vec<SocketAddr>),
-    /// Run the healthcheck (podman), within this time.
-    Healthcheck(Duration),
+    /// Run the healthcheck (podman), within this time (`None`: the engine's own limit).
+    Healthcheck(Option<Duration>),
     /// Pause.
     Sleep(Duration),
     /// (Re)start following the log from this time (from the start: `None`).
@@ -272,12 +273,11 @@ impl Waiter {
         self.timeout.map(|t| self.started + t)
     }
 
-    /// Time allowed for one engine probe: the time left, but at least a second.
-    fn probe_time(&self, now: Instant) -> Duration {
-        match self.deadline() {
-            Some(d) => d.saturating_duration_since(now).max(Duration::from_secs(1)),
-            None => Duration::from_secs(30),
-        }
+    /// Time allowed for one engine probe: the time left, but at least a
+    /// second (`None` without a deadline: the engine's own limit applies).
+    fn probe_time(&self, now: Instant) -> Option<Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(now).max(Duration::from_secs(1)))
     }
 
     /// The next request, given the reply to the previous one.
@@ -287,6 +287,10 @@ impl Waiter {
         match reply {
             Reply::Start if is_log => Request::Follow(None),
             Reply::Start => Request::Inspect(self.probe_time(now)),
+            // Gathering the report, a failed look changes nothing: it is a timeout.
+            Reply::Inspected(Err(_)) if self.phase == Phase::Reporting => {
+                Request::Done(Err(self.timeout_error()))
+            }
             Reply::Inspected(Err(e)) => Request::Done(Err(e)),
             Reply::Inspected(Ok(c)) => {
                 self.record(&c);
@@ -302,15 +306,21 @@ impl Waiter {
                 }
             }
             Reply::Connected(Some(addr)) => {
+                self.obs.probes += 1;
                 self.obs.address = Some(addr.to_string());
                 self.done()
             }
-            Reply::Connected(None) => self.pause(now),
+            Reply::Connected(None) => {
+                self.obs.probes += 1;
+                self.pause(now)
+            }
             Reply::Healthchecked(Ok(true)) => {
+                self.obs.probes += 1;
                 self.obs.health = Some(HealthStatus::Healthy);
                 self.done()
             }
             Reply::Healthchecked(Ok(false)) => {
+                self.obs.probes += 1;
                 self.obs.health = Some(HealthStatus::Unhealthy);
                 self.pause(now)
             }
@@ -392,7 +402,7 @@ impl Waiter {
     fn report(&mut self) -> Request {
         self.phase = Phase::Reporting;
         match self.condition {
-            Condition::Log(_) => Request::Inspect(REPORT_TIME),
+            Condition::Log(_) => Request::Inspect(Some(REPORT_TIME)),
             _ => Request::LastLine,
         }
     }
@@ -438,6 +448,14 @@ fn health_word(h: HealthStatus) -> &'static str {
         HealthStatus::Healthy => "healthy",
         HealthStatus::Unhealthy => "unhealthy",
         HealthStatus::Unknown => "unknown",
+    }
+}
+
+/// `plan` limited to `time` (`None`: the engine's own limit stays).
+fn within<T: 'static>(plan: Plan<T>, time: Option<Duration>) -> Plan<T> {
+    match time {
+        Some(t) => plan.timeout(Some(t)),
+        None => plan,
     }
 }
 
@@ -491,13 +509,13 @@ impl Engine {
             reply = match request {
                 Request::Done(result) => return result,
                 Request::Inspect(t) => Reply::Inspected(
-                    self.run(inspect_plan(names).timeout(Some(t)))
+                    self.run(within(inspect_plan(names), t))
                         .and_then(|i| i.all_or_not_found())
                         .map(|mut found| Box::new(found.remove(0))),
                 ),
                 Request::Connect(addresses) => Reply::Connected(probe_tcp(&addresses)),
                 Request::Healthcheck(t) => {
-                    Reply::Healthchecked(self.run(healthcheck_run_plan(name).timeout(Some(t))))
+                    Reply::Healthchecked(self.run(within(healthcheck_run_plan(name), t)))
                 }
                 Request::Sleep(d) => Reply::Slept(crate::exec::sleep(d)),
                 Request::Follow(since) => {
@@ -554,7 +572,7 @@ impl Engine {
             reply = match request {
                 Request::Done(result) => return result,
                 Request::Inspect(t) => Reply::Inspected(
-                    self.run_async(inspect_plan(names).timeout(Some(t)))
+                    self.run_async(within(inspect_plan(names), t))
                         .await
                         .and_then(|i| i.all_or_not_found())
                         .map(|mut found| Box::new(found.remove(0))),
@@ -565,8 +583,7 @@ impl Engine {
                         .unwrap_or(None),
                 ),
                 Request::Healthcheck(t) => Reply::Healthchecked(
-                    self.run_async(healthcheck_run_plan(name).timeout(Some(t)))
-                        .await,
+                    self.run_async(within(healthcheck_run_plan(name), t)).await,
                 ),
                 Request::Sleep(d) => Reply::Slept(crate::exec::sleep_async(d).await),
                 Request::Follow(since) => Reply::Followed(
@@ -777,6 +794,28 @@ mod tests {
         w.step(Reply::Followed(Ok(())), t0);
         match w.step(Reply::Line(Next::Item(Ok(line("ready on :80", 6)))), t0) {
             Request::Done(Ok(o)) => assert_eq!(o.last_line.as_deref(), Some("ready on :80")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_log_wait_that_times_out_reports_a_timeout_even_if_the_last_look_fails() {
+        let pattern = LogPattern::new("never").unwrap();
+        let (mut w, t0) = waiter(
+            Condition::Log(pattern),
+            Some(Duration::from_secs(1)),
+            EngineKind::Podman,
+        );
+        w.step(Reply::Start, t0);
+        w.step(Reply::Followed(Ok(())), t0);
+        let later = t0 + Duration::from_secs(1);
+        assert!(matches!(
+            w.step(Reply::Line(Next::TimedOut), later),
+            Request::Inspect(Some(REPORT_TIME))
+        ));
+        let gone = Error::new(ErrorKind::NotFound, "no such container: web");
+        match w.step(Reply::Inspected(Err(gone)), later) {
+            Request::Done(Err(e)) => assert_eq!(e.kind(), ErrorKind::Timeout, "{e}"),
             other => panic!("{other:?}"),
         }
     }

@@ -16,6 +16,8 @@ use dockhand::Engine;
 
 /// Kill at once on `rm -f` (podman otherwise waits 10 s for pid 1 `sh`).
 const FAST: &[&str] = &["--stop-timeout", "0"];
+/// The same without a network, for waits that need none.
+const OFFLINE: &[&str] = &["--stop-timeout", "0", "--network", "none"];
 
 fn engine(name: &str) -> Engine {
     Engine::from_command(name).unwrap()
@@ -43,7 +45,7 @@ fn a_log_line_written_after_two_seconds_is_caught() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
         let script = "echo booting; sleep 2; echo 'ready on port 8080' >&2; sleep 600";
-        let name = start_container(e, &mut cleanup, "wait-log", FAST, &["sh", "-c", script]);
+        let name = start_container(e, &mut cleanup, "wait-log", OFFLINE, &["sh", "-c", script]);
         let started = Instant::now();
         let r = dockhand_on(
             e,
@@ -105,7 +107,13 @@ fn timeouts_exit_124_with_what_was_last_observed() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
         let script = "echo still starting; sleep 600";
-        let name = start_container(e, &mut cleanup, "wait-timeout", FAST, &["sh", "-c", script]);
+        let name = start_container(
+            e,
+            &mut cleanup,
+            "wait-timeout",
+            OFFLINE,
+            &["sh", "-c", script],
+        );
         let r = dockhand_on(e, ["--timeout", "1s", "wait-for", &name, "--port", "81"]);
         assert_eq!(r.code, 124, "{r:?}");
         assert!(r.stderr.contains("not port 81/tcp after 1.0s"), "{r:?}");
@@ -142,7 +150,7 @@ fn timeouts_exit_124_with_what_was_last_observed() {
 fn exit_and_health_conditions_through_the_library() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
-        let mut health = FAST.to_vec();
+        let mut health = OFFLINE.to_vec();
         health.extend([
             "--health-cmd",
             "test -f /tmp/ready",
@@ -162,7 +170,7 @@ fn exit_and_health_conditions_through_the_library() {
             "{e}"
         );
         // A container without a healthcheck can never become healthy: said at once.
-        let plain = start_container(e, &mut cleanup, "wait-life", FAST, &[]);
+        let plain = start_container(e, &mut cleanup, "wait-life", OFFLINE, &[]);
         let r = dockhand_on(e, ["wait-for", &plain, "--healthy"]);
         assert_eq!(r.code, 2, "{r:?}");
         assert!(r.stderr.contains("no healthcheck"), "{r:?}");
@@ -179,7 +187,13 @@ async fn the_async_wait_sees_the_same() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
         let script = "sleep 1; echo up; sleep 600";
-        let name = start_container(e, &mut cleanup, "wait-async", FAST, &["sh", "-c", script]);
+        let name = start_container(
+            e,
+            &mut cleanup,
+            "wait-async",
+            OFFLINE,
+            &["sh", "-c", script],
+        );
         let r = ContainerRef::new(&name).unwrap();
         let pattern = Condition::Log("^up$".parse().unwrap());
         let seen = engine(e)
