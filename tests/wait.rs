@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use dockhand::container::Status;
+use dockhand::exec::Cmd;
 use dockhand::input::ContainerRef;
 use dockhand::wait::Condition;
 use dockhand::Engine;
 
-/// Kill at once on `rm -f` (podman otherwise waits 10 s for pid 1 `sh`).
-const FAST: &[&str] = &["--stop-timeout", "0"];
-/// The same without a network, for waits that need none.
+/// No network, and killed at once on `rm -f` (podman otherwise waits 10 s
+/// for pid 1 `sh`).
 const OFFLINE: &[&str] = &["--stop-timeout", "0", "--network", "none"];
 
 fn engine(name: &str) -> Engine {
@@ -67,14 +67,46 @@ fn a_log_line_written_after_two_seconds_is_caught() {
     }
 }
 
+/// A labelled network of this test's own, removed on drop (after the
+/// containers on it: declare it before their `Cleanup`).
+struct Network {
+    engine: String,
+    name: String,
+}
+
+impl Network {
+    fn create(engine: &str) -> Network {
+        let name = unique("wait-net");
+        let r = sh(Cmd::new(engine)
+            .args(["network", "create"])
+            .args(labels())
+            .arg(&name));
+        assert_eq!(r.code, 0, "{r:?}");
+        Network {
+            engine: engine.into(),
+            name,
+        }
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        sh(Cmd::new(&self.engine).args(["network", "rm", &self.name]));
+    }
+}
+
 #[test]
 fn port_waits_for_a_real_listener_published_or_not() {
     for e in engines() {
+        // Not the default bridge: other tests on this machine may be
+        // re-creating host bridges while this one runs.
+        let network = Network::create(e);
         let mut cleanup = Cleanup::new(e);
         // Nothing listens for the first 2 s: docker's port proxy accepts and
         // closes at once then, which must not count.
         let script = "sleep 2; exec httpd -f -p 80 -h /var/www";
-        let mut published = FAST.to_vec();
+        let on_net = ["--stop-timeout", "0", "--network", network.name.as_str()];
+        let mut published = on_net.to_vec();
         published.extend(["-p", "127.0.0.1::80"]);
         let pub_name = start_container(
             e,
@@ -83,7 +115,8 @@ fn port_waits_for_a_real_listener_published_or_not() {
             &published,
             &["sh", "-c", script],
         );
-        let inner_name = start_container(e, &mut cleanup, "wait-port", FAST, &["sh", "-c", script]);
+        let inner_name =
+            start_container(e, &mut cleanup, "wait-port", &on_net, &["sh", "-c", script]);
         for (name, loopback) in [(&pub_name, true), (&inner_name, false)] {
             let r = dockhand_on(e, ["--json", "wait-for", name, "--port", "80/tcp"]);
             assert_eq!(r.code, 0, "{r:?}");
