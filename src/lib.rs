@@ -36,13 +36,18 @@
 
 pub mod batch;
 pub mod build;
+pub mod container;
 pub mod daemon_config;
 pub mod dockerfile;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod image;
 pub mod input;
+pub mod lines;
+pub mod lock;
+pub mod logs;
 pub mod model;
 pub mod netns;
 pub mod network;
@@ -51,7 +56,9 @@ pub mod plan;
 mod replay;
 pub mod retry;
 pub mod system;
+pub mod time;
 pub mod volume;
+pub mod wait;
 
 pub use engine::{Engine, EngineKind};
 pub use error::{Error, ErrorKind, Result, Status};

@@ -5,9 +5,11 @@
 //! codes through one table ([`exit_code`]).
 
 mod build;
+mod container;
 mod daemon_config;
 mod image;
 mod link;
+mod logs;
 mod netns;
 mod network;
 mod output;
@@ -78,6 +80,8 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 /// The subcommands. Each area (system, containers, images, …) has its own
 /// module with its own `Command` enum, flattened in here, and its own `run`.
 #[derive(Subcommand, Debug)]
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     #[command(flatten)]
     System(system::Command),
@@ -95,6 +99,10 @@ pub enum Command {
     Volume(volume::Command),
     #[command(flatten)]
     DaemonConfig(daemon_config::Command),
+    #[command(flatten)]
+    Container(container::Command),
+    #[command(flatten)]
+    Logs(logs::Command),
 }
 
 impl Global {
@@ -164,6 +172,8 @@ pub fn main() -> i32 {
         Command::Network(cmd) => network::run(cmd, &cli.global, &out),
         Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
+        Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
+        Command::Container(cmd) => container::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

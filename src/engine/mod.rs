@@ -65,6 +65,7 @@ pub struct Engine {
     limits: Limits,
     retry: RetryPolicy,
     mode: Mode,
+    lock_timeout: Duration,
 }
 
 impl Engine {
@@ -120,6 +121,7 @@ impl Engine {
             limits: Limits::default(),
             retry: RetryPolicy::default(),
             mode: Mode::Execute,
+            lock_timeout: crate::lock::DEFAULT_TIMEOUT,
         })
     }
 
@@ -163,6 +165,18 @@ impl Engine {
     pub fn with_mode(mut self, mode: Mode) -> Engine {
         self.mode = mode;
         self
+    }
+
+    /// How long a mutation waits for another dockhand process working on
+    /// the same object (see [`lock`](crate::lock)).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Engine {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The lock wait limit of mutations.
+    pub fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
     }
 
     /// The engine's dialect.

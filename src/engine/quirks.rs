@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::lines::PartStamps;
+
 /// Which CLI dialect the engine command speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +42,27 @@ pub struct Quirks {
     /// Variable choosing the classic builder or BuildKit (`None`: the engine
     /// has one builder, buildah for podman).
     pub buildkit_env: Option<&'static str>,
+    /// Where `logs --timestamps` puts the timestamps of the later parts of a
+    /// line stored in parts (docker: every 16 KiB; podman: after any write).
+    pub log_part_stamps: PartStamps,
+    /// How `logs --tail` spells "the whole log" (podman refuses `all`).
+    pub tail_all: &'static str,
+    /// Arguments asking `events` for one JSON object per line.
+    pub events_json: &'static [&'static str],
+    /// `events --until T` with T in the past prints nothing at all (podman
+    /// 4.3): ask with `--stream=false` instead and stop at T ourselves.
+    pub events_past_until_empty: bool,
+    /// Event names are podman's (`died`, `remove`, `exec_died` …), which
+    /// `events` maps to and from docker's.
+    pub podman_event_names: bool,
+    /// Healthchecks run only when something runs them (podman schedules
+    /// them with systemd timers; without systemd the health stays
+    /// `starting`), so `wait-for --healthy` runs `healthcheck run` itself.
+    pub run_healthcheck_to_probe: bool,
+    /// Extra `commit` arguments needed to keep a commit message (podman's
+    /// default OCI format has no comment field and fails with
+    /// "messages are only compatible with the docker image format").
+    pub commit_message_args: &'static [&'static str],
 }
 
 const DOCKER: Quirks = Quirks {
@@ -59,6 +82,13 @@ const DOCKER: Quirks = Quirks {
     network_inspect_lists_containers: true,
     save_many: &[],
     buildkit_env: Some("DOCKER_BUILDKIT"),
+    log_part_stamps: PartStamps::EveryChunk(16 * 1024),
+    tail_all: "all",
+    events_json: &["--format", "{{json .}}"],
+    events_past_until_empty: false,
+    podman_event_names: false,
+    run_healthcheck_to_probe: false,
+    commit_message_args: &[],
 };
 
 const PODMAN: Quirks = Quirks {
@@ -72,6 +102,13 @@ const PODMAN: Quirks = Quirks {
     network_inspect_lists_containers: false,
     save_many: &["--multi-image-archive"],
     buildkit_env: None,
+    log_part_stamps: PartStamps::AnyWrite,
+    tail_all: "-1",
+    events_json: &["--format", "json"],
+    events_past_until_empty: true,
+    podman_event_names: true,
+    run_healthcheck_to_probe: true,
+    commit_message_args: &["--format=docker"],
 };
 
 impl EngineKind {

@@ -22,7 +22,7 @@ use super::{
 use crate::error::{Result, Status};
 
 /// How often a waiting executor looks at the interrupt flag and the caps.
-const POLL: Duration = Duration::from_millis(50);
+pub(super) const POLL: Duration = Duration::from_millis(50);
 
 /// Run `cmd` to completion within `limits`, capturing stdout and stderr.
 ///

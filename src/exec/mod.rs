@@ -26,7 +26,9 @@ use std::time::Duration;
 
 pub use blocking::{run, run_inherit, run_observed, sleep};
 pub use cmd::{quote, Cmd};
-pub use streaming::{spawn_streaming, Streaming};
+pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Pipe, Streaming, READ_CHUNK};
+#[cfg(feature = "tokio")]
+pub use streaming::{fan_in_async, FanInAsync};
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
 

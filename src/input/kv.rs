@@ -59,6 +59,16 @@ impl KeyValue {
         })
     }
 
+    /// A pair from a key and a value, validated as [`KeyValue::new`] does.
+    ///
+    /// ```
+    /// let kv = dockhand::input::KeyValue::pair("name", "web").unwrap();
+    /// assert_eq!(kv.to_string(), "name=web");
+    /// ```
+    pub fn pair(key: &str, value: &str) -> Result<KeyValue> {
+        KeyValue::new("key/value pair", &format!("{key}={value}"))
+    }
+
     /// Validate many `KEY=VALUE` texts (the first bad one is the error).
     pub fn many<I, S>(what: &str, texts: I) -> Result<Vec<KeyValue>>
     where
@@ -85,6 +95,13 @@ impl KeyValue {
     /// as an option of its own.
     pub fn flag(&self, flag: &str) -> String {
         format!("{flag}={self}")
+    }
+}
+
+impl std::str::FromStr for KeyValue {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        KeyValue::new("KEY=VALUE pair", text)
     }
 }
 

@@ -5,19 +5,26 @@
 //! and no command runs.
 
 mod container;
+mod container_opts;
 mod image;
 mod kv;
 mod names;
 mod net;
+mod observe;
 mod subnet;
 
 use std::time::Duration;
 
 pub use container::ContainerRef;
+pub use container_opts::{
+    ContainerPort, CopyPath, Cpus, EnvVar, Link, MemorySize, PortSpec, RestartPolicy, Signal,
+    VolumeSpec, Word,
+};
 pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;
 pub use names::{NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, Gateway, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
+pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,756 @@
+//! Container subcommands: run/create, lifecycle, queries, exec/cp/export,
+//! commit/update, ps, cleanup and reset. Every argument is validated by
+//! clap through dockhand's input types, so bad input exits 2 before any
+//! engine call.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{duration_arg, exit_code, Global, Out};
+use dockhand::container::{
+    Action, ActionOutcome, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery,
+    RunOptions, UpdateOptions,
+};
+use dockhand::input::{
+    ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag, KeyValue, Link,
+    MemorySize, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+};
+use dockhand::{Engine, Error, ErrorKind};
+
+/// Container subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create and start a container; with -d print its full id, else stream
+    /// its output and exit with its exit code.
+    Run {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Run in the background and print the full id.
+        #[arg(short, long)]
+        detach: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Create a container without starting it; print its full id.
+    Create {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Start containers.
+    Start(NamesArgs),
+    /// Stop containers.
+    Stop {
+        #[command(flatten)]
+        names: NamesArgs,
+        /// Seconds to wait before killing.
+        #[arg(short = 't', long = "time", value_name = "SECS")]
+        time: Option<u32>,
+    },
+    /// Restart containers.
+    Restart(NamesArgs),
+    /// Send a signal (default KILL) to containers.
+    Kill {
+        #[command(flatten)]
+        names: NamesArgs,
+        /// Signal name or number.
+        #[arg(short, long)]
+        signal: Option<Signal>,
+    },
+    /// Pause containers.
+    Pause(NamesArgs),
+    /// Unpause containers.
+    Unpause(NamesArgs),
+    /// Remove containers; a missing one counts as removed ("absent").
+    Rm {
+        #[command(flatten)]
+        names: NamesArgs,
+        /// Also remove running containers.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Wait until a container stops and print its exit code (--timeout limits the wait).
+    Wait {
+        /// Container name or id.
+        name: ContainerRef,
+    },
+    /// Print the exit code of a stopped container.
+    ExitCode {
+        /// Container name or id.
+        name: ContainerRef,
+    },
+    /// Print the normalized description of containers (one engine call).
+    Inspect {
+        /// Container names or ids.
+        #[arg(required = true)]
+        names: Vec<ContainerRef>,
+    },
+    /// Print each container's status, or "missing" (one engine call).
+    Status {
+        /// Container names or ids.
+        #[arg(required = true)]
+        names: Vec<ContainerRef>,
+    },
+    /// Print the host pid of a container's main process.
+    Pid {
+        /// Container name or id.
+        name: ContainerRef,
+    },
+    /// Print a container's IP addresses (one per network).
+    Ip {
+        /// Container name or id.
+        name: ContainerRef,
+        /// IPv6 instead of IPv4.
+        #[arg(long = "ipv6")]
+        ipv6: bool,
+        /// Only this network.
+        #[arg(long)]
+        network: Option<Word>,
+    },
+    /// Print a container's published ports (host address of one port when given).
+    Ports {
+        /// Container name or id.
+        name: ContainerRef,
+        /// PORT[/PROTO] inside the container.
+        port: Option<ContainerPort>,
+    },
+    /// Print a container's gateway (one per network).
+    Gateway {
+        /// Container name or id.
+        name: ContainerRef,
+        /// Only this network.
+        #[arg(long)]
+        network: Option<Word>,
+    },
+    /// Run a command in a running container; exits with its exit code.
+    Exec {
+        /// Container name or id.
+        name: ContainerRef,
+        /// KEY=VALUE, or KEY to pass dockhand's own value (kept out of argv).
+        #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+        env: Vec<String>,
+        /// User.
+        #[arg(short, long)]
+        user: Option<Word>,
+        /// Working directory.
+        #[arg(short, long)]
+        workdir: Option<Word>,
+        /// Pass stdin through.
+        #[arg(short, long)]
+        interactive: bool,
+        /// Allocate a terminal.
+        #[arg(short, long)]
+        tty: bool,
+        /// Kill the command after this long (default: no limit).
+        #[arg(long, value_parser = duration_arg)]
+        time_limit: Option<Duration>,
+        /// The command and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Copy files between the host and a container (CONTAINER:PATH on one side).
+    Cp {
+        /// Source.
+        src: CopyPath,
+        /// Destination.
+        dst: CopyPath,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Unpack a snapshot of a container's filesystem into DIR.
+    Export {
+        /// Container name or id.
+        name: ContainerRef,
+        /// Destination directory (created when missing).
+        dir: PathBuf,
+    },
+    /// Commit a container to an image; print the image id.
+    Commit {
+        /// Container name or id.
+        name: ContainerRef,
+        /// IMAGE[:TAG].
+        image: ImageTag,
+        /// Commit message.
+        #[arg(short, long)]
+        message: Option<Word>,
+        /// Author.
+        #[arg(short, long)]
+        author: Option<Word>,
+    },
+    /// Change a container's CPU and memory limits.
+    Update {
+        /// Container name or id.
+        name: ContainerRef,
+        /// CPU shares (relative weight).
+        #[arg(long)]
+        cpu_shares: Option<u64>,
+        /// Number of CPUs.
+        #[arg(long)]
+        cpus: Option<Cpus>,
+        /// Memory limit (e.g. 64m).
+        #[arg(long)]
+        memory: Option<MemorySize>,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// List containers (running; all with -a).
+    Ps {
+        /// Include stopped containers.
+        #[arg(short, long)]
+        all: bool,
+        /// Engine filter KEY=VALUE (status=exited, name=web …).
+        #[arg(long = "filter", value_name = "KEY=VALUE")]
+        filters: Vec<KeyValue>,
+        /// Only containers with this label.
+        #[arg(short, long = "label", value_name = "KEY=VALUE")]
+        labels: Vec<KeyValue>,
+    },
+    /// Remove stopped containers whose names start with PREFIX, keeping the newest N.
+    Cleanup {
+        /// Name prefix.
+        #[arg(long)]
+        prefix: ContainerRef,
+        /// How many of the newest to keep.
+        #[arg(long, default_value_t = 0)]
+        keep: usize,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Force-remove all containers (--all) or those with labels (-l); needs --yes.
+    Reset {
+        /// Every container of the engine.
+        #[arg(long, conflicts_with = "labels")]
+        all: bool,
+        /// Only containers with this label.
+        #[arg(
+            short,
+            long = "label",
+            value_name = "KEY=VALUE",
+            required_unless_present = "all"
+        )]
+        labels: Vec<KeyValue>,
+        /// Do not ask.
+        #[arg(short, long)]
+        yes: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+}
+
+/// Containers to act on, and how long to wait for their locks.
+#[derive(Args, Debug)]
+pub struct NamesArgs {
+    /// Container names or ids.
+    #[arg(required = true)]
+    names: Vec<ContainerRef>,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `--lock-timeout` of mutating commands.
+#[derive(Args, Debug)]
+pub struct LockArgs {
+    /// How long to wait while another dockhand process changes the same container.
+    #[arg(long, default_value = "30s", value_parser = duration_arg)]
+    lock_timeout: Duration,
+}
+
+/// What `run` and `create` take. dockhand's own options go before IMAGE.
+#[derive(Args, Debug)]
+pub struct SpecArgs {
+    /// Container name.
+    #[arg(long)]
+    name: Option<ContainerRef>,
+    /// Publish HOST_PORT:PORT[/PROTO], IP:[HOST_PORT]:PORT[/PROTO], or PORT (random host port).
+    #[arg(short, long = "publish", value_name = "SPEC")]
+    publish: Vec<PortSpec>,
+    /// KEY=VALUE, or KEY to pass dockhand's own value; sent in a private env-file, never in argv.
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Read environment variables from a file.
+    #[arg(long = "env-file", value_name = "PATH")]
+    env_files: Vec<PathBuf>,
+    /// Mount SRC:DST[:ro] (a volume name or absolute host path).
+    #[arg(long = "volume", value_name = "SRC:DST[:ro]")]
+    volumes: Vec<VolumeSpec>,
+    /// Mount the volumes of another container.
+    #[arg(long = "volumes-from", value_name = "CONTAINER")]
+    volumes_from: Vec<ContainerRef>,
+    /// Link to CONTAINER[:ALIAS].
+    #[arg(long = "link")]
+    links: Vec<Link>,
+    /// Label KEY=VALUE.
+    #[arg(short, long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<KeyValue>,
+    /// Network to join.
+    #[arg(long)]
+    network: Option<Word>,
+    /// DNS alias on the network.
+    #[arg(long = "network-alias")]
+    network_aliases: Vec<Word>,
+    /// no, always, unless-stopped, on-failure[:N].
+    #[arg(long)]
+    restart: Option<RestartPolicy>,
+    /// Add a capability.
+    #[arg(long = "cap-add")]
+    cap_add: Vec<Word>,
+    /// Add a host device.
+    #[arg(long = "device")]
+    devices: Vec<Word>,
+    /// Give extended privileges.
+    #[arg(long)]
+    privileged: bool,
+    /// Host name.
+    #[arg(long)]
+    hostname: Option<Word>,
+    /// User.
+    #[arg(short, long)]
+    user: Option<Word>,
+    /// Working directory.
+    #[arg(short, long)]
+    workdir: Option<Word>,
+    /// Memory limit (e.g. 64m).
+    #[arg(long)]
+    memory: Option<MemorySize>,
+    /// Number of CPUs (e.g. 0.5).
+    #[arg(long)]
+    cpus: Option<Cpus>,
+    /// CPU shares (relative weight).
+    #[arg(long)]
+    cpu_shares: Option<u64>,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    rm: bool,
+    /// Image.
+    image: ImageRef,
+    /// Command and arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+impl SpecArgs {
+    fn into_options(self) -> Result<RunOptions, Error> {
+        let mut o = RunOptions::new(self.image);
+        o.command = self.command;
+        o.name = self.name;
+        o.publish = self.publish;
+        o.env = env_vars(&self.env)?;
+        o.env_files = self.env_files;
+        o.volumes = self.volumes;
+        o.volumes_from = self.volumes_from;
+        o.links = self.links;
+        o.labels = self.labels;
+        o.network = self.network;
+        o.network_aliases = self.network_aliases;
+        o.restart = self.restart;
+        o.cap_add = self.cap_add;
+        o.devices = self.devices;
+        o.privileged = self.privileged;
+        o.hostname = self.hostname;
+        o.user = self.user;
+        o.workdir = self.workdir;
+        o.memory = self.memory;
+        o.cpus = self.cpus;
+        o.cpu_shares = self.cpu_shares;
+        o.remove_on_exit = self.rm;
+        Ok(o)
+    }
+}
+
+/// `-e` values: `KEY=VALUE`, or `KEY` taking the value from our own
+/// environment (so a secret never has to be in anyone's argv).
+fn env_vars(args: &[String]) -> Result<Vec<EnvVar>, Error> {
+    args.iter()
+        .map(|a| match a.split_once('=') {
+            Some(_) => EnvVar::parse(a),
+            None => match std::env::var(a) {
+                Ok(value) => EnvVar::new(a, &value),
+                Err(_) => Err(Error::invalid_input(format!(
+                    "-e {a}: {a} is not set in dockhand's environment (use {a}=VALUE or export it)"
+                ))),
+            },
+        })
+        .collect()
+}
+
+/// Run one container subcommand; returns the exit code.
+pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    let engine = global.engine()?;
+    match cmd {
+        Command::Run { spec, detach, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let opts = spec.into_options()?;
+            if detach {
+                let id = engine.run_container(&opts)?;
+                print_created(&engine, out, &id)
+            } else {
+                // Attached: create under the lock, then stream without it.
+                let id = engine.create_container(&opts)?;
+                engine.start_attached(&ContainerRef::new(id)?)
+            }
+        }
+        Command::Create { spec, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let id = engine.create_container(&spec.into_options()?)?;
+            print_created(&engine, out, &id)
+        }
+        Command::Start(n) => act(&engine, out, &Action::Start, n),
+        Command::Stop { names, time } => act(&engine, out, &Action::Stop { timeout: time }, names),
+        Command::Restart(n) => act(&engine, out, &Action::Restart, n),
+        Command::Kill { names, signal } => act(&engine, out, &Action::Kill { signal }, names),
+        Command::Pause(n) => act(&engine, out, &Action::Pause, n),
+        Command::Unpause(n) => act(&engine, out, &Action::Unpause, n),
+        Command::Rm { names, force } => act(&engine, out, &Action::Remove { force }, names),
+        Command::Wait { name } => {
+            let name = resolve_one(&engine, name)?;
+            let code = engine.wait(&name)?;
+            print_exit_code(out, &name, code)
+        }
+        Command::ExitCode { name } => {
+            let name = resolve_one(&engine, name)?;
+            let code = engine.exit_code(&name)?;
+            print_exit_code(out, &name, code)
+        }
+        Command::Inspect { names } => inspect(&engine, out, names),
+        Command::Status { names } => {
+            let statuses = engine.statuses(&engine.resolve(&names)?)?;
+            match out.is_json() {
+                true => out.json(&statuses),
+                false => {
+                    for s in &statuses {
+                        let status = s.status.map_or("missing", |s| s.as_str());
+                        out.line(format!("{} {status}", s.name));
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Pid { name } => {
+            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let pid = c.pid()?;
+            match out.is_json() {
+                true => out.json(&json!({"name": c.name, "id": c.id, "pid": pid})),
+                false => out.line(pid),
+            }
+            Ok(0)
+        }
+        Command::Ip {
+            name,
+            ipv6,
+            network,
+        } => {
+            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let family = if ipv6 { Family::V6 } else { Family::V4 };
+            let addresses = c.addresses(family, network.as_ref().map(Word::as_str))?;
+            match out.is_json() {
+                true => out.json(&addresses),
+                false => addresses.iter().for_each(|a| out.line(a.address)),
+            }
+            Ok(0)
+        }
+        Command::Ports { name, port } => {
+            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let bindings = c.port_bindings(port.map(|p| (p.port, p.protocol)))?;
+            match (out.is_json(), port) {
+                (true, _) => out.json(&bindings),
+                (false, Some(_)) => bindings.iter().for_each(|b| out.line(b.host_address())),
+                (false, None) => bindings.iter().for_each(|b| {
+                    out.line(format!(
+                        "{}/{} -> {}",
+                        b.container_port,
+                        b.protocol.as_str(),
+                        b.host_address()
+                    ))
+                }),
+            }
+            Ok(0)
+        }
+        Command::Gateway { name, network } => {
+            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let gateways = c.gateways(network.as_ref().map(Word::as_str))?;
+            match out.is_json() {
+                true => out.json(&gateways),
+                false => gateways
+                    .iter()
+                    .for_each(|g| match (g.gateway, g.ipv6_gateway) {
+                        (Some(v4), _) => out.line(v4),
+                        (None, Some(v6)) => out.line(v6),
+                        (None, None) => {}
+                    }),
+            }
+            Ok(0)
+        }
+        Command::Exec {
+            name,
+            env,
+            user,
+            workdir,
+            interactive,
+            tty,
+            time_limit,
+            command,
+        } => {
+            let opts = ExecOptions {
+                command,
+                env: env_vars(&env)?,
+                user,
+                workdir,
+                interactive,
+                tty,
+                time_limit,
+            };
+            engine.exec(&resolve_one(&engine, name)?, &opts)
+        }
+        Command::Cp { src, dst, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let (src, dst) = (resolve_path(&engine, src)?, resolve_path(&engine, dst)?);
+            engine.copy(&src, &dst)?;
+            if out.is_json() {
+                out.json(&json!({"source": src.to_string(), "destination": dst.to_string()}));
+            }
+            Ok(0)
+        }
+        Command::Export { name, dir } => {
+            let name = resolve_one(&engine, name)?;
+            engine.export(&name, &dir)?;
+            match out.is_json() {
+                true => out.json(&json!({"name": name, "dir": dir})),
+                false => out.line(dir.display()),
+            }
+            Ok(0)
+        }
+        Command::Commit {
+            name,
+            image,
+            message,
+            author,
+        } => {
+            let name = resolve_one(&engine, name)?;
+            let id = engine.commit(&name, &image, &CommitOptions { message, author })?;
+            match out.is_json() {
+                true => out.json(&json!({"name": name, "image": image, "id": id})),
+                false => out.line(id),
+            }
+            Ok(0)
+        }
+        Command::Update {
+            name,
+            cpu_shares,
+            cpus,
+            memory,
+            lock,
+        } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let name = resolve_one(&engine, name)?;
+            let opts = UpdateOptions {
+                cpu_shares,
+                cpus,
+                memory,
+            };
+            engine.update(&name, &opts)?;
+            match out.is_json() {
+                true => out.json(&json!({"name": name, "updated": true})),
+                false => out.line(name),
+            }
+            Ok(0)
+        }
+        Command::Ps {
+            all,
+            filters,
+            labels,
+        } => {
+            let rows = engine.ps(&PsQuery {
+                all,
+                filters,
+                labels,
+            })?;
+            match out.is_json() {
+                true => out.json(&rows),
+                false => print_table(out, &rows),
+            }
+            Ok(0)
+        }
+        Command::Cleanup { prefix, keep, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            report(out, &engine.cleanup(&prefix, keep)?)
+        }
+        Command::Reset {
+            all,
+            labels,
+            yes,
+            lock,
+        } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            // clap guarantees --all or at least one label.
+            let selector: &[KeyValue] = if all { &[] } else { &labels };
+            let doomed = engine.find_by_labels(selector)?;
+            if doomed.is_empty() {
+                return report(out, &[]);
+            }
+            confirm_reset(&doomed, yes)?;
+            let names = ContainerRef::many(doomed.into_iter().map(|c| c.name))?;
+            report(out, &engine.act(&Action::Remove { force: true }, &names)?)
+        }
+    }
+}
+
+fn resolve_one(engine: &Engine, name: ContainerRef) -> Result<ContainerRef, Error> {
+    Ok(engine.resolve(&[name])?.remove(0))
+}
+
+fn resolve_path(engine: &Engine, path: CopyPath) -> Result<CopyPath, Error> {
+    Ok(match path {
+        CopyPath::Container(c, p) => CopyPath::Container(resolve_one(engine, c)?, p),
+        host => host,
+    })
+}
+
+fn act(engine: &Engine, out: &Out, action: &Action, args: NamesArgs) -> Result<i32, Error> {
+    let engine = engine.clone().with_lock_timeout(args.lock.lock_timeout);
+    let names = engine.resolve(&args.names)?;
+    report(out, &engine.act(action, &names)?)
+}
+
+/// Print per-container results; the exit code is the first failure's.
+fn report(out: &Out, results: &[ActionResult]) -> Result<i32, Error> {
+    if out.is_json() {
+        let rows: Vec<_> = results
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name,
+                    "id": r.id,
+                    "result": r.outcome,
+                    "error": r.error.as_ref().map(|e| json!({"kind": e.kind(), "message": e.message()})),
+                })
+            })
+            .collect();
+        out.json(&rows);
+    }
+    for r in results {
+        match (&r.error, out.is_json()) {
+            (Some(e), false) => out.error(e),
+            (None, false) => out.line(format!("{} {}", r.name, outcome_word(r.outcome))),
+            _ => {}
+        }
+    }
+    Ok(match ActionResult::first_error(results) {
+        Some(e) if out.is_json() => {
+            out.error(e);
+            exit_code(e)
+        }
+        Some(e) => exit_code(e),
+        None => 0,
+    })
+}
+
+fn outcome_word(o: ActionOutcome) -> String {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
+    match out.is_json() && !engine.is_dry_run() {
+        true => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
+        false => out.line(id),
+    }
+    Ok(0)
+}
+
+fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Error> {
+    match out.is_json() {
+        true => out.json(&json!({"name": name, "exit_code": code})),
+        false => out.line(code),
+    }
+    Ok(0)
+}
+
+fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
+    let seen = engine.inspect_found(&engine.resolve(&names)?)?;
+    match out.is_json() {
+        true => out.json(&seen.found),
+        false => {
+            // People get the normalized fields; --json adds the engine's raw object.
+            let plain: Vec<serde_json::Value> = seen
+                .found
+                .iter()
+                .map(|c| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    if let Some(map) = v.as_object_mut() {
+                        map.remove("raw");
+                    }
+                    v
+                })
+                .collect();
+            out.line(serde_json::to_string_pretty(&plain).unwrap_or_default());
+        }
+    }
+    seen.all_or_not_found().map(|_| 0)
+}
+
+fn print_table(out: &Out, rows: &[Container]) {
+    out.line(format!(
+        "{:<12}  {:<24}  {:<10}  {:<32}  PORTS",
+        "CONTAINER ID", "NAME", "STATUS", "IMAGE"
+    ));
+    for c in rows {
+        let ports: Vec<String> = c
+            .ports
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}->{}/{}",
+                    b.host_address(),
+                    b.container_port,
+                    b.protocol.as_str()
+                )
+            })
+            .collect();
+        out.line(format!(
+            "{:<12}  {:<24}  {:<10}  {:<32}  {}",
+            &c.id[..c.id.len().min(12)],
+            c.name,
+            c.state.status.as_str(),
+            c.image,
+            ports.join(", ")
+        ));
+    }
+}
+
+/// `reset` removes everything it matched: ask on a terminal, refuse
+/// without `--yes` otherwise.
+fn confirm_reset(doomed: &[Container], yes: bool) -> Result<(), Error> {
+    if yes {
+        return Ok(());
+    }
+    let names: Vec<&str> = doomed.iter().map(|c| c.name.as_str()).collect();
+    let summary = format!(
+        "reset would force-remove {} container(s): {}",
+        names.len(),
+        names.join(", ")
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{summary}; refusing without --yes"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => Err(Error::new(ErrorKind::InvalidInput, "reset cancelled")),
+    }
+}

@@ -1,0 +1,242 @@
+//! `logs`, `events` and `wait-for`.
+
+use std::io::{BufWriter, Write};
+
+use clap::{ArgGroup, Args, Subcommand};
+
+use super::{Global, Out};
+use dockhand::events::{Event, EventOptions};
+use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
+use dockhand::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
+use dockhand::wait::{Condition, Observation};
+use dockhand::Error;
+
+/// Observation subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print container logs: the container's stdout on stdout, its stderr on
+    /// stderr (with --json: one JSON object per line on stdout).
+    Logs(LogsArgs),
+    /// Print engine events (type, action, object, time) as they happen; with
+    /// --until, the events up to then.
+    Events(EventsArgs),
+    /// Wait until a container is running, healthy, exited, accepting TCP
+    /// connections on a port, or has logged a matching line. --timeout bounds
+    /// the whole wait (default 30s, 0 = none); on timeout exit 124 saying
+    /// what was last observed.
+    WaitFor(WaitArgs),
+}
+
+/// Arguments of `logs`.
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Containers (names or ids); several are merged as their lines arrive.
+    #[arg(required = true, value_name = "NAME")]
+    names: Vec<ContainerRef>,
+    /// Only the last N lines of each container (or `all`).
+    #[arg(long, default_value = "all", value_name = "N|all")]
+    tail: Tail,
+    /// Only lines since this time (RFC 3339, epoch seconds, or a duration ago: 10m).
+    #[arg(long, value_name = "TIME")]
+    since: Option<TimeSpec>,
+    /// Only lines before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    until: Option<TimeSpec>,
+    /// Prefix each line with the engine's timestamp (always on with --json).
+    #[arg(short = 't', long)]
+    timestamps: bool,
+    /// Keep printing new lines until the containers stop (or Ctrl-C).
+    #[arg(short = 'f', long)]
+    follow: bool,
+    /// Longest line printed in one piece, in bytes; longer lines are split.
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    max_line: usize,
+}
+
+/// Arguments of `events`.
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// KEY=VALUE: container, event (docker's words: die, destroy …), image,
+    /// label, network, pod, type, volume …; repeat for several.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    filters: Vec<EventFilter>,
+    /// Events since this time (RFC 3339, epoch seconds, or a duration ago: 10m).
+    #[arg(long, value_name = "TIME")]
+    since: Option<TimeSpec>,
+    /// Stop at this time; without it, print events until Ctrl-C.
+    #[arg(long, value_name = "TIME")]
+    until: Option<TimeSpec>,
+}
+
+/// Arguments of `wait-for`: the container and exactly one condition.
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("condition").required(true).args(["running", "healthy", "exit", "port", "log"])))]
+pub struct WaitArgs {
+    /// The container (name or id).
+    name: ContainerRef,
+    /// Its process runs.
+    #[arg(long)]
+    running: bool,
+    /// Its healthcheck reports healthy (podman: dockhand runs the check).
+    #[arg(long)]
+    healthy: bool,
+    /// It has stopped (exited or dead); prints the exit code.
+    #[arg(long)]
+    exit: bool,
+    /// A TCP connection is accepted on the host port PORT is published on,
+    /// or on the container's IP when it is not published.
+    #[arg(long, value_name = "PORT[/tcp]")]
+    port: Option<ProbePort>,
+    /// A log line (existing or new, stdout or stderr) matches REGEX.
+    #[arg(long, value_name = "REGEX")]
+    log: Option<LogPattern>,
+}
+
+/// Run one subcommand; returns the exit code.
+pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    match cmd {
+        Command::Logs(args) => logs(args, global, out),
+        Command::Events(args) => events(args, global, out),
+        Command::WaitFor(args) => wait_for(args, global, out),
+    }
+}
+
+/// `dockhand logs`: stream lines as they come; the first engine failure ends it.
+fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
+    let engine = global.engine()?;
+    let opts = LogOptions {
+        tail: args.tail,
+        since: args.since,
+        until: args.until,
+        timestamps: args.timestamps || out.is_json(),
+        follow: args.follow,
+        max_line: args.max_line,
+    };
+    let prefix_names = args.names.len() > 1;
+    let mut stdout = BufWriter::new(std::io::stdout().lock());
+    let mut stderr = BufWriter::new(std::io::stderr().lock());
+    let lines = engine.log_lines(&args.names, &opts)?;
+    for line in lines {
+        let line = line?;
+        let written = if out.is_json() {
+            serde_json::to_writer(&mut stdout, &line)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout))
+        } else {
+            let target: &mut dyn Write = match line.stream {
+                LogStream::Stdout => &mut stdout,
+                LogStream::Stderr => &mut stderr,
+            };
+            write_text(target, &line, prefix_names, args.timestamps)
+        };
+        // A closed stdout (`| head`) ends the command quietly.
+        if written.is_err() {
+            return Ok(0);
+        }
+        // Following: people and pipes want each line as soon as it exists.
+        if args.follow && (stdout.flush().is_err() || stderr.flush().is_err()) {
+            return Ok(0);
+        }
+    }
+    let _ = (stdout.flush(), stderr.flush());
+    Ok(0)
+}
+
+/// `[name | ][timestamp ]message`: lossy text, one line per record.
+fn write_text(
+    w: &mut dyn Write,
+    line: &LogLine,
+    name: bool,
+    timestamp: bool,
+) -> std::io::Result<()> {
+    if name {
+        write!(w, "{} | ", line.container)?;
+    }
+    if let (true, Some(t)) = (timestamp, line.timestamp) {
+        write!(w, "{t} ")?;
+    }
+    writeln!(w, "{}", line.text())
+}
+
+/// `dockhand events`: one line (or JSON object) per event, flushed at once.
+fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
+    let engine = global.engine()?;
+    let opts = EventOptions {
+        filters: args.filters,
+        since: args.since,
+        until: args.until,
+    };
+    let mut stdout = std::io::stdout().lock();
+    for event in engine.event_stream(&opts)? {
+        let event = event?;
+        let written = if out.is_json() {
+            serde_json::to_writer(&mut stdout, &event)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout))
+        } else {
+            writeln!(stdout, "{}", event_text(&event))
+        };
+        if written.and_then(|()| stdout.flush()).is_err() {
+            return Ok(0);
+        }
+    }
+    Ok(0)
+}
+
+/// `TIME TYPE ACTION[: DETAIL] NAME (ID) [exit code N]`.
+fn event_text(e: &Event) -> String {
+    let mut text = format!(
+        "{} {} {}",
+        e.time,
+        e.object_type.as_str(),
+        e.action.as_str()
+    );
+    if !e.detail.is_empty() {
+        text.push_str(&format!(": {}", e.detail));
+    }
+    let id: String = e.actor_id.chars().take(12).collect();
+    match (e.name.is_empty(), id.is_empty()) {
+        (false, false) => text.push_str(&format!(" {} ({id})", e.name)),
+        (false, true) => text.push_str(&format!(" {}", e.name)),
+        (true, _) => text.push_str(&format!(" {id}")),
+    }
+    if let Some(code) = e.exit_code {
+        text.push_str(&format!(" exit code {code}"));
+    }
+    text
+}
+
+/// `dockhand wait-for`: one line (or JSON object) saying what held.
+fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
+    let condition = match (args.port, args.log) {
+        (Some(port), _) => Condition::Port(port),
+        (_, Some(pattern)) => Condition::Log(pattern),
+        _ if args.healthy => Condition::Healthy,
+        _ if args.exit => Condition::Exited,
+        _ => Condition::Running,
+    };
+    let timeout = (!global.timeout.is_zero()).then_some(global.timeout);
+    let seen = global.engine()?.wait_for(&args.name, &condition, timeout)?;
+    if out.is_json() {
+        out.json(&seen);
+    } else {
+        out.line(observation_text(&seen));
+    }
+    Ok(0)
+}
+
+/// `web: port 80/tcp (127.0.0.1:32771) after 1.2s`.
+fn observation_text(o: &Observation) -> String {
+    let detail = match (&o.address, o.exit_code, &o.last_line) {
+        (Some(addr), _, _) => format!(" ({addr})"),
+        (_, Some(code), _) => format!(" (exit code {code})"),
+        (_, _, Some(line)) if o.condition.starts_with("log") => format!(" ({line:?})"),
+        _ => String::new(),
+    };
+    format!(
+        "{}: {}{detail} after {:.1}s",
+        o.container,
+        o.condition,
+        o.waited_ms as f64 / 1000.0
+    )
+}

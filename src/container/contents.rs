@@ -1,0 +1,225 @@
+//! A container's files and image: `cp`, `export` (a snapshot of its
+//! filesystem unpacked on the host) and `commit`.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use super::create::parse_id;
+use super::lock_names;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
+use crate::plan::{Effect, Plan};
+
+/// `cp -- SRC DST`; exactly one side must be in a container.
+///
+/// ```
+/// use dockhand::container::copy_plan;
+/// use dockhand::input::CopyPath;
+/// let plan = copy_plan(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
+/// assert_eq!(plan.args(), ["cp", "--", "web:/etc/hosts", "/tmp/hosts"]);
+/// assert!(copy_plan(&CopyPath::new("/a")?, &CopyPath::new("/b")?).is_err());
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
+    if matches!(src, CopyPath::Container(..)) == matches!(dst, CopyPath::Container(..)) {
+        return Err(Error::invalid_input(
+            "cp copies between the host and a container: exactly one of SRC and DST must be CONTAINER:PATH",
+        ));
+    }
+    let word = |p: &CopyPath| -> OsString {
+        match p {
+            CopyPath::Container(..) => p.to_string().into(),
+            CopyPath::Host(path) => path.as_os_str().to_owned(),
+        }
+    };
+    Ok(Plan::write(
+        [OsString::from("cp"), "--".into(), word(src), word(dst)],
+        |_| Ok(()),
+    ))
+}
+
+/// `export --output=TAR -- NAME`: the container's filesystem as a tar file.
+pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
+    let mut output = OsString::from("--output=");
+    output.push(tar.as_os_str());
+    Plan::new(
+        Effect::Mutating,
+        [
+            OsString::from("export"),
+            output,
+            "--".into(),
+            target.as_str().into(),
+        ],
+        |o| o.into_result().map(drop),
+    )
+}
+
+/// Host `tar -x -f TAR -C DIR`: unpack an export (no shell involved).
+pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
+    Plan::new(
+        Effect::Mutating,
+        [
+            OsString::from("-x"),
+            "-f".into(),
+            tar.as_os_str().to_owned(),
+            "-C".into(),
+            dir.as_os_str().to_owned(),
+        ],
+        |o| o.into_result().map(drop),
+    )
+    .on_host("tar")
+}
+
+/// Options of [`Engine::commit`].
+#[derive(Debug, Clone, Default)]
+pub struct CommitOptions {
+    /// `-m`: commit message.
+    pub message: Option<Word>,
+    /// `-a`: author.
+    pub author: Option<Word>,
+}
+
+/// `commit -- NAME IMAGE`; yields the new image id as `sha256:<hex>`.
+///
+/// ```
+/// use dockhand::container::{commit_plan, CommitOptions};
+/// use dockhand::input::{ContainerRef, ImageTag, Word};
+/// use dockhand::EngineKind;
+/// let o = CommitOptions { message: Some(Word::new("snapshot").unwrap()), author: None };
+/// let plan = commit_plan(EngineKind::Podman, &ContainerRef::new("web").unwrap(), &ImageTag::new("web:snap").unwrap(), &o);
+/// assert_eq!(plan.args(), ["commit", "--format=docker", "--message=snapshot", "--", "web", "web:snap"]);
+/// ```
+pub fn commit_plan(
+    kind: crate::EngineKind,
+    target: &ContainerRef,
+    image: &ImageTag,
+    opts: &CommitOptions,
+) -> Plan<String> {
+    let mut args: Vec<String> = vec!["commit".into()];
+    if opts.message.is_some() {
+        args.extend(
+            kind.quirks()
+                .commit_message_args
+                .iter()
+                .map(|a| a.to_string()),
+        );
+    }
+    args.extend(opts.message.iter().map(|m| format!("--message={m}")));
+    args.extend(opts.author.iter().map(|a| format!("--author={a}")));
+    args.extend(["--".into(), target.as_str().into(), image.as_str().into()]);
+    Plan::write(args, |out| {
+        if out.dry_run {
+            return Ok(String::new());
+        }
+        let id = parse_id(&out.stdout)?;
+        Ok(match id.starts_with("sha256:") {
+            true => id,
+            false => format!("sha256:{id}"),
+        })
+    })
+    // A second commit would make a second image.
+    .no_retry()
+}
+
+impl Engine {
+    /// Copy between the host and a container (`CONTAINER:PATH` on one side);
+    /// copying into a container takes its lock.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::CopyPath, Engine};
+    /// Engine::detect()?.copy(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn copy(&self, src: &CopyPath, dst: &CopyPath) -> Result<()> {
+        let plan = copy_plan(src, dst)?;
+        let target = match dst {
+            CopyPath::Container(c, _) => Some(c),
+            CopyPath::Host(_) => None,
+        };
+        let _locks = lock_names(self, target)?;
+        self.run(plan)
+    }
+
+    /// Unpack a snapshot of the container's filesystem into `dir` (created
+    /// when missing): `export` to a temporary tar inside `dir`, then the
+    /// host's `tar -x`. The tar is removed afterwards, also on failure.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// Engine::detect()?.export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<()> {
+        let io = |what: &str, e: std::io::Error| {
+            Error::new(
+                ErrorKind::EngineFailure,
+                format!("cannot {what} {}: {e}", dir.display()),
+            )
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io("create", e))?;
+        // Same filesystem as the destination; never part of the archive.
+        let tar = tempfile::Builder::new()
+            .prefix(".dockhand-export-")
+            .suffix(".tar")
+            .tempfile_in(dir)
+            .map_err(|e| io("write a temporary file in", e))?;
+        self.run(export_plan(target, tar.path()))?;
+        self.run(untar_plan(tar.path(), dir))
+    }
+
+    /// Commit a container's filesystem to an image; its id.
+    ///
+    /// ```no_run
+    /// use dockhand::{container::CommitOptions, input::*, Engine};
+    /// let id = Engine::detect()?.commit(&ContainerRef::new("web")?, &ImageTag::new("web:snap")?, &CommitOptions::default())?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn commit(
+        &self,
+        target: &ContainerRef,
+        image: &ImageTag,
+        opts: &CommitOptions,
+    ) -> Result<String> {
+        self.run(commit_plan(self.kind(), target, image, opts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untar_runs_on_the_host_without_a_shell() {
+        let plan = untar_plan(Path::new("/d/.x.tar"), Path::new("/d"));
+        assert_eq!(plan.program(), &crate::plan::Program::Host("tar".into()));
+        assert_eq!(plan.args(), ["-x", "-f", "/d/.x.tar", "-C", "/d"]);
+        let e = export_plan(&ContainerRef::new("web").unwrap(), Path::new("/d/.x.tar"));
+        assert_eq!(e.args(), ["export", "--output=/d/.x.tar", "--", "web"]);
+    }
+
+    #[test]
+    fn docker_commit_needs_no_format_flag() {
+        let o = CommitOptions {
+            message: Some(Word::new("m").unwrap()),
+            author: Some(Word::new("me <me@x>").unwrap()),
+        };
+        let plan = commit_plan(
+            crate::EngineKind::Docker,
+            &ContainerRef::new("web").unwrap(),
+            &ImageTag::new("web:1").unwrap(),
+            &o,
+        );
+        assert_eq!(
+            plan.args(),
+            [
+                "commit",
+                "--message=m",
+                "--author=me <me@x>",
+                "--",
+                "web",
+                "web:1"
+            ]
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! Commands whose output belongs to the user's terminal: `exec` into a
+//! running container and `start --attach`. Their exit code is the inner
+//! command's.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use super::create::{flag, path_flag};
+use super::envfile::EnvFile;
+use super::model::Status;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result, Status as ExitStatus};
+use crate::exec;
+use crate::input::{ContainerRef, EnvVar, Word};
+use crate::plan::{Effect, Plan};
+
+/// Options of [`Engine::exec`].
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Command and arguments (required).
+    pub command: Vec<String>,
+    /// `-e`: environment (passed in a private env-file, not argv).
+    pub env: Vec<EnvVar>,
+    /// `-u`: user.
+    pub user: Option<Word>,
+    /// `-w`: working directory.
+    pub workdir: Option<Word>,
+    /// `-i`: pass our stdin through.
+    pub interactive: bool,
+    /// `-t`: allocate a terminal.
+    pub tty: bool,
+    /// Kill the command after this long (`None`: no limit, like the engine).
+    pub time_limit: Option<Duration>,
+}
+
+/// The plan for `exec`; `env_file` holds `opts.env`.
+///
+/// ```
+/// use dockhand::container::{exec_plan, ExecOptions};
+/// use dockhand::input::ContainerRef;
+/// let o = ExecOptions { command: vec!["ls".into(), "-l".into()], ..ExecOptions::default() };
+/// let plan = exec_plan(&ContainerRef::new("web").unwrap(), &o, None);
+/// assert_eq!(plan.args(), ["exec", "--", "web", "ls", "-l"]);
+/// ```
+pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Path>) -> Plan<()> {
+    let mut args: Vec<OsString> = vec!["exec".into()];
+    args.extend(env_file.map(|p| path_flag("env-file", p)));
+    args.extend(opts.user.iter().map(|u| flag("user", u)));
+    args.extend(opts.workdir.iter().map(|w| flag("workdir", w)));
+    if opts.interactive {
+        args.push("--interactive".into());
+    }
+    if opts.tty {
+        args.push("--tty".into());
+    }
+    args.push("--".into());
+    args.push(target.as_str().into());
+    args.extend(opts.command.iter().map(OsString::from));
+    Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
+        .no_retry()
+        .timeout(opts.time_limit)
+}
+
+/// `start --attach`: start a created container and stream its output
+/// until it exits.
+pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
+    Plan::new(
+        Effect::Mutating,
+        ["start", "--attach", "--", target.as_str()],
+        |o| o.into_result().map(drop),
+    )
+    .no_retry()
+    .timeout(None)
+}
+
+impl Engine {
+    /// Run a command in a running container with our stdout/stderr (and,
+    /// with `interactive`, stdin); returns the command's exit code. A missing
+    /// container is NotFound and a stopped or paused one Conflict, found
+    /// before anything runs.
+    ///
+    /// ```no_run
+    /// use dockhand::{container::ExecOptions, input::ContainerRef, Engine};
+    /// let o = ExecOptions { command: vec!["cat".into(), "/etc/hostname".into()], ..ExecOptions::default() };
+    /// let code = Engine::detect()?.exec(&ContainerRef::new("web")?, &o)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn exec(&self, target: &ContainerRef, opts: &ExecOptions) -> Result<i32> {
+        if opts.command.is_empty() {
+            return Err(Error::invalid_input("exec needs a command"));
+        }
+        if let Some(a) = opts.command.iter().find(|a| a.contains('\0')) {
+            return Err(Error::invalid_input(format!(
+                "argument {a:?} contains a NUL byte"
+            )));
+        }
+        let c = self.inspect_one(target)?;
+        if c.state.status != Status::Running {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "container {} is {}, not running",
+                    c.name,
+                    c.state.status.as_str()
+                ),
+            ));
+        }
+        let env_file = EnvFile::write(&opts.env)?;
+        let plan = exec_plan(target, opts, env_file.as_ref().map(EnvFile::path));
+        self.stream(plan, opts.interactive)
+    }
+
+    /// Start a created container attached to our stdout/stderr; returns its
+    /// exit code when it ends.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let code = Engine::detect()?.start_attached(&ContainerRef::new("job")?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
+        self.stream(start_attached_plan(target), false)
+    }
+
+    /// Run a plan with inherited stdout/stderr; the exit code (128+N for a
+    /// signal). A dry run hands it to the dry-run sink instead.
+    fn stream(&self, plan: Plan<()>, stdin: bool) -> Result<i32> {
+        if self.is_dry_run() {
+            self.run(plan)?;
+            return Ok(0);
+        }
+        let (cmd, limits) = self.prepare(&plan);
+        Ok(match exec::run_inherit(&cmd, &limits, stdin)? {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_plan_puts_env_in_a_file_and_options_before_the_name() {
+        let o = ExecOptions {
+            command: vec!["sh".into(), "-c".into(), "echo $K".into()],
+            env: vec![EnvVar::new("K", "secret").unwrap()],
+            user: Some(Word::new("nobody").unwrap()),
+            workdir: Some(Word::new("/tmp").unwrap()),
+            interactive: true,
+            tty: false,
+            time_limit: None,
+        };
+        let plan = exec_plan(
+            &ContainerRef::new("web").unwrap(),
+            &o,
+            Some(Path::new("/t/e")),
+        );
+        assert_eq!(
+            plan.args(),
+            [
+                "exec",
+                "--env-file=/t/e",
+                "--user=nobody",
+                "--workdir=/tmp",
+                "--interactive",
+                "--",
+                "web",
+                "sh",
+                "-c",
+                "echo $K"
+            ]
+        );
+        assert_eq!(plan.timeout, Some(None));
+    }
+}

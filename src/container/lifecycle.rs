@@ -1,0 +1,552 @@
+//! start / stop / restart / kill / pause / unpause / rm on many containers,
+//! wait, exit codes, update, and the bulk removals `cleanup` and `reset`.
+//!
+//! A lifecycle action is two engine calls for any number of names: one
+//! `inspect` (podman refuses a whole batch when one name is missing, so the
+//! missing ones are set aside first) and one action call on the found
+//! containers' full ids. Each name gets its own result.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::lock_names;
+use super::model::{Container, Status};
+use super::query::{join, Inspection, PsQuery};
+use crate::engine::classify::{kind_of, Tool};
+use crate::engine::{Engine, EngineKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
+use crate::plan::{Effect, Outcome, Plan};
+
+/// A lifecycle action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Start.
+    Start,
+    /// Stop, killing after `timeout` seconds (the engine's default when `None`).
+    Stop {
+        /// Seconds between SIGTERM and SIGKILL.
+        timeout: Option<u32>,
+    },
+    /// Restart.
+    Restart,
+    /// Send a signal (SIGKILL when `None`).
+    Kill {
+        /// The signal.
+        signal: Option<Signal>,
+    },
+    /// Freeze.
+    Pause,
+    /// Thaw.
+    Unpause,
+    /// Remove; `force` also removes running containers. A missing container
+    /// counts as removed ([`ActionOutcome::Absent`]).
+    Remove {
+        /// Kill and remove running containers too.
+        force: bool,
+    },
+}
+
+impl Action {
+    fn verb(&self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop { .. } => "stop",
+            Action::Restart => "restart",
+            Action::Kill { .. } => "kill",
+            Action::Pause => "pause",
+            Action::Unpause => "unpause",
+            Action::Remove { .. } => "rm",
+        }
+    }
+
+    /// What a successful action did, as reported in results.
+    fn done(&self) -> ActionOutcome {
+        match self {
+            Action::Start => ActionOutcome::Started,
+            Action::Stop { .. } => ActionOutcome::Stopped,
+            Action::Restart => ActionOutcome::Restarted,
+            Action::Kill { .. } => ActionOutcome::Killed,
+            Action::Pause => ActionOutcome::Paused,
+            Action::Unpause => ActionOutcome::Unpaused,
+            Action::Remove { .. } => ActionOutcome::Removed,
+        }
+    }
+}
+
+/// What happened to one container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionOutcome {
+    /// Started.
+    Started,
+    /// Stopped.
+    Stopped,
+    /// Restarted.
+    Restarted,
+    /// Signalled.
+    Killed,
+    /// Paused.
+    Paused,
+    /// Unpaused.
+    Unpaused,
+    /// Removed.
+    Removed,
+    /// `rm` of a container that does not exist: nothing to do.
+    Absent,
+    /// The action failed; see the error.
+    Failed,
+}
+
+/// The result of an action on one container.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionResult {
+    /// The reference given.
+    pub name: ContainerRef,
+    /// Its full id, when it exists.
+    pub id: Option<String>,
+    /// What happened.
+    pub outcome: ActionOutcome,
+    /// Why it failed.
+    #[serde(skip)]
+    pub error: Option<Error>,
+}
+
+impl ActionResult {
+    /// The first failure among `results`, if any.
+    pub fn first_error(results: &[ActionResult]) -> Option<&Error> {
+        results.iter().find_map(|r| r.error.as_ref())
+    }
+}
+
+/// The plan for one action on existing containers, by full id. The result
+/// lists each target: both engines print each container they handled on
+/// stdout (as it was named), and name the others in their errors.
+///
+/// ```
+/// use dockhand::container::{action_plan, Action};
+/// use dockhand::EngineKind;
+/// let plan = action_plan(EngineKind::Docker, &Action::Stop { timeout: Some(3) }, &["1f5b94cc76ea".into()]);
+/// assert_eq!(plan.args(), ["stop", "--time=3", "--", "1f5b94cc76ea"]);
+/// ```
+pub fn action_plan(
+    kind: EngineKind,
+    action: &Action,
+    ids: &[String],
+) -> Plan<Vec<(String, Result<()>)>> {
+    let mut args: Vec<String> = vec![action.verb().into()];
+    match action {
+        Action::Stop { timeout: Some(t) } => args.push(format!("--time={t}")),
+        Action::Kill { signal: Some(s) } => args.push(format!("--signal={s}")),
+        Action::Remove { force: true } => args.push("--force".into()),
+        _ => {}
+    }
+    args.push("--".into());
+    args.extend(ids.iter().cloned());
+    let targets = ids.to_vec();
+    let plan = Plan::new(Effect::Mutating, args, move |outcome| {
+        Ok(per_target(kind, &targets, outcome))
+    });
+    match action {
+        // Not repeatable: a second kill/pause/unpause fails on the state
+        // the first one left.
+        Action::Kill { .. } | Action::Pause | Action::Unpause => plan.no_retry(),
+        _ => plan,
+    }
+}
+
+/// Split a batch outcome per target: success for what stdout names, the
+/// error lines mentioning a target for the others.
+fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(String, Result<()>)> {
+    let Some(error) = outcome.error else {
+        return targets.iter().map(|t| (t.clone(), Ok(()))).collect();
+    };
+    let stdout = String::from_utf8_lossy(&outcome.output.stdout).into_owned();
+    let done: HashSet<&str> = stdout.lines().map(str::trim).collect();
+    let failed: Vec<&String> = targets
+        .iter()
+        .filter(|t| !done.contains(t.as_str()))
+        .collect();
+    let stderr = error.stderr().to_string();
+    targets
+        .iter()
+        .map(|t| {
+            if done.contains(t.as_str()) {
+                return (t.clone(), Ok(()));
+            }
+            let line = stderr
+                .lines()
+                .find(|l| l.contains(t.as_str()) || l.contains(&t[..t.len().min(12)]));
+            let own = match (line, failed.len()) {
+                (Some(l), _) => {
+                    let line_kind = match kind_of(Tool::Engine(kind), l.as_bytes()).0 {
+                        ErrorKind::EngineFailure => error.kind(),
+                        k => k,
+                    };
+                    Error::new(line_kind, l.trim()).with_stderr(stderr.as_bytes())
+                }
+                _ => error.clone(),
+            };
+            let own = match error.command() {
+                Some(c) => own.with_command(c),
+                None => own,
+            };
+            (t.clone(), Err(own))
+        })
+        .collect()
+}
+
+/// `wait -- NAME`: the exit code once the container stops.
+///
+/// ```
+/// let plan = dockhand::container::wait_plan(&dockhand::input::ContainerRef::new("job").unwrap());
+/// assert_eq!(plan.args(), ["wait", "--", "job"]);
+/// ```
+pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
+    Plan::read(["wait", "--", reference.as_str()], |out| {
+        out.stdout_text()
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or_else(|| Error::parse("expected an exit code from wait", &out.stdout))
+    })
+}
+
+/// New resource limits for [`Engine::update`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateOptions {
+    /// `--cpu-shares`.
+    pub cpu_shares: Option<u64>,
+    /// `--cpus`.
+    pub cpus: Option<Cpus>,
+    /// `--memory`.
+    pub memory: Option<MemorySize>,
+}
+
+/// `update` of one container's limits; InvalidInput when nothing is set.
+/// A new memory limit comes with a swap limit of twice that (the default
+/// of `run`), because docker on cgroup v1 refuses a memory limit above the
+/// existing swap limit (`vendor-docs/captures/docker/err-update-memory-without-swap.stderr.txt`).
+///
+/// ```
+/// use dockhand::container::{update_plan, UpdateOptions};
+/// use dockhand::input::{ContainerRef, MemorySize};
+/// let o = UpdateOptions { memory: Some(MemorySize::new("64m").unwrap()), ..UpdateOptions::default() };
+/// let plan = update_plan(&ContainerRef::new("web").unwrap(), &o).unwrap();
+/// assert_eq!(plan.args(), ["update", "--memory=67108864", "--memory-swap=134217728", "--", "web"]);
+/// ```
+pub fn update_plan(reference: &ContainerRef, opts: &UpdateOptions) -> Result<Plan<()>> {
+    let mut args: Vec<String> = vec!["update".into()];
+    args.extend(opts.cpu_shares.map(|s| format!("--cpu-shares={s}")));
+    args.extend(opts.cpus.map(|c| format!("--cpus={c}")));
+    if let Some(m) = opts.memory {
+        args.push(format!("--memory={}", m.bytes()));
+        args.push(format!("--memory-swap={}", m.bytes().saturating_mul(2)));
+    }
+    if args.len() == 1 {
+        return Err(Error::invalid_input(
+            "update needs at least one of --cpu-shares, --cpus, --memory",
+        ));
+    }
+    args.push("--".into());
+    args.push(reference.as_str().into());
+    Ok(Plan::write(args, |_| Ok(())))
+}
+
+/// The stopped containers `cleanup` removes: names starting with `prefix`,
+/// exited or dead, all but the newest `keep` (by creation time).
+///
+/// ```
+/// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-exited.json").unwrap();
+/// let found = dockhand::container::parse_inspect(&doc).unwrap();
+/// assert_eq!(dockhand::container::cleanup_victims(found.clone(), "dhcap-", 0).len(), 1);
+/// assert!(dockhand::container::cleanup_victims(found, "dhcap-", 1).is_empty());
+/// ```
+pub fn cleanup_victims(found: Vec<Container>, prefix: &str, keep: usize) -> Vec<Container> {
+    let mut stopped: Vec<Container> = found
+        .into_iter()
+        .filter(|c| c.name.starts_with(prefix) && c.state.status.is_stopped())
+        .collect();
+    stopped.sort_by_key(|c| std::cmp::Reverse(c.created_unix_nanos()));
+    stopped.into_iter().skip(keep).collect()
+}
+
+impl Engine {
+    /// Apply `action` to every container named: one `inspect` and one
+    /// action call for any number, under the per-name locks. Missing names
+    /// fail with NotFound, except for `Remove`, where they are `Absent`.
+    ///
+    /// ```no_run
+    /// use dockhand::{container::{Action, ActionResult}, input::ContainerRef, Engine};
+    /// let results = Engine::detect()?.act(&Action::Stop { timeout: Some(5) }, &ContainerRef::many(["web", "db"])?)?;
+    /// if let Some(e) = ActionResult::first_error(&results) { eprintln!("{e}"); }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn act(&self, action: &Action, refs: &[ContainerRef]) -> Result<Vec<ActionResult>> {
+        let _locks = lock_names(self, refs)?;
+        let seen = self.inspect_found(refs)?;
+        let mut ids: Vec<String> = Vec::new();
+        for c in &seen.found {
+            if !ids.contains(&c.id) {
+                ids.push(c.id.clone());
+            }
+        }
+        let mut plan = action_plan(self.kind(), action, &ids);
+        if let (Action::Stop { timeout: Some(t) }, Some(base)) = (action, self.limits().timeout) {
+            // The engine waits up to `t` seconds per container, in parallel.
+            plan = plan.timeout(Some(base + Duration::from_secs(u64::from(*t))));
+        }
+        let by_id = match ids.is_empty() {
+            true => Vec::new(),
+            false => self.run(plan)?,
+        };
+        Ok(refs
+            .iter()
+            .map(|r| result_for(action, r, &seen, &by_id))
+            .collect())
+    }
+
+    /// Wait until the container stops; its exit code. The engine's timeout
+    /// applies (a Timeout error when it is still running then).
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let code = Engine::detect()?.wait(&ContainerRef::new("job")?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn wait(&self, reference: &ContainerRef) -> Result<i64> {
+        self.run(wait_plan(reference))
+    }
+
+    /// The exit code of a container that has stopped; Conflict while it is
+    /// still running, paused or restarting.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let code = Engine::detect()?.exit_code(&ContainerRef::new("job")?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn exit_code(&self, reference: &ContainerRef) -> Result<i64> {
+        let c = self.inspect_one(reference)?;
+        match c.state.status {
+            Status::Running | Status::Paused | Status::Restarting => Err(Error::new(
+                ErrorKind::Conflict,
+                format!("container {} is still {}", c.name, c.state.status.as_str()),
+            )),
+            _ => Ok(c.state.exit_code),
+        }
+    }
+
+    /// Change a container's CPU and memory limits (under its lock).
+    ///
+    /// ```no_run
+    /// use dockhand::{container::UpdateOptions, input::ContainerRef, Engine};
+    /// let o = UpdateOptions { cpu_shares: Some(512), ..UpdateOptions::default() };
+    /// Engine::detect()?.update(&ContainerRef::new("web")?, &o)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn update(&self, reference: &ContainerRef, opts: &UpdateOptions) -> Result<()> {
+        let plan = update_plan(reference, opts)?;
+        let _locks = lock_names(self, [reference])?;
+        self.run(plan)
+    }
+
+    /// Remove the stopped (exited or dead) containers whose names start
+    /// with `prefix`, keeping the newest `keep`; `keep == 0` removes them all.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let removed = Engine::detect()?.cleanup(&ContainerRef::new("build-")?, 3)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn cleanup(&self, prefix: &ContainerRef, keep: usize) -> Result<Vec<ActionResult>> {
+        let candidates = self.ps(&PsQuery {
+            all: true,
+            filters: vec![KeyValue::pair("name", prefix.as_str())?],
+            labels: Vec::new(),
+        })?;
+        let victims = cleanup_victims(candidates, prefix.as_str(), keep);
+        let names = ContainerRef::many(victims.into_iter().map(|c| c.name))?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Not forced: a container started meanwhile is left alone (and reported).
+        self.act(&Action::Remove { force: false }, &names)
+    }
+
+    /// Force-remove every container carrying all of `labels`, or every
+    /// container at all when `labels` is empty (a factory reset).
+    ///
+    /// ```no_run
+    /// use dockhand::{input::KeyValue, Engine};
+    /// let removed = Engine::detect()?.reset(&[KeyValue::new("label", "app=kiosk")?])?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn reset(&self, labels: &[KeyValue]) -> Result<Vec<ActionResult>> {
+        let doomed = self.find_by_labels(labels)?;
+        let names = ContainerRef::many(doomed.into_iter().map(|c| c.name))?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.act(&Action::Remove { force: true }, &names)
+    }
+}
+
+fn result_for(
+    action: &Action,
+    reference: &ContainerRef,
+    seen: &Inspection,
+    by_id: &[(String, Result<()>)],
+) -> ActionResult {
+    let Some(container) = seen.get(reference) else {
+        let (outcome, error) = match action {
+            Action::Remove { .. } => (ActionOutcome::Absent, None),
+            _ => (
+                ActionOutcome::Failed,
+                Some(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "no such container: {}",
+                        join(std::slice::from_ref(reference))
+                    ),
+                )),
+            ),
+        };
+        return ActionResult {
+            name: reference.clone(),
+            id: None,
+            outcome,
+            error,
+        };
+    };
+    let result = by_id
+        .iter()
+        .find(|(id, _)| *id == container.id)
+        .map(|(_, r)| r.clone())
+        .unwrap_or(Ok(()));
+    let (outcome, error) = match result {
+        Ok(()) => (action.done(), None),
+        // Removed by someone else between our inspect and our rm.
+        Err(e) if e.kind() == ErrorKind::NotFound && matches!(action, Action::Remove { .. }) => {
+            (ActionOutcome::Absent, None)
+        }
+        Err(e) => (ActionOutcome::Failed, Some(e)),
+    };
+    ActionResult {
+        name: reference.clone(),
+        id: Some(container.id.clone()),
+        outcome,
+        error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status as ExitStatus;
+    use crate::exec::Output;
+
+    fn outcome(code: i32, stdout: &str, stderr: &str) -> Outcome {
+        let output = Output {
+            status: ExitStatus::Code(code),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            dry_run: false,
+        };
+        let error = (code != 0).then(|| {
+            crate::engine::classify::classify(
+                crate::engine::classify::Tool::Engine(crate::EngineKind::Podman),
+                &crate::exec::Cmd::new("podman"),
+                &output,
+            )
+        });
+        Outcome { output, error }
+    }
+
+    const A: &str = "79be45c397783d17ee20741d5d44ed55f7d4c7e6f734b1ee23676e510f07b491";
+    const B: &str = "4a8aeafcf831af7ec4baee35aa8ab944feb8c9666411b115bdcc80819c0b81bd";
+
+    #[test]
+    fn errors_are_attributed_to_the_container_they_name() {
+        // Real podman text (rm of two running containers, one already gone).
+        let o = outcome(
+            2,
+            "",
+            &format!("Error: cannot remove container {A} as it is running - running or paused containers cannot be removed without force: container state improper\n"),
+        );
+        let r = per_target(EngineKind::Podman, &[A.into(), B.into()], o);
+        assert_eq!(r[0].1.as_ref().unwrap_err().kind(), ErrorKind::Conflict);
+        assert!(r[0]
+            .1
+            .as_ref()
+            .unwrap_err()
+            .message()
+            .contains("as it is running"));
+        // B is named nowhere and printed nowhere: it gets the whole error.
+        assert!(r[1].1.is_err());
+    }
+
+    #[test]
+    fn what_stdout_names_succeeded() {
+        let o = outcome(
+            125,
+            &format!("{B}\n"),
+            "Error: \"created\" is not running, can't pause: container state improper\n",
+        );
+        let r = per_target(EngineKind::Podman, &[A.into(), B.into()], o);
+        assert!(r[1].1.is_ok());
+        // The error does not name A, but A is the only one that failed.
+        assert_eq!(r[0].1.as_ref().unwrap_err().kind(), ErrorKind::Conflict);
+    }
+
+    #[test]
+    fn plans_use_flag_words_and_kill_is_not_retried() {
+        let ids = [A.to_string()];
+        let kill = action_plan(
+            EngineKind::Podman,
+            &Action::Kill {
+                signal: Some(Signal::new("hup").unwrap()),
+            },
+            &ids,
+        );
+        assert_eq!(kill.args(), ["kill", "--signal=HUP", "--", A]);
+        assert!(matches!(kill.retry, crate::plan::Retry::Never));
+        assert_eq!(
+            action_plan(EngineKind::Docker, &Action::Remove { force: true }, &ids).args(),
+            ["rm", "--force", "--", A]
+        );
+        assert!(update_plan(&ContainerRef::new("x").unwrap(), &UpdateOptions::default()).is_err());
+    }
+
+    #[test]
+    fn cleanup_keeps_the_newest_and_only_touches_stopped_with_the_prefix() {
+        let mut all = Vec::new();
+        for engine in ["docker", "podman"] {
+            for slug in ["full", "exited", "created", "paused", "restarting"] {
+                let path = format!(
+                    "{}/vendor-docs/captures/{engine}/containers-inspect-{slug}.json",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+                all.extend(crate::container::parse_inspect(&std::fs::read(path).unwrap()).unwrap());
+            }
+        }
+        let victims = cleanup_victims(all.clone(), "dhcap-", 0);
+        let names: Vec<&str> = victims.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["dhcap-exited", "dhcap-exited"],
+            "exited only (podman's is newer)"
+        );
+        assert_eq!(
+            victims[0].raw["Image"].as_str().unwrap().len(),
+            64,
+            "podman first: newest"
+        );
+        let kept_one = cleanup_victims(all.clone(), "dhcap-", 1);
+        assert_eq!(kept_one.len(), 1);
+        assert!(kept_one[0].image_id.starts_with("sha256:"));
+        assert!(cleanup_victims(all, "other-", 0).is_empty());
+    }
+}

@@ -1,0 +1,63 @@
+//! Containers: the typed model and every container operation.
+//!
+//! Each operation is a pure plan function (argv + parser, tested without an
+//! engine) plus a method on [`Engine`] that runs it:
+//! - queries: [`Engine::inspect`] / [`Engine::inspect_found`] /
+//!   [`Engine::statuses`] (one engine call for any number of names),
+//!   [`Engine::ps`], [`Engine::find_by_labels`], [`Engine::resolve`] (id
+//!   prefixes), and on a [`Container`]: `pid`, `addresses`, `port_bindings`,
+//!   `gateways`;
+//! - creation: [`Engine::run_container`], [`Engine::create_container`]
+//!   (environment in a private env-file, retries guarded by a creation token);
+//! - lifecycle: [`Engine::act`] with an [`Action`] on many names,
+//!   [`Engine::wait`], [`Engine::exit_code`], [`Engine::update`],
+//!   [`Engine::cleanup`], [`Engine::reset`];
+//! - contents: [`Engine::exec`], [`Engine::start_attached`],
+//!   [`Engine::copy`], [`Engine::export`], [`Engine::commit`].
+//!
+//! Mutations hold a cross-process lock per container name
+//! ([`lock`](crate::lock)), waiting up to [`Engine::lock_timeout`].
+
+mod contents;
+mod create;
+mod envfile;
+mod interact;
+mod lifecycle;
+mod model;
+mod query;
+
+pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
+pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
+pub use envfile::{env_file_text, EnvFile};
+pub use interact::{exec_plan, start_attached_plan, ExecOptions};
+pub use lifecycle::{
+    action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
+    UpdateOptions,
+};
+pub use model::{
+    parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
+    NetworkAttachment, PortBinding, Protocol, State, Status,
+};
+pub use query::{inspect_plan, ps_ids_plan, ContainerStatus, Inspection, PsQuery};
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::input::ContainerRef;
+use crate::lock::LockSet;
+
+/// Lock these container names for a mutation (nothing to lock in a dry run).
+fn lock_names<'a>(
+    engine: &Engine,
+    names: impl IntoIterator<Item = &'a ContainerRef>,
+) -> Result<Option<LockSet>> {
+    if engine.is_dry_run() {
+        return Ok(None);
+    }
+    let scope = format!("container-{}", engine.kind().as_str());
+    LockSet::acquire(
+        &scope,
+        names.into_iter().map(ContainerRef::as_str),
+        engine.lock_timeout(),
+    )
+    .map(Some)
+}

@@ -1,0 +1,454 @@
+//! Read-only questions: inspect, status, ps, label lookups, id prefixes.
+//! Each is one engine call for any number of containers.
+
+use serde::{Serialize, Serializer};
+
+use super::model::{parse_inspect, Container, Status};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::{ContainerRef, KeyValue};
+use crate::plan::{Effect, Plan};
+
+/// What one `inspect` of many names found.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// The containers that exist, in the engine's order.
+    pub found: Vec<Container>,
+    /// The references that named no container.
+    pub missing: Vec<ContainerRef>,
+}
+
+impl Inspection {
+    /// The container `reference` names, if it was found.
+    pub fn get(&self, reference: &ContainerRef) -> Option<&Container> {
+        self.found
+            .iter()
+            .find(|c| c.is_named_by(reference.as_str()))
+    }
+
+    /// Every container, or a NotFound error naming the missing references.
+    pub fn all_or_not_found(self) -> Result<Vec<Container>> {
+        match self.missing.as_slice() {
+            [] => Ok(self.found),
+            missing => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no such container: {}", join(missing)),
+            )),
+        }
+    }
+}
+
+/// `inspect --type container -- NAME…` as one call. When some names are
+/// missing both engines still print the others and exit non-zero; the plan
+/// keeps what was found and lists the rest as missing.
+///
+/// ```
+/// use dockhand::input::ContainerRef;
+/// let plan = dockhand::container::inspect_plan(&ContainerRef::many(["web", "db"]).unwrap());
+/// assert_eq!(plan.args(), ["inspect", "--type", "container", "--", "web", "db"]);
+/// ```
+pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
+    let wanted = refs.to_vec();
+    let args = ["inspect", "--type", "container", "--"]
+        .into_iter()
+        .map(String::from)
+        .chain(refs.iter().map(|r| r.as_str().to_string()));
+    Plan::new(Effect::ReadOnly, args, move |outcome| {
+        if let Some(e) = outcome.error.filter(|e| e.kind() != ErrorKind::NotFound) {
+            return Err(e);
+        }
+        let found = parse_inspect(&outcome.output.stdout)?;
+        let missing = wanted
+            .into_iter()
+            .filter(|r| !found.iter().any(|c| c.is_named_by(r.as_str())))
+            .collect();
+        Ok(Inspection { found, missing })
+    })
+}
+
+/// A container's status, or `missing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerStatus {
+    /// The reference asked about.
+    pub name: ContainerRef,
+    /// Its status; `None` (JSON `"missing"`) when it does not exist.
+    #[serde(serialize_with = "status_or_missing")]
+    pub status: Option<Status>,
+}
+
+fn status_or_missing<S: Serializer>(status: &Option<Status>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.map_or("missing", Status::as_str))
+}
+
+/// Which containers `ps` lists.
+#[derive(Debug, Clone, Default)]
+pub struct PsQuery {
+    /// Stopped containers too.
+    pub all: bool,
+    /// Engine filters (`status=exited`, `name=web` …).
+    pub filters: Vec<KeyValue>,
+    /// Labels every container must carry with these values.
+    pub labels: Vec<KeyValue>,
+}
+
+/// `ps -q --no-trunc` with the query's filters: full ids.
+///
+/// ```
+/// use dockhand::container::{ps_ids_plan, PsQuery};
+/// use dockhand::input::KeyValue;
+/// let q = PsQuery { all: true, labels: vec![KeyValue::new("label", "app=web").unwrap()], ..PsQuery::default() };
+/// assert_eq!(ps_ids_plan(&q).args(), ["ps", "-q", "--no-trunc", "-a", "--filter=label=app=web"]);
+/// ```
+pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
+    let mut args: Vec<String> = vec!["ps".into(), "-q".into(), "--no-trunc".into()];
+    if query.all {
+        args.push("-a".into());
+    }
+    args.extend(query.filters.iter().map(|f| format!("--filter={f}")));
+    args.extend(query.labels.iter().map(|l| format!("--filter=label={l}")));
+    Plan::read(args, |out| {
+        Ok(out
+            .stdout_text()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    })
+}
+
+/// `ps -a` listing `ID<TAB>NAMES` of every container (for id prefixes).
+fn id_table_plan() -> Plan<Vec<(String, String)>> {
+    Plan::read(
+        ["ps", "-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"],
+        |out| Ok(parse_id_table(&out.stdout_text())),
+    )
+}
+
+fn parse_id_table(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(id, names)| (id.trim().to_string(), names.trim().to_string()))
+        .collect()
+}
+
+/// Whether a reference could be a short id (1–63 lower-case hex digits).
+fn looks_like_id_prefix(r: &ContainerRef) -> bool {
+    let s = r.as_str();
+    s.len() < 64 && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+/// Expand id prefixes against an `ID<TAB>NAMES` table, as the engines
+/// resolve them: an exact name wins, then a unique id prefix becomes the full
+/// id; an ambiguous prefix is InvalidInput listing the candidates; anything
+/// else is left for the engine to report.
+fn expand(refs: &[ContainerRef], table: &[(String, String)]) -> Result<Vec<ContainerRef>> {
+    refs.iter()
+        .map(|r| {
+            let is_name = table
+                .iter()
+                .any(|(_, names)| names.split(',').any(|n| n == r.as_str()));
+            if is_name || !looks_like_id_prefix(r) {
+                return Ok(r.clone());
+            }
+            let candidates: Vec<&(String, String)> = table
+                .iter()
+                .filter(|(id, _)| id.starts_with(r.as_str()))
+                .collect();
+            match candidates.as_slice() {
+                [] => Ok(r.clone()),
+                [(id, _)] => ContainerRef::new(id.as_str()),
+                many => Err(Error::invalid_input(format!(
+                    "id prefix {r} is ambiguous; it matches {}",
+                    many.iter()
+                        .map(|(id, names)| format!("{} ({names})", &id[..id.len().min(12)]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn join(refs: &[ContainerRef]) -> String {
+    refs.iter()
+        .map(ContainerRef::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Engine {
+    /// Inspect any number of containers in one engine call; NotFound if
+    /// any of them is missing (see [`Engine::inspect_found`] to get the rest).
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let engine = Engine::detect()?;
+    /// for c in engine.inspect(&ContainerRef::many(["web", "db"])?)? {
+    ///     println!("{} {} {:?}", c.name, c.state.status.as_str(), c.ports);
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect(&self, refs: &[ContainerRef]) -> Result<Vec<Container>> {
+        self.inspect_found(refs)?.all_or_not_found()
+    }
+
+    /// Inspect any number of containers in one engine call, separating the
+    /// found from the missing.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let seen = Engine::detect()?.inspect_found(&ContainerRef::many(["web", "gone"])?)?;
+    /// println!("{} found, missing: {:?}", seen.found.len(), seen.missing);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_found(&self, refs: &[ContainerRef]) -> Result<Inspection> {
+        if refs.is_empty() {
+            return Ok(Inspection {
+                found: Vec::new(),
+                missing: Vec::new(),
+            });
+        }
+        self.run(inspect_plan(refs))
+    }
+
+    /// Inspect one container.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let pid = Engine::detect()?.inspect_one(&ContainerRef::new("web")?)?.pid()?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, reference: &ContainerRef) -> Result<Container> {
+        let mut all = self.inspect(std::slice::from_ref(reference))?;
+        Ok(all.remove(0))
+    }
+
+    /// The status of each container, `None` for a missing one; one engine
+    /// call for any number.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// for s in Engine::detect()?.statuses(&ContainerRef::many(["web", "db"])?)? {
+    ///     println!("{} {:?}", s.name, s.status);
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn statuses(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerStatus>> {
+        let seen = self.inspect_found(refs)?;
+        Ok(refs
+            .iter()
+            .map(|r| ContainerStatus {
+                name: r.clone(),
+                status: seen.get(r).map(|c| c.state.status),
+            })
+            .collect())
+    }
+
+    /// Containers matching a query, fully inspected, newest first: one `ps`
+    /// and one `inspect` call.
+    ///
+    /// ```no_run
+    /// use dockhand::{container::PsQuery, Engine};
+    /// let stopped = Engine::detect()?.ps(&PsQuery { all: true, ..PsQuery::default() })?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn ps(&self, query: &PsQuery) -> Result<Vec<Container>> {
+        let ids = ContainerRef::many(self.run(ps_ids_plan(query))?)?;
+        let found = self.inspect_found(&ids)?.found;
+        // Label filters are exclusive in both engines; checking again here
+        // keeps that promise whatever the engine version does.
+        let mut rows: Vec<Container> = found
+            .into_iter()
+            .filter(|c| {
+                query
+                    .labels
+                    .iter()
+                    .all(|l| c.labels.get(l.key()).map(String::as_str) == Some(l.value()))
+            })
+            .collect();
+        // docker lists newest first, podman oldest first: settle on newest.
+        rows.sort_by_key(|c| std::cmp::Reverse(c.created_unix_nanos()));
+        Ok(rows)
+    }
+
+    /// Every container, running or stopped, carrying all these labels
+    /// (e.g. user + mapping id).
+    ///
+    /// ```no_run
+    /// use dockhand::{input::KeyValue, Engine};
+    /// let mine = Engine::detect()?.find_by_labels(&[KeyValue::new("label", "user=alice")?, KeyValue::new("label", "mapping=7")?])?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn find_by_labels(&self, labels: &[KeyValue]) -> Result<Vec<Container>> {
+        self.ps(&PsQuery {
+            all: true,
+            filters: Vec::new(),
+            labels: labels.to_vec(),
+        })
+    }
+
+    /// Expand unique id prefixes to full ids (one `ps` call, made only when
+    /// a reference looks like a hex prefix); an ambiguous prefix is
+    /// InvalidInput listing the candidates.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let full = Engine::detect()?.resolve(&ContainerRef::many(["3f2a"])?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn resolve(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerRef>> {
+        if !refs.iter().any(looks_like_id_prefix) {
+            return Ok(refs.to_vec());
+        }
+        expand(refs, &self.run(id_table_plan())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status as ExitStatus;
+    use crate::exec::Output;
+    use crate::plan::Outcome;
+    use crate::EngineKind;
+
+    fn capture(engine: &str, slug: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/vendor-docs/captures/{engine}/{slug}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Replays a captured run through a plan's finish, classifying stderr
+    /// as the engine runner would.
+    fn replay<T: 'static>(
+        plan: Plan<T>,
+        kind: EngineKind,
+        code: i32,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+    ) -> Result<T> {
+        let output = Output {
+            status: ExitStatus::Code(code),
+            stdout,
+            stderr,
+            dry_run: false,
+        };
+        let error = (code != 0).then(|| {
+            crate::engine::classify::classify(
+                crate::engine::classify::Tool::Engine(kind),
+                &crate::exec::Cmd::new(kind.as_str()),
+                &output,
+            )
+        });
+        (plan.finish)(Outcome { output, error })
+    }
+
+    #[test]
+    fn batch_inspect_with_missing_names_keeps_the_found_ones_on_both_engines() {
+        for (engine, kind, code) in [
+            ("docker", EngineKind::Docker, 1),
+            ("podman", EngineKind::Podman, 125),
+        ] {
+            let refs = ContainerRef::many(["dhcap-m1", "dhcap-full", "dhcap-m2"]).unwrap();
+            let seen = replay(
+                inspect_plan(&refs),
+                kind,
+                code,
+                capture(engine, "containers-inspect-two-missing.stdout.txt"),
+                capture(engine, "containers-inspect-two-missing.stderr.txt"),
+            )
+            .unwrap();
+            assert_eq!(seen.found.len(), 1, "{engine}");
+            assert_eq!(seen.found[0].name, "dhcap-full");
+            assert_eq!(
+                seen.missing,
+                ContainerRef::many(["dhcap-m1", "dhcap-m2"]).unwrap()
+            );
+            let e = seen.clone().all_or_not_found().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotFound);
+            assert!(e.message().contains("dhcap-m1, dhcap-m2"), "{e}");
+            assert!(seen.get(&refs[1]).is_some());
+        }
+    }
+
+    #[test]
+    fn batch_inspect_in_the_middle_and_all_missing() {
+        for (engine, kind, code) in [
+            ("docker", EngineKind::Docker, 1),
+            ("podman", EngineKind::Podman, 125),
+        ] {
+            let refs = ContainerRef::many(["dhcap-full", "dhcap-missing", "dhcap-exited"]).unwrap();
+            let seen = replay(
+                inspect_plan(&refs),
+                kind,
+                code,
+                capture(engine, "containers-inspect-batch-missing.stdout.txt"),
+                capture(engine, "containers-inspect-batch-missing.stderr.txt"),
+            )
+            .unwrap();
+            let names: Vec<&str> = seen.found.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["dhcap-full", "dhcap-exited"], "{engine}");
+            assert_eq!(seen.missing, [ContainerRef::new("dhcap-missing").unwrap()]);
+            let none = replay(
+                inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
+                kind,
+                code,
+                capture(engine, "err-inspect-type-container-missing.stdout.txt"),
+                capture(engine, "err-inspect-type-container-missing.stderr.txt"),
+            )
+            .unwrap();
+            assert!(none.found.is_empty() && none.missing.len() == 1, "{engine}");
+        }
+    }
+
+    #[test]
+    fn other_failures_of_inspect_stay_errors() {
+        let refs = ContainerRef::many(["x"]).unwrap();
+        let e = replay(
+            inspect_plan(&refs),
+            EngineKind::Docker,
+            1,
+            capture("docker", "err-daemon-down-unix-inspect-x.stdout.txt"),
+            capture("docker", "err-daemon-down-unix-inspect-x.stderr.txt"),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unreachable);
+    }
+
+    #[test]
+    fn statuses_say_missing_in_json() {
+        let s = ContainerStatus {
+            name: ContainerRef::new("gone").unwrap(),
+            status: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"name":"gone","status":"missing"}"#
+        );
+    }
+
+    #[test]
+    fn id_prefixes_expand_uniquely_or_list_candidates() {
+        let table = parse_id_table(
+            "abc123000000000000000000000000000000000000000000000000000000000f\tweb\n\
+             abd999000000000000000000000000000000000000000000000000000000000f\tdb,web2/db\n\
+             ffff00000000000000000000000000000000000000000000000000000000000f\tcafe\n",
+        );
+        let refs = ContainerRef::many(["abc", "web", "cafe", "99", "ab"]).unwrap();
+        let e = expand(&refs, &table).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(
+            e.message().contains("abc123000000 (web)")
+                && e.message().contains("abd999000000 (db,web2/db)"),
+            "{e}"
+        );
+        let got = expand(&refs[..4], &table).unwrap();
+        assert_eq!(got[0].as_str(), table[0].0);
+        assert_eq!(got[1].as_str(), "web");
+        assert_eq!(got[2].as_str(), "cafe", "a name wins over an id prefix");
+        assert_eq!(got[3].as_str(), "99", "unknown is left to the engine");
+    }
+}

@@ -1,0 +1,846 @@
+//! Engine events (`docker/podman events`) as typed records.
+//!
+//! Docker prints `{"Type","Action","Actor":{"ID","Attributes"},"time","timeNano",…}`
+//! per line; podman prints `{"Type","Status","ID","Name","Image","Time","Attributes",
+//! "ContainerExitCode",…}` with other action names (`died`, `remove`,
+//! `exec_died`) and an RFC 3339 time (vendor-docs/captures/*/events-*.txt).
+//! Both become one [`Event`] with docker's vocabulary; the raw object is kept.
+//! The shape is recognised from the JSON itself, so one parser reads both.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::engine::classify::{classify, Tool};
+use crate::engine::{Engine, EngineKind};
+use crate::error::{Error, ErrorKind, Result, Status};
+use crate::exec::{self, Cmd, Delivery, Output, Pipe};
+use crate::input::{EventFilter, TimeSpec};
+use crate::lines::LineDecoder;
+use crate::model::{lenient_string, null_default};
+use crate::time::Timestamp;
+
+/// Longest event line accepted (events are a few hundred bytes; labels can
+/// make them longer).
+const MAX_EVENT_LINE: usize = 1 << 20;
+/// Undecoded output chunks held before the engine is made to wait.
+const CHANNEL_CAPACITY: usize = 16;
+/// How much of the engine's stderr is kept to explain its failure.
+const STDERR_TAIL: usize = 4096;
+
+/// What kind of object an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ObjectType {
+    /// A container.
+    Container,
+    /// An image.
+    Image,
+    /// A network.
+    Network,
+    /// A volume.
+    Volume,
+    /// A pod (podman).
+    Pod,
+    /// The daemon itself (docker).
+    Daemon,
+    /// A plugin (docker).
+    Plugin,
+    /// Anything else, as the engine named it.
+    Unknown(String),
+}
+
+impl ObjectType {
+    fn from_engine(word: &str) -> ObjectType {
+        match word {
+            "container" => ObjectType::Container,
+            "image" => ObjectType::Image,
+            "network" => ObjectType::Network,
+            "volume" => ObjectType::Volume,
+            "pod" => ObjectType::Pod,
+            "daemon" => ObjectType::Daemon,
+            "plugin" => ObjectType::Plugin,
+            other => ObjectType::Unknown(other.to_string()),
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ObjectType::Container => "container",
+            ObjectType::Image => "image",
+            ObjectType::Network => "network",
+            ObjectType::Volume => "volume",
+            ObjectType::Pod => "pod",
+            ObjectType::Daemon => "daemon",
+            ObjectType::Plugin => "plugin",
+            ObjectType::Unknown(s) => s,
+        }
+    }
+}
+
+impl Serialize for ObjectType {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// What happened, in docker's words (podman's `died` is [`Action::Die`],
+/// its container/network/volume `remove` is [`Action::Destroy`] and image
+/// `remove` is [`Action::Delete`], `exec` is [`Action::ExecStart`],
+/// `exec_died` is [`Action::ExecDie`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // the variants are the engine's words
+pub enum Action {
+    Create,
+    Start,
+    Restart,
+    Stop,
+    Kill,
+    Die,
+    Destroy,
+    Pause,
+    Unpause,
+    Attach,
+    Detach,
+    Rename,
+    Update,
+    Oom,
+    Init,
+    Cleanup,
+    Commit,
+    ExecCreate,
+    ExecStart,
+    ExecDie,
+    HealthStatus,
+    Connect,
+    Disconnect,
+    Mount,
+    Unmount,
+    Pull,
+    Push,
+    Tag,
+    Untag,
+    Delete,
+    Import,
+    Load,
+    Save,
+    Prune,
+    /// Anything else, as the engine named it.
+    Unknown(String),
+}
+
+/// Docker's action words; `Action::as_str` and parsing both use this table.
+const ACTION_WORDS: &[(&str, Action)] = &[
+    ("create", Action::Create),
+    ("start", Action::Start),
+    ("restart", Action::Restart),
+    ("stop", Action::Stop),
+    ("kill", Action::Kill),
+    ("die", Action::Die),
+    ("destroy", Action::Destroy),
+    ("pause", Action::Pause),
+    ("unpause", Action::Unpause),
+    ("attach", Action::Attach),
+    ("detach", Action::Detach),
+    ("rename", Action::Rename),
+    ("update", Action::Update),
+    ("oom", Action::Oom),
+    ("init", Action::Init),
+    ("cleanup", Action::Cleanup),
+    ("commit", Action::Commit),
+    ("exec_create", Action::ExecCreate),
+    ("exec_start", Action::ExecStart),
+    ("exec_die", Action::ExecDie),
+    ("health_status", Action::HealthStatus),
+    ("connect", Action::Connect),
+    ("disconnect", Action::Disconnect),
+    ("mount", Action::Mount),
+    ("unmount", Action::Unmount),
+    ("pull", Action::Pull),
+    ("push", Action::Push),
+    ("tag", Action::Tag),
+    ("untag", Action::Untag),
+    ("delete", Action::Delete),
+    ("import", Action::Import),
+    ("load", Action::Load),
+    ("save", Action::Save),
+    ("prune", Action::Prune),
+];
+
+/// Podman's words that differ from docker's: (podman, object type or `*`, docker).
+const PODMAN_WORDS: &[(&str, &str, &str)] = &[
+    ("died", "*", "die"),
+    ("exec", "*", "exec_start"),
+    ("exec_died", "*", "exec_die"),
+    ("remove", "image", "delete"),
+    ("remove", "*", "destroy"),
+];
+
+impl Action {
+    /// The action for a docker action word.
+    fn from_docker(word: &str) -> Action {
+        ACTION_WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Action::Unknown(word.to_string()))
+    }
+
+    /// The action for a podman status word about an object of type `object`.
+    fn from_podman(word: &str, object: &str) -> Action {
+        let docker = PODMAN_WORDS
+            .iter()
+            .find(|(p, t, _)| *p == word && (*t == "*" || *t == object))
+            .map_or(word, |(_, _, d)| d);
+        Action::from_docker(docker)
+    }
+
+    /// Docker's word for the action.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::Unknown(s) => s,
+            known => ACTION_WORDS
+                .iter()
+                .find(|(_, a)| a == known)
+                .map_or("", |(w, _)| w),
+        }
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The `event=` filter value an engine understands for docker's word
+/// (`die` → podman `died`).
+///
+/// ```
+/// use dockhand::{events::engine_event_name, EngineKind};
+/// assert_eq!(engine_event_name(EngineKind::Podman, "die"), "died");
+/// assert_eq!(engine_event_name(EngineKind::Docker, "die"), "die");
+/// ```
+pub fn engine_event_name(kind: EngineKind, docker_word: &str) -> &str {
+    if !kind.quirks().podman_event_names {
+        return docker_word;
+    }
+    PODMAN_WORDS
+        .iter()
+        .find(|(_, _, d)| *d == docker_word)
+        .map_or(docker_word, |(p, _, _)| p)
+}
+
+/// One engine event, normalized across docker and podman.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// What the event is about.
+    #[serde(rename = "type")]
+    pub object_type: ObjectType,
+    /// What happened.
+    pub action: Action,
+    /// What docker puts after the action word (`healthy` in
+    /// `health_status: healthy`, the command in `exec_start: sh -c true`);
+    /// podman's `health_status` value. Empty when there is none.
+    pub detail: String,
+    /// Id of the object (podman image events have none: then empty).
+    pub actor_id: String,
+    /// Name of the object (container name, image reference, network name).
+    pub name: String,
+    /// Attributes: labels, and `image`/`name` as docker gives them (podman's
+    /// `Image` and `Name` are added under the same keys).
+    pub attributes: BTreeMap<String, String>,
+    /// Exit code, on `die` events.
+    pub exit_code: Option<i64>,
+    /// When it happened.
+    pub time: Timestamp,
+    /// The object as the engine printed it.
+    pub raw: Value,
+}
+
+/// Docker's shape (the fields read; the rest stays in `raw`).
+#[derive(Deserialize)]
+struct DockerWire {
+    #[serde(rename = "Type", default, deserialize_with = "lenient_string")]
+    object_type: String,
+    #[serde(rename = "Action", deserialize_with = "lenient_string")]
+    action: String,
+    #[serde(rename = "Actor", default)]
+    actor: DockerActor,
+    #[serde(default)]
+    time: i64,
+    #[serde(rename = "timeNano", default)]
+    time_nano: i128,
+}
+
+#[derive(Deserialize, Default)]
+struct DockerActor {
+    #[serde(rename = "ID", default, deserialize_with = "lenient_string")]
+    id: String,
+    #[serde(rename = "Attributes", default, deserialize_with = "null_default")]
+    attributes: BTreeMap<String, String>,
+}
+
+/// Podman's shape.
+#[derive(Deserialize)]
+struct PodmanWire {
+    #[serde(rename = "Type", default, deserialize_with = "lenient_string")]
+    object_type: String,
+    #[serde(rename = "Status", deserialize_with = "lenient_string")]
+    status: String,
+    #[serde(rename = "ID", default, deserialize_with = "lenient_string")]
+    id: String,
+    #[serde(rename = "Name", default, deserialize_with = "lenient_string")]
+    name: String,
+    #[serde(rename = "Image", default, deserialize_with = "lenient_string")]
+    image: String,
+    #[serde(rename = "Time", deserialize_with = "lenient_string")]
+    time: String,
+    #[serde(rename = "Attributes", default, deserialize_with = "null_default")]
+    attributes: BTreeMap<String, String>,
+    #[serde(rename = "ContainerExitCode", default)]
+    exit_code: Option<i64>,
+    #[serde(rename = "health_status", default)]
+    health_status: Option<String>,
+}
+
+/// Parse one event line from docker (`--format '{{json .}}'`) or podman
+/// (`--format json`).
+///
+/// ```
+/// let line = br#"{"ContainerExitCode":5,"ID":"1a0a","Image":"localhost/busybox:latest","Name":"web","Status":"died","Time":"2026-11-23T17:03:22.9089801Z","Type":"container","Attributes":{"app":"x"}}"#;
+/// let e = dockhand::events::parse_event(line).unwrap();
+/// assert_eq!(e.action, dockhand::events::Action::Die);
+/// assert_eq!((e.name.as_str(), e.exit_code), ("web", Some(5)));
+/// assert_eq!(e.attributes["image"], "localhost/busybox:latest");
+/// ```
+pub fn parse_event(line: &[u8]) -> Result<Event> {
+    let raw: Value = crate::model::parse_json(line)?;
+    let bad = |e: serde_json::Error| Error::parse(format!("unexpected event: {e}"), line);
+    if raw.get("Action").is_some() {
+        let w: DockerWire = serde_json::from_value(raw.clone()).map_err(bad)?;
+        let (word, detail) = split_action(&w.action);
+        let time = if w.time_nano != 0 {
+            Timestamp::from_unix_nanos(w.time_nano)
+        } else {
+            Timestamp::from_unix(w.time, 0)
+        };
+        let attributes = w.actor.attributes;
+        Ok(Event {
+            object_type: ObjectType::from_engine(&w.object_type),
+            action: Action::from_docker(word),
+            detail: detail.to_string(),
+            actor_id: w.actor.id,
+            name: attributes.get("name").cloned().unwrap_or_default(),
+            exit_code: attributes.get("exitCode").and_then(|c| c.parse().ok()),
+            attributes,
+            time,
+            raw,
+        })
+    } else {
+        let w: PodmanWire = serde_json::from_value(raw.clone()).map_err(bad)?;
+        let time = Timestamp::parse_rfc3339(&w.time)
+            .ok_or_else(|| Error::parse(format!("unexpected event time {:?}", w.time), line))?;
+        let mut attributes = w.attributes;
+        for (key, value) in [("name", &w.name), ("image", &w.image)] {
+            if !value.is_empty() {
+                attributes.insert(key.to_string(), value.clone());
+            }
+        }
+        Ok(Event {
+            action: Action::from_podman(&w.status, &w.object_type),
+            object_type: ObjectType::from_engine(&w.object_type),
+            detail: w.health_status.unwrap_or_default(),
+            actor_id: w.id,
+            name: w.name,
+            attributes,
+            exit_code: w.exit_code,
+            time,
+            raw,
+        })
+    }
+}
+
+/// `exec_start: sh -c true` → (`exec_start`, `sh -c true`).
+fn split_action(action: &str) -> (&str, &str) {
+    match action.split_once(": ") {
+        Some((word, detail)) => (word, detail),
+        None => (action, ""),
+    }
+}
+
+/// Which events to read.
+///
+/// ```
+/// use dockhand::{events::EventOptions, input::TimeSpec};
+/// let opts = EventOptions { since: Some(TimeSpec::parse("10m")?), until: Some(TimeSpec::parse("0s")?),
+///     filters: vec!["type=container".parse()?] };
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventOptions {
+    /// `KEY=VALUE` filters (`event=` values in docker's words; they are
+    /// translated for podman).
+    pub filters: Vec<EventFilter>,
+    /// Events from this time on (default: from now).
+    pub since: Option<TimeSpec>,
+    /// Stop at this time (default: never — a stream).
+    pub until: Option<TimeSpec>,
+}
+
+/// The `events` arguments, and the time after which events are dropped by
+/// dockhand itself (podman prints nothing for `--until` in the past, so it
+/// is asked with `--stream=false` and cut here).
+///
+/// ```
+/// use dockhand::{events::{events_args, EventOptions}, input::TimeSpec, time::Timestamp, EngineKind};
+/// let now = Timestamp::from_unix(1_795_453_500, 0);
+/// let opts = EventOptions { until: Some(TimeSpec::parse("1795453404")?), ..EventOptions::default() };
+/// let (args, cut) = events_args(EngineKind::Podman, &opts, now);
+/// assert_eq!(args, ["events", "--format", "json", "--stream=false"]);
+/// assert_eq!(cut, Some(Timestamp::from_unix(1_795_453_404, 0)));
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+pub fn events_args(
+    kind: EngineKind,
+    opts: &EventOptions,
+    now: Timestamp,
+) -> (Vec<OsString>, Option<Timestamp>) {
+    let quirks = kind.quirks();
+    let mut args: Vec<OsString> = vec!["events".into()];
+    args.extend(quirks.events_json.iter().map(OsString::from));
+    if let Some(t) = &opts.since {
+        args.extend(["--since".into(), t.resolve(now).to_rfc3339().into()]);
+    }
+    let until = opts.until.map(|t| t.resolve(now));
+    match until {
+        Some(end) if quirks.events_past_until_empty && end <= now => {
+            args.push("--stream=false".into());
+        }
+        Some(end) => args.extend(["--until".into(), end.to_rfc3339().into()]),
+        None => {}
+    }
+    for f in &opts.filters {
+        let value = match f.key() {
+            "event" => engine_event_name(kind, f.value()),
+            _ => f.value(),
+        };
+        args.extend(["--filter".into(), format!("{}={value}", f.key()).into()]);
+    }
+    (args, until)
+}
+
+/// Blocking iterator over events as the engine prints them. Without
+/// `until` it never ends on its own: drop it (which kills and reaps the
+/// engine child) or let SIGINT/SIGTERM end it.
+#[derive(Debug)]
+pub struct Events {
+    fan: exec::FanIn,
+    decoder: EventDecoder,
+}
+
+impl Iterator for Events {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        loop {
+            if let Some(item) = self.decoder.ready.pop_front() {
+                return Some(item);
+            }
+            let delivery = self.fan.recv()?;
+            self.decoder.absorb(delivery);
+        }
+    }
+}
+
+/// Async twin of [`Events`] (feature `tokio`): a [`Stream`](futures_core::Stream).
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsyncEvents {
+    fan: exec::FanInAsync,
+    decoder: EventDecoder,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncEvents {
+    /// The next event; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Event>> {
+        std::future::poll_fn(|cx| {
+            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl futures_core::Stream for AsyncEvents {
+    type Item = Result<Event>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Event>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.decoder.ready.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            match this.fan.poll_recv(cx) {
+                Poll::Ready(Some(delivery)) => this.decoder.absorb(delivery),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Lines of the engine's stdout to events; stderr kept for errors.
+#[derive(Debug)]
+struct EventDecoder {
+    kind: EngineKind,
+    cmd: Cmd,
+    until: Option<Timestamp>,
+    lines: LineDecoder,
+    stderr_tail: Vec<u8>,
+    ready: std::collections::VecDeque<Result<Event>>,
+}
+
+impl EventDecoder {
+    fn absorb(&mut self, delivery: Delivery) {
+        let mut lines = Vec::new();
+        match delivery {
+            Delivery::Output {
+                pipe: Pipe::Stdout,
+                bytes,
+                ..
+            } => self.lines.push(&bytes, &mut lines),
+            Delivery::Output { bytes, .. } => {
+                self.stderr_tail.extend_from_slice(&bytes);
+                let excess = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
+                self.stderr_tail.drain(..excess);
+            }
+            Delivery::Exited { status, .. } => {
+                self.lines.finish(&mut lines);
+                if !status.success() {
+                    let output = Output {
+                        status,
+                        stdout: Vec::new(),
+                        stderr: self.stderr_tail.clone(),
+                        dry_run: false,
+                    };
+                    let err = classify(Tool::Engine(self.kind), &self.cmd, &output);
+                    self.queue(lines);
+                    self.ready.push_back(Err(err));
+                    return;
+                }
+            }
+            Delivery::Interrupted(sig) => {
+                self.ready.push_back(Err(Error::new(
+                    ErrorKind::Interrupted,
+                    format!("interrupted by signal {sig}; the engine's process group was killed"),
+                )
+                .with_status(Status::Signal(sig))));
+            }
+        }
+        self.queue(lines);
+    }
+
+    fn queue(&mut self, lines: Vec<crate::lines::Line>) {
+        for line in lines {
+            if line.bytes.trim_ascii().is_empty() {
+                continue;
+            }
+            let event = if line.complete || line.bytes.ends_with(b"}") {
+                parse_event(&line.bytes)
+            } else {
+                Err(Error::parse(
+                    format!("an event line is longer than {MAX_EVENT_LINE} bytes"),
+                    &line.bytes,
+                ))
+            };
+            match event {
+                Ok(e) if self.until.is_some_and(|end| e.time > end) => {}
+                other => self.ready.push_back(other),
+            }
+        }
+    }
+}
+
+impl Engine {
+    fn event_decoder(&self, opts: &EventOptions) -> EventDecoder {
+        let (args, until) = events_args(self.kind(), opts, Timestamp::now());
+        EventDecoder {
+            kind: self.kind(),
+            cmd: self.command().args(args),
+            until,
+            lines: LineDecoder::new(None, MAX_EVENT_LINE),
+            stderr_tail: Vec::new(),
+            ready: Default::default(),
+        }
+    }
+
+    /// Events as a blocking iterator (see [`Events`]).
+    ///
+    /// ```no_run
+    /// use dockhand::{events::{Action, EventOptions}, Engine};
+    /// let engine = Engine::detect()?;
+    /// let opts = EventOptions { filters: vec!["type=container".parse()?], ..EventOptions::default() };
+    /// for event in engine.event_stream(&opts)? {
+    ///     let event = event?;
+    ///     if event.action == Action::Die {
+    ///         println!("{} exited with {:?}", event.name, event.exit_code);
+    ///     }
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn event_stream(&self, opts: &EventOptions) -> Result<Events> {
+        let decoder = self.event_decoder(opts);
+        let fan = exec::fan_in(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
+        Ok(Events { fan, decoder })
+    }
+
+    /// The events between `since` and `until`, collected. `until` is
+    /// required: without it the engine never stops.
+    ///
+    /// ```no_run
+    /// use dockhand::{events::EventOptions, input::TimeSpec, Engine};
+    /// let engine = Engine::detect()?;
+    /// let opts = EventOptions { since: Some(TimeSpec::parse("5m")?), until: Some(TimeSpec::parse("0s")?),
+    ///     ..EventOptions::default() };
+    /// let events = engine.events(&opts)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn events(&self, opts: &EventOptions) -> Result<Vec<Event>> {
+        if opts.until.is_none() {
+            return Err(Error::invalid_input(
+                "events without an end time never finish: give `until`, or use event_stream",
+            ));
+        }
+        self.event_stream(opts)?.collect()
+    }
+
+    /// Async twin of [`Engine::event_stream`] (feature `tokio`).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
+    /// let engine = dockhand::Engine::detect()?;
+    /// let mut events = engine.event_stream_async(&Default::default())?;
+    /// while let Some(event) = events.next().await {
+    ///     println!("{:?}", event?.action);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn event_stream_async(&self, opts: &EventOptions) -> Result<AsyncEvents> {
+        let decoder = self.event_decoder(opts);
+        let fan = exec::fan_in_async(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
+        Ok(AsyncEvents { fan, decoder })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture(path: &str) -> Vec<Event> {
+        let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&full).unwrap();
+        bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{full}: {e}")))
+            .collect()
+    }
+
+    fn actions(events: &[Event]) -> Vec<&str> {
+        events
+            .iter()
+            .filter(|e| e.object_type == ObjectType::Container)
+            .map(|e| e.action.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn every_captured_event_parses() {
+        for path in [
+            "docker/events-lifecycle.txt",
+            "docker/events-lifecycle-json-shortcut.txt",
+            "docker/events-lifecycle-filtered.txt",
+            "docker/events-lifecycle-rfc3339.txt",
+            "docker/events-actions.txt",
+            "podman/events-lifecycle.txt",
+            "podman/events-lifecycle-filtered.txt",
+            "podman/events-lifecycle-gotemplate.txt",
+            "podman/events-no-until-stream-false.txt",
+            "podman/events-actions.txt",
+        ] {
+            assert!(!capture(path).is_empty(), "{path}");
+        }
+    }
+
+    #[test]
+    fn one_lifecycle_reads_the_same_from_both_engines() {
+        let docker = capture("docker/events-lifecycle-filtered.txt");
+        let podman = capture("podman/events-lifecycle-filtered.txt");
+        assert_eq!(
+            actions(&docker),
+            ["create", "attach", "start", "die", "destroy"]
+        );
+        assert_eq!(
+            actions(&podman),
+            ["create", "init", "start", "attach", "die", "cleanup", "destroy"]
+        );
+        for events in [&docker, &podman] {
+            let die = events.iter().find(|e| e.action == Action::Die).unwrap();
+            assert_eq!(die.exit_code, Some(5));
+            assert_eq!(die.name, "vd-ev");
+            assert_eq!(die.attributes["name"], "vd-ev");
+            assert_eq!(die.attributes["dockhand.test"], "vendor-docs");
+            assert_eq!(die.actor_id.len(), 64);
+        }
+        assert_eq!(docker[0].time.to_string(), "2026-11-23T17:03:22.396750831Z");
+        assert_eq!(podman[0].time.to_string(), "2026-11-23T17:03:22.762115548Z");
+    }
+
+    #[test]
+    fn exec_and_health_events_normalize_with_their_detail() {
+        let docker = capture("docker/events-actions.txt");
+        let podman = capture("podman/events-actions.txt");
+        for events in [&docker, &podman] {
+            let acts = actions(events);
+            for expected in [
+                "exec_start",
+                "exec_die",
+                "health_status",
+                "pause",
+                "unpause",
+                "kill",
+            ] {
+                assert!(acts.contains(&expected), "{expected} missing from {acts:?}");
+            }
+            let health = events
+                .iter()
+                .find(|e| e.action == Action::HealthStatus)
+                .unwrap();
+            assert!(
+                ["healthy", "starting", "unhealthy"].contains(&health.detail.as_str()),
+                "{health:?}"
+            );
+        }
+        let exec = docker
+            .iter()
+            .find(|e| e.action == Action::ExecStart)
+            .unwrap();
+        assert_eq!(exec.detail, "/bin/sh -c true");
+    }
+
+    #[test]
+    fn podman_image_and_network_events_and_unknown_words() {
+        let events = capture("podman/events-lifecycle.txt");
+        let pull = events
+            .iter()
+            .find(|e| e.object_type == ObjectType::Image)
+            .unwrap();
+        assert_eq!(pull.action, Action::Pull);
+        assert_eq!(pull.actor_id, "");
+        assert_eq!(Action::from_podman("remove", "image"), Action::Delete);
+        assert_eq!(
+            Action::from_docker("frobnicate"),
+            Action::Unknown("frobnicate".into())
+        );
+        let docker = capture("docker/events-lifecycle-rfc3339.txt");
+        let net = docker
+            .iter()
+            .find(|e| e.object_type == ObjectType::Network)
+            .unwrap();
+        assert_eq!(
+            (net.action.as_str(), net.name.as_str()),
+            ("create", "vd-evnet")
+        );
+    }
+
+    #[test]
+    fn serialized_event_is_snake_case_with_docker_words() {
+        let e = &capture("podman/events-lifecycle-filtered.txt")[4];
+        let v = serde_json::to_value(e).unwrap();
+        assert_eq!(v["type"], "container");
+        assert_eq!(v["action"], "die");
+        assert_eq!(v["exit_code"], 5);
+        assert_eq!(v["time"], "2026-11-23T17:03:22.908980100Z");
+        assert_eq!(v["raw"]["Status"], "died");
+    }
+
+    #[test]
+    fn args_translate_filters_and_handle_podman_past_until() {
+        let now = Timestamp::from_unix(2000, 0);
+        let opts = EventOptions {
+            filters: vec![
+                "event=die".parse().unwrap(),
+                "container=web".parse().unwrap(),
+            ],
+            since: Some(TimeSpec::parse("1000").unwrap()),
+            until: Some(TimeSpec::parse("3000").unwrap()),
+        };
+        let (docker, cut) = events_args(EngineKind::Docker, &opts, now);
+        assert_eq!(
+            docker,
+            [
+                "events",
+                "--format",
+                "{{json .}}",
+                "--since",
+                "1970-01-01T00:16:40.000000000Z",
+                "--until",
+                "1970-01-01T00:50:00.000000000Z",
+                "--filter",
+                "event=die",
+                "--filter",
+                "container=web"
+            ]
+        );
+        assert_eq!(cut, Some(Timestamp::from_unix(3000, 0)));
+        // Future end: podman honours --until itself.
+        let (podman, _) = events_args(EngineKind::Podman, &opts, now);
+        assert!(podman.contains(&"--until".into()) && podman.contains(&"event=died".into()));
+        // Past end: podman would print nothing.
+        let past = EventOptions {
+            until: Some(TimeSpec::parse("0s").unwrap()),
+            ..opts
+        };
+        let (podman, cut) = events_args(EngineKind::Podman, &past, now);
+        assert!(podman.contains(&"--stream=false".into()) && !podman.contains(&"--until".into()));
+        assert_eq!(cut, Some(now));
+    }
+
+    #[test]
+    fn events_after_the_end_are_dropped_and_failures_classified() {
+        let engine = Engine::from_command("podman").unwrap();
+        let mut d = engine.event_decoder(&EventOptions {
+            until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
+            ..EventOptions::default()
+        });
+        let bytes =
+            std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
+        d.absorb(Delivery::Output {
+            child: 0,
+            pipe: Pipe::Stdout,
+            bytes,
+        });
+        d.absorb(Delivery::Output {
+            child: 0,
+            pipe: Pipe::Stderr,
+            bytes: b"Error: no such container\n".to_vec(),
+        });
+        d.absorb(Delivery::Exited {
+            child: 0,
+            status: Status::Code(125),
+        });
+        let items: Vec<_> = d.ready.drain(..).collect();
+        assert_eq!(items.len(), 5, "4 events up to the end, then the error");
+        assert_eq!(items[3].as_ref().unwrap().action, Action::Attach);
+        assert_eq!(items[4].as_ref().unwrap_err().kind(), ErrorKind::NotFound);
+    }
+}
