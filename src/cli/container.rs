@@ -28,7 +28,7 @@ pub enum Command {
     /// its output and exit with its exit code.
     Run {
         #[command(flatten)]
-        spec: SpecArgs,
+        spec: Box<SpecArgs>,
         /// Run in the background and print the full id.
         #[arg(short, long)]
         detach: bool,
@@ -38,7 +38,7 @@ pub enum Command {
     /// Create a container without starting it; print its full id.
     Create {
         #[command(flatten)]
-        spec: SpecArgs,
+        spec: Box<SpecArgs>,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -227,7 +227,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "labels")]
         all: bool,
         /// Only containers with this label.
-        #[arg(short, long = "label", value_name = "KEY=VALUE", required_unless_present = "all")]
+        #[arg(
+            short,
+            long = "label",
+            value_name = "KEY=VALUE",
+            required_unless_present = "all"
+        )]
         labels: Vec<KeyValue>,
         /// Do not ask.
         #[arg(short, long)]
@@ -470,11 +475,13 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let gateways = c.gateways(network.as_ref().map(Word::as_str))?;
             match out.is_json() {
                 true => out.json(&gateways),
-                false => gateways.iter().for_each(|g| match (g.gateway, g.ipv6_gateway) {
-                    (Some(v4), _) => out.line(v4),
-                    (None, Some(v6)) => out.line(v6),
-                    (None, None) => {}
-                }),
+                false => gateways
+                    .iter()
+                    .for_each(|g| match (g.gateway, g.ipv6_gateway) {
+                        (Some(v4), _) => out.line(v4),
+                        (None, Some(v6)) => out.line(v6),
+                        (None, None) => {}
+                    }),
             }
             Ok(0)
         }

@@ -98,6 +98,8 @@ pub enum ActionOutcome {
     Absent,
     /// The action failed; see the error.
     Failed,
+    /// Dry run: the command was printed, not run.
+    Planned,
 }
 
 /// The result of an action on one container.
@@ -302,9 +304,13 @@ impl Engine {
             true => Vec::new(),
             false => self.run(plan)?,
         };
+        let done = match self.is_dry_run() {
+            true => ActionOutcome::Planned,
+            false => action.done(),
+        };
         Ok(refs
             .iter()
-            .map(|r| result_for(action, r, &seen, &by_id))
+            .map(|r| result_for(action, done, r, &seen, &by_id))
             .collect())
     }
 
@@ -396,6 +402,7 @@ impl Engine {
 
 fn result_for(
     action: &Action,
+    done: ActionOutcome,
     reference: &ContainerRef,
     seen: &Inspection,
     by_id: &[(String, Result<()>)],
@@ -427,7 +434,7 @@ fn result_for(
         .map(|(_, r)| r.clone())
         .unwrap_or(Ok(()));
     let (outcome, error) = match result {
-        Ok(()) => (action.done(), None),
+        Ok(()) => (done, None),
         // Removed by someone else between our inspect and our rm.
         Err(e) if e.kind() == ErrorKind::NotFound && matches!(action, Action::Remove { .. }) => {
             (ActionOutcome::Absent, None)

@@ -77,6 +77,9 @@ const DOCKER: &[Rule] = &[
     ),
     rule(&["dial unix", "connection refused"], Unreachable, true),
     rule(&["dial tcp", "connection refused"], Unreachable, true),
+    // The host lost a bridge ("… no such network interface"): not a missing
+    // network object (captures/docker/err-run-default-bridge-missing).
+    rule(&["failed to create endpoint"], EngineFailure, false),
     rule(&["no such container"], NotFound, false),
     rule(&["no such object"], NotFound, false),
     rule(&["no such image"], NotFound, false),
@@ -249,6 +252,14 @@ mod tests {
             kind_of(P, b"Error: dockhand-test/none: image not known"),
             (NotFound, false)
         );
+    }
+
+    #[test]
+    fn a_missing_host_bridge_is_an_engine_failure_not_a_missing_network() {
+        let t = include_bytes!(
+            "../../vendor-docs/captures/docker/err-run-default-bridge-missing.stderr.txt"
+        );
+        assert_eq!(kind_of(D, t), (EngineFailure, false));
     }
 
     #[test]

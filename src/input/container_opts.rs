@@ -472,9 +472,11 @@ impl RestartPolicy {
             Some(("on-failure", n)) => RestartPolicy::OnFailure(Some(n.parse().map_err(|_| {
                 Error::invalid_input(format!("invalid retry count in restart policy {text:?}"))
             })?)),
-            _ => return Err(Error::invalid_input(format!(
+            _ => {
+                return Err(Error::invalid_input(format!(
                 "invalid restart policy {text:?}: use no, always, unless-stopped or on-failure[:N]"
-            ))),
+            )))
+            }
         })
     }
 }

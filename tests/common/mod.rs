@@ -123,20 +123,37 @@ pub fn engines() -> Vec<&'static str> {
 
 /// Remove containers left by test processes that are no longer alive.
 pub fn sweep(engine: &str) {
-    let ps = sh(Cmd::new(engine).args([
+    let ids = sh(Cmd::new(engine).args([
         "ps",
-        "-a",
+        "-aq",
+        "--no-trunc",
         "--filter",
         &format!("label={TEST_LABEL}"),
-        "--format",
-        &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
     ]));
-    let stale: Vec<String> = ps
+    let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
+    if ids.is_empty() {
+        return;
+    }
+    // Not `ps --format {{.Label ..}}`: podman has no `.Label` and fails after
+    // printing the first id, which then looked ownerless and was removed,
+    // whoever owned it. Inspect's template reads labels in both engines.
+    let owners = sh(Cmd::new(engine)
+        .args([
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            &format!("{{{{.Id}}}} {{{{index .Config.Labels \"{OWNER_LABEL}\"}}}}"),
+            "--",
+        ])
+        .args(&ids));
+    let stale: Vec<String> = owners
         .stdout
         .lines()
         .filter_map(|l| {
             let (id, owner) = l.split_once(' ')?;
             let alive = owner
+                .trim()
                 .parse::<u32>()
                 .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
             (!alive).then(|| id.to_string())
