@@ -603,7 +603,7 @@ fn id_prefixes_expand_and_ambiguous_ones_list_candidates() {
         let r = dockhand_on(engine, ["--json", "status", &first[..12]]);
         assert_eq!(r.code, 0, "{r:?}");
         assert_eq!(
-            r.json()[0]["name"],
+            r.json()[0]["id"],
             first.as_str(),
             "{engine}: expanded to the full id"
         );

@@ -412,13 +412,12 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             print_exit_code(out, &name, code)
         }
         Command::ExitCode { name } => {
-            let name = resolve_one(&engine, name)?;
             let code = engine.exit_code(&name)?;
             print_exit_code(out, &name, code)
         }
         Command::Inspect { names } => inspect(&engine, out, names),
         Command::Status { names } => {
-            let statuses = engine.statuses(&engine.resolve(&names)?)?;
+            let statuses = engine.statuses(&names)?;
             match out.is_json() {
                 true => out.json(&statuses),
                 false => {
@@ -431,7 +430,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Pid { name } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let pid = c.pid()?;
             match out.is_json() {
                 true => out.json(&json!({"name": c.name, "id": c.id, "pid": pid})),
@@ -444,7 +443,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             ipv6,
             network,
         } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let family = if ipv6 { Family::V6 } else { Family::V4 };
             let addresses = c.addresses(family, network.as_ref().map(Word::as_str))?;
             match out.is_json() {
@@ -454,7 +453,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Ports { name, port } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let bindings = c.port_bindings(port.map(|p| (p.port, p.protocol)))?;
             match (out.is_json(), port) {
                 (true, _) => out.json(&bindings),
@@ -471,7 +470,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Gateway { name, network } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let gateways = c.gateways(network.as_ref().map(Word::as_str))?;
             match out.is_json() {
                 true => out.json(&gateways),
@@ -504,7 +503,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 tty,
                 time_limit,
             };
-            engine.exec(&resolve_one(&engine, name)?, &opts)
+            engine.exec(&name, &opts)
         }
         Command::Cp { src, dst, lock } => {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
@@ -599,6 +598,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     }
 }
 
+/// Commands that hand a name straight to the engine expand id prefixes
+/// first (the others inspect first, which does it).
 fn resolve_one(engine: &Engine, name: ContainerRef) -> Result<ContainerRef, Error> {
     Ok(engine.resolve(&[name])?.remove(0))
 }
@@ -612,8 +613,7 @@ fn resolve_path(engine: &Engine, path: CopyPath) -> Result<CopyPath, Error> {
 
 fn act(engine: &Engine, out: &Out, action: &Action, args: NamesArgs) -> Result<i32, Error> {
     let engine = engine.clone().with_lock_timeout(args.lock.lock_timeout);
-    let names = engine.resolve(&args.names)?;
-    report(out, &engine.act(action, &names)?)
+    report(out, &engine.act(action, &args.names)?)
 }
 
 /// Print per-container results; the exit code is the first failure's.
@@ -673,7 +673,7 @@ fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Err
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
-    let seen = engine.inspect_found(&engine.resolve(&names)?)?;
+    let seen = engine.inspect_found(&names)?;
     match out.is_json() {
         true => out.json(&seen.found),
         false => {

@@ -80,6 +80,11 @@ const DOCKER: &[Rule] = &[
     // The host lost a bridge ("… no such network interface"): not a missing
     // network object (captures/docker/err-run-default-bridge-missing).
     rule(&["failed to create endpoint"], EngineFailure, false),
+    rule(
+        &["multiple ids found with provided prefix"],
+        InvalidInput,
+        false,
+    ),
     rule(&["no such container"], NotFound, false),
     rule(&["no such object"], NotFound, false),
     rule(&["no such image"], NotFound, false),
@@ -115,6 +120,11 @@ const DOCKER: &[Rule] = &[
 ];
 
 const PODMAN: &[Rule] = &[
+    rule(
+        &["more than one result for container id"],
+        InvalidInput,
+        false,
+    ),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
     rule(&["no such container"], NotFound, false),
@@ -252,6 +262,18 @@ mod tests {
             kind_of(P, b"Error: dockhand-test/none: image not known"),
             (NotFound, false)
         );
+    }
+
+    #[test]
+    fn an_ambiguous_id_prefix_is_invalid_input_on_both_engines() {
+        let d = include_bytes!(
+            "../../vendor-docs/captures/docker/err-inspect-ambiguous-prefix.stderr.txt"
+        );
+        let p = include_bytes!(
+            "../../vendor-docs/captures/podman/err-inspect-ambiguous-prefix.stderr.txt"
+        );
+        assert_eq!(kind_of(D, d), (InvalidInput, false));
+        assert_eq!(kind_of(P, p), (InvalidInput, false));
     }
 
     #[test]
