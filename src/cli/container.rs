@@ -391,6 +391,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             } else {
                 // Attached: create under the lock, then stream without it.
                 let id = engine.create_container(&opts)?;
+                if engine.is_dry_run() {
+                    return Ok(0);
+                }
                 engine.start_attached(&ContainerRef::new(id)?)
             }
         }
@@ -657,9 +660,11 @@ fn outcome_word(o: ActionOutcome) -> String {
 }
 
 fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
-    match out.is_json() && !engine.is_dry_run() {
-        true => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
-        false => out.line(id),
+    match (engine.is_dry_run(), out.is_json()) {
+        // Nothing was created; the command went to stderr.
+        (true, _) => {}
+        (false, true) => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
+        (false, false) => out.line(id),
     }
     Ok(0)
 }

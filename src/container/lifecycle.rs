@@ -142,7 +142,15 @@ pub fn action_plan(
     match action {
         Action::Stop { timeout: Some(t) } => args.push(format!("--time={t}")),
         Action::Kill { signal: Some(s) } => args.push(format!("--signal={s}")),
-        Action::Remove { force: true } => args.push("--force".into()),
+        Action::Remove { force: true } => {
+            args.push("--force".into());
+            args.extend(
+                kind.quirks()
+                    .force_remove_args
+                    .iter()
+                    .map(|a| a.to_string()),
+            );
+        }
         _ => {}
     }
     args.push("--".into());
@@ -523,6 +531,10 @@ mod tests {
         assert_eq!(
             action_plan(EngineKind::Docker, &Action::Remove { force: true }, &ids).args(),
             ["rm", "--force", "--", A]
+        );
+        assert_eq!(
+            action_plan(EngineKind::Podman, &Action::Remove { force: true }, &ids).args(),
+            ["rm", "--force", "--time=0", "--", A]
         );
         assert!(update_plan(&ContainerRef::new("x").unwrap(), &UpdateOptions::default()).is_err());
     }

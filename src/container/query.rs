@@ -437,7 +437,10 @@ mod tests {
 
     #[test]
     fn an_ambiguous_prefix_fails_the_inspect_as_invalid_input_on_both_engines() {
-        for (engine, kind, code) in [("docker", EngineKind::Docker, 1), ("podman", EngineKind::Podman, 125)] {
+        for (engine, kind, code) in [
+            ("docker", EngineKind::Docker, 1),
+            ("podman", EngineKind::Podman, 125),
+        ] {
             let e = replay(
                 inspect_plan(&ContainerRef::many(["1"]).unwrap()),
                 kind,

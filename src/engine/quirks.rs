@@ -33,6 +33,9 @@ pub struct Quirks {
     /// default OCI format has no comment field and fails with
     /// "messages are only compatible with the docker image format").
     pub commit_message_args: &'static [&'static str],
+    /// Extra `rm --force` arguments so a running container is killed at
+    /// once, as docker does (podman first waits its 10 s stop timeout).
+    pub force_remove_args: &'static [&'static str],
 }
 
 const DOCKER: Quirks = Quirks {
@@ -49,6 +52,7 @@ const DOCKER: Quirks = Quirks {
         "DOCKER_CONFIG",
     ],
     commit_message_args: &[],
+    force_remove_args: &[],
 };
 
 const PODMAN: Quirks = Quirks {
@@ -59,6 +63,7 @@ const PODMAN: Quirks = Quirks {
     has_daemon: false,
     endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
     commit_message_args: &["--format=docker"],
+    force_remove_args: &["--time=0"],
 };
 
 impl EngineKind {
