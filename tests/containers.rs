@@ -25,6 +25,10 @@ const TRAPPING: [&str; 3] = [
     "trap 'exit 0' TERM; while true; do sleep 1; done",
 ];
 
+fn trapping() -> Vec<String> {
+    TRAPPING.iter().map(|s| s.to_string()).collect()
+}
+
 /// `-l` arguments marking what dockhand creates as this test process's.
 fn dh_labels() -> Vec<String> {
     vec![
@@ -98,7 +102,7 @@ fn counting_engine(dir: &Path, engine: &str) -> (String, std::path::PathBuf) {
 fn status_and_inspect_of_many_names_are_one_engine_call_and_keep_the_found_ones() {
     for engine in engines() {
         let mut cleanup = Cleanup::new(engine);
-        let a = start_container(engine, &mut cleanup, "ct-st", &[], &[]);
+        let a = start_container(engine, &mut cleanup, "ct-st", &[], &TRAPPING);
         let b = cleanup.add(&unique("ct-st"));
         let r = sh(Cmd::new(engine)
             .args(["create", "--name", &b])
@@ -315,7 +319,7 @@ fn wait_exit_code_and_foreground_run() {
         let r = dockhand_on(engine, ["--json", "wait", &job]);
         assert_eq!(r.json()["exit_code"], 7, "{r:?}");
         assert_eq!(dockhand_on(engine, ["exit-code", &job]).stdout.trim(), "7");
-        let (sleeper, _) = dh_run(engine, &mut cleanup, "ct-wait", &[], &["sleep", "600"]);
+        let (sleeper, _) = dh_run(engine, &mut cleanup, "ct-wait", &[], &TRAPPING);
         assert_eq!(
             dockhand_on(engine, ["exit-code", &sleeper]).code,
             5,
@@ -498,7 +502,7 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
                 "-l",
                 &l("app.mapping", &mapping),
             ],
-            &["sleep", "600"],
+            &TRAPPING,
         );
         let (stopped, _) = dh_run(
             engine,
@@ -660,7 +664,7 @@ fn cleanup_keeps_the_newest_stopped_and_reset_needs_yes() {
                     running.clone(),
                 ],
                 dh_labels(),
-                vec![IMAGE.into(), "sleep".into(), "600".into()],
+                [vec![IMAGE.to_string()], trapping()].concat(),
             ]
             .concat(),
         );
@@ -710,7 +714,7 @@ fn cleanup_keeps_the_newest_stopped_and_reset_needs_yes() {
                     owner.clone(),
                 ],
                 dh_labels(),
-                vec![IMAGE.into(), "sleep".into(), "600".into()],
+                [vec![IMAGE.to_string()], trapping()].concat(),
             ]
             .concat(),
         );
@@ -721,8 +725,7 @@ fn cleanup_keeps_the_newest_stopped_and_reset_needs_yes() {
         let r = dockhand_on(engine, ["--dry-run", "--json", "reset", "--all", "--yes"]);
         assert_eq!(r.code, 0, "{r:?}");
         assert!(
-            r.stderr
-                .contains(&format!("dry-run: {engine} rm --force --")),
+            r.stderr.contains(&format!("dry-run: {engine} rm --force")),
             "{r:?}"
         );
         assert!(r
@@ -759,7 +762,7 @@ fn twenty_parallel_runs_of_one_name_make_exactly_one_container() {
                     let args = [
                         vec!["run".to_string(), "-d".into(), "--name".into(), name],
                         dh_labels(),
-                        vec![IMAGE.into(), "sleep".into(), "600".into()],
+                        [vec![IMAGE.to_string()], trapping()].concat(),
                     ]
                     .concat();
                     dockhand_on(&engine, args)
@@ -871,7 +874,7 @@ fn env_values_never_reach_any_argv_and_the_env_file_is_removed_even_on_failure()
                 "DH_SECRET".into(),
             ],
             dh_labels(),
-            vec![IMAGE.into(), "sleep".into(), "600".into()],
+            [vec![IMAGE.to_string()], trapping()].concat(),
         ]
         .concat();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -937,7 +940,7 @@ fn a_lost_answer_is_not_retried_blindly_the_creation_token_finds_the_container()
                 name.clone(),
             ],
             dh_labels(),
-            vec![IMAGE.into(), "sleep".into(), "600".into()],
+            [vec![IMAGE.to_string()], trapping()].concat(),
         ]
         .concat();
         let r = sh(Cmd::new(bin()).args(args));
@@ -966,7 +969,7 @@ fn half_made_containers_are_removed_when_run_fails() {
             &mut cleanup,
             "ct-port",
             &["-p", "127.0.0.1::80"],
-            &[],
+            &TRAPPING,
         );
         let taken = e
             .inspect_one(&ContainerRef::new(&busy_port).unwrap())
@@ -982,7 +985,7 @@ fn half_made_containers_are_removed_when_run_fails() {
             KeyValue::pair(TEST_LABEL, "1").unwrap(),
             KeyValue::pair(OWNER_LABEL, &std::process::id().to_string()).unwrap(),
         ];
-        o.command = vec!["sleep".into(), "600".into()];
+        o.command = trapping();
         let err = e.run_container(&o).unwrap_err();
         assert_ne!(err.kind(), ErrorKind::Parse, "{engine}: {err}");
         assert_eq!(
