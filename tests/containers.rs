@@ -575,6 +575,12 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
             r.stdout.starts_with("CONTAINER ID") && r.stdout.contains(&stopped),
             "{r:?}"
         );
+        // The library's factory reset by label finds the stopped ones too.
+        let removed = e
+            .reset(&[KeyValue::pair("app.user", &user).unwrap()])
+            .unwrap();
+        assert_eq!(removed.len(), 3, "{engine}: {removed:?}");
+        assert!(removed.iter().all(|r| r.outcome == ActionOutcome::Removed));
     }
 }
 

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionOutcome, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery,
-    RunOptions, UpdateOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery, RunOptions,
+    UpdateOptions,
 };
 use dockhand::input::{
     ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageName, KeyValue, Link, MemorySize,
@@ -622,23 +622,12 @@ fn act(engine: &Engine, out: &Out, action: &Action, args: NamesArgs) -> Result<i
 /// Print per-container results; the exit code is the first failure's.
 fn report(out: &Out, results: &[ActionResult]) -> Result<i32, Error> {
     if out.is_json() {
-        let rows: Vec<_> = results
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "id": r.id,
-                    "result": r.outcome,
-                    "error": r.error.as_ref().map(|e| json!({"kind": e.kind(), "message": e.message()})),
-                })
-            })
-            .collect();
-        out.json(&rows);
+        out.json(&results);
     }
     for r in results {
         match (&r.error, out.is_json()) {
             (Some(e), false) => out.error(e),
-            (None, false) => out.line(format!("{} {}", r.name, outcome_word(r.outcome))),
+            (None, false) => out.line(format!("{} {}", r.name, r.outcome.as_str())),
             _ => {}
         }
     }
@@ -650,13 +639,6 @@ fn report(out: &Out, results: &[ActionResult]) -> Result<i32, Error> {
         Some(e) => exit_code(e),
         None => 0,
     })
-}
-
-fn outcome_word(o: ActionOutcome) -> String {
-    serde_json::to_value(o)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {

@@ -102,7 +102,26 @@ pub enum ActionOutcome {
     Planned,
 }
 
-/// The result of an action on one container.
+impl ActionOutcome {
+    /// The snake_case word, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionOutcome::Started => "started",
+            ActionOutcome::Stopped => "stopped",
+            ActionOutcome::Restarted => "restarted",
+            ActionOutcome::Killed => "killed",
+            ActionOutcome::Paused => "paused",
+            ActionOutcome::Unpaused => "unpaused",
+            ActionOutcome::Removed => "removed",
+            ActionOutcome::Absent => "absent",
+            ActionOutcome::Failed => "failed",
+            ActionOutcome::Planned => "planned",
+        }
+    }
+}
+
+/// The result of an action on one container. As JSON:
+/// `{"name", "id", "result", "error": null | {"kind", "message"}}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionResult {
     /// The reference given.
@@ -110,10 +129,25 @@ pub struct ActionResult {
     /// Its full id, when it exists.
     pub id: Option<String>,
     /// What happened.
+    #[serde(rename = "result")]
     pub outcome: ActionOutcome,
     /// Why it failed.
-    #[serde(skip)]
+    #[serde(serialize_with = "error_summary")]
     pub error: Option<Error>,
+}
+
+fn error_summary<S: serde::Serializer>(e: &Option<Error>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Summary<'a> {
+        kind: ErrorKind,
+        message: &'a str,
+    }
+    e.as_ref()
+        .map(|e| Summary {
+            kind: e.kind(),
+            message: e.message(),
+        })
+        .serialize(s)
 }
 
 impl ActionResult {
