@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionOutcome, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery,
-    RunOptions, UpdateOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery, RunOptions,
+    UpdateOptions,
 };
 use dockhand::input::{
     ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag, KeyValue, Link,
@@ -28,7 +28,7 @@ pub enum Command {
     /// its output and exit with its exit code.
     Run {
         #[command(flatten)]
-        spec: SpecArgs,
+        spec: Box<SpecArgs>,
         /// Run in the background and print the full id.
         #[arg(short, long)]
         detach: bool,
@@ -38,7 +38,7 @@ pub enum Command {
     /// Create a container without starting it; print its full id.
     Create {
         #[command(flatten)]
-        spec: SpecArgs,
+        spec: Box<SpecArgs>,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -391,6 +391,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             } else {
                 // Attached: create under the lock, then stream without it.
                 let id = engine.create_container(&opts)?;
+                if engine.is_dry_run() {
+                    return Ok(0);
+                }
                 engine.start_attached(&ContainerRef::new(id)?)
             }
         }
@@ -412,13 +415,12 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             print_exit_code(out, &name, code)
         }
         Command::ExitCode { name } => {
-            let name = resolve_one(&engine, name)?;
             let code = engine.exit_code(&name)?;
             print_exit_code(out, &name, code)
         }
         Command::Inspect { names } => inspect(&engine, out, names),
         Command::Status { names } => {
-            let statuses = engine.statuses(&engine.resolve(&names)?)?;
+            let statuses = engine.statuses(&names)?;
             match out.is_json() {
                 true => out.json(&statuses),
                 false => {
@@ -431,7 +433,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Pid { name } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let pid = c.pid()?;
             match out.is_json() {
                 true => out.json(&json!({"name": c.name, "id": c.id, "pid": pid})),
@@ -444,7 +446,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             ipv6,
             network,
         } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let family = if ipv6 { Family::V6 } else { Family::V4 };
             let addresses = c.addresses(family, network.as_ref().map(Word::as_str))?;
             match out.is_json() {
@@ -454,7 +456,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Ports { name, port } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let bindings = c.port_bindings(port.map(|p| (p.port, p.protocol)))?;
             match (out.is_json(), port) {
                 (true, _) => out.json(&bindings),
@@ -471,7 +473,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Gateway { name, network } => {
-            let c = engine.inspect_one(&resolve_one(&engine, name)?)?;
+            let c = engine.inspect_one(&name)?;
             let gateways = c.gateways(network.as_ref().map(Word::as_str))?;
             match out.is_json() {
                 true => out.json(&gateways),
@@ -504,7 +506,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 tty,
                 time_limit,
             };
-            engine.exec(&resolve_one(&engine, name)?, &opts)
+            engine.exec(&name, &opts)
         }
         Command::Cp { src, dst, lock } => {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
@@ -599,6 +601,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     }
 }
 
+/// Commands that hand a name straight to the engine expand id prefixes
+/// first (the others inspect first, which does it).
 fn resolve_one(engine: &Engine, name: ContainerRef) -> Result<ContainerRef, Error> {
     Ok(engine.resolve(&[name])?.remove(0))
 }
@@ -612,30 +616,18 @@ fn resolve_path(engine: &Engine, path: CopyPath) -> Result<CopyPath, Error> {
 
 fn act(engine: &Engine, out: &Out, action: &Action, args: NamesArgs) -> Result<i32, Error> {
     let engine = engine.clone().with_lock_timeout(args.lock.lock_timeout);
-    let names = engine.resolve(&args.names)?;
-    report(out, &engine.act(action, &names)?)
+    report(out, &engine.act(action, &args.names)?)
 }
 
 /// Print per-container results; the exit code is the first failure's.
 fn report(out: &Out, results: &[ActionResult]) -> Result<i32, Error> {
     if out.is_json() {
-        let rows: Vec<_> = results
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "id": r.id,
-                    "result": r.outcome,
-                    "error": r.error.as_ref().map(|e| json!({"kind": e.kind(), "message": e.message()})),
-                })
-            })
-            .collect();
-        out.json(&rows);
+        out.json(&results);
     }
     for r in results {
         match (&r.error, out.is_json()) {
             (Some(e), false) => out.error(e),
-            (None, false) => out.line(format!("{} {}", r.name, outcome_word(r.outcome))),
+            (None, false) => out.line(format!("{} {}", r.name, r.outcome.as_str())),
             _ => {}
         }
     }
@@ -649,17 +641,12 @@ fn report(out: &Out, results: &[ActionResult]) -> Result<i32, Error> {
     })
 }
 
-fn outcome_word(o: ActionOutcome) -> String {
-    serde_json::to_value(o)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
-    match out.is_json() && !engine.is_dry_run() {
-        true => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
-        false => out.line(id),
+    match (engine.is_dry_run(), out.is_json()) {
+        // Nothing was created; the command went to stderr.
+        (true, _) => {}
+        (false, true) => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
+        (false, false) => out.line(id),
     }
     Ok(0)
 }
@@ -673,7 +660,7 @@ fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Err
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
-    let seen = engine.inspect_found(&engine.resolve(&names)?)?;
+    let seen = engine.inspect_found(&names)?;
     match out.is_json() {
         true => out.json(&seen.found),
         false => {

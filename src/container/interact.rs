@@ -107,7 +107,11 @@ impl Engine {
             ));
         }
         let env_file = EnvFile::write(&opts.env)?;
-        let plan = exec_plan(target, opts, env_file.as_ref().map(EnvFile::path));
+        let plan = exec_plan(
+            &ContainerRef::new(c.id)?,
+            opts,
+            env_file.as_ref().map(EnvFile::path),
+        );
         self.stream(plan, opts.interactive)
     }
 

@@ -98,9 +98,30 @@ pub enum ActionOutcome {
     Absent,
     /// The action failed; see the error.
     Failed,
+    /// Dry run: the command was printed, not run.
+    Planned,
 }
 
-/// The result of an action on one container.
+impl ActionOutcome {
+    /// The snake_case word, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionOutcome::Started => "started",
+            ActionOutcome::Stopped => "stopped",
+            ActionOutcome::Restarted => "restarted",
+            ActionOutcome::Killed => "killed",
+            ActionOutcome::Paused => "paused",
+            ActionOutcome::Unpaused => "unpaused",
+            ActionOutcome::Removed => "removed",
+            ActionOutcome::Absent => "absent",
+            ActionOutcome::Failed => "failed",
+            ActionOutcome::Planned => "planned",
+        }
+    }
+}
+
+/// The result of an action on one container. As JSON:
+/// `{"name", "id", "result", "error": null | {"kind", "message"}}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionResult {
     /// The reference given.
@@ -108,10 +129,25 @@ pub struct ActionResult {
     /// Its full id, when it exists.
     pub id: Option<String>,
     /// What happened.
+    #[serde(rename = "result")]
     pub outcome: ActionOutcome,
     /// Why it failed.
-    #[serde(skip)]
+    #[serde(serialize_with = "error_summary")]
     pub error: Option<Error>,
+}
+
+fn error_summary<S: serde::Serializer>(e: &Option<Error>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Summary<'a> {
+        kind: ErrorKind,
+        message: &'a str,
+    }
+    e.as_ref()
+        .map(|e| Summary {
+            kind: e.kind(),
+            message: e.message(),
+        })
+        .serialize(s)
 }
 
 impl ActionResult {
@@ -140,7 +176,15 @@ pub fn action_plan(
     match action {
         Action::Stop { timeout: Some(t) } => args.push(format!("--time={t}")),
         Action::Kill { signal: Some(s) } => args.push(format!("--signal={s}")),
-        Action::Remove { force: true } => args.push("--force".into()),
+        Action::Remove { force: true } => {
+            args.push("--force".into());
+            args.extend(
+                kind.quirks()
+                    .force_remove_args
+                    .iter()
+                    .map(|a| a.to_string()),
+            );
+        }
         _ => {}
     }
     args.push("--".into());
@@ -302,9 +346,13 @@ impl Engine {
             true => Vec::new(),
             false => self.run(plan)?,
         };
+        let done = match self.is_dry_run() {
+            true => ActionOutcome::Planned,
+            false => action.done(),
+        };
         Ok(refs
             .iter()
-            .map(|r| result_for(action, r, &seen, &by_id))
+            .map(|r| result_for(action, done, r, &seen, &by_id))
             .collect())
     }
 
@@ -396,6 +444,7 @@ impl Engine {
 
 fn result_for(
     action: &Action,
+    done: ActionOutcome,
     reference: &ContainerRef,
     seen: &Inspection,
     by_id: &[(String, Result<()>)],
@@ -427,7 +476,7 @@ fn result_for(
         .map(|(_, r)| r.clone())
         .unwrap_or(Ok(()));
     let (outcome, error) = match result {
-        Ok(()) => (action.done(), None),
+        Ok(()) => (done, None),
         // Removed by someone else between our inspect and our rm.
         Err(e) if e.kind() == ErrorKind::NotFound && matches!(action, Action::Remove { .. }) => {
             (ActionOutcome::Absent, None)
@@ -516,6 +565,10 @@ mod tests {
         assert_eq!(
             action_plan(EngineKind::Docker, &Action::Remove { force: true }, &ids).args(),
             ["rm", "--force", "--", A]
+        );
+        assert_eq!(
+            action_plan(EngineKind::Podman, &Action::Remove { force: true }, &ids).args(),
+            ["rm", "--force", "--time=0", "--", A]
         );
         assert!(update_plan(&ContainerRef::new("x").unwrap(), &UpdateOptions::default()).is_err());
     }

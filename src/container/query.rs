@@ -71,6 +71,8 @@ pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
 pub struct ContainerStatus {
     /// The reference asked about.
     pub name: ContainerRef,
+    /// The full id of the container it names, when it exists.
+    pub id: Option<String>,
     /// Its status; `None` (JSON `"missing"`) when it does not exist.
     #[serde(serialize_with = "status_or_missing")]
     pub status: Option<Status>,
@@ -194,7 +196,8 @@ impl Engine {
     }
 
     /// Inspect any number of containers in one engine call, separating the
-    /// found from the missing.
+    /// found from the missing. Names, full ids and unique id prefixes are
+    /// accepted; an ambiguous prefix is InvalidInput listing the candidates.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
@@ -209,7 +212,17 @@ impl Engine {
                 missing: Vec::new(),
             });
         }
-        self.run(inspect_plan(refs))
+        match self.run(inspect_plan(refs)) {
+            // The engines refuse an ambiguous id prefix without naming the
+            // candidates; one `ps` finds them.
+            Err(e)
+                if e.kind() == ErrorKind::InvalidInput && refs.iter().any(looks_like_id_prefix) =>
+            {
+                self.resolve(refs)?;
+                Err(e)
+            }
+            other => other,
+        }
     }
 
     /// Inspect one container.
@@ -238,9 +251,13 @@ impl Engine {
         let seen = self.inspect_found(refs)?;
         Ok(refs
             .iter()
-            .map(|r| ContainerStatus {
-                name: r.clone(),
-                status: seen.get(r).map(|c| c.state.status),
+            .map(|r| {
+                let found = seen.get(r);
+                ContainerStatus {
+                    name: r.clone(),
+                    id: found.map(|c| c.id.clone()),
+                    status: found.map(|c| c.state.status),
+                }
             })
             .collect())
     }
@@ -419,14 +436,33 @@ mod tests {
     }
 
     #[test]
+    fn an_ambiguous_prefix_fails_the_inspect_as_invalid_input_on_both_engines() {
+        for (engine, kind, code) in [
+            ("docker", EngineKind::Docker, 1),
+            ("podman", EngineKind::Podman, 125),
+        ] {
+            let e = replay(
+                inspect_plan(&ContainerRef::many(["1"]).unwrap()),
+                kind,
+                code,
+                capture(engine, "err-inspect-ambiguous-prefix.stdout.txt"),
+                capture(engine, "err-inspect-ambiguous-prefix.stderr.txt"),
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{engine}: {e}");
+        }
+    }
+
+    #[test]
     fn statuses_say_missing_in_json() {
         let s = ContainerStatus {
             name: ContainerRef::new("gone").unwrap(),
+            id: None,
             status: None,
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"name":"gone","status":"missing"}"#
+            r#"{"name":"gone","id":null,"status":"missing"}"#
         );
     }
 

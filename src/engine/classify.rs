@@ -82,6 +82,14 @@ const DOCKER: &[Rule] = &[
     ),
     rule(&["dial unix", "connection refused"], Unreachable, true),
     rule(&["dial tcp", "connection refused"], Unreachable, true),
+    // The host lost a bridge ("… no such network interface"): not a missing
+    // network object (captures/docker/err-run-default-bridge-missing).
+    rule(&["failed to create endpoint"], EngineFailure, false),
+    rule(
+        &["multiple ids found with provided prefix"],
+        InvalidInput,
+        false,
+    ),
     rule(&["no such container"], NotFound, false),
     rule(&["no such object"], NotFound, false),
     rule(&["no such image"], NotFound, false),
@@ -138,6 +146,11 @@ const PODMAN: &[Rule] = &[
     rule(
         &["cannot connect to podman", "permission denied"],
         PermissionDenied,
+        false,
+    ),
+    rule(
+        &["more than one result for container id"],
+        InvalidInput,
         false,
     ),
     rule(&["cannot connect to podman"], Unreachable, true),
@@ -384,6 +397,26 @@ mod tests {
             let stderr = std::fs::read(format!("{dir}/{file}")).unwrap();
             assert_eq!(kind_of(Tool::Host, &stderr), (kind, false), "{file}");
         }
+    }
+
+    #[test]
+    fn an_ambiguous_id_prefix_is_invalid_input_on_both_engines() {
+        let d = include_bytes!(
+            "../../vendor-docs/captures/docker/err-inspect-ambiguous-prefix.stderr.txt"
+        );
+        let p = include_bytes!(
+            "../../vendor-docs/captures/podman/err-inspect-ambiguous-prefix.stderr.txt"
+        );
+        assert_eq!(kind_of(D, d), (InvalidInput, false));
+        assert_eq!(kind_of(P, p), (InvalidInput, false));
+    }
+
+    #[test]
+    fn a_missing_host_bridge_is_an_engine_failure_not_a_missing_network() {
+        let t = include_bytes!(
+            "../../vendor-docs/captures/docker/err-run-default-bridge-missing.stderr.txt"
+        );
+        assert_eq!(kind_of(D, t), (EngineFailure, false));
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Quirks {
     /// default OCI format has no comment field and fails with
     /// "messages are only compatible with the docker image format").
     pub commit_message_args: &'static [&'static str],
+    /// Extra `rm --force` arguments so a running container is killed at
+    /// once, as docker does (podman first waits its 10 s stop timeout).
+    pub force_remove_args: &'static [&'static str],
 }
 
 const DOCKER: Quirks = Quirks {
@@ -89,6 +92,7 @@ const DOCKER: Quirks = Quirks {
     podman_event_names: false,
     run_healthcheck_to_probe: false,
     commit_message_args: &[],
+    force_remove_args: &[],
 };
 
 const PODMAN: Quirks = Quirks {
@@ -109,6 +113,7 @@ const PODMAN: Quirks = Quirks {
     podman_event_names: true,
     run_healthcheck_to_probe: true,
     commit_message_args: &["--format=docker"],
+    force_remove_args: &["--time=0"],
 };
 
 impl EngineKind {
