@@ -53,6 +53,8 @@ const NOT_CHECKED: &[&str] = &[
     "err-run-sctp",
     "missing-base",
     "in-use-and-missing",
+    // The host lost docker0: an engine failure, not a missing container.
+    "default-bridge-missing",
     "missing-image",
     "pull-missing-dockerhub",
 ];
