@@ -104,3 +104,50 @@ fn invalid_input_exits_2_before_any_engine_call() {
     assert!(r.stderr.contains("soon"), "{r:?}");
     assert!(r.stdout.is_empty(), "{r:?}");
 }
+
+#[test]
+fn run_status_rm_round_trip_on_every_real_engine() {
+    for engine in engines() {
+        let name = unique("smoke");
+        let mut cleanup = Cleanup::new(engine);
+        cleanup.add(&name);
+        let mut args = vec![
+            "--json".to_string(),
+            "run".into(),
+            "-d".into(),
+            "--name".into(),
+            name.clone(),
+        ];
+        args.extend(labels());
+        args.extend([IMAGE.to_string(), "sleep".into(), "600".into()]);
+        let r = dockhand_on(engine, &args);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert_eq!(r.json()["name"], name.as_str(), "{engine}: {r:?}");
+
+        let r = dockhand_on(engine, ["status", &name, "dh-smoke-never-created"]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert!(
+            r.stdout.contains("running") && r.stdout.contains("missing"),
+            "{engine}: {r:?}"
+        );
+
+        let r = dockhand_on(engine, ["rm", "-f", &name]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        let r = dockhand_on(engine, ["--json", "status", &name]);
+        assert!(r.stdout.contains("missing"), "{engine}: {r:?}");
+    }
+}
+
+#[test]
+fn gateway_without_a_container_is_the_default_networks() {
+    for engine in engines() {
+        let top = dockhand_on(engine, ["gateway"]);
+        let net = dockhand_on(engine, ["network", "gateway"]);
+        assert_eq!(top.code, 0, "{engine}: {top:?}");
+        assert_eq!(top.stdout, net.stdout, "{engine}");
+        assert!(
+            top.stdout.trim().parse::<std::net::IpAddr>().is_ok(),
+            "{engine}: {top:?}"
+        );
+    }
+}

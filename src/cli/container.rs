@@ -17,7 +17,7 @@ use dockhand::container::{
 };
 use dockhand::input::{
     ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag, KeyValue, Link,
-    MemorySize, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+    MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
 };
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -119,13 +119,14 @@ pub enum Command {
         /// PORT[/PROTO] inside the container.
         port: Option<ContainerPort>,
     },
-    /// Print a container's gateway (one per network).
+    /// Print a container's gateway (one per network); without NAME, the
+    /// gateway of --network (default: the engine's default bridge).
     Gateway {
         /// Container name or id.
-        name: ContainerRef,
+        name: Option<ContainerRef>,
         /// Only this network.
         #[arg(long)]
-        network: Option<Word>,
+        network: Option<String>,
     },
     /// Run a command in a running container; exits with its exit code.
     Exec {
@@ -472,9 +473,25 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             }
             Ok(0)
         }
-        Command::Gateway { name, network } => {
+        Command::Gateway {
+            name: None,
+            network,
+        } => {
+            let network = network.map(NetworkName::new).transpose()?;
+            let gw = engine.network_gateway(network.as_ref())?;
+            match out.is_json() {
+                true => out.json(&gw),
+                false => out.line(gw.gateway),
+            }
+            Ok(0)
+        }
+        Command::Gateway {
+            name: Some(name),
+            network,
+        } => {
+            let network = network.map(NetworkName::new).transpose()?;
             let c = engine.inspect_one(&name)?;
-            let gateways = c.gateways(network.as_ref().map(Word::as_str))?;
+            let gateways = c.gateways(network.as_ref().map(NetworkName::as_str))?;
             match out.is_json() {
                 true => out.json(&gateways),
                 false => gateways
