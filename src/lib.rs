@@ -61,4 +61,9 @@ pub mod volume;
 pub mod wait;
 
 pub use engine::{Engine, EngineKind};
+
+/// The README's Rust examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
 pub use error::{Error, ErrorKind, Result, Status};
