@@ -114,14 +114,7 @@ where
                 return Err(real);
             }
         }
-        Ok(outcome
-            .output
-            .stdout_text()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(outcome.output.stdout_lines())
     })
 }
 

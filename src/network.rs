@@ -259,15 +259,7 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
         .into_iter()
         .map(String::from)
         .chain(filters.iter().map(|f| f.flag("--filter")));
-    Plan::read(args, |out| {
-        Ok(out
-            .stdout_text()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
-    })
+    Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
 /// One `network inspect` of every name; missing ones go to [`Found::missing`].
@@ -292,15 +284,7 @@ fn running_containers_plan() -> Plan<Vec<String>> {
 }
 
 fn list_lines<const N: usize>(args: [&str; N]) -> Plan<Vec<String>> {
-    Plan::read(args, |out| {
-        Ok(out
-            .stdout_text()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
-    })
+    Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
 /// A container's endpoints, keyed by network name, from `container inspect`.

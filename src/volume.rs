@@ -106,15 +106,7 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
         .into_iter()
         .map(String::from)
         .chain(filters.iter().map(|f| f.flag("--filter")));
-    Plan::read(args, |out| {
-        Ok(out
-            .stdout_text()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
-    })
+    Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
 /// One `volume inspect` of every name; missing ones go to [`Found::missing`].

@@ -108,15 +108,7 @@ pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
     }
     args.extend(query.filters.iter().map(|f| format!("--filter={f}")));
     args.extend(query.labels.iter().map(|l| format!("--filter=label={l}")));
-    Plan::read(args, |out| {
-        Ok(out
-            .stdout_text()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
-    })
+    Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
 /// `ps -a` listing `ID<TAB>NAMES` of every container (for id prefixes).

@@ -108,6 +108,22 @@ impl Output {
     pub fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).trim().to_string()
     }
+
+    /// stdout's non-empty lines, trimmed (ids from `ps -q`, `ls -q`, `rm` …).
+    ///
+    /// ```
+    /// let mut out = dockhand::exec::Output::dry_run();
+    /// out.stdout = b"a1\n\n  b2 \n".to_vec();
+    /// assert_eq!(out.stdout_lines(), ["a1", "b2"]);
+    /// ```
+    pub fn stdout_lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// The error for a program that could not be started.

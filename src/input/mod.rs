@@ -4,7 +4,6 @@
 //! is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
 //! and no command runs.
 
-mod container;
 mod container_opts;
 mod image;
 mod kv;
@@ -15,14 +14,13 @@ mod subnet;
 
 use std::time::Duration;
 
-pub use container::ContainerRef;
 pub use container_opts::{
     ContainerPort, CopyPath, Cpus, EnvVar, Link, MemorySize, PortSpec, RestartPolicy, Signal,
     VolumeSpec, Word,
 };
 pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;
-pub use names::{NetworkAlias, NetworkName, VolumeName};
+pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, Gateway, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;

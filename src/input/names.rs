@@ -1,4 +1,5 @@
-//! Names (or ids) of networks and volumes, and network aliases, as callers give them.
+//! Names (or ids) of containers, networks and volumes, and network aliases,
+//! as callers give them.
 //!
 //! Both engines name these objects `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; ids are hex,
 //! so they fit the same pattern. Checking it here means a name can never be
@@ -88,6 +89,24 @@ macro_rules! object_name {
         }
     };
 }
+
+object_name!(
+    /// A container name, full id or id prefix, validated: it matches
+    /// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, so it can never be read as an option or
+    /// carry shell or control characters.
+    ///
+    /// ```
+    /// use dockhand::input::ContainerRef;
+    /// assert_eq!(ContainerRef::new("web-1").unwrap().as_str(), "web-1");
+    /// for bad in ["-rm", "a;b", "$(id)", "a\nb", "", "a b", "/web", "ü", "a:b"] {
+    ///     assert!(ContainerRef::new(bad).is_err(), "{bad:?}");
+    /// }
+    /// assert!(ContainerRef::new("a".repeat(254)).is_err());
+    /// assert!(ContainerRef::new("f".repeat(64)).is_ok());
+    /// ```
+    ContainerRef,
+    "container name"
+);
 
 object_name!(
     /// A network name or id, validated.
