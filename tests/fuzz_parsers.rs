@@ -15,10 +15,11 @@
 //! the input is cut into reads, never a line over its limit, and — without
 //! timestamps — exactly the bytes it was given.
 //!
-//! scripts/test.sh runs the default pass: PROPTEST_CASES (default 256) cases
-//! per property, each case mangling one capture of every target. A long run:
-//! `PROPTEST_CASES=100000 cargo test --release --test fuzz_parsers`
-//! (results in docs/reliability.md).
+//! scripts/test.sh runs the default pass: [`DEFAULT_CASES`] (256) cases per
+//! property, each case mangling one capture of every target. A long run:
+//! `PROPTEST_CASES=100000 cargo test --release --all-features --test fuzz_parsers`
+//! (results in docs/reliability.md). Failing cases found so far are replayed
+//! first from `fuzz_parsers.proptest-regressions`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -156,8 +157,7 @@ fn captures_dir() -> PathBuf {
 // ---------------------------------------------------------------------------
 // Every parser of engine or host output.
 
-/// Decode a log stream fed in one piece, with the timestamps of `tool`'s
-/// engine (docker: parts every 16 KiB; podman: a part per write).
+/// The lines a log stream fed in these pieces decodes to.
 fn log_lines(stamps: Option<PartStamps>, max_line: usize, pieces: &[&[u8]]) -> Vec<Line> {
     let mut d = LineDecoder::new(stamps, max_line);
     let mut out = Vec::new();
@@ -168,6 +168,8 @@ fn log_lines(stamps: Option<PartStamps>, max_line: usize, pieces: &[&[u8]]) -> V
     out
 }
 
+/// Where `tool`'s engine puts the timestamps of a line's later parts
+/// (docker: every 16 KiB; podman: at every write).
 fn part_stamps(tool: Tool) -> PartStamps {
     match tool {
         Tool::Engine(EngineKind::Podman) => PartStamps::AnyWrite,
@@ -808,6 +810,15 @@ fn every_target_has_captures_and_they_parse_cleanly() {
         }
     }
     let files: usize = corpus().iter().map(|l| l.files.len()).sum();
+    let distinct: std::collections::BTreeSet<&str> = corpus()
+        .iter()
+        .flat_map(|l| l.files.iter().map(|(f, _, _)| f.as_str()))
+        .collect();
+    eprintln!(
+        "{} targets, {} captures, {files} (target, capture) pairs",
+        corpus().len(),
+        distinct.len()
+    );
     assert!(
         corpus().len() >= 30 && files >= 200,
         "{} targets, {files} captures",
@@ -833,7 +844,24 @@ fn huge_and_deeply_nested_output_parses_or_fails_cleanly() {
     }
 }
 
+/// Cases per property in the default pass (scripts/test.sh: ~10 s in a
+/// debug build); `PROPTEST_CASES` overrides it for long runs.
+const DEFAULT_CASES: u32 = 256;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_CASES);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn truncated_output_never_panics(pick in any::<Index>(), cut in any::<Index>()) {
         each_target(pick, |b| b[..cut.index(b.len() + 1)].to_vec());

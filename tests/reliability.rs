@@ -780,6 +780,7 @@ fn bad_input_everywhere_exits_2_before_any_engine_call() {
         }
     }
     cases.extend(bad_options());
+    eprintln!("{} bad invocations per engine", cases.len());
     for engine in engines() {
         let calls = dir.path().join(engine);
         let counted = format!("{} {} {engine}", fixture("count-calls"), calls.display());
