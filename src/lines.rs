@@ -241,10 +241,13 @@ fn could_become_stamp(bytes: &[u8]) -> bool {
     const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
     bytes.iter().enumerate().all(|(i, &b)| match SHAPE.get(i) {
         Some(b'd') => b.is_ascii_digit(),
-        Some(b'T') => b == b'T',
+        // What Timestamp::parse_rfc3339_prefix accepts there, no less: a
+        // narrower guess decided differently depending on where a read
+        // ended (found by fuzzing).
+        Some(b'T') => b"Tt ".contains(&b),
         Some(&sep) => b == sep,
         // After the seconds: fraction, zone, offset.
-        None => b.is_ascii_digit() || b".Z+-:".contains(&b),
+        None => b.is_ascii_digit() || b".Zz+-:".contains(&b),
     })
 }
 
@@ -273,6 +276,28 @@ mod tests {
             .iter()
             .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn every_stamp_form_the_parser_accepts_survives_a_cut_inside_it() {
+        // Regression (fuzzing): a read ending right after the space or `t`
+        // between date and time, or after a lower-case `z`, made the line
+        // lose its timestamp, which the same bytes in one read kept.
+        for data in [
+            &b"2026-11-23 17:03:15.312769009Z out1\n"[..],
+            b"2026-11-23t17:03:15.312769009Z out1\n",
+            b"2026-11-23T17:03:15.312769009z out1\n",
+        ] {
+            let whole = decode(Some(PartStamps::AnyWrite), 1, data, data.len());
+            assert!(whole[0].time.is_some());
+            for step in 1..data.len() {
+                assert_eq!(
+                    decode(Some(PartStamps::AnyWrite), 1, data, step),
+                    whole,
+                    "{step}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -64,7 +64,8 @@ impl NameLock {
     pub fn acquire_in(dir: &Path, scope: &str, name: &str, timeout: Duration) -> Result<NameLock> {
         ensure_dir(dir)?;
         let path = dir.join(format!("{scope}-{name}.lock"));
-        let deadline = Instant::now() + timeout;
+        // A timeout too large for the clock: wait as long as it takes.
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             let file = OpenOptions::new()
                 .read(true)
@@ -83,8 +84,10 @@ impl NameLock {
                 }
                 // The holder before us removed this file: lock the new one.
                 Ok(_stale) => continue,
-                Err((_, Errno::EWOULDBLOCK)) if Instant::now() < deadline => {
-                    crate::exec::sleep(POLL.min(deadline - Instant::now()))?;
+                Err((_, Errno::EWOULDBLOCK)) if deadline.map_or(true, |d| Instant::now() < d) => {
+                    let left =
+                        deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
+                    crate::exec::sleep(POLL.min(left))?;
                 }
                 Err((_, Errno::EWOULDBLOCK)) => {
                     return Err(Error::new(
@@ -128,11 +131,12 @@ impl LockSet {
         names.sort_unstable();
         names.dedup();
         let dir = lock_dir();
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         let locks = names
             .into_iter()
             .map(|n| {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left =
+                    deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
                 NameLock::acquire_in(&dir, scope, n, left)
             })
             .collect::<Result<Vec<_>>>()?;

@@ -87,6 +87,19 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, 
     }
 }
 
+/// The first 12 characters of an id, as engines abbreviate ids. Cut on a
+/// character boundary: an engine that prints something other than hex must
+/// not crash the caller (slicing `&id[..12]` would).
+///
+/// ```
+/// assert_eq!(dockhand::model::short_id("1f5b94cc76ea0123456789"), "1f5b94cc76ea");
+/// assert_eq!(dockhand::model::short_id("abc"), "abc");
+/// assert_eq!(dockhand::model::short_id("0123456789a€bc"), "0123456789a€");
+/// ```
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -328,7 +328,12 @@ struct EndpointDoc {
 
 /// Each container's attachments as (network name, member), from one
 /// `container inspect` of all of them (containers gone meanwhile are skipped).
-fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
+///
+/// ```
+/// let plan = dockhand::network::attachments_plan(&["3f2a".into()]);
+/// assert_eq!(plan.args(), ["container", "inspect", "--", "3f2a"]);
+/// ```
+pub fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
     let args = ["container", "inspect", "--"]
         .into_iter()
         .map(String::from)
@@ -396,6 +401,31 @@ impl CreateOptions {
             gateway: None,
             internal: false,
             labels: Vec::new(),
+        }
+    }
+
+    /// Refuse, before any engine call, what both engines refuse: a gateway
+    /// without a subnet, or outside it (InvalidInput).
+    ///
+    /// ```
+    /// use dockhand::{network::CreateOptions, input::{NetworkName, Subnet}};
+    /// let mut opts = CreateOptions::new(NetworkName::new("app").unwrap());
+    /// opts.gateway = Some("10.1.0.1".parse().unwrap());
+    /// assert!(opts.validate().is_err());
+    /// opts.subnet = Some(Subnet::new("10.9.0.0/24").unwrap());
+    /// assert!(opts.validate().is_err());
+    /// opts.gateway = Some("10.9.0.1".parse().unwrap());
+    /// assert!(opts.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        match (self.gateway, &self.subnet) {
+            (Some(g), None) => Err(Error::invalid_input(format!(
+                "gateway {g} needs a subnet: give --subnet too"
+            ))),
+            (Some(g), Some(s)) if !s.contains(g) => Err(Error::invalid_input(format!(
+                "gateway {g} is not in the subnet {s}"
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -635,6 +665,7 @@ impl Engine {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn network_create(&self, opts: &CreateOptions) -> Result<Network> {
+        opts.validate()?;
         self.run(create_plan(opts))?;
         let mut nets = self.network_inspect(std::slice::from_ref(&opts.name))?;
         nets.pop().ok_or_else(|| {

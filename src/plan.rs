@@ -188,6 +188,20 @@ impl<T: 'static> Plan<T> {
         }
     }
 
+    /// Turn an outcome into the plan's value, exactly as the executor does
+    /// after the last attempt — for outcomes obtained some other way: a
+    /// recorded run replayed, or a fuzzer's mangled output.
+    ///
+    /// ```
+    /// use dockhand::{exec::Output, plan::{Outcome, Plan}, Status};
+    /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
+    /// let output = Output { status: Status::Code(0), stdout: b"1f5b\n".to_vec(), stderr: Vec::new(), dry_run: false };
+    /// assert_eq!(plan.parse_outcome(Outcome { output, error: None }).unwrap(), "1f5b");
+    /// ```
+    pub fn parse_outcome(self, outcome: Outcome) -> Result<T> {
+        (self.finish)(outcome)
+    }
+
     /// The arguments given to the program.
     pub fn args(&self) -> &[OsString] {
         &self.args

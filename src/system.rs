@@ -331,7 +331,8 @@ pub fn parse_info(kind: EngineKind, bytes: &[u8]) -> Result<Info> {
         }
     } else {
         let doc: DockerInfoDoc = serde_json::from_value(raw.clone()).map_err(bad)?;
-        if let Some(first) = doc.server_errors.first() {
+        // A blank entry says nothing: an error needs words (found by fuzzing).
+        if let Some(first) = doc.server_errors.iter().find(|e| !e.trim().is_empty()) {
             let (kind, transient) = kind_of(Tool::Engine(kind), first.as_bytes());
             return Err(Error::new(kind, first.clone()).with_transient(transient));
         }
@@ -611,6 +612,19 @@ mod tests {
             let e = parse_info(EngineKind::Docker, &capture(path)).unwrap_err();
             assert_eq!(e.kind(), kind, "{path}: {e}");
         }
+    }
+
+    #[test]
+    fn a_blank_server_error_is_not_an_error_without_words() {
+        // Regression (fuzzing): `"ServerErrors":[""]` became an error with an
+        // empty message; the next entry with text is the one reported.
+        let e = parse_info(
+            EngineKind::Docker,
+            br#"{"ServerErrors":["", "Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unreachable, "{e}");
+        assert!(parse_info(EngineKind::Docker, br#"{"ServerErrors":[" "]}"#).is_ok());
     }
 
     #[test]

@@ -270,7 +270,7 @@ impl Waiter {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.timeout.map(|t| self.started + t)
+        self.timeout.and_then(|t| self.started.checked_add(t))
     }
 
     /// Time allowed for one engine probe: the time left, but at least a

@@ -1,7 +1,7 @@
 //! `logs` and `events` on the real docker and podman: streams kept apart,
 //! timestamps parsed, JSON lines, follow ending with the container, several
 //! containers merged, bytes preserved, bounded pieces of long lines, SIGINT
-//! during `logs -f`, typed events of a container's life.
+//! and SIGTERM during `logs -f`, typed events of a container's life.
 
 mod common;
 
@@ -307,6 +307,17 @@ fn long_lines_come_in_bounded_pieces_without_engine_timestamps_inside() {
 
 #[test]
 fn sigint_during_follow_exits_130_and_leaves_no_engine_process() {
+    interrupt_follow(nix::sys::signal::Signal::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_during_follow_exits_143_and_leaves_no_engine_process() {
+    interrupt_follow(nix::sys::signal::Signal::SIGTERM, 143);
+}
+
+/// `logs -f` of two containers, interrupted by `signal` once both engine
+/// followers run: dockhand exits `code` and no follower survives.
+fn interrupt_follow(signal: nix::sys::signal::Signal, code: i32) {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
         let a = start_container(
@@ -329,14 +340,14 @@ fn sigint_during_follow_exits_130_and_leaves_no_engine_process() {
             dockhand::exec::sleep(Duration::from_millis(50)).unwrap();
         }
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        nix::sys::signal::kill(pid, signal).unwrap();
         let status = child.wait_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(status, Some(dockhand::Status::Code(130)), "{e}");
+        assert_eq!(status, Some(dockhand::Status::Code(code)), "{e} {signal}");
         for n in &needles {
             assert_eq!(
                 processes_matching(n),
                 Vec::<u32>::new(),
-                "{e}: engine follower survived"
+                "{e}: engine follower survived {signal}"
             );
         }
     }

@@ -123,6 +123,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 .transpose()?;
             opts.internal = internal;
             opts.labels = KeyValue::many("label", &label)?;
+            opts.validate()?;
             let engine = global.engine()?;
             if engine.is_dry_run() {
                 // Nothing is created, so there is nothing to inspect.
@@ -199,7 +200,7 @@ fn print_networks(out: &Out, nets: &[Network]) {
         let subnets: Vec<&str> = n.subnets.iter().map(|s| s.subnet.as_str()).collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<8}  {:<18}  {:<15}  {}",
-            &n.id[..n.id.len().min(12)],
+            dockhand::model::short_id(&n.id),
             n.name,
             n.driver,
             if subnets.is_empty() {

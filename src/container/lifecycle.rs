@@ -18,6 +18,7 @@ use crate::engine::classify::{kind_of, Tool};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
+use crate::model::short_id;
 use crate::plan::{Effect, Outcome, Plan};
 
 /// A lifecycle action.
@@ -222,7 +223,7 @@ fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(St
             }
             let line = stderr
                 .lines()
-                .find(|l| l.contains(t.as_str()) || l.contains(&t[..t.len().min(12)]));
+                .find(|l| l.contains(t.as_str()) || l.contains(short_id(t)));
             let own = match (line, failed.len()) {
                 (Some(l), _) => {
                     let line_kind = match kind_of(Tool::Engine(kind), l.as_bytes()).0 {
@@ -535,6 +536,16 @@ mod tests {
             .contains("as it is running"));
         // B is named nowhere and printed nowhere: it gets the whole error.
         assert!(r[1].1.is_err());
+    }
+
+    #[test]
+    fn an_id_that_is_not_hex_does_not_crash_the_attribution() {
+        // Regression (fuzzing): the 12-character short id was cut by bytes
+        // and panicked when the engine's id had a multi-byte character there.
+        let odd = "0123456789a\u{20ac}bcdef";
+        let o = outcome(125, "", "Error: no container with name or ID \"x\" found\n");
+        let r = per_target(EngineKind::Podman, &[odd.into()], o);
+        assert!(r[0].1.is_err());
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use model::{
     parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
     NetworkAttachment, PortBinding, Protocol, State, Status,
 };
-pub use query::{inspect_plan, ps_ids_plan, ContainerStatus, Inspection, PsQuery};
+pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, Inspection, PsQuery};
 
 use crate::engine::Engine;
 use crate::error::Result;

@@ -7,6 +7,7 @@ use super::model::{parse_inspect, Container, Status};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue};
+use crate::model::short_id;
 use crate::plan::{Effect, Plan};
 
 /// What one `inspect` of many names found.
@@ -111,11 +112,21 @@ pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
     Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
-/// `ps -a` listing `ID<TAB>NAMES` of every container (for id prefixes).
-fn id_table_plan() -> Plan<Vec<(String, String)>> {
+/// Expand id prefixes in `refs` to full ids, from one `ps -a` listing
+/// `ID<TAB>NAMES` of every container: an exact name wins, a unique id prefix
+/// becomes the full id, an ambiguous one is InvalidInput listing the
+/// candidates, anything else is left for the engine to report.
+///
+/// ```
+/// use dockhand::{container::resolve_plan, input::ContainerRef};
+/// let plan = resolve_plan(&ContainerRef::many(["3f2a"]).unwrap());
+/// assert_eq!(plan.args(), ["ps", "-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"]);
+/// ```
+pub fn resolve_plan(refs: &[ContainerRef]) -> Plan<Vec<ContainerRef>> {
+    let refs = refs.to_vec();
     Plan::read(
         ["ps", "-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"],
-        |out| Ok(parse_id_table(&out.stdout_text())),
+        move |out| expand(&refs, &parse_id_table(&out.stdout_text())),
     )
 }
 
@@ -151,11 +162,17 @@ fn expand(refs: &[ContainerRef], table: &[(String, String)]) -> Result<Vec<Conta
                 .collect();
             match candidates.as_slice() {
                 [] => Ok(r.clone()),
-                [(id, _)] => ContainerRef::new(id.as_str()),
+                // An id that is no valid reference is the engine's garbage.
+                [(id, _)] => ContainerRef::new(id.as_str()).map_err(|e| {
+                    Error::parse(
+                        format!("unexpected id in `ps` output: {}", e.message()),
+                        id.as_bytes(),
+                    )
+                }),
                 many => Err(Error::invalid_input(format!(
                     "id prefix {r} is ambiguous; it matches {}",
                     many.iter()
-                        .map(|(id, names)| format!("{} ({names})", &id[..id.len().min(12)]))
+                        .map(|(id, names)| format!("{} ({names})", short_id(id)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))),
@@ -310,7 +327,7 @@ impl Engine {
         if !refs.iter().any(looks_like_id_prefix) {
             return Ok(refs.to_vec());
         }
-        expand(refs, &self.run(id_table_plan())?)
+        self.run(resolve_plan(refs))
     }
 }
 
@@ -478,5 +495,19 @@ mod tests {
         assert_eq!(got[1].as_str(), "web");
         assert_eq!(got[2].as_str(), "cafe", "a name wins over an id prefix");
         assert_eq!(got[3].as_str(), "99", "unknown is left to the engine");
+    }
+
+    #[test]
+    fn odd_ids_in_the_table_are_parse_errors_not_crashes() {
+        // Regressions (fuzzing): listing ambiguous candidates cut each id at
+        // byte 12, which panicked inside a multi-byte character; a unique
+        // "id" that is no valid reference was reported as the user's input.
+        let table = parse_id_table("0123456789a\u{20ac}bc\tweb\n0123456789a\u{20ac}de\tdb\n");
+        let e = expand(&ContainerRef::many(["0"]).unwrap(), &table).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.message().contains("0123456789a\u{20ac} (web)"), "{e}");
+        let table = parse_id_table("0a;b\tweb\n");
+        let e = expand(&ContainerRef::many(["0"]).unwrap(), &table).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
     }
 }

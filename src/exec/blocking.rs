@@ -62,7 +62,8 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
-    let deadline = limits.timeout.map(|t| started + t);
+    // A timeout too large for the clock is no timeout (not a panic).
+    let deadline = limits.timeout.and_then(|t| started.checked_add(t));
     let mut command = std_command(cmd);
     command
         .stdin(if cmd.get_stdin().is_some() {
@@ -158,7 +159,8 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<St
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
-    let deadline = limits.timeout.map(|t| started + t);
+    // A timeout too large for the clock is no timeout (not a panic).
+    let deadline = limits.timeout.and_then(|t| started.checked_add(t));
     let interactive = inherit_stdin && io::IsTerminal::is_terminal(&io::stdin());
     let mut command = std_command(cmd);
     command.stdin(if inherit_stdin {
@@ -201,7 +203,8 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<St
 /// dockhand::exec::sleep(std::time::Duration::from_millis(1)).unwrap();
 /// ```
 pub fn sleep(duration: Duration) -> Result<()> {
-    let end = Instant::now() + duration;
+    // A duration too large for the clock: sleep until interrupted.
+    let end = Instant::now().checked_add(duration);
     loop {
         if let Some(sig) = signals::pending() {
             return Err(crate::Error::new(
@@ -210,7 +213,7 @@ pub fn sleep(duration: Duration) -> Result<()> {
             )
             .with_status(Status::Signal(sig)));
         }
-        let left = end.saturating_duration_since(Instant::now());
+        let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
         if left.is_zero() {
             return Ok(());
         }
@@ -378,10 +381,10 @@ impl Collector {
 /// SIGTERM the group, give it `grace`, SIGKILL whatever is left, reap the child.
 pub(super) fn kill_group(child: &mut Child, group: Pid, grace: Duration) {
     let _ = killpg(group, Signal::SIGTERM);
-    let end = Instant::now() + grace;
+    let end = Instant::now().checked_add(grace);
     let mut leader_reaped = matches!(child.wait_timeout(grace), Ok(Some(_)));
     // Grandchildren may outlive the leader: poll the group until it is empty.
-    while Instant::now() < end && group_alive(group) {
+    while end.map_or(true, |e| Instant::now() < e) && group_alive(group) {
         thread::sleep(Duration::from_millis(20));
     }
     if group_alive(group) {

@@ -67,7 +67,10 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         let err = stderr.await.unwrap_or_default();
         (status, out, err)
     });
-    let deadline = limits.timeout.map(|t| tokio::time::Instant::now() + t);
+    // A timeout too large for the clock is no timeout (not a panic).
+    let deadline = limits
+        .timeout
+        .and_then(|t| tokio::time::Instant::now().checked_add(t));
     let reason = loop {
         let tick = tokio::time::sleep(POLL);
         tokio::select! {
@@ -105,7 +108,8 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 /// # }
 /// ```
 pub async fn sleep_async(duration: Duration) -> Result<()> {
-    let end = tokio::time::Instant::now() + duration;
+    // A duration too large for the clock: sleep until interrupted.
+    let end = tokio::time::Instant::now().checked_add(duration);
     loop {
         if let Some(sig) = signals::pending() {
             return Err(Error::new(
@@ -114,11 +118,13 @@ pub async fn sleep_async(duration: Duration) -> Result<()> {
             )
             .with_status(Status::Signal(sig)));
         }
-        let now = tokio::time::Instant::now();
-        if now >= end {
+        let left = end.map_or(POLL, |e| {
+            e.saturating_duration_since(tokio::time::Instant::now())
+        });
+        if left.is_zero() {
             return Ok(());
         }
-        tokio::time::sleep((end - now).min(POLL)).await;
+        tokio::time::sleep(left.min(POLL)).await;
     }
 }
 
@@ -140,9 +146,11 @@ async fn read_capped<R: AsyncRead + Unpin>(pipe: Option<R>, cap: usize) -> (Vec<
 
 async fn kill_group(child: &mut Child, group: Pid, grace: Duration) {
     let _ = killpg(group, Signal::SIGTERM);
-    let end = tokio::time::Instant::now() + grace;
+    let end = tokio::time::Instant::now().checked_add(grace);
     let _ = tokio::time::timeout(grace, child.wait()).await;
-    while tokio::time::Instant::now() < end && !matches!(killpg(group, None), Err(Errno::ESRCH)) {
+    while end.map_or(true, |e| tokio::time::Instant::now() < e)
+        && !matches!(killpg(group, None), Err(Errno::ESRCH))
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if !matches!(killpg(group, None), Err(Errno::ESRCH)) {

@@ -27,8 +27,12 @@ pub use subnet::Subnet;
 
 use crate::error::{Error, Result};
 
+/// The longest duration accepted: 100 years (876000h). Longer ones are not
+/// meant, and deadlines that far out overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Parse a duration such as `30s`, `500ms`, `2m`, `1h`, `1.5s`, or a bare
-/// number of seconds.
+/// number of seconds, up to [`MAX_DURATION`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -37,6 +41,7 @@ use crate::error::{Error, Result};
 /// assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
 /// assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
 /// assert!(parse_duration("soon").is_err());
+/// assert!(parse_duration("876001h").is_err());
 /// ```
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let t = text.trim();
@@ -52,7 +57,13 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         _ => return Err(bad_duration(text)),
     };
     let value: f64 = number.parse().map_err(|_| bad_duration(text))?;
-    Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))
+    let d = Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))?;
+    if d > MAX_DURATION {
+        return Err(Error::invalid_input(format!(
+            "duration {text:?} is too long: at most 876000h (100 years)"
+        )));
+    }
+    Ok(d)
 }
 
 /// Refuse text that could be read as an option or carries control characters
@@ -89,6 +100,17 @@ mod tests {
         for bad in ["", "-1s", "1x", "s", "1..2s", "1e400"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn refuses_durations_beyond_the_clock() {
+        // Regression: `--timeout 2562047788015215h` parsed, then adding it
+        // to the clock panicked (exit 101).
+        for long in ["2562047788015215h", "876001h", "1000000000000000000000ms"] {
+            let e = parse_duration(long).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{long}");
+        }
+        assert_eq!(parse_duration("876000h").unwrap(), MAX_DURATION);
     }
 
     #[test]

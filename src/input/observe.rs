@@ -29,11 +29,13 @@ pub enum TimeSpec {
 }
 
 impl TimeSpec {
-    /// Validate a time as a user wrote it.
+    /// Validate a time as a user wrote it: an instant within the years
+    /// 0001–9999 (what the engines can read back), or a duration ago of at
+    /// most 100 years.
     pub fn parse(text: &str) -> Result<TimeSpec> {
         let t = text.trim();
         if let Some(ts) = Timestamp::parse_rfc3339(t) {
-            return Ok(TimeSpec::At(ts));
+            return TimeSpec::at(text, ts);
         }
         if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
@@ -46,11 +48,25 @@ impl TimeSpec {
             } else {
                 frac.parse::<u32>().map_err(|_| bad_time(text))? * 10u32.pow(9 - frac.len() as u32)
             };
-            return Ok(TimeSpec::At(Timestamp::from_unix(secs, nanos)));
+            return TimeSpec::at(text, Timestamp::from_unix(secs, nanos));
         }
         parse_duration(t)
             .map(TimeSpec::Ago)
             .map_err(|_| bad_time(text))
+    }
+
+    /// An instant engines can be given: they print and parse four-digit
+    /// years, so a later (or earlier) one would only fail there.
+    fn at(text: &str, ts: Timestamp) -> Result<TimeSpec> {
+        /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+        const RANGE: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+        if RANGE.contains(&ts.unix_secs()) {
+            Ok(TimeSpec::At(ts))
+        } else {
+            Err(Error::invalid_input(format!(
+                "time {text:?} is out of range: use a time in the years 0001 to 9999"
+            )))
+        }
     }
 
     /// The instant meant, given the time now. Engines get this absolute
@@ -295,6 +311,19 @@ mod tests {
         for bad in ["", "-5m", "1.2.3", "2026-11-23", "1.1234567891"] {
             assert!(TimeSpec::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn times_the_engines_cannot_read_are_refused() {
+        // Regressions: these reached the engine as years it cannot parse
+        // (`events --since 253402300800`: "parsing time \"10000-01-01…").
+        for bad in ["253402300800", "9223372036854775807", "2562047788015215h"] {
+            let e = TimeSpec::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+        assert!(TimeSpec::parse("253402300799").is_ok());
+        assert!(TimeSpec::parse("0001-01-01T00:00:00Z").is_ok());
+        assert!(TimeSpec::parse("876000h").is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::Cidr;
 use crate::error::{Error, Result};
 
 /// A subnet: an address and a prefix length that fits its family.
@@ -50,6 +51,19 @@ impl Subnet {
     /// The prefix length.
     pub fn prefix(&self) -> u8 {
         self.prefix
+    }
+
+    /// Whether `ip` is inside this subnet (same family).
+    ///
+    /// ```
+    /// use dockhand::input::Subnet;
+    /// let s = Subnet::new("10.89.0.0/24").unwrap();
+    /// assert!(s.contains("10.89.0.1".parse().unwrap()));
+    /// assert!(!s.contains("10.90.0.1".parse().unwrap()));
+    /// assert!(!s.contains("fd00::1".parse().unwrap()));
+    /// ```
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        Cidr::new(self.addr, self.prefix).is_ok_and(|c| c.contains(ip))
     }
 
     /// The first host address (network address + 1): what docker's IPAM

@@ -21,6 +21,7 @@ use super::ip::{Family, Link, Netns, Route};
 use super::RunningContainer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Addressing, IfName, Mac, MacvlanMode, Mtu};
+use crate::model::short_id;
 use crate::plan::{Effect, Plan};
 
 /// First word of every alias dockhand writes; the version allows a later
@@ -136,8 +137,10 @@ impl Record {
 
     /// Read an alias; `None` when it is not one of dockhand's.
     pub fn parse(alias: &str) -> Option<Record> {
+        // An empty previous alias is none: `alias()` writes neither (the
+        // fuzzer found `was=` at the end read back differently).
         let (fields, was) = match alias.split_once(" was=") {
-            Some((fields, was)) => (fields, Some(was.to_string())),
+            Some((fields, was)) => (fields, Some(was.to_string()).filter(|w| !w.is_empty())),
             None => (alias, None),
         };
         let mut words = fields.split(' ');
@@ -295,11 +298,6 @@ pub fn default_host_end(container_id: &str, ifname: &str) -> String {
     format!("dh{:012x}", h & 0xffff_ffff_ffff)
 }
 
-/// The container id as recorded (12 characters, like `docker ps`).
-fn short_id(id: &str) -> String {
-    id.chars().take(12).collect()
-}
-
 fn find<'a>(links: &'a [Link], name: &str) -> Option<&'a Link> {
     links.iter().find(|l| l.name == name)
 }
@@ -443,7 +441,7 @@ pub fn plan_veth(
         kind: AttachKind::Veth,
         host_if: host_if.clone(),
         ifname: spec.ifname.as_str().to_string(),
-        container_id: short_id(&c.id),
+        container_id: short_id(&c.id).to_string(),
         phy: None,
         previous_alias: None,
     };
@@ -561,7 +559,7 @@ pub fn plan_macvlan(
         kind: AttachKind::Macvlan,
         host_if: spec.parent.as_str().to_string(),
         ifname: spec.ifname.as_str().to_string(),
-        container_id: short_id(&c.id),
+        container_id: short_id(&c.id).to_string(),
         phy: None,
         previous_alias: None,
     };
@@ -670,7 +668,7 @@ pub fn plan_move(
         kind: AttachKind::Moved,
         host_if: host_if.to_string(),
         ifname: spec.target_name().as_str().to_string(),
-        container_id: short_id(&c.id),
+        container_id: short_id(&c.id).to_string(),
         phy: phy.map(str::to_string),
         previous_alias: source.alias.clone().filter(|a| !a.is_empty()),
     };
@@ -1067,7 +1065,7 @@ mod tests {
             kind: AttachKind::Veth,
             host_if: "vhost1".into(),
             ifname: spec.ifname.as_str().into(),
-            container_id: short_id(&c.id),
+            container_id: short_id(&c.id).to_string(),
             phy: None,
             previous_alias: None,
         };
@@ -1539,5 +1537,12 @@ mod tests {
             Record::parse("dockhand:v1 kind=veth junk host=a if=b ctr=c"),
             None
         );
+    }
+
+    #[test]
+    fn an_empty_previous_alias_reads_back_as_none() {
+        let r = Record::parse("dockhand:v1 kind=moved host=a if=b ctr=c was=").unwrap();
+        assert_eq!(r.previous_alias, None);
+        assert_eq!(Record::parse(&r.alias()), Some(r));
     }
 }
