@@ -1000,7 +1000,12 @@ mod tests {
             let statuses: Vec<Status> = parsed.iter().map(|c| c.state.status).collect();
             assert_eq!(
                 statuses,
-                [Status::Running, Status::Exited, Status::Paused, Status::Created],
+                [
+                    Status::Running,
+                    Status::Exited,
+                    Status::Paused,
+                    Status::Created
+                ],
                 "{engine}"
             );
         }
