@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -224,6 +224,39 @@ impl LogLines {
                 Ok(Some(delivery)) => self.decoders.absorb(delivery),
                 Ok(None) => return Next::End,
                 Err(()) => return Next::TimedOut,
+            }
+        }
+    }
+
+    /// Whether the next line can be had without waiting: decodes whatever
+    /// the engine children have already delivered and says if a line (or an
+    /// error) is ready. A follower that writes each line at once flushes its
+    /// output only when this is false, so a burst costs one write instead of
+    /// one per line, and nothing waits in a buffer while dockhand waits.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use dockhand::{input::ContainerRef, logs::LogOptions, Engine};
+    /// let opts = LogOptions { follow: true, ..LogOptions::default() };
+    /// let mut lines = Engine::detect()?.log_lines(&ContainerRef::many(["web"])?, &opts)?;
+    /// let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    /// while let Some(line) = lines.next() {
+    ///     writeln!(out, "{}", line?.text())?;
+    ///     if !lines.has_ready() {
+    ///         out.flush()?;
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_ready(&mut self) -> bool {
+        loop {
+            if !self.decoders.ready.is_empty() {
+                return true;
+            }
+            match self.fan.recv_timeout(Duration::ZERO) {
+                Ok(Some(delivery)) => self.decoders.absorb(delivery),
+                // Ended, or nothing delivered yet.
+                Ok(None) | Err(()) => return false,
             }
         }
     }

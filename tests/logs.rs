@@ -162,6 +162,42 @@ fn follow_ends_when_the_container_exits() {
 }
 
 #[test]
+fn has_ready_says_whether_the_next_line_is_already_there() {
+    for e in engines() {
+        let mut cleanup = Cleanup::new(e);
+        let script = "echo first; sleep 3; seq 1 500; echo last";
+        let name = start_container(e, &mut cleanup, "logs-ready", FAST, &["sh", "-c", script]);
+        let opts = LogOptions {
+            follow: true,
+            ..LogOptions::default()
+        };
+        let mut lines = engine(e).log_lines(&refs(&[&name]), &opts).unwrap();
+        assert_eq!(lines.next().unwrap().unwrap().message, b"first", "{e}");
+        // The container sleeps: nothing to read, a follower flushes now.
+        assert!(!lines.has_ready(), "{e}");
+        // The burst arrives: has_ready turns true (within 20 s) ...
+        let mut polls = 0;
+        while !lines.has_ready() {
+            assert!(polls < 2000, "{e}: no line within 20 s");
+            dockhand::exec::sleep(Duration::from_millis(10)).unwrap();
+            polls += 1;
+        }
+        // ... and asking never loses or reorders a line.
+        let mut rest = Vec::new();
+        while let Some(line) = lines.next() {
+            rest.push(line.unwrap().text().into_owned());
+            lines.has_ready();
+        }
+        let expected: Vec<String> = (1..=500)
+            .map(|i| i.to_string())
+            .chain(["last".to_string()])
+            .collect();
+        assert_eq!(rest, expected, "{e}");
+        assert!(!lines.has_ready(), "{e}: nothing after the end");
+    }
+}
+
+#[test]
 fn several_containers_are_merged_with_their_names() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);

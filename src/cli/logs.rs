@@ -115,8 +115,8 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     let prefix_names = args.names.len() > 1;
     let mut stdout = BufWriter::new(std::io::stdout().lock());
     let mut stderr = BufWriter::new(std::io::stderr().lock());
-    let lines = engine.log_lines(&args.names, &opts)?;
-    for line in lines {
+    let mut lines = engine.log_lines(&args.names, &opts)?;
+    while let Some(line) = lines.next() {
         let line = line?;
         let written = if out.is_json() {
             serde_json::to_writer(&mut stdout, &line)
@@ -133,8 +133,11 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         if written.is_err() {
             return Ok(0);
         }
-        // Following: people and pipes want each line as soon as it exists.
-        if args.follow && (stdout.flush().is_err() || stderr.flush().is_err()) {
+        // Following: people and pipes want each line as soon as it exists,
+        // so flush before waiting for the next one (not after every line of
+        // a burst: that was one write per line, half of dockhand's own time).
+        if args.follow && !lines.has_ready() && (stdout.flush().is_err() || stderr.flush().is_err())
+        {
             return Ok(0);
         }
     }

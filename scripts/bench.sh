@@ -1,0 +1,478 @@
+#!/usr/bin/env bash
+# Benchmarks: dockhand against the raw engine CLI, side by side in one run.
+#
+#   scripts/bench.sh [ENGINE...]      # default: docker, plus podman when installed
+#   scripts/bench.sh --report DIR     # print the tables of an earlier run again
+#
+# Every time is a median over repeated runs, and every comparison is the median
+# of per-round ratios of commands run interleaved in the same run (the order
+# rotates each round), because these machines are noisy: never quote a single
+# absolute time. The table goes to stdout and to $BENCH_OUT/results.md;
+# docs/bench.md explains each row and records a run.
+#
+#  1. per operation: dockhand inspect/status/ip/ports X vs raw `ENGINE inspect X`
+#  2. batching: dockhand status of 50 containers vs one batched raw inspect of
+#     the 50, and vs a loop of 50 raw inspects
+#  3. dockhand's own peak RSS and CPU for a `--dry-run run` with many options
+#     (no engine child), and the binary sizes
+#  4. logs throughput: `logs -f --json` vs raw `logs -f` of a container that
+#     printed BENCH_LOG_LINES lines and exited
+#  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
+#     100 `dockhand inspect` processes
+#  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
+#
+# Binaries: the release build, and the static musl one (scripts/build-static.sh,
+# run here; skipped with a note when it cannot be built).
+# Environment: BENCH_ROUNDS (21) rounds for 1-3, BENCH_LOG_ROUNDS (4),
+# BENCH_LOG_LINES (200000), BENCH_LIB_COUNT (100), BENCH_BUDGET (600 s: a
+# section that would start later is skipped and reported as skipped),
+# BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
+# missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
+# a per-run label, and are removed on exit, Ctrl-C included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+ROUNDS=${BENCH_ROUNDS:-21}
+LOG_ROUNDS=${BENCH_LOG_ROUNDS:-4}
+LOG_LINES=${BENCH_LOG_LINES:-200000}
+LIB_COUNT=${BENCH_LIB_COUNT:-100}
+BUDGET=${BENCH_BUDGET:-600}
+TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+OUT=$(realpath -m "${BENCH_OUT:-$TARGET/bench}")
+IMAGE=dockhand-test/busybox:latest
+RUN_ID="$(date +%Y%m%d%H%M%S)-$$"
+RUN_DIR="$OUT/run-$RUN_ID"
+LABELS=(--label dockhand.bench=1 --label "dockhand.bench.run=$RUN_ID")
+PREFIX="dockhand-bench-$$"
+deadline=$((SECONDS + BUDGET))
+
+if [ $# -gt 0 ] && [ "$1" != --report ]; then
+  ENGINES=("$@")
+else
+  ENGINES=(docker)
+  command -v podman >/dev/null 2>&1 && ENGINES+=(podman)
+fi
+
+# The tables (markdown) of one run's raw data in $1.
+render() {
+  python3 - "$1" <<'PYEOF'
+import glob, json, os, re, statistics, sys
+
+run_dir = sys.argv[1]
+with open(os.path.join(run_dir, "settings.txt")) as f:
+    log_lines, lib_count, rounds, log_rounds = (int(x) for x in f.read().split())
+med = statistics.median
+
+def read(name, default=None):
+    try:
+        with open(os.path.join(run_dir, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+# groups[(engine, group)][name] = {"times": [...], "cpu": [...], "rounds": [median per round]}
+groups = {}
+for path in sorted(glob.glob(os.path.join(run_dir, "*-*-*.json"))):
+    m = re.match(r"(.+)-(\w+)-(\d+)\.json$", os.path.basename(path))
+    if not m or m.group(1).endswith("pow"):
+        continue
+    g = groups.setdefault((m.group(1), m.group(2)), {})
+    for res in json.load(open(path))["results"]:
+        e = g.setdefault(res["command"], {"times": [], "cpu": [], "rounds": {}})
+        e["times"] += [t * 1000 for t in res["times"]]
+        e["cpu"].append((res["user"] + res["system"]) * 1000)  # hyperfine keeps means only
+        e["rounds"][int(m.group(3))] = med(res["times"]) * 1000
+
+def ms(x):
+    return f"{x:.0f} ms" if x >= 100 else f"{x:.1f} ms"
+
+def paired(g, a, b, invert=False):
+    """The ratio a/b in each round (b/a with invert): both ran in that round."""
+    rs = [g[a]["rounds"][r] / g[b]["rounds"][r] for r in g[a]["rounds"] if r in g[b]["rounds"]]
+    return [1 / x for x in rs] if invert else rs
+
+def iqr(rs):
+    if len(rs) < 2:
+        return "—"
+    q1, _, q3 = statistics.quantiles(rs, n=4)
+    return f"{q1:.2f}–{q3:.2f}"
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+rows = []
+def row(*cells):
+    rows.append("| " + " | ".join(str(c) for c in cells) + " |")
+
+header = ("| # | dockhand | reference | dockhand | reference | ratio | IQR | goal | verdict |\n"
+          "|---|---|---|---:|---:|---:|---:|---|---|")
+
+def pair(item, eg, a, b, label_a, label_b, goal=None, speedup=False):
+    if eg not in groups or a not in groups[eg] or b not in groups[eg]:
+        return
+    g = groups[eg]
+    ta, tb = med(g[a]["times"]), med(g[b]["times"])
+    rs = paired(g, a, b, invert=speedup)
+    r = med(rs)
+    ratio = f"{r:.1f}× faster" if speedup else f"{r:.2f}×"
+    per = iqr(rs)
+    ok = "—" if goal is None else verdict(goal(r))
+    row(item, label_a, label_b, ms(ta), ms(tb), ratio, per, goal.__doc__ if goal else "—", ok)
+
+def le(x):
+    f = lambda r: r <= x
+    f.__doc__ = f"≤ {x}×"
+    return f
+
+def ge(x, word="faster"):
+    f = lambda r: r >= x
+    f.__doc__ = f"≥ {x}× {word}".strip()
+    return f
+
+print(f"Times are medians over all runs. Commands are interleaved: every round runs each command of "
+      f"a group once, in an order rotated each round. ratio = median over the rounds of the ratio "
+      f"within the round (robust to the machine's load changing between rounds); IQR = its "
+      f"interquartile range. Rounds: {rounds} (items 1–3), {log_rounds} (loop, logs, one call per "
+      f"process); item 5 interleaves {lib_count} calls of each kind in one process.\n")
+
+engines = sorted({e for e, _ in groups if e != "all"}, key=lambda e: (e != "docker", e))
+for E in engines:
+    rows.clear()
+    print(f"### {E} ({read(E + '-version.txt', '?')})\n")
+    print(header)
+    variants = [v for v in ("release", "static") if (E, "op") in groups and f"inspect.{v}" in groups[(E, "op")]]
+    for v in variants:
+        for op in ("inspect", "status", "ip", "ports"):
+            pair("1", (E, "op"), f"{op}.{v}", "raw", f"`{op} X` ({v})", f"`{E} inspect X`", le(1.05))
+    pair("1", (E, "op"), "floor", "raw", f"floor: `timeout 30s {E} inspect X`", f"`{E} inspect X`")
+    for v in variants:
+        pair("1", (E, "op"), f"inspect.{v}", "floor", f"`inspect X` ({v})", "the floor above")
+    for v in variants:
+        pair("2", (E, "batch"), f"status50.{v}", "raw50", f"`status` of 50 ({v})",
+             f"one `{E} inspect` of 50", le(1.3))
+    pair("2", (E, "loop"), "status50.release", "loop50", "`status` of 50 (release)",
+         f"50 × `{E} inspect`", ge(15), speedup=True)
+    follow = read(E + "-logs-follow.txt")
+    if (E, "logs") in groups:
+        g = groups[(E, "logs")]
+        opt = "-f " if follow else ""
+        for v in variants:
+            for ref, label in (("logs.raw", f"`{E} logs {opt}X`"), ("logs.raw_t", f"`{E} logs {opt}-t X`")):
+                if f"logs.{v}" not in g or ref not in g:
+                    continue
+                ta, tb = med(g[f"logs.{v}"]["times"]), med(g[ref]["times"])
+                rs = paired(g, ref, f"logs.{v}")
+                r = med(rs)
+                goal = ge(0.9, "") if ref == "logs.raw" else None
+                row("4", f"`logs {opt}--json X` ({v})", label,
+                    f"{log_lines / ta:.1f} k lines/s", f"{log_lines / tb:.1f} k lines/s",
+                    f"{r:.2f}×", iqr(rs), goal.__doc__ if goal else "—",
+                    verdict(goal(r)) if goal else "—")
+    lib = read(E + "-lib.tsv")
+    if lib:
+        t = {l.split("\t")[0]: [float(x) for x in l.split("\t")[1:]] for l in lib.splitlines()}
+        (n, lib_total, lib_med), (_, proc_total, proc_med), (_, raw_total, raw_med) = t["library"], t["process"], t["raw"]
+        row("5", f"{int(n)} × library `inspect_one` (total)", f"{int(n)} × `{E} inspect` (total)",
+            ms(lib_total), ms(raw_total), f"{lib_med / raw_med:.2f}×", "—", "—", "—")
+        row("5", f"{int(n)} × `dockhand inspect` process (total)", f"{int(n)} × library (total)",
+            ms(proc_total), ms(lib_total), f"{proc_med / lib_med:.2f}×", "—",
+            f"per process: +{proc_med - lib_med:.1f} ms", "—")
+    pow_ = read(E + "-pow.json")
+    if pow_:
+        p = {k: med(v) for k, v in json.loads(pow_).items()}
+        row("1 ref", "python-on-whales `container.inspect(X)`", f"`{E} inspect X` via subprocess",
+            ms(p["pow.inspect"]), ms(p["py.raw"]), f"{p['pow.inspect'] / p['py.raw']:.2f}×", "—", "—", "—")
+        row("1 ref", "python-on-whales `.state.status`", f"`{E} inspect X` via subprocess",
+            ms(p["pow.status"]), ms(p["py.raw"]), f"{p['pow.status'] / p['py.raw']:.2f}×", "—", "—", "—")
+        row("2 ref", "python-on-whales `inspect` of 50", f"one `{E} inspect` of 50 via subprocess",
+            ms(p["pow.inspect50"]), ms(p["py.raw50"]), f"{p['pow.inspect50'] / p['py.raw50']:.2f}×", "—", "—", "—")
+    pair("5 ref", (E, "proc"), "pow.process", "inspect.release",
+         "python3 + python-on-whales, one inspect per process", "`dockhand inspect X` (release)")
+    print("\n".join(rows))
+    count = read(E + "-logs-dockhand-count.txt")
+    if count:
+        print(f"\n`dockhand --json logs{' -f' if follow else ''}` printed {count} of {log_lines} lines.", end="")
+    fcount = read(E + "-logs-follow-count.txt")
+    if fcount:
+        print(f" `{E} logs -f` of the stopped container printed {fcount} of {log_lines} lines "
+              "(k8s-file, podman issue #21914), so this engine's logs rows read without -f.", end="")
+    print("\n")
+
+print("### dockhand itself: `--dry-run run` with 20 options (no engine child)\n")
+print("| # | binary | peak RSS (median of 15) | CPU user+sys (median of round means) | wall (median) | size | goal | verdict |")
+print("|---|---|---:|---:|---:|---:|---|---|")
+g = groups.get(("all", "dry"), {})
+for v in ("release", "static"):
+    rss = read(f"rss-{v}.txt")
+    if not rss:
+        continue
+    kib = med([int(x) for x in rss.split()])
+    size = int(read(f"size-{v}.txt", "0"))
+    e = g.get(f"dry.{v}")
+    cpu = ms(med(e["cpu"])) if e else "—"
+    wall = ms(med(e["times"])) if e else "—"
+    execs = read(f"dry-execs-{v}.txt")
+    note = f" ({int(execs) - 1} children)" if execs else ""
+    print(f"| 3 | {v}{note} | {kib} KiB = {kib / 1024:.2f} MiB | {cpu} | {wall} | "
+          f"{size:,} B = {size / 1048576:.2f} MiB | ≤ 4 MiB RSS | {verdict(kib <= 4096)} |")
+cli = read("rss-engine-cli.txt")
+if cli:
+    print(f"| 3 ref | the engine CLI itself (`version`) | {int(cli)} KiB = {int(cli) / 1024:.1f} MiB | | | | — | — |")
+skipped = read("skipped.txt")
+if skipped:
+    print("\nSkipped: " + "; ".join(skipped.splitlines()))
+PYEOF
+}
+
+if [ "${1:-}" = --report ]; then
+  render "${2:?usage: scripts/bench.sh --report RUN_DIR}"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- tools
+need_pkgs=()
+command -v hyperfine >/dev/null 2>&1 || need_pkgs+=(hyperfine)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# python-on-whales in a venv of its own (the reference column); optional.
+VENV="$OUT/venv"
+PY=""
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import python_on_whales' 2>/dev/null; then
+  PY="$VENV/bin/python"
+elif { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } >&2 &&
+  "$VENV/bin/python" -m pip install -q python-on-whales >&2; then
+  PY="$VENV/bin/python"
+else
+  log "python-on-whales could not be installed: no reference column"
+fi
+
+# ---------------------------------------------------------------- binaries
+log "building the release binary and examples/bench_inspect"
+cargo build --release --locked --bin dockhand --example bench_inspect >&2
+REL="$TARGET/release/dockhand"
+EXAMPLE="$TARGET/release/examples/bench_inspect"
+STATIC="$TARGET/static/x86_64-unknown-linux-musl/dockhand"
+if scripts/build-static.sh x86_64-unknown-linux-musl >&2; then
+  VARIANTS=(release static)
+else
+  log "no static binary (scripts/build-static.sh failed): release build only"
+  VARIANTS=(release)
+fi
+bin_of() { if [ "$1" = static ]; then echo "$STATIC"; else echo "$REL"; fi; }
+
+# ---------------------------------------------------------------- cleanup
+mkdir -p "$RUN_DIR"
+cleanup() {
+  local e ids
+  for e in "${ENGINES[@]}"; do
+    ids=$(timeout --foreground 60 "$e" ps -aq --filter "label=dockhand.bench.run=$RUN_ID" 2>/dev/null || true)
+    if [ -n "$ids" ]; then
+      # shellcheck disable=SC2086 # one id per word
+      timeout --foreground 120 "$e" rm -f $ids >/dev/null 2>&1 || log "could not remove $e containers: $ids"
+    fi
+  done
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+in_budget() {
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    log "time budget (${BUDGET}s) used up: skipping $1"
+    echo "$1" >>"$RUN_DIR/skipped.txt"
+    return 1
+  fi
+}
+
+# Benchmark one group of commands: ROUNDS invocations of hyperfine, each
+# running every command RUNS times, the order rotated each round. Commands are
+# the global arrays NAMES/CMDS (hyperfine splits each command into words, no
+# shell). Results: $RUN_DIR/<engine>-<group>-<round>.json.
+NAMES=()
+CMDS=()
+add() { NAMES+=("$1"); CMDS+=("$2"); }
+group() {
+  local engine=$1 name=$2 rounds=$3 runs=$4 warmup=$5 n=${#CMDS[@]} r i k
+  for ((r = 0; r < rounds; r++)); do
+    local args=()
+    for ((i = 0; i < n; i++)); do
+      k=$(((i + r) % n))
+      args+=(-n "${NAMES[k]}" "${CMDS[k]}")
+    done
+    # hyperfine's outlier warnings are expected here; show its stderr on failure only.
+    # --foreground: hyperfine stays in our process group, so Ctrl-C reaches it.
+    if ! timeout --foreground 900 hyperfine -N --style none --output=pipe --warmup "$warmup" --runs "$runs" \
+      --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
+      cat "$RUN_DIR/hyperfine.err" >&2
+      log "hyperfine failed in group $engine $name"
+      exit 1
+    fi
+  done
+  NAMES=()
+  CMDS=()
+}
+
+# ---------------------------------------------------------------- 3. dry run
+# Engine-independent; run first so it is never the section the budget skips.
+dry_words=(--dry-run run -d --name "$PREFIX-dry" -p 8080 -p 127.0.0.1:9000:90/udp -e A=1 -e B=2
+  -l app=bench -l tier=web --restart on-failure:3 --cap-add NET_ADMIN --memory 64m --cpus 0.5
+  --cpu-shares 512 --hostname box -u nobody -w /tmp --network bridge --volume /srv:/data:ro
+  "$IMAGE" httpd -f -p 8080)
+log "3: dry-run run, peak RSS and CPU"
+for v in "${VARIANTS[@]}"; do
+  bin=$(bin_of "$v")
+  if command -v strace >/dev/null 2>&1; then
+    execs=$(strace -f -qq -e trace=execve -o /dev/stdout "$bin" "${dry_words[@]}" 2>/dev/null | grep -c 'execve(' || true)
+    echo "$execs" >"$RUN_DIR/dry-execs-$v.txt"
+  fi
+  for _ in $(seq 15); do
+    /usr/bin/time -a -o "$RUN_DIR/rss-$v.txt" -f '%M' "$bin" "${dry_words[@]}" 2>/dev/null
+  done
+  add "dry.$v" "$bin ${dry_words[*]}"
+done
+group all dry "$ROUNDS" 1 2
+
+# ---------------------------------------------------------------- per engine
+for E in "${ENGINES[@]}"; do
+  if ! timeout --foreground 30 "$E" info >/dev/null 2>&1; then
+    log "$E is not reachable: skipped"
+    echo "$E" >>"$RUN_DIR/skipped.txt"
+    continue
+  fi
+  if ! "$E" image inspect "$IMAGE" >/dev/null 2>&1; then
+    log "$IMAGE missing in $E: running scripts/setup-engine.sh"
+    scripts/setup-engine.sh >&2
+  fi
+  export DOCKHAND_ENGINE=$E
+  "$E" version --format '{{.Client.Version}} / {{.Server.Version}}' >"$RUN_DIR/$E-version.txt" 2>/dev/null ||
+    "$E" --version >"$RUN_DIR/$E-version.txt"
+
+  log "$E: creating the fixture (1 running container, 50 created, 1 log writer)"
+  probe="$PREFIX-probe"
+  timeout --foreground 120 "$E" run -d --name "$probe" "${LABELS[@]}" -p 8080 "$IMAGE" sleep 3600 >/dev/null
+  many=()
+  for i in $(seq -w 1 50); do
+    many+=("$PREFIX-b$i")
+    timeout --foreground 120 "$E" create --name "$PREFIX-b$i" "${LABELS[@]}" "$IMAGE" true >/dev/null
+  done
+  logc="$PREFIX-logs"
+  timeout --foreground 120 "$E" run -d --name "$logc" "${LABELS[@]}" "$IMAGE" awk \
+    "BEGIN { for (i = 0; i < $LOG_LINES; i++) printf \"%07d the quick brown fox jumps over the lazy dog 0123456789\\n\", i }" >/dev/null
+  timeout --foreground 300 "$E" wait "$logc" >/dev/null
+  raw1="$E inspect --type container -- $probe"
+  raw50="$E inspect --type container -- ${many[*]}"
+  loop="$RUN_DIR/$E-loop50.sh"
+  {
+    echo "for n in ${many[*]}; do"
+    echo "  $E inspect --type container -- \"\$n\" >/dev/null || exit 1"
+    echo "done"
+  } >"$loop"
+
+  # 1. one operation
+  if in_budget "$E: 1 per operation"; then
+    log "$E 1: inspect/status/ip/ports vs raw inspect"
+    add raw "$raw1"
+    add floor "timeout 30s $raw1"
+    for v in "${VARIANTS[@]}"; do
+      for op in inspect status ip ports; do
+        add "$op.$v" "$(bin_of "$v") $op $probe"
+      done
+    done
+    group "$E" op "$ROUNDS" 1 1
+  fi
+
+  # 2. batching
+  if in_budget "$E: 2 batching"; then
+    log "$E 2: status of 50 vs one batched raw inspect"
+    add raw50 "$raw50"
+    for v in "${VARIANTS[@]}"; do add "status50.$v" "$(bin_of "$v") status ${many[*]}"; done
+    group "$E" batch "$ROUNDS" 1 1
+    log "$E 2: status of 50 vs a loop of 50 raw inspects"
+    add loop50 "sh $loop"
+    add status50.release "$REL status ${many[*]}"
+    group "$E" loop "$LOG_ROUNDS" 1 0
+  fi
+
+  # 5. library vs processes (+ python-on-whales per-call and per-process costs)
+  if in_budget "$E: 5 library"; then
+    log "$E 5: $LIB_COUNT inspects in one process vs $LIB_COUNT processes"
+    "$EXAMPLE" "$probe" "$LIB_COUNT" "$REL" >"$RUN_DIR/$E-lib.tsv"
+    if [ -n "$PY" ]; then
+      log "$E: python-on-whales reference (in-process calls, and one call per process)"
+      "$PY" - "$E" "$probe" "$ROUNDS" "$LOG_ROUNDS" "${many[@]}" >"$RUN_DIR/$E-pow.json" <<'PYEOF'
+# Interleaved, in one process: python-on-whales calls vs the raw CLI run
+# through subprocess (what python-on-whales itself does underneath). The
+# 50-container calls run in fewer rounds: python-on-whales makes 50 calls.
+import json, subprocess, sys, time
+from python_on_whales import DockerClient
+
+engine, one, rounds, rounds50, many = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+client = DockerClient(client_call=[engine])
+raw = lambda names: subprocess.run([engine, "inspect", "--type", "container", "--", *names],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+ways = {
+    "pow.inspect": lambda: client.container.inspect(one),
+    "pow.status": lambda: client.container.inspect(one).state.status,
+    "py.raw": lambda: raw([one]),
+    "pow.inspect50": lambda: client.container.inspect(many),
+    "py.raw50": lambda: raw(many),
+}
+for f in ways.values():
+    f()
+times = {k: [] for k in ways}
+names = list(ways)
+for r in range(rounds):
+    for k in names[r % len(names):] + names[:r % len(names)]:
+        if k.endswith("50") and r >= rounds50:
+            continue
+        t = time.perf_counter()
+        ways[k]()
+        times[k].append((time.perf_counter() - t) * 1000)
+json.dump(times, sys.stdout)
+PYEOF
+      printf 'from python_on_whales import DockerClient\nimport sys\nDockerClient(client_call=[sys.argv[1]]).container.inspect(sys.argv[2])\n' \
+        >"$RUN_DIR/pow-inspect.py"
+      add pow.process "$PY $RUN_DIR/pow-inspect.py $E $probe"
+      add inspect.release "$REL inspect $probe"
+      group "$E" proc "$LOG_ROUNDS" 1 1
+    fi
+  fi
+
+  # 4. logs throughput
+  if in_budget "$E: 4 logs"; then
+    follow=(-f)
+    if [ "$E" = podman ]; then
+      # podman 4.3 `logs -f` of a stopped container with k8s-file stops early
+      # (podman issue #21914): record how many lines it gave, and compare
+      # without -f, which reads the whole file.
+      "$E" logs -f "$logc" | wc -l >"$RUN_DIR/$E-logs-follow-count.txt"
+      follow=()
+    fi
+    log "$E 4: logs ${follow[*]} --json vs raw logs ${follow[*]} ($LOG_LINES lines)"
+    "$REL" --json logs "${follow[@]}" "$logc" | wc -l >"$RUN_DIR/$E-logs-dockhand-count.txt"
+    add logs.raw "$E logs ${follow[*]} $logc"
+    add logs.raw_t "$E logs ${follow[*]} -t $logc"
+    for v in "${VARIANTS[@]}"; do add "logs.$v" "$(bin_of "$v") --json logs ${follow[*]} $logc"; done
+    group "$E" logs "$LOG_ROUNDS" 1 0
+    echo "${follow[*]}" >"$RUN_DIR/$E-logs-follow.txt"
+  fi
+  cleanup
+done
+
+# ---------------------------------------------------------------- report
+log "report"
+for v in "${VARIANTS[@]}"; do stat -c %s "$(bin_of "$v")" >"$RUN_DIR/size-$v.txt"; done
+/usr/bin/time -o "$RUN_DIR/rss-engine-cli.txt" -f '%M' "${ENGINES[0]}" version >/dev/null 2>&1 || true
+printf '%s\n' "$LOG_LINES" "$LIB_COUNT" "$ROUNDS" "$LOG_ROUNDS" >"$RUN_DIR/settings.txt"
+render "$RUN_DIR" >"$RUN_DIR/results.md"
+cp "$RUN_DIR/results.md" "$OUT/results.md"
+cat "$RUN_DIR/results.md"
+log "raw data: $RUN_DIR (total ${SECONDS}s)"
