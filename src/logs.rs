@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::container::inspect_plan;
+use crate::container::{inspect_plan, Container};
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result, Status};
@@ -170,6 +170,25 @@ pub fn logs_args(
     }
     args.extend(["--".into(), name.as_str().into()]);
     args
+}
+
+/// `opts` for one container: without `--follow` where the engine's follow of
+/// a stopped container is unreliable (its log is complete then anyway).
+fn follow_where_reliable(
+    kind: EngineKind,
+    name: &ContainerRef,
+    found: &[Container],
+    opts: &LogOptions,
+) -> LogOptions {
+    let stopped = found
+        .iter()
+        .find(|c| c.is_named_by(name.as_str()))
+        .is_some_and(|c| c.state.status.is_stopped());
+    let follow = opts.follow && !(stopped && kind.quirks().follow_stopped_truncates);
+    LogOptions {
+        follow,
+        ..opts.clone()
+    }
 }
 
 /// Blocking iterator over the log lines of one or more containers, merged as
@@ -328,7 +347,14 @@ struct ChildLog {
 }
 
 impl Decoders {
-    fn new(engine: &Engine, names: &[ContainerRef], opts: &LogOptions) -> (Decoders, Vec<Cmd>) {
+    /// One engine child per name; `found` is their inspection, which decides
+    /// where following is both possible and reliable.
+    fn new(
+        engine: &Engine,
+        names: &[ContainerRef],
+        found: &[Container],
+        opts: &LogOptions,
+    ) -> (Decoders, Vec<Cmd>) {
         let kind = engine.kind();
         let stamps = opts.timestamps.then_some(kind.quirks().log_part_stamps);
         let now = Timestamp::now();
@@ -336,7 +362,12 @@ impl Decoders {
             .iter()
             .map(|name| ChildLog {
                 container: name.to_string(),
-                cmd: engine.command().args(logs_args(kind, name, opts, now)),
+                cmd: engine.command().args(logs_args(
+                    kind,
+                    name,
+                    &follow_where_reliable(kind, name, found, opts),
+                    now,
+                )),
                 stdout: LineDecoder::new(stamps, opts.max_line),
                 stderr: LineDecoder::new(stamps, opts.max_line),
                 stderr_tail: Vec::new(),
@@ -455,8 +486,8 @@ impl Engine {
         // One batched inspect first: a wrong name is a clean NotFound before
         // any log is read (the engine's own complaint would otherwise arrive
         // on stderr, mixed with the container's).
-        self.run(inspect_plan(names))?.all_or_not_found()?;
-        let (decoders, cmds) = Decoders::new(self, names, opts);
+        let found = self.run(inspect_plan(names))?.all_or_not_found()?;
+        let (decoders, cmds) = Decoders::new(self, names, &found, opts);
         let fan = exec::fan_in(&cmds, CHANNEL_CAPACITY)?;
         Ok(LogLines { fan, decoders })
     }
@@ -481,10 +512,11 @@ impl Engine {
         opts: &LogOptions,
     ) -> Result<AsyncLogLines> {
         check_names(names)?;
-        self.run_async(inspect_plan(names))
+        let found = self
+            .run_async(inspect_plan(names))
             .await?
             .all_or_not_found()?;
-        let (decoders, cmds) = Decoders::new(self, names, opts);
+        let (decoders, cmds) = Decoders::new(self, names, &found, opts);
         let fan = exec::fan_in_async(&cmds, CHANNEL_CAPACITY)?;
         Ok(AsyncLogLines { fan, decoders })
     }
@@ -496,6 +528,39 @@ mod tests {
 
     fn name(s: &str) -> ContainerRef {
         ContainerRef::new(s).unwrap()
+    }
+
+    #[test]
+    fn podman_reads_a_stopped_containers_log_without_follow_docker_follows() {
+        let exited = |engine: &str| {
+            let path = format!(
+                "{}/vendor-docs/captures/{engine}/containers-inspect-exited.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            crate::container::parse_inspect(&std::fs::read(path).unwrap()).unwrap()
+        };
+        let opts = LogOptions {
+            follow: true,
+            ..LogOptions::default()
+        };
+        for (engine, kind, follows) in [
+            ("docker", EngineKind::Docker, true),
+            ("podman", EngineKind::Podman, false),
+        ] {
+            let found = exited(engine);
+            let name = ContainerRef::new(found[0].name.clone()).unwrap();
+            assert_eq!(
+                follow_where_reliable(kind, &name, &found, &opts).follow,
+                follows,
+                "{engine}"
+            );
+            // A name that is not among the inspected (running, say) keeps following.
+            let other = ContainerRef::new("dh-not-inspected").unwrap();
+            assert!(
+                follow_where_reliable(kind, &other, &found, &opts).follow,
+                "{engine}"
+            );
+        }
     }
 
     #[test]
@@ -534,7 +599,7 @@ mod tests {
             timestamps,
             ..LogOptions::default()
         };
-        Decoders::new(&engine, &[name("a"), name("b")], &opts).0
+        Decoders::new(&engine, &[name("a"), name("b")], &[], &opts).0
     }
 
     #[test]

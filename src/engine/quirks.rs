@@ -59,6 +59,10 @@ pub struct Quirks {
     /// them with systemd timers; without systemd the health stays
     /// `starting`), so `wait-for --healthy` runs `healthcheck run` itself.
     pub run_healthcheck_to_probe: bool,
+    /// `logs --follow` of a STOPPED container can end early, at a random
+    /// point of a long log (podman 4.3, podman issue #21914); a stopped
+    /// container's log is complete anyway, so it is read without `--follow`.
+    pub follow_stopped_truncates: bool,
     /// Extra `commit` arguments needed to keep a commit message (podman's
     /// default OCI format has no comment field and fails with
     /// "messages are only compatible with the docker image format").
@@ -91,6 +95,7 @@ const DOCKER: Quirks = Quirks {
     events_past_until_empty: false,
     podman_event_names: false,
     run_healthcheck_to_probe: false,
+    follow_stopped_truncates: false,
     commit_message_args: &[],
     force_remove_args: &[],
 };
@@ -112,6 +117,7 @@ const PODMAN: Quirks = Quirks {
     events_past_until_empty: true,
     podman_event_names: true,
     run_healthcheck_to_probe: true,
+    follow_stopped_truncates: true,
     commit_message_args: &["--format=docker"],
     force_remove_args: &["--time=0"],
 };
