@@ -158,6 +158,22 @@ fn real_failure(kind: EngineKind, stderr: &[u8], err: Error) -> Option<Error> {
     Some(real)
 }
 
+/// The ids or names a listing prints one per line (`network ls -q`,
+/// `volume ls -q` …), with `filters` as `--filter=K=V` arguments.
+///
+/// ```
+/// use dockhand::{batch::list_plan, input::KeyValue};
+/// let plan = list_plan(&["volume", "ls", "-q"], &KeyValue::many("filter", ["dangling=true"]).unwrap());
+/// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
+/// ```
+pub fn list_plan(base: &[&str], filters: &[crate::input::KeyValue]) -> Plan<Vec<String>> {
+    let args = base
+        .iter()
+        .map(|a| a.to_string())
+        .chain(filters.iter().map(|f| f.flag("--filter")));
+    Plan::read(args, |out| Ok(out.stdout_lines()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

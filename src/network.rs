@@ -255,11 +255,7 @@ pub fn parse_networks(bytes: &[u8]) -> Result<Vec<Network>> {
 /// assert_eq!(plan.args(), ["network", "ls", "-q", "--no-trunc", "--filter=label=a=b"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    let args = ["network", "ls", "-q", "--no-trunc"]
-        .into_iter()
-        .map(String::from)
-        .chain(filters.iter().map(|f| f.flag("--filter")));
-    Plan::read(args, |out| Ok(out.stdout_lines()))
+    batch::list_plan(&["network", "ls", "-q", "--no-trunc"], filters)
 }
 
 /// One `network inspect` of every name; missing ones go to [`Found::missing`].
@@ -280,11 +276,7 @@ pub fn inspect_plan(names: &[NetworkName]) -> Plan<Found<Network>> {
 /// Full ids of the running containers (podman's network members are found
 /// among them).
 fn running_containers_plan() -> Plan<Vec<String>> {
-    list_lines(["ps", "-q", "--no-trunc"])
-}
-
-fn list_lines<const N: usize>(args: [&str; N]) -> Plan<Vec<String>> {
-    Plan::read(args, |out| Ok(out.stdout_lines()))
+    batch::list_plan(&["ps", "-q", "--no-trunc"], &[])
 }
 
 /// A container's endpoints, keyed by network name, from `container inspect`.

@@ -102,11 +102,7 @@ pub fn parse_volumes(bytes: &[u8]) -> Result<Vec<Volume>> {
 /// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    let args = ["volume", "ls", "-q"]
-        .into_iter()
-        .map(String::from)
-        .chain(filters.iter().map(|f| f.flag("--filter")));
-    Plan::read(args, |out| Ok(out.stdout_lines()))
+    batch::list_plan(&["volume", "ls", "-q"], filters)
 }
 
 /// One `volume inspect` of every name; missing ones go to [`Found::missing`].

@@ -13,9 +13,6 @@
 //! digest     := algorithm ":" [0-9a-fA-F]{32,}
 //! ```
 
-use std::ffi::OsStr;
-use std::fmt;
-
 use serde::Serialize;
 
 use super::check_plain;
@@ -297,29 +294,6 @@ fn check_digest(text: &str, digest: &str) -> Result<()> {
             "a digest is `algorithm:hex` (e.g. sha256:<64 hex>)",
         ))
     }
-}
-
-macro_rules! text_impls {
-    ($t:ident) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<OsStr> for $t {
-            fn as_ref(&self) -> &OsStr {
-                OsStr::new(&self.0)
-            }
-        }
-
-        impl std::str::FromStr for $t {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                $t::new(s)
-            }
-        }
-    };
 }
 
 text_impls!(ImageRef);

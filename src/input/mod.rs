@@ -4,6 +4,31 @@
 //! is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
 //! and no command runs.
 
+/// `Display`, `AsRef<OsStr>` (for argv) and `FromStr` (for clap) of a
+/// validated text newtype `$t(String)` with a `$t::new`.
+macro_rules! text_impls {
+    ($t:ident) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<std::ffi::OsStr> for $t {
+            fn as_ref(&self) -> &std::ffi::OsStr {
+                std::ffi::OsStr::new(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> crate::Result<Self> {
+                $t::new(s)
+            }
+        }
+    };
+}
+
 mod container_opts;
 mod image;
 mod kv;

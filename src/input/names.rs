@@ -5,9 +5,6 @@
 //! so they fit the same pattern. Checking it here means a name can never be
 //! read as an option or carry shell or control characters.
 
-use std::ffi::OsStr;
-use std::fmt;
-
 use serde::Serialize;
 
 use super::check_plain;
@@ -69,24 +66,7 @@ macro_rules! object_name {
             }
         }
 
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<OsStr> for $t {
-            fn as_ref(&self) -> &OsStr {
-                OsStr::new(&self.0)
-            }
-        }
-
-        impl std::str::FromStr for $t {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                $t::new(s)
-            }
-        }
+        text_impls!($t);
     };
 }
 
