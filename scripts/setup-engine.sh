@@ -6,7 +6,8 @@
 #  - starts dockerd in the background when `docker info` fails, and waits
 #  - sets podman's default ulimits (the VM's rlimits make podman's defaults fail)
 #  - creates the test image dockhand-test/busybox:latest in docker AND podman
-#    by importing a rootfs made from busybox-static (there is no registry here)
+#    by importing a rootfs made from busybox-static (nothing can be pulled)
+#  - sources scripts/setup-engine.d/*.sh: one idempotent part per concern
 set -euo pipefail
 
 IMAGE=dockhand-test/busybox:latest
@@ -85,6 +86,15 @@ for engine in docker podman; do
   fi
 done
 [ -z "$ROOTFS" ] || rm -f "$ROOTFS"
+
+# Further parts (registry, ssh test hosts, compose reference tools …), one
+# file per concern so they stay independent: each is sourced in name order
+# and must be idempotent too.
+for part in "$(dirname "$0")"/setup-engine.d/*.sh; do
+  [ -e "$part" ] || continue
+  # shellcheck source=/dev/null
+  . "$part"
+done
 
 # Prove both engines can start a container from it.
 docker run --rm "$IMAGE" true
