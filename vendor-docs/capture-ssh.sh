@@ -113,6 +113,11 @@ cap_docker err-ssh-conn-refused -H "$H1" version --format '{{.Server.Version}}'
 TESTHOSTS_SSH_CONNECT_TIMEOUT=3 cap_docker err-ssh-conn-timeout -H ssh://root@blackhole version --format '{{.Server.Version}}'
 # An unused LAN address: ARP fails after ~3 s per attempt.
 cap_docker err-ssh-no-route -H "ssh://root@$UNUSED_ADDR" version --format '{{.Server.Version}}'
+# Through a ProxyCommand (nc; bastions and ProxyJump look alike): other texts.
+"$TESTHOSTS" stop-ssh "$DIR" 1
+TESTHOSTS_SSH_CONFIG=$SSH_CONFIG cap docker err-ssh-proxy-conn-refused "$D28" -H "$H1" version --format '{{.Server.Version}}'
+"$TESTHOSTS" restore "$DIR" 1
+TESTHOSTS_SSH_CONFIG=$SSH_CONFIG TESTHOSTS_SSH_CONNECT_TIMEOUT=3 cap docker err-ssh-proxy-conn-timeout "$D28" -H ssh://root@blackhole version --format '{{.Server.Version}}'
 cap_docker err-ssh-name-unresolved -H ssh://root@nosuchhost.invalid version --format '{{.Server.Version}}'
 
 # ---- docker: the remote side -------------------------------------------------------------
