@@ -22,7 +22,7 @@ mkdir -p "$DIR"
 "$TESTHOSTS" up "$DIR" 2 --podman
 "$TESTHOSTS" podman-service "$DIR"
 SCRATCH=$(mktemp -d /tmp/dhh-capscratch.XXXXXX)
-trap '"$TESTHOSTS" down "$DIR"; rm -rf "$SCRATCH"' EXIT
+trap '"$TESTHOSTS" down "$DIR"; rmdir "$DIR"; rm -rf "$SCRATCH"' EXIT
 # shellcheck source=/dev/null
 . "$DIR/hosts.env"
 export PATH="$SSH_BIN_DIR:$PATH" TESTHOSTS_SSH_CONFIG="$SSH_CONFIG_DIRECT"
