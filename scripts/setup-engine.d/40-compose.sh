@@ -23,14 +23,20 @@ if [ ${#compose_pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${compose_pkgs[@]}" >/dev/null
 fi
 
-if [ "$("$PODMAN_COMPOSE_VENV/bin/podman-compose" version 2>/dev/null | sed -n 's/^podman-compose version //p')" != "$PODMAN_COMPOSE_VERSION" ]; then
-  log "installing podman-compose $PODMAN_COMPOSE_VERSION into $PODMAN_COMPOSE_VENV"
+# Pinned with its dependencies. PyYAML 6.0.4 (what pip picks today) resolves
+# `<<: [*a, *b]` with the LATER map winning for keys longer than one character
+# (it de-duplicates keys by object identity); 6.0.2 keeps YAML's rule, earlier
+# wins, like docker-compose. See vendor-docs/compose.md.
+PODMAN_COMPOSE_REQS="podman-compose==$PODMAN_COMPOSE_VERSION python-dotenv==1.2.4 PyYAML==6.0.2"
+if [ "$(cat "$PODMAN_COMPOSE_VENV/requirements.installed" 2>/dev/null)" != "$PODMAN_COMPOSE_REQS" ] \
+  || ! "$PODMAN_COMPOSE_VENV/bin/podman-compose" version >/dev/null 2>&1; then
+  log "installing $PODMAN_COMPOSE_REQS into $PODMAN_COMPOSE_VENV"
   rm -rf "$PODMAN_COMPOSE_VENV"
   mkdir -p "$(dirname "$PODMAN_COMPOSE_VENV")"
   /usr/bin/python3 -m venv "$PODMAN_COMPOSE_VENV"
-  # Its dependencies pinned too: the versions these captures were made with.
-  "$PODMAN_COMPOSE_VENV/bin/pip" install -q --disable-pip-version-check \
-    "podman-compose==$PODMAN_COMPOSE_VERSION" python-dotenv==1.2.4 PyYAML==6.0.4
+  # shellcheck disable=SC2086 # one word per requirement
+  "$PODMAN_COMPOSE_VENV/bin/pip" install -q --disable-pip-version-check $PODMAN_COMPOSE_REQS
+  printf '%s\n' "$PODMAN_COMPOSE_REQS" >"$PODMAN_COMPOSE_VENV/requirements.installed"
 fi
 if [ "$(readlink /usr/local/bin/podman-compose 2>/dev/null)" != "$PODMAN_COMPOSE_VENV/bin/podman-compose" ]; then
   log "linking /usr/local/bin/podman-compose -> $PODMAN_COMPOSE_VENV/bin/podman-compose"
