@@ -1,6 +1,25 @@
 # shellcheck shell=bash
 # Shared by the vendor-docs/capture-*.sh scripts: run one command, store
 # what it printed in the capture layout of vendor-docs/README.md.
+set -uo pipefail
+shopt -s extglob
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2034 # OUT and FIX are for the sourcing scripts
+OUT=$ROOT/vendor-docs/captures
+# shellcheck disable=SC2034
+FIX=$ROOT/tests/fixtures
+
+# capture_setup NAME [CASE_GLOB]: TMP (and CAPTURE_TMP) become a new
+# /tmp/NAME.XXXXXX; `wanted SLUG` is true for the slugs CASE_GLOB matches
+# (default: all; extglob, so @(a|b) works).
+capture_setup() {
+  TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+  CAPTURE_TMP=$TMP
+  ONLY=${2:-*}
+}
+# shellcheck disable=SC2254 # ONLY is a glob
+wanted() { case "$1" in $ONLY) return 0 ;; esac; return 1; }
 
 # quote_argv ARGS...: the arguments as one shell-pasteable line.
 quote_argv() {

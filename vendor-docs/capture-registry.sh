@@ -10,21 +10,13 @@
 # a re-run replaces the rows of the cases it ran. Takes ~10 min (hangs and docker's
 # own layer retries are waited out). Everything it creates is named dhr-cap*
 # and removed at the end. Usage: vendor-docs/capture-registry.sh [CASE_GLOB]
-set -uo pipefail
-shopt -s extglob
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=vendor-docs/capture-lib.sh
-. "$ROOT/vendor-docs/capture-lib.sh"
-OUT=$ROOT/vendor-docs/captures
-FIX=$ROOT/tests/fixtures
+. "$(dirname "$0")/capture-lib.sh"
+capture_setup dhr-cap "$@"
 RUNS=$ROOT/vendor-docs/registry-runs.tsv
-ONLY=${1:-*}
 D28=/usr/local/bin/docker
 D20=/usr/bin/docker
 POD=podman
-TMP=$(mktemp -d /tmp/dhr-cap.XXXXXX)
-CAPTURE_TMP=$TMP
 PASSWORD=dhr-secret
 
 cleanup() {
@@ -109,8 +101,6 @@ dedupe_client20() {
   [ "$same" = 1 ] && rm -f "$OUT/docker/$slug-client20".*
 }
 
-# shellcheck disable=SC2254 # ONLY is a glob (extglob: @(a|b) works)
-wanted() { case "$1" in $ONLY) return 0 ;; esac; return 1; }
 
 # Remove what a pull left, so the next pull downloads again.
 forget() {

@@ -10,18 +10,12 @@
 # Rows in each exit-codes.tsv (its own rows are replaced on a re-run). All
 # traffic stays on 127.0.0.1; images are named dhr-ctxcap-* and removed.
 # Usage: vendor-docs/capture-remote-context.sh [CASE_GLOB]   (~1 min)
-set -uo pipefail
-shopt -s extglob
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=vendor-docs/capture-lib.sh
-. "$ROOT/vendor-docs/capture-lib.sh"
-OUT=$ROOT/vendor-docs/captures
-FIX=$ROOT/tests/fixtures
-ONLY=${1:-*}
-TMP=$(mktemp -d /tmp/dhr-ctxcap.XXXXXX)
-CAPTURE_TMP=$TMP
+. "$(dirname "$0")/capture-lib.sh"
+capture_setup dhr-ctxcap "$@"
 STREAM_PID=""
+P="" # the current fault proxy (proxy)
+R="" # the current scratch repository (fresh_repo)
 
 cleanup() {
   local d
@@ -42,8 +36,6 @@ sed -i -E '/^(err-)?fetch-/d' "$OUT/fetch/exit-codes.tsv" 2>/dev/null
 sed -i -E '/^(err-)?build-ctx-/d' "$OUT/docker/exit-codes.tsv" "$OUT/podman/exit-codes.tsv"
 export GIT_TERMINAL_PROMPT=0
 
-# shellcheck disable=SC2254 # ONLY is a glob (extglob: @(a|b) works)
-wanted() { case "$1" in $ONLY) return 0 ;; esac; return 1; }
 
 # proxy MODE...: a fault-registry in front of the http server, faulting
 # every request; sets P to its address. (Not in $(…): the counter must count.)
@@ -232,6 +224,7 @@ build "$ALL" err-build-ctx-git-subdir-escape "$CTX_GIT_URL#main:../../etc"
 build "$ALL" build-ctx-git-dumb-http "$CTX_GIT_HTTP_URL#main:$CTX_GIT_SUBDIR"
 # Which context each successful build really used (label dhr.context, and
 # /hello.txt names the ref): one line per image, for remote-context.md.
+[ "$ONLY" = "*" ] || { echo "done (build-ctx-used.txt is written by a full run only)" >&2; exit 0; }
 for ((i = 1; i <= build_n; i++)); do
   read -r engine slug <<<"${BUILT[i]}"
   label=$($engine image inspect --format '{{index .Config.Labels "dhr.context"}}' "dhr-ctxcap-$i" 2>/dev/null) || continue
