@@ -13,7 +13,7 @@ registry_pkgs=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || registry_pkgs+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || registry_pkgs+=(apache2-utils)
 # `git daemon` must exist, not only a git binary (some builds ship it apart).
-git daemon --help >/dev/null 2>&1 || [ -x /usr/lib/git-core/git-daemon ] || registry_pkgs+=(git)
+[ -x "$(git --exec-path 2>/dev/null)/git-daemon" ] || registry_pkgs+=(git)
 command -v curl >/dev/null 2>&1 || registry_pkgs+=(curl)
 command -v wget >/dev/null 2>&1 || registry_pkgs+=(wget)
 command -v python3 >/dev/null 2>&1 || registry_pkgs+=(python3)
