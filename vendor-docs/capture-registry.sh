@@ -218,6 +218,17 @@ done
 wanted registry-login && cmp -s "$OUT/docker/registry-login.config.json" "$OUT/docker/registry-login-client20.config.json" &&
   rm -f "$OUT/docker/registry-login-client20.config.json"
 plain podman registry-logout-all 20 - logout --all
+# Stored credentials that are wrong (written as login would write them).
+wrong=$(printf %s "dhr-user:wrong-$PASSWORD" | base64)
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$RA" "$wrong" >"$DOCKER_CONFIG/config.json"
+cp "$DOCKER_CONFIG/config.json" "$REGISTRY_AUTH_FILE"
+for c in d28 d20 podman; do
+  t=(); [ "$c" = podman ] && t=("${T[@]}")
+  plain $c err-registry-pull-wrongcreds 60 - pull "${t[@]}" "$RIMG"
+done
+wanted err-registry-pull-wrongcreds && dedupe_client20 err-registry-pull-wrongcreds
+echo '{}' >"$DOCKER_CONFIG/config.json"
+echo '{}' >"$REGISTRY_AUTH_FILE"
 
 # --- faults on the manifest GET (the request both engines act on) ------------
 fault "$ALL" err-registry-fault-503 60 pull --mode status:503
