@@ -229,6 +229,6 @@ for ((i = 1; i <= build_n; i++)); do
   read -r engine slug <<<"${BUILT[i]}"
   label=$($engine image inspect --format '{{index .Config.Labels "dhr.context"}}' "dhr-ctxcap-$i" 2>/dev/null) || continue
   printf '%-52s %-6s context=%s hello=%s\n' "$slug" "$engine" "$label" "$($engine run --rm "dhr-ctxcap-$i")"
-done >"$OUT/build-ctx-used.txt"
-cat "$OUT/build-ctx-used.txt" >&2
+done >"$ROOT/vendor-docs/build-ctx-used.txt"
+cat "$ROOT/vendor-docs/build-ctx-used.txt" >&2
 echo "done" >&2
