@@ -13,14 +13,14 @@ use std::ffi::OsString;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, null_default};
+use crate::decode::lines::LineDecoder;
+use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{EventFilter, TimeSpec};
-use crate::lines::LineDecoder;
-use crate::model::{lenient_string, null_default};
-use crate::time::Timestamp;
 
 /// Longest event line accepted (events are a few hundred bytes; labels can
 /// make them longer).
@@ -317,7 +317,7 @@ struct PodmanWire {
 /// assert_eq!(e.attributes["image"], "localhost/busybox:latest");
 /// ```
 pub fn parse_event(line: &[u8]) -> Result<Event> {
-    let raw: Value = crate::model::parse_json(line)?;
+    let raw: Value = crate::decode::json::parse_json(line)?;
     let bad = |e: serde_json::Error| Error::parse(format!("unexpected event: {e}"), line);
     if raw.get("Action").is_some() {
         let w: DockerWire = serde_json::from_value(raw.clone()).map_err(bad)?;
@@ -395,7 +395,7 @@ pub struct EventOptions {
 /// is asked with `--stream=false` and cut here).
 ///
 /// ```
-/// use dockhand::{events::{events_args, EventOptions}, input::TimeSpec, time::Timestamp, EngineKind};
+/// use dockhand::{events::{events_args, EventOptions}, input::TimeSpec, decode::time::Timestamp, EngineKind};
 /// let now = Timestamp::from_unix(1_795_453_500, 0);
 /// let opts = EventOptions { until: Some(TimeSpec::parse("1795453404")?), ..EventOptions::default() };
 /// let (args, cut) = events_args(EngineKind::Podman, &opts, now);
@@ -548,7 +548,7 @@ impl EventDecoder {
         self.queue(lines);
     }
 
-    fn queue(&mut self, lines: Vec<crate::lines::Line>) {
+    fn queue(&mut self, lines: Vec<crate::decode::lines::Line>) {
         for line in lines {
             if line.bytes.trim_ascii().is_empty() {
                 continue;

@@ -34,31 +34,20 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod batch;
-pub mod build;
 pub mod container;
-pub mod daemon_config;
-pub mod dockerfile;
+pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod exec;
 pub mod image;
 pub mod input;
-pub mod lines;
-pub mod lock;
-pub mod logs;
-pub mod model;
 pub mod netns;
 pub mod network;
-pub mod plan;
-#[cfg(test)]
-mod replay;
-pub mod retry;
 pub mod system;
-pub mod time;
+#[cfg(test)]
+mod testing;
 pub mod volume;
-pub mod wait;
 
 pub use engine::{Engine, EngineKind};
 

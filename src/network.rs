@@ -20,12 +20,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::batch::{self, Found};
+use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
+use crate::engine::batch::{self, Found};
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
-use crate::model::{lenient_string, lenient_u64, null_default, parse_json};
-use crate::plan::{Effect, Plan};
 
 /// A network, from docker's or podman's `network inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -747,7 +747,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay, replay_ok};
+    use crate::testing::{capture, replay, replay_ok};
 
     fn nets(path: &str) -> Vec<Network> {
         parse_networks(&capture(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

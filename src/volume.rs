@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::batch::{self, Found};
+use crate::decode::json::{lenient_string, null_default, parse_json};
+use crate::engine::batch::{self, Found};
+use crate::engine::plan::Plan;
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{KeyValue, VolumeName};
-use crate::model::{lenient_string, null_default, parse_json};
-use crate::plan::Plan;
 
 /// A volume, from `volume inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,7 +254,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay, replay_ok};
+    use crate::testing::{capture, replay, replay_ok};
 
     #[test]
     fn both_engines_parse_onto_one_struct() {

@@ -804,8 +804,13 @@ fn a_held_lock_makes_others_wait_then_conflict_but_other_names_pass() {
         let busy = start_container(engine, &mut cleanup, "ct-lock", &[], &TRAPPING);
         let free = start_container(engine, &mut cleanup, "ct-lock", &[], &TRAPPING);
         let scope = format!("container-{engine}");
-        let held =
-            dockhand::lock::NameLock::acquire_in(&lock_dir, &scope, &busy, Duration::ZERO).unwrap();
+        let held = dockhand::container::lock::NameLock::acquire_in(
+            &lock_dir,
+            &scope,
+            &busy,
+            Duration::ZERO,
+        )
+        .unwrap();
 
         let r = dockhand_env(
             engine,

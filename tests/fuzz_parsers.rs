@@ -25,18 +25,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use dockhand::container::wait;
 use dockhand::container::{self, Action};
+use dockhand::decode::json;
+use dockhand::decode::lines::{Line, LineDecoder, PartStamps};
+use dockhand::decode::time::Timestamp;
+use dockhand::engine::batch;
 use dockhand::engine::classify::{classify, kind_of, Tool};
+use dockhand::engine::plan::{Outcome, Plan, Program};
 use dockhand::exec::{Cmd, Output};
+use dockhand::image::build;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
-use dockhand::lines::{Line, LineDecoder, PartStamps};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
-use dockhand::plan::{Outcome, Plan, Program};
-use dockhand::time::Timestamp;
 use dockhand::{
-    batch, build, events, image, model, netns, network, system, volume, wait, EngineKind, Error,
-    ErrorKind, Result, Status,
+    events, image, netns, network, system, volume, EngineKind, Error, ErrorKind, Result, Status,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -216,7 +219,7 @@ fn targets() -> Vec<Target> {
         },
         Target {
             name: "json list (array or JSON lines)",
-            parse: |_, b| model::parse_json_list::<Value>(b).map(drop),
+            parse: |_, b| json::parse_json_list::<Value>(b).map(drop),
             captures: &["docker/ps-all-json-lines.txt", "podman/ps-all.json"],
             answers: ParseError,
         },

@@ -8,11 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use dockhand::container::logs::{LogLine, LogOptions, LogStream};
+use dockhand::decode::time::Timestamp;
 use dockhand::events::{Action, EventOptions};
 use dockhand::exec::{spawn_streaming, Cmd};
 use dockhand::input::{ContainerRef, TimeSpec};
-use dockhand::logs::{LogLine, LogOptions, LogStream};
-use dockhand::time::Timestamp;
 use dockhand::{Engine, ErrorKind};
 
 /// Kill at once on `rm -f` (podman otherwise waits 10 s for `sh`/`sleep`,

@@ -143,7 +143,7 @@ use std::time::{Duration, Instant};
 use dockhand::exec::Cmd;
 
 use common::*;
-use dockhand::retry::RetryPolicy;
+use dockhand::engine::retry::RetryPolicy;
 use dockhand::{Engine, ErrorKind};
 use fixture::{spawn_dockhand, PrivateDockerd};
 
@@ -840,19 +840,19 @@ fn nul_bytes_are_refused_by_every_input_type_before_any_engine_call() {
         ("Tail", "1\0".parse::<Tail>().map(drop)),
         (
             "ExecForm",
-            dockhand::dockerfile::ExecForm::parse("sh -c a\0b").map(drop),
+            dockhand::image::dockerfile::ExecForm::parse("sh -c a\0b").map(drop),
         ),
         (
             "PackageName",
-            dockhand::dockerfile::PackageName::new("curl\0").map(drop),
+            dockhand::image::dockerfile::PackageName::new("curl\0").map(drop),
         ),
         (
             "User",
-            dockhand::dockerfile::User::new("nobody\0").map(drop),
+            dockhand::image::dockerfile::User::new("nobody\0").map(drop),
         ),
         (
             "daemon-config KeyPath",
-            dockhand::daemon_config::KeyPath::new("a\0").map(drop),
+            dockhand::system::daemon_config::KeyPath::new("a\0").map(drop),
         ),
         (
             "import Change",

@@ -8,9 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use dockhand::engine::plan::Plan;
+use dockhand::engine::retry::RetryPolicy;
 use dockhand::exec::{run, Cmd, Limits};
-use dockhand::plan::Plan;
-use dockhand::retry::RetryPolicy;
 use dockhand::{Engine, ErrorKind};
 
 /// A number `sleep` accepts that no other process on the machine has in its argv.

@@ -9,10 +9,10 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::*;
+use dockhand::container::wait::Condition;
 use dockhand::container::Status;
 use dockhand::exec::Cmd;
 use dockhand::input::ContainerRef;
-use dockhand::wait::Condition;
 use dockhand::Engine;
 
 /// No network, and killed at once on `rm -f` (podman otherwise waits 10 s

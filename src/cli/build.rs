@@ -7,8 +7,8 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::{duration_arg, Global, Out};
-use dockhand::build::{BuildOptions, Builder};
-use dockhand::dockerfile::{
+use dockhand::image::build::{BuildOptions, Builder};
+use dockhand::image::dockerfile::{
     Copy, DockerfileSpec, EnvVar, ExecForm, PackageManager, PackageName, User,
 };
 use dockhand::input::{ImageRef, ImageTag, KeyValue, NetworkName};

@@ -719,7 +719,7 @@ fn print_table(out: &Out, rows: &[Container]) {
             .collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<10}  {:<32}  {}",
-            dockhand::model::short_id(&c.id),
+            dockhand::decode::json::short_id(&c.id),
             c.name,
             c.state.status.as_str(),
             c.image,

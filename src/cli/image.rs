@@ -270,7 +270,7 @@ fn human_size(bytes: u64) -> String {
 
 fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    dockhand::model::short_id(hex)
+    dockhand::decode::json::short_id(hex)
 }
 
 fn print_images(out: &Out, images: &[Image]) {

@@ -5,10 +5,10 @@ use std::io::{BufWriter, Write};
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::{Global, Out};
+use dockhand::container::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
+use dockhand::container::wait::{Condition, Observation};
 use dockhand::events::{Event, EventOptions};
 use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
-use dockhand::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
-use dockhand::wait::{Condition, Observation};
 use dockhand::Error;
 
 /// Observation subcommands.

@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Mode;
 use dockhand::input::parse_duration;
-use dockhand::retry::RetryPolicy;
 use dockhand::{Engine, Error, ErrorKind};
 
 pub use output::Out;

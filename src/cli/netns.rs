@@ -88,7 +88,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             out.line(format!(
                 "container {} (id {}, pid {})",
                 view.container.name,
-                dockhand::model::short_id(&view.container.id),
+                dockhand::decode::json::short_id(&view.container.id),
                 view.container.pid
             ));
             for l in &view.links {

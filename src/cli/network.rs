@@ -200,7 +200,7 @@ fn print_networks(out: &Out, nets: &[Network]) {
         let subnets: Vec<&str> = n.subnets.iter().map(|s| s.subnet.as_str()).collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<8}  {:<18}  {:<15}  {}",
-            dockhand::model::short_id(&n.id),
+            dockhand::decode::json::short_id(&n.id),
             n.name,
             n.driver,
             if subnets.is_empty() {

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use super::create::parse_id;
 use super::lock_names;
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
-use crate::plan::{Effect, Plan};
 
 /// `cp -- SRC DST`; exactly one side must be in a container.
 ///
@@ -192,7 +192,10 @@ mod tests {
     #[test]
     fn untar_runs_on_the_host_without_a_shell() {
         let plan = untar_plan(Path::new("/d/.x.tar"), Path::new("/d"));
-        assert_eq!(plan.program(), &crate::plan::Program::Host("tar".into()));
+        assert_eq!(
+            plan.program(),
+            &crate::engine::plan::Program::Host("tar".into())
+        );
         assert_eq!(plan.args(), ["-x", "-f", "/d/.x.tar", "-C", "/d"]);
         let e = export_plan(&ContainerRef::new("web").unwrap(), Path::new("/d/.x.tar"));
         assert_eq!(e.args(), ["export", "--output=/d/.x.tar", "--", "web"]);

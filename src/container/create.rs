@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use super::envfile::EnvFile;
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::input::{
     ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, Link, MemorySize, PortSpec, RestartPolicy,
     VolumeSpec, Word,
 };
-use crate::plan::{Effect, Plan};
 
 /// The label holding the creation token of each container dockhand creates:
 /// a random value that lets a retry find out whether the first attempt

@@ -9,11 +9,11 @@ use std::time::Duration;
 use super::create::{flag, path_flag};
 use super::envfile::EnvFile;
 use super::model::Status;
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result, Status as ExitStatus};
 use crate::exec;
 use crate::input::{ContainerRef, EnvVar, Word};
-use crate::plan::{Effect, Plan};
 
 /// Options of [`Engine::exec`].
 #[derive(Debug, Clone, Default)]

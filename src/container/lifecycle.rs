@@ -14,12 +14,12 @@ use serde::Serialize;
 use super::lock_names;
 use super::model::{Container, Status};
 use super::query::{join, Inspection, PsQuery};
+use crate::decode::json::short_id;
 use crate::engine::classify::{kind_of, Tool};
+use crate::engine::plan::{Effect, Outcome, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
-use crate::model::short_id;
-use crate::plan::{Effect, Outcome, Plan};
 
 /// A lifecycle action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -572,7 +572,7 @@ mod tests {
             &ids,
         );
         assert_eq!(kill.args(), ["kill", "--signal=HUP", "--", A]);
-        assert!(matches!(kill.retry, crate::plan::Retry::Never));
+        assert!(matches!(kill.retry, crate::engine::plan::Retry::Never));
         assert_eq!(
             action_plan(EngineKind::Docker, &Action::Remove { force: true }, &ids).args(),
             ["rm", "--force", "--", A]

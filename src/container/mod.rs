@@ -16,15 +16,18 @@
 //!   [`Engine::copy`], [`Engine::export`], [`Engine::commit`].
 //!
 //! Mutations hold a cross-process lock per container name
-//! ([`lock`](crate::lock)), waiting up to [`Engine::lock_timeout`].
+//! ([`lock`](crate::container::lock)), waiting up to [`Engine::lock_timeout`].
 
 mod contents;
 mod create;
 mod envfile;
 mod interact;
 mod lifecycle;
+pub mod lock;
+pub mod logs;
 mod model;
 mod query;
+pub mod wait;
 
 pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
@@ -36,14 +39,14 @@ pub use lifecycle::{
 };
 pub use model::{
     parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
-    NetworkAttachment, PortBinding, Protocol, State, Status,
+    NetworkAttachment, PortBinding, State, Status,
 };
 pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, Inspection, PsQuery};
 
+use crate::container::lock::LockSet;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::input::ContainerRef;
-use crate::lock::LockSet;
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
 fn lock_names<'a>(

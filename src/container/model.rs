@@ -26,8 +26,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, null_default};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{lenient_string, null_default};
+use crate::input::Protocol;
 
 /// A container as `inspect` describes it, the same shape for docker and
 /// podman; `raw` keeps the engine's whole object so nothing is lost.
@@ -181,43 +182,6 @@ pub enum HealthStatus {
     Unknown,
 }
 
-/// A transport protocol of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-    /// SCTP.
-    Sctp,
-    /// Anything else.
-    #[serde(other)]
-    Unknown,
-}
-
-impl Protocol {
-    /// The protocol for `tcp`/`udp`/`sctp` (any case).
-    pub fn from_engine(word: &str) -> Protocol {
-        match word.to_ascii_lowercase().as_str() {
-            "tcp" => Protocol::Tcp,
-            "udp" => Protocol::Udp,
-            "sctp" => Protocol::Sctp,
-            _ => Protocol::Unknown,
-        }
-    }
-
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Sctp => "sctp",
-            Protocol::Unknown => "unknown",
-        }
-    }
-}
-
 /// One host socket a container port is published on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortBinding {
@@ -235,7 +199,7 @@ impl PortBinding {
     /// `host_ip:host_port`, with brackets around IPv6 addresses.
     ///
     /// ```
-    /// use dockhand::container::{PortBinding, Protocol};
+    /// use dockhand::{container::PortBinding, input::Protocol};
     /// let b = PortBinding { container_port: 80, protocol: Protocol::Tcp, host_ip: "::".into(), host_port: 8080 };
     /// assert_eq!(b.host_address(), "[::]:8080");
     /// ```
@@ -487,7 +451,7 @@ impl Container {
 /// assert!(!c.state.running && c.state.paused);
 /// ```
 pub fn parse_inspect(bytes: &[u8]) -> Result<Vec<Container>> {
-    let values: Vec<Value> = crate::model::parse_json_list(bytes)?;
+    let values: Vec<Value> = crate::decode::json::parse_json_list(bytes)?;
     values
         .into_iter()
         .map(|raw| {
@@ -757,7 +721,7 @@ fn network_attachment(name: String, e: WireEndpoint) -> NetworkAttachment {
 /// `2026-11-23T17:10:22.438212886Z` (or with a `+hh:mm` offset) as
 /// nanoseconds since the Unix epoch.
 fn rfc3339_unix_nanos(text: &str) -> Option<i128> {
-    crate::time::Timestamp::parse_rfc3339(text).map(|t| t.unix_nanos())
+    crate::decode::time::Timestamp::parse_rfc3339(text).map(|t| t.unix_nanos())
 }
 
 #[cfg(test)]

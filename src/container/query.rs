@@ -4,11 +4,11 @@
 use serde::{Serialize, Serializer};
 
 use super::model::{parse_inspect, Container, Status};
+use crate::decode::json::short_id;
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue};
-use crate::model::short_id;
-use crate::plan::{Effect, Plan};
 
 /// What one `inspect` of many names found.
 #[derive(Debug, Clone)]
@@ -334,9 +334,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::plan::Outcome;
     use crate::error::Status as ExitStatus;
     use crate::exec::Output;
-    use crate::plan::Outcome;
     use crate::EngineKind;
 
     fn capture(engine: &str, slug: &str) -> Vec<u8> {

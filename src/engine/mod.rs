@@ -7,8 +7,11 @@
 //! failures, retries transient ones with backoff, and hands the outcome to the
 //! plan's parser. Resource modules (`system`, …) add typed methods on top.
 
+pub mod batch;
 pub mod classify;
+pub mod plan;
 mod quirks;
+pub mod retry;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -17,11 +20,15 @@ use std::time::Duration;
 
 pub use quirks::{EngineKind, Quirks};
 
+use crate::engine::plan::{Effect, Outcome, Plan, Program, Retry};
+use crate::engine::retry::{Decision, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Cmd, Limits, Observer, Output};
-use crate::plan::{Effect, Outcome, Plan, Program, Retry};
-use crate::retry::{Decision, RetryPolicy};
 use classify::Tool;
+
+/// How long a mutation waits by default for another dockhand process working
+/// on the same object ([`Engine::with_lock_timeout`]).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Receives each state-changing command a dry run skips.
 pub type DryRunSink = Arc<dyn Fn(&Cmd) + Send + Sync>;
@@ -121,7 +128,7 @@ impl Engine {
             limits: Limits::default(),
             retry: RetryPolicy::default(),
             mode: Mode::Execute,
-            lock_timeout: crate::lock::DEFAULT_TIMEOUT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         })
     }
 
@@ -168,7 +175,7 @@ impl Engine {
     }
 
     /// How long a mutation waits for another dockhand process working on
-    /// the same object (see [`lock`](crate::lock)).
+    /// the same object (see [`lock`](crate::container::lock)).
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Engine {
         self.lock_timeout = timeout;
         self
@@ -313,7 +320,7 @@ impl Engine {
     /// effect), then parse.
     ///
     /// ```no_run
-    /// use dockhand::{plan::Plan, Engine};
+    /// use dockhand::{engine::plan::Plan, Engine};
     /// let engine = Engine::detect().unwrap();
     /// let ids = engine.run(Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()))).unwrap();
     /// ```
@@ -326,7 +333,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use std::io::Write;
-    /// use dockhand::{exec::Observer, plan::Plan, Engine};
+    /// use dockhand::{exec::Observer, engine::plan::Plan, Engine};
     /// let engine = Engine::detect().unwrap();
     /// let show: Observer = std::sync::Arc::new(|_, chunk: &[u8]| { let _ = std::io::stderr().write_all(chunk); });
     /// engine.run_observed(Plan::write(["pull", "alpine"], |_| Ok(())), &show).unwrap();
@@ -363,7 +370,7 @@ impl Engine {
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use dockhand::{plan::Plan, Engine};
+    /// use dockhand::{engine::plan::Plan, Engine};
     /// let engine = Engine::detect().unwrap();
     /// let ids = engine.run_async(Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()))).await.unwrap();
     /// # }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::lines::PartStamps;
+use crate::decode::lines::PartStamps;
 
 /// Which CLI dialect the engine command speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -6,10 +6,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{check_plain, ContainerRef};
-use crate::container::Protocol;
 use crate::error::{Error, Result};
 
 /// Implements `FromStr` (for clap) and `Display` for a validated type.
@@ -22,6 +21,43 @@ macro_rules! text_type {
             }
         }
     };
+}
+
+/// A transport protocol of a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+    /// Anything else.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Protocol {
+    /// The protocol for `tcp`/`udp`/`sctp` (any case).
+    pub fn from_engine(word: &str) -> Protocol {
+        match word.to_ascii_lowercase().as_str() {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            "sctp" => Protocol::Sctp,
+            _ => Protocol::Unknown,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+            Protocol::Unknown => "unknown",
+        }
+    }
 }
 
 /// A plain value handed to an engine option (network, hostname, user,

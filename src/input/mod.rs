@@ -40,8 +40,8 @@ mod subnet;
 use std::time::Duration;
 
 pub use container_opts::{
-    ContainerPort, CopyPath, Cpus, EnvVar, Link, MemorySize, PortSpec, RestartPolicy, Signal,
-    VolumeSpec, Word,
+    ContainerPort, CopyPath, Cpus, EnvVar, Link, MemorySize, PortSpec, Protocol, RestartPolicy,
+    Signal, VolumeSpec, Word,
 };
 pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;

@@ -13,9 +13,9 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, null_default, parse_json};
+use crate::engine::plan::{Effect, Plan};
 use crate::error::{Error, Result};
-use crate::model::{lenient_string, null_default, parse_json};
-use crate::plan::{Effect, Plan};
 
 /// The network namespace a host command runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,7 +34,7 @@ impl Netns {
     ///
     /// ```
     /// use dockhand::netns::ip::Netns;
-    /// use dockhand::plan::{Effect, Program};
+    /// use dockhand::engine::plan::{Effect, Program};
     /// let plan = Netns::Of(42).plan(Effect::ReadOnly, "ip", ["-j", "link", "show"], |o| Ok(o.output.stdout));
     /// assert_eq!(plan.program(), &Program::Host("nsenter".into()));
     /// assert_eq!(plan.args(), ["--target", "42", "--net", "--", "ip", "-j", "link", "show"]);
@@ -44,7 +44,7 @@ impl Netns {
         T: 'static,
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
-        F: FnOnce(crate::plan::Outcome) -> Result<T> + Send + 'static,
+        F: FnOnce(crate::engine::plan::Outcome) -> Result<T> + Send + 'static,
     {
         let args = args.into_iter().map(Into::into);
         match self {

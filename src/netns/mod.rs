@@ -37,12 +37,12 @@ use std::ffi::OsString;
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::json::{lenient_string, parse_json};
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::exec;
 use crate::input::{ContainerRef, IfName};
-use crate::model::{lenient_string, parse_json};
-use crate::plan::{Effect, Plan};
 use ip::{Family, Link, Netns, Route};
 use link::{Attached, Decision, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
 
@@ -605,7 +605,7 @@ mod tests {
     use crate::exec::Output;
 
     fn finish(plan: Plan<RunningContainer>, stdout: &str) -> Result<RunningContainer> {
-        (plan.finish)(crate::plan::Outcome {
+        (plan.finish)(crate::engine::plan::Outcome {
             output: Output {
                 status: Status::Code(0),
                 stdout: stdout.as_bytes().to_vec(),

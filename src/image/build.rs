@@ -16,12 +16,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::image::{full_id, TRANSFER_TIMEOUT};
 use crate::input::{check_plain, ImageTag, KeyValue, NetworkName};
-use crate::plan::{Effect, Plan};
 
 /// How many log lines a build failure keeps.
 const LOG_TAIL: usize = 12;
@@ -86,7 +86,7 @@ impl BuildOptions {
 /// being left behind (the classic builder leaves it otherwise).
 ///
 /// ```
-/// use dockhand::build::{build_plan, BuildOptions, Builder};
+/// use dockhand::image::build::{build_plan, BuildOptions, Builder};
 /// use dockhand::{input::ImageTag, EngineKind};
 /// let mut opts = BuildOptions::new("/src/app");
 /// opts.tags.push(ImageTag::new("app:1").unwrap());
@@ -225,7 +225,7 @@ impl Engine {
     /// Build an image and return its full id (`sha256:<64 hex>`).
     ///
     /// ```no_run
-    /// use dockhand::build::BuildOptions;
+    /// use dockhand::image::build::BuildOptions;
     /// let mut opts = BuildOptions::new("./app");
     /// opts.tags.push(dockhand::input::ImageTag::new("app:dev")?);
     /// let id = dockhand::Engine::detect()?.build(&opts)?;
@@ -261,11 +261,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay};
+    use crate::testing::{capture, replay};
     use crate::ErrorKind;
 
     fn failed(kind: EngineKind, path: &str, code: i32) -> Error {
-        let stdout = std::fs::read(crate::replay::capture_path(&format!("{path}.stdout.txt")))
+        let stdout = std::fs::read(crate::testing::capture_path(&format!("{path}.stdout.txt")))
             .unwrap_or_default();
         let stderr = capture(&format!("{path}.stderr.txt"));
         let plan = build_plan(
@@ -374,7 +374,7 @@ mod tests {
                 stderr: Vec::new(),
                 dry_run: false,
             };
-            let id = read_iidfile(&crate::replay::capture_path(path), &out).unwrap();
+            let id = read_iidfile(&crate::testing::capture_path(path), &out).unwrap();
             assert!(id.starts_with("sha256:") && id.len() == 71, "{path}: {id}");
         }
         let out = Output {

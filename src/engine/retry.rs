@@ -25,7 +25,7 @@ pub enum Decision {
 ///
 /// ```
 /// use std::time::Duration;
-/// use dockhand::{Error, ErrorKind, retry::{Decision, RetryPolicy}};
+/// use dockhand::{Error, ErrorKind, engine::retry::{Decision, RetryPolicy}};
 /// let p = RetryPolicy { attempts: 3, initial_delay: Duration::from_secs(1), ..RetryPolicy::default() };
 /// let down = Error::new(ErrorKind::Unreachable, "daemon down");
 /// assert!(matches!(p.decide(1, &down), Decision::RetryAfter(_)));

@@ -19,10 +19,10 @@ use serde::Serialize;
 
 use super::ip::{Family, Link, Netns, Route};
 use super::RunningContainer;
+use crate::decode::json::short_id;
+use crate::engine::plan::{Effect, Plan};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Addressing, IfName, Mac, MacvlanMode, Mtu};
-use crate::model::short_id;
-use crate::plan::{Effect, Plan};
 
 /// First word of every alias dockhand writes; the version allows a later
 /// format to be told apart.
@@ -939,8 +939,8 @@ pub struct Attached {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::plan::Program;
     use crate::netns::ip::{parse_links, parse_routes};
-    use crate::plan::Program;
 
     fn capture(name: &str) -> Vec<u8> {
         let path = format!(

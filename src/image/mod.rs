@@ -14,13 +14,16 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::batch::{self, Found};
+use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
+use crate::engine::batch::{self, Found};
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Observer;
 use crate::input::{check_plain, ImageRef, ImageTag, KeyValue, Platform};
-use crate::model::{lenient_string, lenient_u64, null_default, parse_json};
-use crate::plan::{Effect, Plan};
+
+pub mod build;
+pub mod dockerfile;
 
 /// Time limit of the commands that move whole images (pull, import, save,
 /// load, build) unless the caller sets another: they take far longer than
@@ -696,7 +699,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay, replay_ok};
+    use crate::testing::{capture, replay, replay_ok};
 
     const ENGINES: [(EngineKind, &str); 2] = [
         (EngineKind::Docker, "docker"),

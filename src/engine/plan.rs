@@ -70,7 +70,7 @@ pub enum Retry<T> {
 /// function that turns the outcome into a `T`.
 ///
 /// ```
-/// use dockhand::plan::Plan;
+/// use dockhand::engine::plan::Plan;
 /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
 /// assert_eq!(plan.args(), ["ps", "-q"]);
 /// ```
@@ -193,7 +193,7 @@ impl<T: 'static> Plan<T> {
     /// recorded run replayed, or a fuzzer's mangled output.
     ///
     /// ```
-    /// use dockhand::{exec::Output, plan::{Outcome, Plan}, Status};
+    /// use dockhand::{exec::Output, engine::plan::{Outcome, Plan}, Status};
     /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
     /// let output = Output { status: Status::Code(0), stdout: b"1f5b\n".to_vec(), stderr: Vec::new(), dry_run: false };
     /// assert_eq!(plan.parse_outcome(Outcome { output, error: None }).unwrap(), "1f5b");

@@ -16,14 +16,14 @@ use std::ffi::OsString;
 use serde::Serialize;
 
 use crate::engine::classify::{kind_of, Tool};
+use crate::engine::plan::{Effect, Outcome, Plan};
 use crate::engine::EngineKind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::{Effect, Outcome, Plan};
 
 /// What a batched inspect found, and the not-found error for the rest.
 ///
 /// ```
-/// use dockhand::batch::Found;
+/// use dockhand::engine::batch::Found;
 /// use dockhand::{Error, ErrorKind};
 /// let all: Found<u32> = Found { items: vec![1], missing: None };
 /// assert_eq!(all.into_result().unwrap(), [1]);
@@ -43,7 +43,7 @@ impl<T> Found<T> {
     /// Nothing asked for, nothing found.
     ///
     /// ```
-    /// assert!(dockhand::batch::Found::<u8>::empty().into_result().unwrap().is_empty());
+    /// assert!(dockhand::engine::batch::Found::<u8>::empty().into_result().unwrap().is_empty());
     /// ```
     pub fn empty() -> Found<T> {
         Found {
@@ -65,9 +65,9 @@ impl<T> Found<T> {
 /// [`Found::missing`], other failures are errors.
 ///
 /// ```
-/// use dockhand::batch::inspect_plan;
+/// use dockhand::engine::batch::inspect_plan;
 /// let plan = inspect_plan(["volume", "inspect", "--", "a", "b"], |out| {
-///     dockhand::model::parse_json::<Vec<serde_json::Value>>(out)
+///     dockhand::decode::json::parse_json::<Vec<serde_json::Value>>(out)
 /// });
 /// assert_eq!(plan.args().len(), 5);
 /// ```
@@ -99,9 +99,9 @@ where
 /// names; `Untagged:`/`Deleted:` lines for images).
 ///
 /// ```
-/// use dockhand::{batch::remove_plan, EngineKind};
+/// use dockhand::{engine::batch::remove_plan, EngineKind};
 /// let plan = remove_plan(EngineKind::Docker, ["volume", "rm", "--", "a"]);
-/// assert_eq!(plan.effect(), dockhand::plan::Effect::Mutating);
+/// assert_eq!(plan.effect(), dockhand::engine::plan::Effect::Mutating);
 /// ```
 pub fn remove_plan<I, S>(kind: EngineKind, args: I) -> Plan<Vec<String>>
 where
@@ -162,7 +162,7 @@ fn real_failure(kind: EngineKind, stderr: &[u8], err: Error) -> Option<Error> {
 /// `volume ls -q` …), with `filters` as `--filter=K=V` arguments.
 ///
 /// ```
-/// use dockhand::{batch::list_plan, input::KeyValue};
+/// use dockhand::{engine::batch::list_plan, input::KeyValue};
 /// let plan = list_plan(&["volume", "ls", "-q"], &KeyValue::many("filter", ["dangling=true"]).unwrap());
 /// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
 /// ```
@@ -177,7 +177,7 @@ pub fn list_plan(base: &[&str], filters: &[crate::input::KeyValue]) -> Plan<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay};
+    use crate::testing::{capture, replay};
 
     #[test]
     fn remove_with_only_missing_names_succeeds_and_reports_the_removed() {
@@ -247,7 +247,7 @@ mod tests {
                 "{dir}/volume-inspect-found-and-missing.stderr.txt"
             ));
             let plan = inspect_plan(["inspect"], |b| {
-                crate::model::parse_json::<Vec<serde_json::Value>>(b)
+                crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
             });
             let found = replay(kind, plan, code, &out, &err).unwrap();
             assert_eq!(found.items.len(), 1, "{dir}");
@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn inspect_passes_other_failures_through() {
         let plan = inspect_plan(["inspect"], |b| {
-            crate::model::parse_json::<Vec<serde_json::Value>>(b)
+            crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
         });
         let down =
             b"Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?";

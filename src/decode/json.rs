@@ -15,9 +15,9 @@ use crate::error::{Error, Result};
 /// Parse one JSON document; a failure keeps the raw text.
 ///
 /// ```
-/// let v: Vec<u32> = dockhand::model::parse_json(b"[1,2]").unwrap();
+/// let v: Vec<u32> = dockhand::decode::json::parse_json(b"[1,2]").unwrap();
 /// assert_eq!(v, [1, 2]);
-/// let err = dockhand::model::parse_json::<Vec<u32>>(b"[1,").unwrap_err();
+/// let err = dockhand::decode::json::parse_json::<Vec<u32>>(b"[1,").unwrap_err();
 /// assert_eq!(err.raw(), Some("[1,"));
 /// ```
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
@@ -29,8 +29,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 /// (docker's `--format '{{json .}}'` prints lines, podman prints an array).
 ///
 /// ```
-/// let a: Vec<u32> = dockhand::model::parse_json_list(b"[1, 2]").unwrap();
-/// let b: Vec<u32> = dockhand::model::parse_json_list(b"1\n2\n").unwrap();
+/// let a: Vec<u32> = dockhand::decode::json::parse_json_list(b"[1, 2]").unwrap();
+/// let b: Vec<u32> = dockhand::decode::json::parse_json_list(b"1\n2\n").unwrap();
 /// assert_eq!(a, b);
 /// ```
 pub fn parse_json_list<T: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>> {
@@ -92,9 +92,9 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, 
 /// not crash the caller (slicing `&id[..12]` would).
 ///
 /// ```
-/// assert_eq!(dockhand::model::short_id("1f5b94cc76ea0123456789"), "1f5b94cc76ea");
-/// assert_eq!(dockhand::model::short_id("abc"), "abc");
-/// assert_eq!(dockhand::model::short_id("0123456789a€bc"), "0123456789a€");
+/// assert_eq!(dockhand::decode::json::short_id("1f5b94cc76ea0123456789"), "1f5b94cc76ea");
+/// assert_eq!(dockhand::decode::json::short_id("abc"), "abc");
+/// assert_eq!(dockhand::decode::json::short_id("0123456789a€bc"), "0123456789a€");
 /// ```
 pub fn short_id(id: &str) -> &str {
     id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])

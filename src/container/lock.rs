@@ -24,9 +24,6 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// How long a mutation waits for another one on the same name by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Pause between attempts while another process holds the lock.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -53,7 +50,7 @@ impl NameLock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use dockhand::lock::NameLock;
+    /// use dockhand::container::lock::NameLock;
     /// let dir = tempfile::tempdir().unwrap();
     /// let held = NameLock::acquire_in(dir.path(), "doc", "web", Duration::ZERO).unwrap();
     /// let busy = NameLock::acquire_in(dir.path(), "doc", "web", Duration::from_millis(100)).unwrap_err();

@@ -13,7 +13,7 @@
 //! both print each part with its own timestamp but no newline
 //! (vendor-docs/captures/*/logs-long-line-timestamps, logs-partial-writes-timestamps).
 
-use crate::time::{Timestamp, RFC3339_MAX_LEN};
+use crate::decode::time::{Timestamp, RFC3339_MAX_LEN};
 
 /// Where an engine puts the timestamps of the later parts of a line it
 /// stored in parts.
@@ -43,7 +43,7 @@ pub struct Line {
 /// A push parser from bytes to [`Line`]s; see the module documentation.
 ///
 /// ```
-/// use dockhand::lines::{LineDecoder, PartStamps};
+/// use dockhand::decode::lines::{LineDecoder, PartStamps};
 /// let mut d = LineDecoder::new(Some(PartStamps::EveryChunk(16384)), 1024);
 /// let mut out = Vec::new();
 /// d.push(b"2026-11-23T17:03:15.312769009Z out1\n2026-11-23T17:03:15.3", &mut out);

@@ -1,15 +1,17 @@
 //! Engine versions, `info`, and the `check` diagnosis.
 
+pub mod daemon_config;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
 use crate::engine::classify::{kind_of, Tool};
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{lenient_string, lenient_u64, null_default, parse_json};
-use crate::plan::{Effect, Plan};
 
 /// Version facts of one side (client or server) of an engine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -552,7 +554,7 @@ mod tests {
 
     #[test]
     fn docker_and_podman_info_map_onto_one_struct() {
-        use crate::replay::capture;
+        use crate::testing::capture;
         for (kind, path) in [
             (EngineKind::Docker, "docker/info.json"),
             (EngineKind::Docker, "docker/info-client20.json"),
@@ -598,7 +600,7 @@ mod tests {
 
     #[test]
     fn docker_20_server_errors_are_errors_not_info() {
-        use crate::replay::capture;
+        use crate::testing::capture;
         for (path, kind) in [
             (
                 "docker/err-daemon-down-info-json-client20.stdout.txt",

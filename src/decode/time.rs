@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 /// Serialized (and displayed) as RFC 3339 in UTC with nine fraction digits.
 ///
 /// ```
-/// use dockhand::time::Timestamp;
+/// use dockhand::decode::time::Timestamp;
 /// let t = Timestamp::parse_rfc3339("2026-11-23T18:03:15.5+01:00").unwrap();
 /// assert_eq!(t.to_string(), "2026-11-23T17:03:15.500000000Z");
 /// assert_eq!(Timestamp::from_unix_nanos(t.unix_nanos()), t);
@@ -75,7 +75,7 @@ impl Timestamp {
     /// fraction digits up to nine, `T` or a space between date and time).
     ///
     /// ```
-    /// use dockhand::time::Timestamp;
+    /// use dockhand::decode::time::Timestamp;
     /// assert!(Timestamp::parse_rfc3339("2026-11-23T17:03:22Z").is_some());
     /// assert!(Timestamp::parse_rfc3339("2026-11-23").is_none());
     /// assert!(Timestamp::parse_rfc3339("2026-11-23T17:03:22Z ").is_none());

@@ -2,10 +2,10 @@
 //! through a plan's parser, exactly as the executor would hand it over.
 
 use crate::engine::classify::{classify, Tool};
+use crate::engine::plan::{Outcome, Plan};
 use crate::engine::EngineKind;
 use crate::error::Result;
 use crate::exec::{Cmd, Output};
-use crate::plan::{Outcome, Plan};
 use crate::Status;
 
 /// Where `vendor-docs/captures/<path>` is.

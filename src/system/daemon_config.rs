@@ -53,7 +53,7 @@ pub const RELOADABLE: [&str; 12] = [
 /// A key or dotted path, validated: segments of `[A-Za-z0-9_-]`.
 ///
 /// ```
-/// use dockhand::daemon_config::KeyPath;
+/// use dockhand::system::daemon_config::KeyPath;
 /// assert_eq!(KeyPath::new("log-opts.max-size").unwrap().segments(), ["log-opts", "max-size"]);
 /// assert!(KeyPath::new("a..b").is_err());
 /// assert!(KeyPath::new("").is_err());
@@ -98,7 +98,7 @@ impl std::fmt::Display for KeyPath {
 /// Parse a JSON value given on the command line.
 ///
 /// ```
-/// use dockhand::daemon_config::parse_value;
+/// use dockhand::system::daemon_config::parse_value;
 /// assert_eq!(parse_value(r#""10m""#).unwrap(), serde_json::json!("10m"));
 /// let e = parse_value("10m").unwrap_err();
 /// assert!(e.message().contains("quote"), "{e}");
@@ -143,7 +143,7 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 ///
 /// ```
 /// use serde_json::json;
-/// use dockhand::daemon_config::{apply, Edit, KeyPath};
+/// use dockhand::system::daemon_config::{apply, Edit, KeyPath};
 /// let doc = json!({"log-opts": {"max-file": "3"}, "x-unknown": 1});
 /// let doc = apply(&doc, &Edit::Set(KeyPath::new("log-opts").unwrap(), json!({"max-size": "10m"}))).unwrap();
 /// assert_eq!(doc, json!({"log-opts": {"max-file": "3", "max-size": "10m"}, "x-unknown": 1}));
@@ -191,7 +191,7 @@ fn not_an_object(path: &KeyPath, depth: usize) -> Error {
 /// The value at `path`, if there is one.
 ///
 /// ```
-/// use dockhand::daemon_config::{lookup, KeyPath};
+/// use dockhand::system::daemon_config::{lookup, KeyPath};
 /// let doc = serde_json::json!({"log-opts": {"max-size": "10m"}});
 /// assert_eq!(lookup(&doc, &KeyPath::new("log-opts.max-size").unwrap()), Some(&serde_json::json!("10m")));
 /// assert_eq!(lookup(&doc, &KeyPath::new("log-opts.max-file").unwrap()), None);
@@ -217,7 +217,7 @@ pub enum Restart {
 /// The top-level keys whose values differ between `old` and `new`, sorted.
 ///
 /// ```
-/// let keys = dockhand::daemon_config::changed_keys(&serde_json::json!({"a": 1, "b": 2}), &serde_json::json!({"a": 1, "c": 3}));
+/// let keys = dockhand::system::daemon_config::changed_keys(&serde_json::json!({"a": 1, "b": 2}), &serde_json::json!({"a": 1, "c": 3}));
 /// assert_eq!(keys, ["b", "c"]);
 /// ```
 pub fn changed_keys(old: &Value, new: &Value) -> Vec<String> {
@@ -240,7 +240,7 @@ pub fn changed_keys(old: &Value, new: &Value) -> Vec<String> {
 /// What applying changes to these top-level keys takes.
 ///
 /// ```
-/// use dockhand::daemon_config::{restart_needed, Restart};
+/// use dockhand::system::daemon_config::{restart_needed, Restart};
 /// assert_eq!(restart_needed(&[]), Restart::None);
 /// assert_eq!(restart_needed(&["debug".into(), "registry-mirrors".into()]), Restart::Reload);
 /// assert_eq!(restart_needed(&["debug".into(), "bip".into()]), Restart::Restart);
@@ -283,7 +283,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 /// (nothing is ever written over it) when it is not a JSON object.
 ///
 /// ```no_run
-/// let config = dockhand::daemon_config::read("/etc/docker/daemon.json".as_ref())?;
+/// let config = dockhand::system::daemon_config::read("/etc/docker/daemon.json".as_ref())?;
 /// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn read(path: &Path) -> Result<Value> {
@@ -320,7 +320,7 @@ pub fn read(path: &Path) -> Result<Value> {
 /// ([`ErrorKind::NotFound`] when it is not set).
 ///
 /// ```no_run
-/// use dockhand::daemon_config::{get, KeyPath};
+/// use dockhand::system::daemon_config::{get, KeyPath};
 /// let driver = get("/etc/docker/daemon.json".as_ref(), Some(&KeyPath::new("log-driver")?))?;
 /// # Ok::<(), dockhand::Error>(())
 /// ```
@@ -341,7 +341,7 @@ pub fn get(path: &Path, key: Option<&KeyPath>) -> Result<Value> {
 /// under an exclusive lock, keeping a `.bak` of the previous version.
 ///
 /// ```no_run
-/// use dockhand::daemon_config::{edit, Edit, KeyPath, parse_value};
+/// use dockhand::system::daemon_config::{edit, Edit, KeyPath, parse_value};
 /// let report = edit("/etc/docker/daemon.json".as_ref(), &Edit::Set(KeyPath::new("log-driver")?, parse_value(r#""local""#)?))?;
 /// println!("{:?}", report.restart);
 /// # Ok::<(), dockhand::Error>(())

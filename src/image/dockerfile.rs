@@ -27,7 +27,7 @@ use crate::input::{check_plain, ImageRef};
 /// The command, in exec form.
 ///
 /// ```
-/// use dockhand::dockerfile::ExecForm;
+/// use dockhand::image::dockerfile::ExecForm;
 /// let cmd = ExecForm::parse(r#"printf '%s\n' "a \"b\"" '$(id)'"#).unwrap();
 /// assert_eq!(cmd.args(), ["printf", "%s\\n", "a \"b\"", "$(id)"]);
 /// assert_eq!(cmd.to_json(), r#"["printf","%s\\n","a \"b\"","$(id)"]"#);
@@ -82,7 +82,7 @@ impl ExecForm {
 /// with `[A-Za-z0-9.+~:_-]` (Debian, Alpine, Fedora and OpenWrt names fit).
 ///
 /// ```
-/// use dockhand::dockerfile::PackageName;
+/// use dockhand::image::dockerfile::PackageName;
 /// assert!(PackageName::new("libstdc++6").is_ok());
 /// assert!(PackageName::new("curl=7.88.1-10+deb12u5").is_ok());
 /// assert!(PackageName::new("curl;reboot").is_err());
@@ -187,7 +187,7 @@ impl PackageManager {
 /// uid, each optionally with `:group`.
 ///
 /// ```
-/// use dockhand::dockerfile::User;
+/// use dockhand::image::dockerfile::User;
 /// assert!(User::new("nobody").is_ok());
 /// assert!(User::new("1000:1000").is_ok());
 /// assert!(User::new("root; rm").is_err());
@@ -227,7 +227,7 @@ impl User {
 /// the value any text without control characters.
 ///
 /// ```
-/// use dockhand::dockerfile::EnvVar;
+/// use dockhand::image::dockerfile::EnvVar;
 /// let e = EnvVar::new(r#"GREETING=say "hi" to $USER"#).unwrap();
 /// assert_eq!(e.to_instruction(), r#"ENV GREETING="say \"hi\" to \$USER""#);
 /// assert!(EnvVar::new("1X=a").is_err());
@@ -281,7 +281,7 @@ impl EnvVar {
 /// A file or directory copied from the build context into the image.
 ///
 /// ```
-/// use dockhand::dockerfile::Copy;
+/// use dockhand::image::dockerfile::Copy;
 /// let c = Copy::new("app/run.sh", "/usr/local/bin/run.sh").unwrap();
 /// assert_eq!(c.to_instruction(), r#"COPY ["app/run.sh","/usr/local/bin/run.sh"]"#);
 /// assert!(Copy::new("../etc/passwd", "/x").is_err());
@@ -328,7 +328,7 @@ impl Copy {
 /// Everything the generated Dockerfile says.
 ///
 /// ```
-/// use dockhand::dockerfile::{DockerfileSpec, EnvVar, ExecForm, PackageName, User};
+/// use dockhand::image::dockerfile::{DockerfileSpec, EnvVar, ExecForm, PackageName, User};
 /// use dockhand::input::ImageRef;
 /// let mut spec = DockerfileSpec::new(ImageRef::new("debian:12").unwrap(), ExecForm::parse("/app/run --port 80").unwrap());
 /// spec.packages.push(PackageName::new("curl").unwrap());

@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::container::{inspect_plan, Container, HealthStatus, Protocol, Status};
+use crate::container::logs::{LogLine, LogOptions, Next};
+use crate::container::{inspect_plan, Container, HealthStatus, Status};
+use crate::decode::time::Timestamp;
+use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::input::Protocol;
 use crate::input::{ContainerRef, LogPattern, ProbePort, Tail, TimeSpec};
-use crate::logs::{LogLine, LogOptions, Next};
-use crate::plan::{Effect, Plan};
-use crate::time::Timestamp;
 
 /// First pause between probes; it doubles up to [`MAX_PROBE_GAP`].
 const FIRST_PROBE_GAP: Duration = Duration::from_millis(100);
@@ -97,7 +98,7 @@ pub struct Observation {
 /// unhealthy (exit 1), an error otherwise.
 ///
 /// ```
-/// let plan = dockhand::wait::healthcheck_run_plan(&dockhand::input::ContainerRef::new("web").unwrap());
+/// let plan = dockhand::container::wait::healthcheck_run_plan(&dockhand::input::ContainerRef::new("web").unwrap());
 /// assert_eq!(plan.args(), ["healthcheck", "run", "--", "web"]);
 /// ```
 pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
@@ -121,7 +122,7 @@ pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
 /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
 /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
 /// let port = dockhand::input::ProbePort::new(80).unwrap();
-/// assert!(!dockhand::wait::probe_addresses(c, port).is_empty());
+/// assert!(!dockhand::container::wait::probe_addresses(c, port).is_empty());
 /// ```
 pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
     let published: Vec<SocketAddr> = c
@@ -483,7 +484,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use dockhand::{input::ContainerRef, wait::Condition, Engine};
+    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
     /// let engine = Engine::detect()?;
     /// let seen = engine.wait_for(&ContainerRef::new("web")?, &Condition::Port("80".parse()?),
     ///     Some(Duration::from_secs(30)))?;
@@ -548,7 +549,7 @@ impl Engine {
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
-    /// use dockhand::{input::ContainerRef, wait::Condition, Engine};
+    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
     /// let engine = Engine::detect()?;
     /// engine.wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
     /// # Ok(()) }
@@ -612,7 +613,7 @@ impl Engine {
 
 #[cfg(feature = "tokio")]
 async fn next_line_async(
-    lines: &mut crate::logs::AsyncLogLines,
+    lines: &mut crate::container::logs::AsyncLogLines,
     deadline: Option<Instant>,
 ) -> Next {
     let next = lines.next();
@@ -629,8 +630,8 @@ async fn next_line_async(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::logs::LogStream;
     use crate::container::parse_inspect;
-    use crate::logs::LogStream;
 
     fn container(engine: &str, slug: &str) -> Container {
         let path = format!(

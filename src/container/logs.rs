@@ -21,13 +21,13 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::container::{inspect_plan, Container};
+use crate::decode::lines::{Line, LineDecoder};
+use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{ContainerRef, Tail, TimeSpec};
-use crate::lines::{Line, LineDecoder};
-use crate::time::Timestamp;
 
 /// Default bound on the bytes of one [`LogLine`]: 256 KiB.
 pub const DEFAULT_MAX_LINE: usize = 256 * 1024;
@@ -74,7 +74,7 @@ impl LogLine {
     /// The message as text; bytes that are not UTF-8 become U+FFFD.
     ///
     /// ```
-    /// use dockhand::logs::{LogLine, LogStream};
+    /// use dockhand::container::logs::{LogLine, LogStream};
     /// let line = LogLine { container: "web".into(), stream: LogStream::Stdout,
     ///     timestamp: None, message: b"caf\xe9".to_vec(), partial: false };
     /// assert_eq!(line.text(), "caf\u{fffd}");
@@ -102,9 +102,9 @@ impl Serialize for LogLine {
 ///
 /// ```
 /// use dockhand::input::Tail;
-/// use dockhand::logs::LogOptions;
+/// use dockhand::container::logs::LogOptions;
 /// let opts = LogOptions { tail: Tail::Last(200), timestamps: true, follow: true, ..LogOptions::default() };
-/// assert_eq!(opts.max_line, dockhand::logs::DEFAULT_MAX_LINE);
+/// assert_eq!(opts.max_line, dockhand::container::logs::DEFAULT_MAX_LINE);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
@@ -139,10 +139,10 @@ impl Default for LogOptions {
 /// The `logs` arguments for one container (after the engine command).
 ///
 /// ```
-/// use dockhand::{input::{ContainerRef, Tail}, logs::{logs_args, LogOptions}, EngineKind};
+/// use dockhand::{input::{ContainerRef, Tail}, container::logs::{logs_args, LogOptions}, EngineKind};
 /// let name = ContainerRef::new("web").unwrap();
 /// let opts = LogOptions { follow: true, timestamps: true, ..LogOptions::default() };
-/// let now = dockhand::time::Timestamp::now();
+/// let now = dockhand::decode::time::Timestamp::now();
 /// assert_eq!(logs_args(EngineKind::Podman, &name, &opts, now),
 ///            ["logs", "--tail", "-1", "--timestamps", "--follow", "--", "web"]);
 /// ```
@@ -255,7 +255,7 @@ impl LogLines {
     ///
     /// ```no_run
     /// use std::io::Write;
-    /// use dockhand::{input::ContainerRef, logs::LogOptions, Engine};
+    /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
     /// let mut lines = Engine::detect()?.log_lines(&ContainerRef::many(["web"])?, &opts)?;
     /// let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -455,7 +455,7 @@ impl Engine {
     /// containers stop). The first failure is the error.
     ///
     /// ```no_run
-    /// use dockhand::{input::{ContainerRef, Tail}, logs::LogOptions, Engine};
+    /// use dockhand::{input::{ContainerRef, Tail}, container::logs::LogOptions, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = LogOptions { tail: Tail::Last(20), timestamps: true, ..LogOptions::default() };
     /// for line in engine.logs(&[ContainerRef::new("web")?], &opts)? {
@@ -471,7 +471,7 @@ impl Engine {
     /// in bounded memory. See [`LogLines`].
     ///
     /// ```no_run
-    /// use dockhand::{input::ContainerRef, logs::LogOptions, Engine};
+    /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
     /// let engine = Engine::detect()?;
     /// let names = ContainerRef::many(["web", "db"])?;
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
@@ -496,7 +496,7 @@ impl Engine {
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
-    /// use dockhand::{input::ContainerRef, logs::LogOptions, Engine};
+    /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
     /// let mut lines = engine.log_stream(&[ContainerRef::new("web")?], &opts).await?;
