@@ -18,7 +18,7 @@ use crate::decode::lines::LineDecoder;
 use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
-use crate::error::{Error, ErrorKind, Result, Status};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{EventFilter, TimeSpec};
 
@@ -542,7 +542,7 @@ impl EventDecoder {
                     ErrorKind::Interrupted,
                     format!("interrupted by signal {sig}; the engine's process group was killed"),
                 )
-                .with_status(Status::Signal(sig))));
+                .with_status(ExitStatus::Signal(sig))));
             }
         }
         self.queue(lines);
@@ -836,7 +836,7 @@ mod tests {
         });
         d.absorb(Delivery::Exited {
             child: 0,
-            status: Status::Code(125),
+            status: ExitStatus::Code(125),
         });
         let items: Vec<_> = d.ready.drain(..).collect();
         assert_eq!(items.len(), 5, "4 events up to the end, then the error");

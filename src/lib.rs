@@ -49,10 +49,11 @@ pub mod system;
 mod testing;
 pub mod volume;
 
+pub use engine::plan::Plan;
 pub use engine::{Engine, EngineKind};
 
 /// The README's Rust examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;
-pub use error::{Error, ErrorKind, Result, Status};
+pub use error::{Error, ErrorKind, ExitStatus, Result};

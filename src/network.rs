@@ -201,6 +201,7 @@ pub fn parse_networks(bytes: &[u8]) -> Result<Vec<Network>> {
         .map(|raw| {
             let doc: NetworkDoc = serde_json::from_value(raw.clone()).map_err(|e| {
                 Error::parse(format!("unexpected network inspect output: {e}"), bytes)
+                    .with_source(e)
             })?;
             let subnets: Vec<NetworkSubnet> = doc
                 .ipam

@@ -6,7 +6,7 @@ use crate::engine::plan::{Outcome, Plan};
 use crate::engine::EngineKind;
 use crate::error::Result;
 use crate::exec::{Cmd, Output};
-use crate::Status;
+use crate::ExitStatus;
 
 /// Where `vendor-docs/captures/<path>` is.
 pub(crate) fn capture_path(path: &str) -> std::path::PathBuf {
@@ -29,7 +29,7 @@ pub(crate) fn replay<T: 'static>(
     stderr: &[u8],
 ) -> Result<T> {
     let output = Output {
-        status: Status::Code(code),
+        status: ExitStatus::Code(code),
         stdout: stdout.to_vec(),
         stderr: stderr.to_vec(),
         dry_run: false,

@@ -86,7 +86,7 @@ pub fn parse_volumes(bytes: &[u8]) -> Result<Vec<Volume>> {
     raws.into_iter()
         .map(|raw| {
             let mut v: Volume = serde_json::from_value(raw.clone()).map_err(|e| {
-                Error::parse(format!("unexpected volume inspect output: {e}"), bytes)
+                Error::parse(format!("unexpected volume inspect output: {e}"), bytes).with_source(e)
             })?;
             v.raw = raw;
             Ok(v)

@@ -39,7 +39,7 @@ use dockhand::input::{ContainerRef, ImageRef, ImageTag};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
 use dockhand::{
-    events, image, netns, network, system, volume, EngineKind, Error, ErrorKind, Result, Status,
+    events, image, netns, network, system, volume, EngineKind, Error, ErrorKind, ExitStatus, Result,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -84,7 +84,7 @@ struct Loaded {
 
 fn output(code: i32, stdout: &[u8], stderr: &[u8]) -> Output {
     Output {
-        status: Status::Code(code),
+        status: ExitStatus::Code(code),
         stdout: stdout.to_vec(),
         stderr: stderr.to_vec(),
         dry_run: false,

@@ -378,7 +378,11 @@ fn interrupt_follow(signal: nix::sys::signal::Signal, code: i32) {
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         nix::sys::signal::kill(pid, signal).unwrap();
         let status = child.wait_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(status, Some(dockhand::Status::Code(code)), "{e} {signal}");
+        assert_eq!(
+            status,
+            Some(dockhand::ExitStatus::Code(code)),
+            "{e} {signal}"
+        );
         for n in &needles {
             assert_eq!(
                 processes_matching(n),

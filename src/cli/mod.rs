@@ -148,10 +148,10 @@ pub fn exit_code(err: &Error) -> i32 {
     }
 }
 
-fn signal_of(status: dockhand::Status) -> Option<i32> {
+fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
     match status {
-        dockhand::Status::Signal(s) => Some(s),
-        dockhand::Status::Code(_) => None,
+        dockhand::ExitStatus::Signal(s) => Some(s),
+        dockhand::ExitStatus::Code(_) => None,
     }
 }
 

@@ -8,7 +8,7 @@ use dockhand::input::ContainerRef;
 use dockhand::netns::ip::{Link, Route};
 use dockhand::netns::link::Record;
 use dockhand::netns::Namespaces;
-use dockhand::{Error, Status};
+use dockhand::{Error, ExitStatus};
 
 use super::{Global, Out};
 
@@ -74,8 +74,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             };
             let status = global.engine()?.netns_exec(&name, also, &command)?;
             Ok(match status {
-                Status::Code(c) => c,
-                Status::Signal(s) => 128 + s,
+                ExitStatus::Code(c) => c,
+                ExitStatus::Signal(s) => 128 + s,
             })
         }
         NetnsCommand::Show { name } => {

@@ -156,6 +156,7 @@ impl Engine {
                 ErrorKind::EngineFailure,
                 format!("cannot {what} {}: {e}", dir.display()),
             )
+            .with_source(e)
         };
         std::fs::create_dir_all(dir).map_err(|e| io("create", e))?;
         // Same filesystem as the destination; never part of the archive.

@@ -244,6 +244,7 @@ fn new_token() -> Result<String> {
                 crate::ErrorKind::EngineFailure,
                 format!("cannot read /dev/urandom: {e}"),
             )
+            .with_source(e)
         })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

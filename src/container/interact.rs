@@ -11,7 +11,7 @@ use super::envfile::EnvFile;
 use super::model::Status;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result, Status as ExitStatus};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, EnvVar, Word};
 

@@ -495,7 +495,7 @@ fn result_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Status as ExitStatus;
+    use crate::error::ExitStatus;
     use crate::exec::Output;
 
     fn outcome(code: i32, stdout: &str, stderr: &str) -> Outcome {

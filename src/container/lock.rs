@@ -168,6 +168,7 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
             path.display()
         ),
     )
+    .with_source(e)
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::decode::lines::{Line, LineDecoder};
 use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
 use crate::engine::{Engine, EngineKind};
-use crate::error::{Error, ErrorKind, Result, Status};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{ContainerRef, Tail, TimeSpec};
 
@@ -421,7 +421,7 @@ impl Decoders {
                 ErrorKind::Interrupted,
                 format!("interrupted by signal {sig}; the engine's process groups were killed"),
             )
-            .with_status(Status::Signal(sig)))),
+            .with_status(ExitStatus::Signal(sig)))),
         }
     }
 
@@ -619,7 +619,7 @@ mod tests {
         });
         d.absorb(Delivery::Exited {
             child: 0,
-            status: Status::Code(0),
+            status: ExitStatus::Code(0),
         });
         let lines: Vec<LogLine> = d.ready.drain(..).map(Result::unwrap).collect();
         let summary: Vec<(&str, LogStream, String, bool)> = lines
@@ -662,7 +662,7 @@ mod tests {
         });
         d.absorb(Delivery::Exited {
             child: 0,
-            status: Status::Code(125),
+            status: ExitStatus::Code(125),
         });
         let last = d.ready.pop_back().unwrap().unwrap_err();
         assert_eq!(last.kind(), ErrorKind::NotFound, "{last}");

@@ -459,6 +459,7 @@ pub fn parse_inspect(bytes: &[u8]) -> Result<Vec<Container>> {
             // container cost more than the rest of `status` for 50 of them.
             let wire = Wire::deserialize(&raw).map_err(|e| {
                 Error::parse(format!("unexpected container inspect output: {e}"), bytes)
+                    .with_source(e)
             })?;
             Ok(normalize(wire, raw))
         })

@@ -335,7 +335,7 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::engine::plan::Outcome;
-    use crate::error::Status as ExitStatus;
+    use crate::error::ExitStatus;
     use crate::exec::Output;
     use crate::EngineKind;
 

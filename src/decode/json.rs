@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// ```
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes)
-        .map_err(|e| Error::parse(format!("unexpected engine output: {e}"), bytes))
+        .map_err(|e| Error::parse(format!("unexpected engine output: {e}"), bytes).with_source(e))
 }
 
 /// Parse output that is either one JSON array or one JSON value per line

@@ -133,42 +133,49 @@ impl Engine {
     }
 
     /// Daemon endpoint passed as `--host` (docker) / `--url` (podman).
+    #[must_use]
     pub fn with_host(mut self, host: Option<String>) -> Engine {
         self.host = host;
         self
     }
 
     /// Context passed as `--context` (docker) / `--connection` (podman).
+    #[must_use]
     pub fn with_context(mut self, context: Option<String>) -> Engine {
         self.context = context;
         self
     }
 
     /// Default timeout of each command (`None`: none).
+    #[must_use]
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Engine {
         self.limits.timeout = timeout;
         self
     }
 
     /// Cap on each of stdout and stderr, in bytes.
+    #[must_use]
     pub fn with_output_cap(mut self, cap: usize) -> Engine {
         self.limits.output_cap = cap;
         self
     }
 
     /// Time between SIGTERM and SIGKILL when a command is killed.
+    #[must_use]
     pub fn with_grace(mut self, grace: Duration) -> Engine {
         self.limits.grace = grace;
         self
     }
 
     /// Retry policy for transient failures.
+    #[must_use]
     pub fn with_retry(mut self, retry: RetryPolicy) -> Engine {
         self.retry = retry;
         self
     }
 
     /// Execute for real or dry-run.
+    #[must_use]
     pub fn with_mode(mut self, mode: Mode) -> Engine {
         self.mode = mode;
         self
@@ -176,6 +183,7 @@ impl Engine {
 
     /// How long a mutation waits for another dockhand process working on
     /// the same object (see [`lock`](crate::container::lock)).
+    #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Engine {
         self.lock_timeout = timeout;
         self

@@ -8,6 +8,7 @@
 //! their parsers are tested without any engine.
 
 use std::ffi::OsString;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -55,8 +56,9 @@ impl Outcome {
 type Finish<T> = Box<dyn FnOnce(Outcome) -> Result<T> + Send>;
 type Verify<T> = Box<dyn Fn() -> Plan<Option<T>> + Send + Sync>;
 
-/// How the executor may retry a plan after a transient failure.
-pub enum Retry<T> {
+/// How the executor may retry a plan after a transient failure (set with
+/// [`Plan::no_retry`] and [`Plan::verify_before_retry`]).
+pub(crate) enum Retry<T> {
     /// Run it again (read-only and idempotent commands).
     Transient,
     /// Never run it twice.
@@ -74,6 +76,7 @@ pub enum Retry<T> {
 /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
 /// assert_eq!(plan.args(), ["ps", "-q"]);
 /// ```
+#[must_use = "a plan does nothing until an Engine runs it"]
 pub struct Plan<T> {
     pub(crate) program: Program,
     pub(crate) args: Vec<OsString>,
@@ -167,11 +170,46 @@ impl<T: 'static> Plan<T> {
         self
     }
 
-    /// Transform the parsed value.
-    pub fn map<U: 'static, F>(self, f: F) -> Plan<U>
+    /// Transform the parsed value. A plan verified before a retry
+    /// ([`Plan::verify_before_retry`]) stays verified: its check is mapped too.
+    ///
+    /// ```
+    /// use dockhand::Plan;
+    /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_lines())).map(|ids| ids.len());
+    /// assert_eq!(plan.args(), ["ps", "-q"]);
+    /// ```
+    pub fn map<U: 'static, F>(mut self, f: F) -> Plan<U>
     where
-        F: FnOnce(T) -> U + Send + 'static,
+        F: Fn(T) -> U + Send + Sync + 'static,
     {
+        let f = Arc::new(f);
+        let retry = match std::mem::replace(&mut self.retry, Retry::Never) {
+            Retry::Never => Retry::Never,
+            Retry::Transient => Retry::Transient,
+            Retry::VerifyFirst(check) => {
+                let f = Arc::clone(&f);
+                Retry::VerifyFirst(Box::new(move || {
+                    let f = Arc::clone(&f);
+                    // A check runs once (never retried itself): its own rule
+                    // carries over without a check of its own.
+                    let mut plan = check();
+                    let retry = match std::mem::replace(&mut plan.retry, Retry::Never) {
+                        Retry::Never => Retry::Never,
+                        _ => Retry::Transient,
+                    };
+                    plan.with_finish(retry, move |found| found.map(|v| f(v)))
+                }))
+            }
+        };
+        self.with_finish(retry, move |v| f(v))
+    }
+
+    /// This plan with `retry` (its own is dropped) and its value passed through `f`.
+    fn with_finish<U: 'static>(
+        self,
+        retry: Retry<U>,
+        f: impl FnOnce(T) -> U + Send + 'static,
+    ) -> Plan<U> {
         let finish = self.finish;
         Plan {
             program: self.program,
@@ -179,10 +217,7 @@ impl<T: 'static> Plan<T> {
             env: self.env,
             stdin: self.stdin,
             effect: self.effect,
-            retry: match self.retry {
-                Retry::Never => Retry::Never,
-                _ => Retry::Transient,
-            },
+            retry,
             timeout: self.timeout,
             finish: Box::new(move |o| finish(o).map(f)),
         }
@@ -193,9 +228,9 @@ impl<T: 'static> Plan<T> {
     /// recorded run replayed, or a fuzzer's mangled output.
     ///
     /// ```
-    /// use dockhand::{exec::Output, engine::plan::{Outcome, Plan}, Status};
+    /// use dockhand::{exec::Output, engine::plan::{Outcome, Plan}, ExitStatus};
     /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
-    /// let output = Output { status: Status::Code(0), stdout: b"1f5b\n".to_vec(), stderr: Vec::new(), dry_run: false };
+    /// let output = Output { status: ExitStatus::Code(0), stdout: b"1f5b\n".to_vec(), stderr: Vec::new(), dry_run: false };
     /// assert_eq!(plan.parse_outcome(Outcome { output, error: None }).unwrap(), "1f5b");
     /// ```
     pub fn parse_outcome(self, outcome: Outcome) -> Result<T> {
@@ -231,5 +266,47 @@ impl<T> std::fmt::Debug for Plan<T> {
             .field("env", &self.env)
             .field("effect", &self.effect)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExitStatus;
+
+    fn ok(stdout: &[u8]) -> Outcome {
+        Outcome {
+            output: Output {
+                status: ExitStatus::Code(0),
+                stdout: stdout.to_vec(),
+                stderr: Vec::new(),
+                dry_run: false,
+            },
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_mapped_plan_is_still_verified_before_a_retry_and_its_check_is_mapped() {
+        // Regression: `map` turned VerifyFirst into Transient, so a mapped
+        // `run`/`create` plan would have been sent again blindly.
+        let plan = Plan::write(["run", "x"], |out| Ok(out.stdout_text()))
+            .verify_before_retry(|| Plan::read(["ps", "-q"], |out| Ok(out.stdout_lines().pop())))
+            .map(|id| id.len());
+        let Retry::VerifyFirst(check) = &plan.retry else {
+            panic!("the mapped plan lost its verification");
+        };
+        let verify = check();
+        assert_eq!(verify.args(), ["ps", "-q"]);
+        assert_eq!(verify.parse_outcome(ok(b"abcdef\n")).unwrap(), Some(6));
+        assert_eq!(plan.parse_outcome(ok(b"abc\n")).unwrap(), 3);
+    }
+
+    #[test]
+    fn map_keeps_never_and_transient() {
+        let never = Plan::write(["kill"], |_| Ok(())).no_retry().map(|()| 1);
+        assert!(matches!(never.retry, Retry::Never));
+        let transient = Plan::read(["ps"], |_| Ok(())).map(|()| 1);
+        assert!(matches!(transient.retry, Retry::Transient));
     }
 }

@@ -19,7 +19,7 @@ use super::{
     interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Observer,
     Output, Stream,
 };
-use crate::error::{Result, Status};
+use crate::error::{ExitStatus, Result};
 
 /// How often a waiting executor looks at the interrupt flag and the caps.
 pub(super) const POLL: Duration = Duration::from_millis(50);
@@ -132,7 +132,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
         };
         return Err(overflow_error(cmd, limits, stream));
     }
-    let status = Status::from(status);
+    let status = ExitStatus::from(status);
     log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
     Ok(Output {
         status,
@@ -154,7 +154,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
 /// let st = run_inherit(&Cmd::new("true"), &Limits::default(), false).unwrap();
 /// assert!(st.success());
 /// ```
-pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Status> {
+pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<ExitStatus> {
     if let Some(sig) = signals::pending() {
         return Err(interrupted_error(cmd, sig));
     }
@@ -176,7 +176,7 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<St
     let never = AtomicBool::new(false);
     match wait_leader(&mut child, deadline, &never) {
         Waited::Exited(status) => {
-            let status = Status::from(status);
+            let status = ExitStatus::from(status);
             log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
             Ok(status)
         }
@@ -211,7 +211,7 @@ pub fn sleep(duration: Duration) -> Result<()> {
                 crate::ErrorKind::Interrupted,
                 format!("interrupted by signal {sig}"),
             )
-            .with_status(Status::Signal(sig)));
+            .with_status(ExitStatus::Signal(sig)));
         }
         let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
         if left.is_zero() {

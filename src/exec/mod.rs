@@ -32,7 +32,7 @@ pub use streaming::{fan_in_async, FanInAsync};
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
 
-use crate::error::{Error, ErrorKind, Status};
+use crate::error::{Error, ErrorKind, ExitStatus};
 
 /// Default cap on each of stdout and stderr: 64 MiB.
 pub const DEFAULT_OUTPUT_CAP: usize = 64 * 1024 * 1024;
@@ -84,7 +84,7 @@ pub type Observer = Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     /// How it ended.
-    pub status: Status,
+    pub status: ExitStatus,
     /// Everything it wrote to stdout.
     pub stdout: Vec<u8>,
     /// Everything it wrote to stderr.
@@ -97,7 +97,7 @@ impl Output {
     /// The output a dry run reports for a command it did not run.
     pub fn dry_run() -> Output {
         Output {
-            status: Status::Code(0),
+            status: ExitStatus::Code(0),
             stdout: Vec::new(),
             stderr: Vec::new(),
             dry_run: true,
@@ -143,7 +143,16 @@ fn spawn_error(cmd: &Cmd, err: io::Error) -> Error {
             format!("could not start `{program}`: {err}"),
         ),
     };
-    Error::new(kind, message).with_command(cmd.to_string())
+    Error::new(kind, message)
+        .with_command(cmd.to_string())
+        .with_source(err)
+}
+
+/// The error for a child whose exit could not be waited for.
+fn wait_error(command: &str, err: io::Error) -> Error {
+    Error::new(ErrorKind::EngineFailure, err.to_string())
+        .with_command(command)
+        .with_source(err)
 }
 
 fn timeout_error(cmd: &Cmd, limits: &Limits, stderr: &[u8]) -> Error {
@@ -176,5 +185,23 @@ fn interrupted_error(cmd: &Cmd, signal: i32) -> Error {
         format!("interrupted by signal {signal}; the command's process group was killed"),
     )
     .with_command(cmd.to_string())
-    .with_status(Status::Signal(signal))
+    .with_status(ExitStatus::Signal(signal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_program_that_cannot_start_keeps_the_io_error_as_source() {
+        let e = run(&Cmd::new("/nonexistent/dockhand-test"), &Limits::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::EngineMissing);
+        let io = e.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            io.map(io::Error::kind),
+            Some(io::ErrorKind::NotFound),
+            "{e:?}"
+        );
+    }
 }

@@ -14,9 +14,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 use super::{
-    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Output,
+    interrupted_error, overflow_error, signals, spawn_error, timeout_error, wait_error, Cmd,
+    Limits, Output,
 };
-use crate::error::{Error, ErrorKind, Result, Status};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 
 const POLL: Duration = Duration::from_millis(50);
 
@@ -75,12 +76,11 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         let tick = tokio::time::sleep(POLL);
         tokio::select! {
             (status, out, err) = &mut finished => {
-                let status = status.map_err(|e| Error::new(ErrorKind::EngineFailure, e.to_string())
-                    .with_command(cmd.to_string()))?;
+                let status = status.map_err(|e| wait_error(&cmd.to_string(), e))?;
                 if out.1 || err.1 {
                     return Err(overflow_error(cmd, limits, if out.1 { "stdout" } else { "stderr" }));
                 }
-                let status = Status::from(status);
+                let status = ExitStatus::from(status);
                 log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
                 return Ok(Output { status, stdout: out.0, stderr: err.0, dry_run: false });
             }
@@ -116,7 +116,7 @@ pub async fn sleep_async(duration: Duration) -> Result<()> {
                 ErrorKind::Interrupted,
                 format!("interrupted by signal {sig}"),
             )
-            .with_status(Status::Signal(sig)));
+            .with_status(ExitStatus::Signal(sig)));
         }
         let left = end.map_or(POLL, |e| {
             e.saturating_duration_since(tokio::time::Instant::now())

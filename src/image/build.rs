@@ -153,6 +153,7 @@ fn read_iidfile(path: &Path, output: &Output) -> Result<String> {
             ),
             &output.stdout,
         )
+        .with_source(e)
     })?;
     let id = full_id(text.trim());
     let hex = id.strip_prefix("sha256:").unwrap_or_default();
@@ -253,6 +254,7 @@ impl Engine {
                     crate::ErrorKind::EngineFailure,
                     format!("cannot create a temporary directory: {e}"),
                 )
+                .with_source(e)
             })?;
         self.run(build_plan(self.kind(), opts, &dir.path().join("iid")))
     }
@@ -328,7 +330,7 @@ mod tests {
             ] {
                 assert!(!m.contains(chatter), "{path}: {chatter:?} left in {m}");
             }
-            assert_eq!(e.status(), Some(crate::Status::Code(code)));
+            assert_eq!(e.status(), Some(crate::ExitStatus::Code(code)));
         }
     }
 
@@ -369,7 +371,7 @@ mod tests {
             "docker/build-buildkit-iidfile-client20.txt",
         ] {
             let out = Output {
-                status: crate::Status::Code(0),
+                status: crate::ExitStatus::Code(0),
                 stdout: Vec::new(),
                 stderr: Vec::new(),
                 dry_run: false,
@@ -378,7 +380,7 @@ mod tests {
             assert!(id.starts_with("sha256:") && id.len() == 71, "{path}: {id}");
         }
         let out = Output {
-            status: crate::Status::Code(0),
+            status: crate::ExitStatus::Code(0),
             stdout: b"Successfully built ab12".to_vec(),
             stderr: Vec::new(),
             dry_run: false,

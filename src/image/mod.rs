@@ -171,7 +171,7 @@ pub fn parse_images(bytes: &[u8]) -> Result<Vec<Image>> {
     raws.into_iter()
         .map(|raw| {
             let doc: ImageDoc = serde_json::from_value(raw.clone()).map_err(|e| {
-                Error::parse(format!("unexpected image inspect output: {e}"), bytes)
+                Error::parse(format!("unexpected image inspect output: {e}"), bytes).with_source(e)
             })?;
             let mut labels = doc.labels;
             labels.extend(doc.config.labels);
@@ -645,6 +645,7 @@ impl Engine {
             .tempdir_in(dir)
             .map_err(|e| {
                 Error::invalid_input(format!("cannot write into {}: {e}", dir.display()))
+                    .with_source(e)
             })?;
         let staged = staging.path().join("archive.tar");
         self.run(save_plan(self.kind(), refs, &staged, timeout))?;
@@ -656,6 +657,7 @@ impl Engine {
                 ErrorKind::EngineFailure,
                 format!("cannot move the archive to {}: {e}", path.display()),
             )
+            .with_source(e)
         })
     }
 

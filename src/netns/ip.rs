@@ -285,8 +285,9 @@ pub fn parse_links(bytes: &[u8]) -> Result<Vec<Link>> {
     items
         .into_iter()
         .map(|raw| {
-            let doc: LinkDoc = serde_json::from_value(raw.clone())
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` link: {e}"), bytes))?;
+            let doc: LinkDoc = serde_json::from_value(raw.clone()).map_err(|e| {
+                Error::parse(format!("unexpected `ip -j` link: {e}"), bytes).with_source(e)
+            })?;
             let addresses = doc
                 .addr_info
                 .into_iter()
@@ -295,7 +296,9 @@ pub fn parse_links(bytes: &[u8]) -> Result<Vec<Link>> {
                     serde_json::from_value(raw.clone()).map(|a: Address| Address { raw, ..a })
                 })
                 .collect::<std::result::Result<Vec<Address>, _>>()
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` address: {e}"), bytes))?;
+                .map_err(|e| {
+                    Error::parse(format!("unexpected `ip -j` address: {e}"), bytes).with_source(e)
+                })?;
             Ok(Link {
                 index: doc.ifindex,
                 up: doc.flags.iter().any(|f| f == "UP"),
@@ -327,8 +330,9 @@ pub fn parse_routes(bytes: &[u8], family: Family) -> Result<Vec<Route>> {
     items
         .into_iter()
         .map(|raw| {
-            let doc: RouteDoc = serde_json::from_value(raw.clone())
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` route: {e}"), bytes))?;
+            let doc: RouteDoc = serde_json::from_value(raw.clone()).map_err(|e| {
+                Error::parse(format!("unexpected `ip -j` route: {e}"), bytes).with_source(e)
+            })?;
             Ok(Route {
                 family,
                 dst: doc.dst,

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::json::{lenient_string, parse_json};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result, Status};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, IfName};
 use ip::{Family, Link, Netns, Route};
@@ -273,14 +273,14 @@ impl Engine {
         container: &ContainerRef,
         also: Namespaces,
         command: &[OsString],
-    ) -> Result<Status> {
+    ) -> Result<ExitStatus> {
         check_command(command)?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
         if self.is_dry_run() {
             // A state-changing plan in a dry run is only printed.
             self.run(plan)?;
-            return Ok(Status::Code(0));
+            return Ok(ExitStatus::Code(0));
         }
         let (cmd, limits) = self.prepare(&plan);
         exec::run_inherit(&cmd, &limits, true)
@@ -607,7 +607,7 @@ mod tests {
     fn finish(plan: Plan<RunningContainer>, stdout: &str) -> Result<RunningContainer> {
         (plan.finish)(crate::engine::plan::Outcome {
             output: Output {
-                status: Status::Code(0),
+                status: ExitStatus::Code(0),
                 stdout: stdout.as_bytes().to_vec(),
                 stderr: Vec::new(),
                 dry_run: false,

@@ -276,7 +276,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
         std::io::ErrorKind::NotFound => ErrorKind::NotFound,
         _ => ErrorKind::EngineFailure,
     };
-    Error::new(kind, format!("cannot {what} {}: {e}", path.display()))
+    Error::new(kind, format!("cannot {what} {}: {e}", path.display())).with_source(e)
 }
 
 /// Read the configuration: `{}` when the file does not exist; an error

@@ -68,8 +68,9 @@ struct VersionDoc {
 /// ```
 pub fn parse_version(bytes: &[u8]) -> Result<EngineVersion> {
     let raw: Value = parse_json(bytes)?;
-    let doc: VersionDoc = serde_json::from_value(raw.clone())
-        .map_err(|e| Error::parse(format!("unexpected version output: {e}"), bytes))?;
+    let doc: VersionDoc = serde_json::from_value(raw.clone()).map_err(|e| {
+        Error::parse(format!("unexpected version output: {e}"), bytes).with_source(e)
+    })?;
     Ok(EngineVersion {
         client: doc.client,
         server: doc.server,

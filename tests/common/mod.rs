@@ -64,8 +64,8 @@ pub fn sh(cmd: Cmd) -> Ran {
     let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
     Ran {
         code: match out.status {
-            dockhand::Status::Code(c) => c,
-            dockhand::Status::Signal(s) => 128 + s,
+            dockhand::ExitStatus::Code(c) => c,
+            dockhand::ExitStatus::Signal(s) => 128 + s,
         },
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
