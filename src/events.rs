@@ -8,7 +8,6 @@
 //! The shape is recognised from the JSON itself, so one parser reads both.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -17,7 +16,7 @@ use crate::decode::json::{lenient_string, null_default};
 use crate::decode::lines::LineDecoder;
 use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{EventFilter, TimeSpec};
@@ -399,7 +398,7 @@ pub struct EventOptions {
 /// let now = Timestamp::from_unix(1_795_453_500, 0);
 /// let opts = EventOptions { until: Some(TimeSpec::parse("1795453404")?), ..EventOptions::default() };
 /// let (args, cut) = events_args(EngineKind::Podman, &opts, now);
-/// assert_eq!(args, ["events", "--format", "json", "--stream=false"]);
+/// assert_eq!(args.words(), ["events", "--format", "json", "--stream=false"]);
 /// assert_eq!(cut, Some(Timestamp::from_unix(1_795_453_404, 0)));
 /// # Ok::<(), dockhand::Error>(())
 /// ```
@@ -407,28 +406,28 @@ pub fn events_args(
     kind: EngineKind,
     opts: &EventOptions,
     now: Timestamp,
-) -> (Vec<OsString>, Option<Timestamp>) {
+) -> (Argv, Option<Timestamp>) {
     let quirks = kind.quirks();
-    let mut args: Vec<OsString> = vec!["events".into()];
-    args.extend(quirks.events_json.iter().map(OsString::from));
-    if let Some(t) = &opts.since {
-        args.extend(["--since".into(), t.resolve(now).to_rfc3339().into()]);
-    }
     let until = opts.until.map(|t| t.resolve(now));
-    match until {
-        Some(end) if quirks.events_past_until_empty && end <= now => {
-            args.push("--stream=false".into());
-        }
-        Some(end) => args.extend(["--until".into(), end.to_rfc3339().into()]),
-        None => {}
-    }
-    for f in &opts.filters {
+    // podman prints nothing for an `--until` in the past: read what is
+    // stored and cut at `until` here.
+    let (stored_only, until_arg) = match until {
+        Some(end) if quirks.events_past_until_empty && end <= now => (true, None),
+        end => (false, end),
+    };
+    let filters = opts.filters.iter().map(|f| {
         let value = match f.key() {
             "event" => engine_event_name(kind, f.value()),
             _ => f.value(),
         };
-        args.extend(["--filter".into(), format!("{}={value}", f.key()).into()]);
-    }
+        format!("{}={value}", f.key())
+    });
+    let args = Argv::new("events")
+        .args(quirks.json_format)
+        .pair("--since", opts.since.map(|t| t.resolve(now).to_rfc3339()))
+        .flag_if("--stream=false", stored_only)
+        .pair("--until", until_arg.map(|t| t.to_rfc3339()))
+        .args(filters.flat_map(|f| ["--filter".to_string(), f]));
     (args, until)
 }
 
@@ -786,7 +785,7 @@ mod tests {
         };
         let (docker, cut) = events_args(EngineKind::Docker, &opts, now);
         assert_eq!(
-            docker,
+            docker.words(),
             [
                 "events",
                 "--format",
@@ -803,15 +802,21 @@ mod tests {
         );
         assert_eq!(cut, Some(Timestamp::from_unix(3000, 0)));
         // Future end: podman honours --until itself.
-        let (podman, _) = events_args(EngineKind::Podman, &opts, now);
-        assert!(podman.contains(&"--until".into()) && podman.contains(&"event=died".into()));
+        let podman = events_args(EngineKind::Podman, &opts, now).0.words();
+        assert!(
+            podman.contains(&"--until".to_string()) && podman.contains(&"event=died".to_string())
+        );
         // Past end: podman would print nothing.
         let past = EventOptions {
             until: Some(TimeSpec::parse("0s").unwrap()),
             ..opts
         };
         let (podman, cut) = events_args(EngineKind::Podman, &past, now);
-        assert!(podman.contains(&"--stream=false".into()) && !podman.contains(&"--until".into()));
+        let podman = podman.words();
+        assert!(
+            podman.contains(&"--stream=false".to_string())
+                && !podman.contains(&"--until".to_string())
+        );
         assert_eq!(cut, Some(now));
     }
 

@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
 
@@ -256,7 +256,10 @@ pub fn parse_networks(bytes: &[u8]) -> Result<Vec<Network>> {
 /// assert_eq!(plan.args(), ["network", "ls", "-q", "--no-trunc", "--filter=label=a=b"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    batch::list_plan(&["network", "ls", "-q", "--no-trunc"], filters)
+    batch::list_plan(
+        Argv::new("network").args(["ls", "-q", "--no-trunc"]),
+        filters,
+    )
 }
 
 /// One `network inspect` of every name; missing ones go to [`Found::missing`].
@@ -267,17 +270,16 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(plan.args(), ["network", "inspect", "--", "a", "b"]);
 /// ```
 pub fn inspect_plan(names: &[NetworkName]) -> Plan<Found<Network>> {
-    let args = ["network", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::inspect_plan(args, parse_networks)
+    batch::inspect_plan(
+        Argv::new("network").arg("inspect").operands(names),
+        parse_networks,
+    )
 }
 
 /// Full ids of the running containers (podman's network members are found
 /// among them).
 fn running_containers_plan() -> Plan<Vec<String>> {
-    batch::list_plan(&["ps", "-q", "--no-trunc"], &[])
+    batch::list_plan(Argv::new("ps").args(["-q", "--no-trunc"]), &[])
 }
 
 /// A container's endpoints, keyed by network name, from `container inspect`.
@@ -327,10 +329,9 @@ struct EndpointDoc {
 /// assert_eq!(plan.args(), ["container", "inspect", "--", "3f2a"]);
 /// ```
 pub fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
-    let args = ["container", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(container_ids.iter().cloned());
+    let args = Argv::new("container")
+        .arg("inspect")
+        .operands(container_ids);
     batch::inspect_plan(args, parse_attachments)
 }
 
@@ -434,22 +435,14 @@ impl CreateOptions {
 /// assert_eq!(create_plan(&opts).args(), ["network", "create", "--subnet=10.9.0.0/24", "--internal", "--", "app"]);
 /// ```
 pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "create".into()];
-    if let Some(d) = &opts.driver {
-        args.push(format!("--driver={d}"));
-    }
-    if let Some(s) = &opts.subnet {
-        args.push(format!("--subnet={s}"));
-    }
-    if let Some(g) = &opts.gateway {
-        args.push(format!("--gateway={g}"));
-    }
-    if opts.internal {
-        args.push("--internal".into());
-    }
-    args.extend(opts.labels.iter().map(|l| l.flag("--label")));
-    args.push("--".into());
-    args.push(opts.name.to_string());
+    let args = Argv::new("network")
+        .arg("create")
+        .opt("--driver", opts.driver.as_ref())
+        .opt("--subnet", opts.subnet.as_ref())
+        .opt("--gateway", opts.gateway.as_ref())
+        .flag_if("--internal", opts.internal)
+        .each("--label", &opts.labels)
+        .operands([&opts.name]);
     let name = opts.name.clone();
     Plan::write(args, |_| Ok(())).verify_before_retry(move || exists_plan(&name))
 }
@@ -458,14 +451,9 @@ pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
 fn exists_plan(name: &NetworkName) -> Plan<Option<()>> {
     Plan::new(
         Effect::ReadOnly,
-        [
-            "network",
-            "inspect",
-            "--format",
-            "{{.Name}}",
-            "--",
-            name.as_str(),
-        ],
+        Argv::new("network")
+            .args(["inspect", "--format", "{{.Name}}"])
+            .operands([name]),
         |outcome| match outcome.error {
             None => Ok(Some(())),
             Some(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -482,11 +470,7 @@ fn exists_plan(name: &NetworkName) -> Plan<Option<()>> {
 /// assert_eq!(plan.args(), ["network", "rm", "--", "a"]);
 /// ```
 pub fn remove_plan(kind: EngineKind, names: &[NetworkName]) -> Plan<Vec<String>> {
-    let args = ["network", "rm", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::remove_plan(kind, args)
+    batch::remove_plan(kind, Argv::new("network").arg("rm").operands(names))
 }
 
 /// Attach a running or stopped container to a network, with DNS aliases.
@@ -503,11 +487,10 @@ pub fn connect_plan(
     container: &ContainerRef,
     aliases: &[NetworkAlias],
 ) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "connect".into()];
-    args.extend(aliases.iter().map(|a| format!("--alias={a}")));
-    args.push("--".into());
-    args.push(network.to_string());
-    args.push(container.to_string());
+    let args = Argv::new("network")
+        .arg("connect")
+        .each("--alias", aliases)
+        .operands([network.as_str(), container.as_str()]);
     let (network, container) = (network.clone(), container.clone());
     Plan::write(args, |_| Ok(())).verify_before_retry(move || attached_plan(&network, &container))
 }
@@ -516,14 +499,9 @@ pub fn connect_plan(
 fn attached_plan(network: &NetworkName, container: &ContainerRef) -> Plan<Option<()>> {
     let network = network.to_string();
     Plan::read(
-        [
-            "container",
-            "inspect",
-            "--format",
-            "{{json .NetworkSettings.Networks}}",
-            "--",
-            container.as_str(),
-        ],
+        Argv::new("container")
+            .args(["inspect", "--format", "{{json .NetworkSettings.Networks}}"])
+            .operands([container]),
         move |out| {
             let nets: BTreeMap<String, Value> = parse_json(&out.stdout).unwrap_or_default();
             Ok(nets.contains_key(&network).then_some(()))
@@ -540,11 +518,10 @@ fn attached_plan(network: &NetworkName, container: &ContainerRef) -> Plan<Option
 /// assert_eq!(plan.args(), ["network", "disconnect", "--force", "--", "n", "c"]);
 /// ```
 pub fn disconnect_plan(network: &NetworkName, container: &ContainerRef, force: bool) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "disconnect".into()];
-    if force {
-        args.push("--force".into());
-    }
-    args.extend(["--".into(), network.to_string(), container.to_string()]);
+    let args = Argv::new("network")
+        .arg("disconnect")
+        .flag_if("--force", force)
+        .operands([network.as_str(), container.as_str()]);
     Plan::new(Effect::Mutating, args, |outcome| match outcome.error {
         Some(e) if e.kind() != ErrorKind::NotFound => Err(e),
         _ => Ok(()),

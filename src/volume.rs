@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::decode::json::{lenient_string, null_default, parse_json};
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::Plan;
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{KeyValue, VolumeName};
 
@@ -102,7 +102,7 @@ pub fn parse_volumes(bytes: &[u8]) -> Result<Vec<Volume>> {
 /// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    batch::list_plan(&["volume", "ls", "-q"], filters)
+    batch::list_plan(Argv::new("volume").args(["ls", "-q"]), filters)
 }
 
 /// One `volume inspect` of every name; missing ones go to [`Found::missing`].
@@ -112,11 +112,10 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(inspect_plan(&VolumeName::many(["a"]).unwrap()).args(), ["volume", "inspect", "--", "a"]);
 /// ```
 pub fn inspect_plan(names: &[VolumeName]) -> Plan<Found<Volume>> {
-    let args = ["volume", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::inspect_plan(args, parse_volumes)
+    batch::inspect_plan(
+        Argv::new("volume").arg("inspect").operands(names),
+        parse_volumes,
+    )
 }
 
 /// What [`Engine::volume_create`] makes.
@@ -154,14 +153,12 @@ impl CreateOptions {
 /// assert_eq!(create_plan(&opts).args(), ["volume", "create", "--label=a=b", "--", "data"]);
 /// ```
 pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
-    let mut args = vec!["volume".to_string(), "create".into()];
-    if let Some(d) = &opts.driver {
-        args.push(format!("--driver={d}"));
-    }
-    args.extend(opts.options.iter().map(|o| o.flag("--opt")));
-    args.extend(opts.labels.iter().map(|l| l.flag("--label")));
-    args.push("--".into());
-    args.push(opts.name.to_string());
+    let args = Argv::new("volume")
+        .arg("create")
+        .opt("--driver", opts.driver.as_ref())
+        .each("--opt", &opts.options)
+        .each("--label", &opts.labels)
+        .operands([&opts.name]);
     Plan::write(args, |_| Ok(()))
 }
 
@@ -173,12 +170,10 @@ pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
 /// assert_eq!(plan.args(), ["volume", "rm", "--", "a"]);
 /// ```
 pub fn remove_plan(kind: EngineKind, names: &[VolumeName], force: bool) -> Plan<Vec<String>> {
-    let mut args = vec!["volume".to_string(), "rm".into()];
-    if force {
-        args.push("--force".into());
-    }
-    args.push("--".into());
-    args.extend(names.iter().map(|n| n.to_string()));
+    let args = Argv::new("volume")
+        .arg("rm")
+        .flag_if("--force", force)
+        .operands(names);
     batch::remove_plan(kind, args)
 }
 

@@ -30,9 +30,9 @@ use dockhand::container::{self, Action};
 use dockhand::decode::json;
 use dockhand::decode::lines::{Line, LineDecoder, PartStamps};
 use dockhand::decode::time::Timestamp;
-use dockhand::engine::batch;
 use dockhand::engine::classify::{classify, kind_of, Tool};
 use dockhand::engine::plan::{Outcome, Plan, Program};
+use dockhand::engine::{batch, Argv};
 use dockhand::exec::{Cmd, Output};
 use dockhand::image::build;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
@@ -454,7 +454,13 @@ fn targets() -> Vec<Target> {
         },
         Target {
             name: "removal report (rm/rmi/network rm/volume rm)",
-            parse: |t, b| ran_ok(batch::remove_plan(engine(t), ["rmi", "--", "a"]), b).map(shown),
+            parse: |t, b| {
+                ran_ok(
+                    batch::remove_plan(engine(t), Argv::new("rmi").operands(["a"])),
+                    b,
+                )
+                .map(shown)
+            },
             captures: &[
                 "*/rmi-*.stdout.txt",
                 "*/network-rm-*.txt",
@@ -466,7 +472,13 @@ fn targets() -> Vec<Target> {
         Target {
             name: "removal with failures (stderr)",
             parse: |t, b| {
-                ran_failed(t, batch::remove_plan(engine(t), ["rmi", "--", "a"]), b"", b).map(shown)
+                ran_failed(
+                    t,
+                    batch::remove_plan(engine(t), Argv::new("rmi").operands(["a"])),
+                    b"",
+                    b,
+                )
+                .map(shown)
             },
             captures: &[
                 "*/rmi-found-and-missing.stderr.txt",

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use dockhand::engine::plan::Plan;
 use dockhand::engine::retry::RetryPolicy;
+use dockhand::engine::Argv;
 use dockhand::exec::{run, Cmd, Limits};
 use dockhand::{Engine, ErrorKind};
 
@@ -176,7 +177,9 @@ fn transient_failures_are_retried_with_backoff_permanent_ones_are_not() {
     let missing = unique("missing");
     let err = engine
         .run(Plan::read(
-            ["inspect", "--type", "container", "--", &missing],
+            Argv::new("inspect")
+                .args(["--type", "container"])
+                .operands([&missing]),
             |o| Ok(o.stdout_text()),
         ))
         .unwrap_err();
@@ -187,7 +190,7 @@ fn transient_failures_are_retried_with_backoff_permanent_ones_are_not() {
     let engine = engine.with_host(Some("unix:///nonexistent.sock".into()));
     let started = Instant::now();
     let err = engine
-        .run(Plan::read(["info"], |o| Ok(o.stdout_text())))
+        .run(Plan::read(Argv::new("info"), |o| Ok(o.stdout_text())))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     assert_eq!(calls(&file), 1 + 3);
@@ -204,13 +207,15 @@ fn a_plan_that_must_not_repeat_checks_before_retrying() {
     let engine = engine.with_host(Some("unix:///nonexistent.sock".into()));
     // The check runs before each retry; it fails too (daemon down), so the
     // mutating command itself runs exactly once.
-    let plan = Plan::write(["network", "create", "--", "dh-never"], |o| {
-        Ok(o.stdout_text())
-    })
+    let plan = Plan::write(
+        Argv::new("network").arg("create").operands(["dh-never"]),
+        |o| Ok(o.stdout_text()),
+    )
     .verify_before_retry(|| {
-        Plan::read(["network", "inspect", "--", "dh-never"], |o| {
-            Ok(Some(o.stdout_text()))
-        })
+        Plan::read(
+            Argv::new("network").arg("inspect").operands(["dh-never"]),
+            |o| Ok(Some(o.stdout_text())),
+        )
     });
     let err = engine.run(plan).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unreachable);
@@ -230,7 +235,10 @@ fn dry_run_prints_state_changes_and_runs_reads() {
             move |c: &Cmd| sink.lock().unwrap().push(c.to_string()),
         )));
     engine
-        .run(Plan::write(["network", "create", "--", &name], |_| Ok(())))
+        .run(Plan::write(
+            Argv::new("network").arg("create").operands([&name]),
+            |_| Ok(()),
+        ))
         .unwrap();
     assert_eq!(
         *printed.lock().unwrap(),
@@ -238,7 +246,10 @@ fn dry_run_prints_state_changes_and_runs_reads() {
     );
     // Nothing was created.
     let err = engine
-        .run(Plan::read(["network", "inspect", "--", &name], |_| Ok(())))
+        .run(Plan::read(
+            Argv::new("network").arg("inspect").operands([&name]),
+            |_| Ok(()),
+        ))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
@@ -265,7 +276,7 @@ async fn async_executor_kills_the_group_on_timeout_and_captures_bytes() {
     let engine = Engine::from_command("docker").unwrap();
     let missing = unique("missing");
     let err = engine
-        .run_async(Plan::read(["inspect", "--", &missing], |o| {
+        .run_async(Plan::read(Argv::new("inspect").operands([&missing]), |o| {
             Ok(o.stdout_text())
         }))
         .await

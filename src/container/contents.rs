@@ -7,7 +7,7 @@ use std::path::Path;
 use super::create::parse_id;
 use super::lock_names;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::Engine;
+use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
 
@@ -34,23 +34,18 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
         }
     };
     Ok(Plan::write(
-        [OsString::from("cp"), "--".into(), word(src), word(dst)],
+        Argv::new("cp").operands([word(src), word(dst)]),
         |_| Ok(()),
     ))
 }
 
 /// `export --output=TAR -- NAME`: the container's filesystem as a tar file.
 pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
-    let mut output = OsString::from("--output=");
-    output.push(tar.as_os_str());
     Plan::new(
         Effect::Mutating,
-        [
-            OsString::from("export"),
-            output,
-            "--".into(),
-            target.as_str().into(),
-        ],
+        Argv::new("export")
+            .opt_path("--output", Some(tar))
+            .operands([target]),
         |o| o.into_result().map(drop),
     )
 }
@@ -59,13 +54,7 @@ pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
 pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        [
-            OsString::from("-x"),
-            "-f".into(),
-            tar.as_os_str().to_owned(),
-            "-C".into(),
-            dir.as_os_str().to_owned(),
-        ],
+        Argv::new("-x").arg("-f").arg(tar).arg("-C").arg(dir),
         |o| o.into_result().map(drop),
     )
     .on_host("tar")
@@ -96,18 +85,17 @@ pub fn commit_plan(
     image: &ImageTag,
     opts: &CommitOptions,
 ) -> Plan<String> {
-    let mut args: Vec<String> = vec!["commit".into()];
-    if opts.message.is_some() {
-        args.extend(
-            kind.quirks()
-                .commit_message_args
-                .iter()
-                .map(|a| a.to_string()),
-        );
-    }
-    args.extend(opts.message.iter().map(|m| format!("--message={m}")));
-    args.extend(opts.author.iter().map(|a| format!("--author={a}")));
-    args.extend(["--".into(), target.as_str().into(), image.as_str().into()]);
+    let args = Argv::new("commit")
+        .args(
+            opts.message
+                .is_some()
+                .then_some(kind.quirks().commit_message_args)
+                .into_iter()
+                .flatten(),
+        )
+        .opt("--message", opts.message.as_ref())
+        .opt("--author", opts.author.as_ref())
+        .operands([target.as_str(), image.as_str()]);
     Plan::write(args, |out| {
         if out.dry_run {
             return Ok(String::new());

@@ -2,15 +2,13 @@
 //! running container and `start --attach`. Their exit code is the inner
 //! command's.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use super::create::{flag, path_flag};
 use super::envfile::EnvFile;
 use super::model::Status;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::Engine;
+use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, EnvVar, Word};
@@ -44,19 +42,13 @@ pub struct ExecOptions {
 /// assert_eq!(plan.args(), ["exec", "--", "web", "ls", "-l"]);
 /// ```
 pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Path>) -> Plan<()> {
-    let mut args: Vec<OsString> = vec!["exec".into()];
-    args.extend(env_file.map(|p| path_flag("env-file", p)));
-    args.extend(opts.user.iter().map(|u| flag("user", u)));
-    args.extend(opts.workdir.iter().map(|w| flag("workdir", w)));
-    if opts.interactive {
-        args.push("--interactive".into());
-    }
-    if opts.tty {
-        args.push("--tty".into());
-    }
-    args.push("--".into());
-    args.push(target.as_str().into());
-    args.extend(opts.command.iter().map(OsString::from));
+    let args = Argv::new("exec")
+        .opt_path("--env-file", env_file)
+        .opt("--user", opts.user.as_ref())
+        .opt("--workdir", opts.workdir.as_ref())
+        .flag_if("--interactive", opts.interactive)
+        .flag_if("--tty", opts.tty)
+        .operands(std::iter::once(target.as_str()).chain(opts.command.iter().map(String::as_str)));
     Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
         .no_retry()
         .timeout(opts.time_limit)
@@ -67,7 +59,7 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
 pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        ["start", "--attach", "--", target.as_str()],
+        Argv::new("start").flag("--attach").operands([target]),
         |o| o.into_result().map(drop),
     )
     .no_retry()

@@ -17,7 +17,7 @@ use super::query::{join, Inspection, PsQuery};
 use crate::decode::json::short_id;
 use crate::engine::classify::{kind_of, Tool};
 use crate::engine::plan::{Effect, Outcome, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
 
@@ -173,23 +173,30 @@ pub fn action_plan(
     action: &Action,
     ids: &[String],
 ) -> Plan<Vec<(String, Result<()>)>> {
-    let mut args: Vec<String> = vec![action.verb().into()];
-    match action {
-        Action::Stop { timeout: Some(t) } => args.push(format!("--time={t}")),
-        Action::Kill { signal: Some(s) } => args.push(format!("--signal={s}")),
-        Action::Remove { force: true } => {
-            args.push("--force".into());
-            args.extend(
-                kind.quirks()
-                    .force_remove_args
-                    .iter()
-                    .map(|a| a.to_string()),
-            );
-        }
-        _ => {}
-    }
-    args.push("--".into());
-    args.extend(ids.iter().cloned());
+    let force = matches!(action, Action::Remove { force: true });
+    let args = Argv::new(action.verb())
+        .opt(
+            "--time",
+            match action {
+                Action::Stop { timeout } => *timeout,
+                _ => None,
+            },
+        )
+        .opt(
+            "--signal",
+            match action {
+                Action::Kill { signal } => signal.as_ref(),
+                _ => None,
+            },
+        )
+        .flag_if("--force", force)
+        .args(
+            force
+                .then_some(kind.quirks().force_remove_args)
+                .into_iter()
+                .flatten(),
+        )
+        .operands(ids);
     let targets = ids.to_vec();
     let plan = Plan::new(Effect::Mutating, args, move |outcome| {
         Ok(per_target(kind, &targets, outcome))
@@ -250,7 +257,7 @@ fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(St
 /// assert_eq!(plan.args(), ["wait", "--", "job"]);
 /// ```
 pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
-    Plan::read(["wait", "--", reference.as_str()], |out| {
+    Plan::read(Argv::new("wait").operands([reference]), |out| {
         out.stdout_text()
             .lines()
             .next()
@@ -283,20 +290,20 @@ pub struct UpdateOptions {
 /// assert_eq!(plan.args(), ["update", "--memory=67108864", "--memory-swap=134217728", "--", "web"]);
 /// ```
 pub fn update_plan(reference: &ContainerRef, opts: &UpdateOptions) -> Result<Plan<()>> {
-    let mut args: Vec<String> = vec!["update".into()];
-    args.extend(opts.cpu_shares.map(|s| format!("--cpu-shares={s}")));
-    args.extend(opts.cpus.map(|c| format!("--cpus={c}")));
-    if let Some(m) = opts.memory {
-        args.push(format!("--memory={}", m.bytes()));
-        args.push(format!("--memory-swap={}", m.bytes().saturating_mul(2)));
-    }
-    if args.len() == 1 {
+    if opts.cpu_shares.is_none() && opts.cpus.is_none() && opts.memory.is_none() {
         return Err(Error::invalid_input(
             "update needs at least one of --cpu-shares, --cpus, --memory",
         ));
     }
-    args.push("--".into());
-    args.push(reference.as_str().into());
+    let args = Argv::new("update")
+        .opt("--cpu-shares", opts.cpu_shares)
+        .opt("--cpus", opts.cpus)
+        .opt("--memory", opts.memory.map(|m| m.bytes()))
+        .opt(
+            "--memory-swap",
+            opts.memory.map(|m| m.bytes().saturating_mul(2)),
+        )
+        .operands([reference]);
     Ok(Plan::write(args, |_| Ok(())))
 }
 

@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use serde::ser::SerializeMap;
@@ -24,7 +23,7 @@ use crate::container::{inspect_plan, Container};
 use crate::decode::lines::{Line, LineDecoder};
 use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{ContainerRef, Tail, TimeSpec};
@@ -143,33 +142,22 @@ impl Default for LogOptions {
 /// let name = ContainerRef::new("web").unwrap();
 /// let opts = LogOptions { follow: true, timestamps: true, ..LogOptions::default() };
 /// let now = dockhand::decode::time::Timestamp::now();
-/// assert_eq!(logs_args(EngineKind::Podman, &name, &opts, now),
+/// assert_eq!(logs_args(EngineKind::Podman, &name, &opts, now).words(),
 ///            ["logs", "--tail", "-1", "--timestamps", "--follow", "--", "web"]);
 /// ```
-pub fn logs_args(
-    kind: EngineKind,
-    name: &ContainerRef,
-    opts: &LogOptions,
-    now: Timestamp,
-) -> Vec<OsString> {
+pub fn logs_args(kind: EngineKind, name: &ContainerRef, opts: &LogOptions, now: Timestamp) -> Argv {
     let tail = match opts.tail {
         Tail::All => kind.quirks().tail_all.to_string(),
         Tail::Last(n) => n.to_string(),
     };
-    let mut args: Vec<OsString> = vec!["logs".into(), "--tail".into(), tail.into()];
-    if opts.timestamps {
-        args.push("--timestamps".into());
-    }
-    for (flag, time) in [("--since", opts.since), ("--until", opts.until)] {
-        if let Some(t) = time {
-            args.extend([flag.into(), t.resolve(now).to_rfc3339().into()]);
-        }
-    }
-    if opts.follow {
-        args.push("--follow".into());
-    }
-    args.extend(["--".into(), name.as_str().into()]);
-    args
+    let stamp = |t: Option<TimeSpec>| t.map(|t| t.resolve(now).to_rfc3339());
+    Argv::new("logs")
+        .pair("--tail", Some(tail))
+        .flag_if("--timestamps", opts.timestamps)
+        .pair("--since", stamp(opts.since))
+        .pair("--until", stamp(opts.until))
+        .flag_if("--follow", opts.follow)
+        .operands([name])
 }
 
 /// `opts` for one container: without `--follow` where the engine's follow of
@@ -573,7 +561,7 @@ mod tests {
         };
         let now = Timestamp::from_unix(1_795_453_402, 0);
         assert_eq!(
-            logs_args(EngineKind::Docker, &name("a"), &opts, now),
+            logs_args(EngineKind::Docker, &name("a"), &opts, now).words(),
             [
                 "logs",
                 "--tail",
@@ -588,7 +576,7 @@ mod tests {
         );
         let all = LogOptions::default();
         assert_eq!(
-            logs_args(EngineKind::Docker, &name("a"), &all, now)[..3],
+            logs_args(EngineKind::Docker, &name("a"), &all, now).words()[..3],
             ["logs", "--tail", "all"]
         );
     }

@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 use super::model::{parse_inspect, Container, Status};
 use crate::decode::json::short_id;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::Engine;
+use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue};
 
@@ -50,10 +50,9 @@ impl Inspection {
 /// ```
 pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
     let wanted = refs.to_vec();
-    let args = ["inspect", "--type", "container", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(refs.iter().map(|r| r.as_str().to_string()));
+    let args = Argv::new("inspect")
+        .args(["--type", "container"])
+        .operands(refs);
     Plan::new(Effect::ReadOnly, args, move |outcome| {
         if let Some(e) = outcome.error.filter(|e| e.kind() != ErrorKind::NotFound) {
             return Err(e);
@@ -103,12 +102,14 @@ pub struct PsQuery {
 /// assert_eq!(ps_ids_plan(&q).args(), ["ps", "-q", "--no-trunc", "-a", "--filter=label=app=web"]);
 /// ```
 pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
-    let mut args: Vec<String> = vec!["ps".into(), "-q".into(), "--no-trunc".into()];
-    if query.all {
-        args.push("-a".into());
-    }
-    args.extend(query.filters.iter().map(|f| format!("--filter={f}")));
-    args.extend(query.labels.iter().map(|l| format!("--filter=label={l}")));
+    let args = Argv::new("ps")
+        .args(["-q", "--no-trunc"])
+        .flag_if("-a", query.all)
+        .each("--filter", &query.filters)
+        .each(
+            "--filter",
+            query.labels.iter().map(|l| format!("label={l}")),
+        );
     Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
@@ -125,7 +126,7 @@ pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
 pub fn resolve_plan(refs: &[ContainerRef]) -> Plan<Vec<ContainerRef>> {
     let refs = refs.to_vec();
     Plan::read(
-        ["ps", "-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"],
+        Argv::new("ps").args(["-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"]),
         move |out| expand(&refs, &parse_id_table(&out.stdout_text())),
     )
 }

@@ -22,7 +22,7 @@ use crate::container::logs::{LogLine, LogOptions, Next};
 use crate::container::{inspect_plan, Container, HealthStatus, Status};
 use crate::decode::time::Timestamp;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Protocol;
 use crate::input::{ContainerRef, LogPattern, ProbePort, Tail, TimeSpec};
@@ -104,7 +104,7 @@ pub struct Observation {
 pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
     Plan::new(
         Effect::ReadOnly,
-        ["healthcheck", "run", "--", name.as_str()],
+        Argv::new("healthcheck").arg("run").operands([name]),
         |outcome| match (outcome.output.status.code(), outcome.error) {
             (Some(0), _) => Ok(true),
             (Some(1), _) => Ok(false),

@@ -11,14 +11,13 @@
 //!   fails with the kind of the first real failure — not with whatever rule
 //!   the whole mixed stderr happens to match first.
 
-use std::ffi::OsString;
-
 use serde::Serialize;
 
 use crate::engine::classify::{kind_of, Tool};
 use crate::engine::plan::{Effect, Outcome, Plan};
-use crate::engine::EngineKind;
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::input::KeyValue;
 
 /// What a batched inspect found, and the not-found error for the rest.
 ///
@@ -66,16 +65,15 @@ impl<T> Found<T> {
 ///
 /// ```
 /// use dockhand::engine::batch::inspect_plan;
-/// let plan = inspect_plan(["volume", "inspect", "--", "a", "b"], |out| {
+/// use dockhand::engine::Argv;
+/// let plan = inspect_plan(Argv::new("volume").arg("inspect").operands(["a", "b"]), |out| {
 ///     dockhand::decode::json::parse_json::<Vec<serde_json::Value>>(out)
 /// });
 /// assert_eq!(plan.args().len(), 5);
 /// ```
-pub fn inspect_plan<T, I, S, F>(args: I, parse: F) -> Plan<Found<T>>
+pub fn inspect_plan<T, F>(args: Argv, parse: F) -> Plan<Found<T>>
 where
     T: 'static,
-    I: IntoIterator<Item = S>,
-    S: Into<OsString>,
     F: FnOnce(&[u8]) -> Result<Vec<T>> + Send + 'static,
 {
     Plan::new(Effect::ReadOnly, args, move |outcome: Outcome| {
@@ -99,15 +97,11 @@ where
 /// names; `Untagged:`/`Deleted:` lines for images).
 ///
 /// ```
-/// use dockhand::{engine::batch::remove_plan, EngineKind};
-/// let plan = remove_plan(EngineKind::Docker, ["volume", "rm", "--", "a"]);
+/// use dockhand::{engine::{batch::remove_plan, Argv}, EngineKind};
+/// let plan = remove_plan(EngineKind::Docker, Argv::new("volume").arg("rm").operands(["a"]));
 /// assert_eq!(plan.effect(), dockhand::engine::plan::Effect::Mutating);
 /// ```
-pub fn remove_plan<I, S>(kind: EngineKind, args: I) -> Plan<Vec<String>>
-where
-    I: IntoIterator<Item = S>,
-    S: Into<OsString>,
-{
+pub fn remove_plan(kind: EngineKind, args: Argv) -> Plan<Vec<String>> {
     Plan::new(Effect::Mutating, args, move |outcome: Outcome| {
         if let Some(err) = outcome.error {
             if let Some(real) = real_failure(kind, &outcome.output.stderr, err) {
@@ -162,16 +156,14 @@ fn real_failure(kind: EngineKind, stderr: &[u8], err: Error) -> Option<Error> {
 /// `volume ls -q` …), with `filters` as `--filter=K=V` arguments.
 ///
 /// ```
-/// use dockhand::{engine::batch::list_plan, input::KeyValue};
-/// let plan = list_plan(&["volume", "ls", "-q"], &KeyValue::many("filter", ["dangling=true"]).unwrap());
+/// use dockhand::{engine::{batch::list_plan, Argv}, input::KeyValue};
+/// let plan = list_plan(Argv::new("volume").args(["ls", "-q"]), &KeyValue::many("filter", ["dangling=true"]).unwrap());
 /// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
 /// ```
-pub fn list_plan(base: &[&str], filters: &[crate::input::KeyValue]) -> Plan<Vec<String>> {
-    let args = base
-        .iter()
-        .map(|a| a.to_string())
-        .chain(filters.iter().map(|f| f.flag("--filter")));
-    Plan::read(args, |out| Ok(out.stdout_lines()))
+pub fn list_plan(listing: Argv, filters: &[KeyValue]) -> Plan<Vec<String>> {
+    Plan::read(listing.each("--filter", filters), |out| {
+        Ok(out.stdout_lines())
+    })
 }
 
 #[cfg(test)]
@@ -192,7 +184,7 @@ mod tests {
             ] {
                 let out = capture(&format!("{dir}/{slug}.stdout.txt"));
                 let err = capture(&format!("{dir}/{slug}.stderr.txt"));
-                let removed = replay(kind, remove_plan(kind, ["rm"]), code, &out, &err)
+                let removed = replay(kind, remove_plan(kind, Argv::new("rm")), code, &out, &err)
                     .unwrap_or_else(|e| panic!("{dir}/{slug}: {e}"));
                 assert!(!removed.is_empty(), "{dir}/{slug}");
             }
@@ -210,7 +202,8 @@ mod tests {
                 "err-volume-rm-in-use-and-missing",
             ] {
                 let err = capture(&format!("{dir}/{slug}.stderr.txt"));
-                let e = replay(kind, remove_plan(kind, ["rm"]), code, b"", &err).unwrap_err();
+                let e =
+                    replay(kind, remove_plan(kind, Argv::new("rm")), code, b"", &err).unwrap_err();
                 assert_eq!(e.kind(), ErrorKind::Conflict, "{dir}/{slug}: {e}");
                 assert!(
                     !e.message().contains("missing"),
@@ -225,7 +218,7 @@ mod tests {
     fn remove_failing_without_stderr_stays_a_failure() {
         let e = replay(
             EngineKind::Docker,
-            remove_plan(EngineKind::Docker, ["rm"]),
+            remove_plan(EngineKind::Docker, Argv::new("rm")),
             1,
             b"",
             b"",
@@ -246,7 +239,7 @@ mod tests {
             let err = capture(&format!(
                 "{dir}/volume-inspect-found-and-missing.stderr.txt"
             ));
-            let plan = inspect_plan(["inspect"], |b| {
+            let plan = inspect_plan(Argv::new("inspect"), |b| {
                 crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
             });
             let found = replay(kind, plan, code, &out, &err).unwrap();
@@ -257,7 +250,7 @@ mod tests {
 
     #[test]
     fn inspect_passes_other_failures_through() {
-        let plan = inspect_plan(["inspect"], |b| {
+        let plan = inspect_plan(Argv::new("inspect"), |b| {
             crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
         });
         let down =

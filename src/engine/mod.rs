@@ -7,6 +7,7 @@
 //! failures, retries transient ones with backoff, and hands the outcome to the
 //! plan's parser. Resource modules (`system`, …) add typed methods on top.
 
+mod argv;
 pub mod batch;
 pub mod classify;
 pub mod plan;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use argv::Argv;
 pub use quirks::{EngineKind, Quirks};
 
 use crate::engine::plan::{Effect, Outcome, Plan, Program, Retry};
@@ -328,9 +330,9 @@ impl Engine {
     /// effect), then parse.
     ///
     /// ```no_run
-    /// use dockhand::{engine::plan::Plan, Engine};
+    /// use dockhand::{engine::Argv, Engine, Plan};
     /// let engine = Engine::detect().unwrap();
-    /// let ids = engine.run(Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()))).unwrap();
+    /// let ids = engine.run(Plan::read(Argv::new("ps").arg("-q"), |out| Ok(out.stdout_text()))).unwrap();
     /// ```
     pub fn run<T: 'static>(&self, plan: Plan<T>) -> Result<T> {
         self.run_with(plan, None)
@@ -341,10 +343,10 @@ impl Engine {
     ///
     /// ```no_run
     /// use std::io::Write;
-    /// use dockhand::{exec::Observer, engine::plan::Plan, Engine};
+    /// use dockhand::{engine::Argv, exec::Observer, Engine, Plan};
     /// let engine = Engine::detect().unwrap();
     /// let show: Observer = std::sync::Arc::new(|_, chunk: &[u8]| { let _ = std::io::stderr().write_all(chunk); });
-    /// engine.run_observed(Plan::write(["pull", "alpine"], |_| Ok(())), &show).unwrap();
+    /// engine.run_observed(Plan::write(Argv::new("pull").operands(["alpine"]), |_| Ok(())), &show).unwrap();
     /// ```
     pub fn run_observed<T: 'static>(&self, plan: Plan<T>, observer: &Observer) -> Result<T> {
         self.run_with(plan, Some(observer))
@@ -378,9 +380,9 @@ impl Engine {
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use dockhand::{engine::plan::Plan, Engine};
+    /// use dockhand::{engine::Argv, Engine, Plan};
     /// let engine = Engine::detect().unwrap();
-    /// let ids = engine.run_async(Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()))).await.unwrap();
+    /// let ids = engine.run_async(Plan::read(Argv::new("ps").arg("-q"), |out| Ok(out.stdout_text()))).await.unwrap();
     /// # }
     /// ```
     #[cfg(feature = "tokio")]

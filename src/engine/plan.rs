@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::exec::Output;
 
@@ -72,8 +73,8 @@ pub(crate) enum Retry<T> {
 /// function that turns the outcome into a `T`.
 ///
 /// ```
-/// use dockhand::engine::plan::Plan;
-/// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
+/// use dockhand::{engine::Argv, Plan};
+/// let plan = Plan::read(Argv::new("ps").arg("-q"), |out| Ok(out.stdout_text()));
 /// assert_eq!(plan.args(), ["ps", "-q"]);
 /// ```
 #[must_use = "a plan does nothing until an Engine runs it"]
@@ -92,15 +93,13 @@ impl<T: 'static> Plan<T> {
     /// A plan whose `finish` sees the whole outcome, failed or not — for
     /// commands whose non-zero exits still carry answers (docker `version`
     /// with the daemon down, `inspect` of some missing names).
-    pub fn new<I, S, F>(effect: Effect, args: I, finish: F) -> Plan<T>
+    pub fn new<F>(effect: Effect, args: Argv, finish: F) -> Plan<T>
     where
-        I: IntoIterator<Item = S>,
-        S: Into<OsString>,
         F: FnOnce(Outcome) -> Result<T> + Send + 'static,
     {
         Plan {
             program: Program::Engine,
-            args: args.into_iter().map(Into::into).collect(),
+            args: args.into_iter().collect(),
             env: Vec::new(),
             stdin: None,
             effect,
@@ -111,20 +110,16 @@ impl<T: 'static> Plan<T> {
     }
 
     /// A read-only engine command; `parse` sees the output of a successful run.
-    pub fn read<I, S, F>(args: I, parse: F) -> Plan<T>
+    pub fn read<F>(args: Argv, parse: F) -> Plan<T>
     where
-        I: IntoIterator<Item = S>,
-        S: Into<OsString>,
         F: FnOnce(&Output) -> Result<T> + Send + 'static,
     {
         Plan::new(Effect::ReadOnly, args, move |o| parse(&o.into_result()?))
     }
 
     /// A state-changing engine command that is safe to repeat (stop, rm -f …).
-    pub fn write<I, S, F>(args: I, parse: F) -> Plan<T>
+    pub fn write<F>(args: Argv, parse: F) -> Plan<T>
     where
-        I: IntoIterator<Item = S>,
-        S: Into<OsString>,
         F: FnOnce(&Output) -> Result<T> + Send + 'static,
     {
         Plan::new(Effect::Mutating, args, move |o| parse(&o.into_result()?))
@@ -174,8 +169,8 @@ impl<T: 'static> Plan<T> {
     /// ([`Plan::verify_before_retry`]) stays verified: its check is mapped too.
     ///
     /// ```
-    /// use dockhand::Plan;
-    /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_lines())).map(|ids| ids.len());
+    /// use dockhand::{engine::Argv, Plan};
+    /// let plan = Plan::read(Argv::new("ps").arg("-q"), |out| Ok(out.stdout_lines())).map(|ids| ids.len());
     /// assert_eq!(plan.args(), ["ps", "-q"]);
     /// ```
     pub fn map<U: 'static, F>(mut self, f: F) -> Plan<U>
@@ -228,8 +223,8 @@ impl<T: 'static> Plan<T> {
     /// recorded run replayed, or a fuzzer's mangled output.
     ///
     /// ```
-    /// use dockhand::{exec::Output, engine::plan::{Outcome, Plan}, ExitStatus};
-    /// let plan = Plan::read(["ps", "-q"], |out| Ok(out.stdout_text()));
+    /// use dockhand::{exec::Output, engine::{plan::{Outcome, Plan}, Argv}, ExitStatus};
+    /// let plan = Plan::read(Argv::new("ps").arg("-q"), |out| Ok(out.stdout_text()));
     /// let output = Output { status: ExitStatus::Code(0), stdout: b"1f5b\n".to_vec(), stderr: Vec::new(), dry_run: false };
     /// assert_eq!(plan.parse_outcome(Outcome { output, error: None }).unwrap(), "1f5b");
     /// ```
@@ -290,8 +285,12 @@ mod tests {
     fn a_mapped_plan_is_still_verified_before_a_retry_and_its_check_is_mapped() {
         // Regression: `map` turned VerifyFirst into Transient, so a mapped
         // `run`/`create` plan would have been sent again blindly.
-        let plan = Plan::write(["run", "x"], |out| Ok(out.stdout_text()))
-            .verify_before_retry(|| Plan::read(["ps", "-q"], |out| Ok(out.stdout_lines().pop())))
+        let plan = Plan::write(Argv::new("run").arg("x"), |out| Ok(out.stdout_text()))
+            .verify_before_retry(|| {
+                Plan::read(Argv::new("ps").arg("-q"), |out| {
+                    Ok(out.stdout_lines().pop())
+                })
+            })
             .map(|id| id.len());
         let Retry::VerifyFirst(check) = &plan.retry else {
             panic!("the mapped plan lost its verification");
@@ -304,9 +303,11 @@ mod tests {
 
     #[test]
     fn map_keeps_never_and_transient() {
-        let never = Plan::write(["kill"], |_| Ok(())).no_retry().map(|()| 1);
+        let never = Plan::write(Argv::new("kill"), |_| Ok(()))
+            .no_retry()
+            .map(|()| 1);
         assert!(matches!(never.retry, Retry::Never));
-        let transient = Plan::read(["ps"], |_| Ok(())).map(|()| 1);
+        let transient = Plan::read(Argv::new("ps"), |_| Ok(())).map(|()| 1);
         assert!(matches!(transient.retry, Retry::Transient));
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::image::{full_id, TRANSFER_TIMEOUT};
@@ -96,34 +96,22 @@ impl BuildOptions {
 /// assert_eq!(plan.envs()[0].1, "1");
 /// ```
 pub fn build_plan(kind: EngineKind, opts: &BuildOptions, iidfile: &Path) -> Plan<String> {
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "build".into(),
-        "--iidfile".into(),
-        iidfile.into(),
-        "--force-rm".into(),
-    ];
     let buildkit_env = kind.quirks().buildkit_env;
-    if opts.builder == Builder::BuildKit && buildkit_env.is_some() {
-        args.push("--progress=plain".into());
-    }
-    if let Some(f) = &opts.dockerfile {
-        args.push("--file".into());
-        args.push(f.into());
-    }
-    args.extend(opts.tags.iter().map(|t| format!("--tag={t}").into()));
-    if opts.no_cache {
-        args.push("--no-cache".into());
-    }
-    if opts.pull {
-        args.push("--pull".into());
-    }
-    args.extend(opts.build_args.iter().map(|a| a.flag("--build-arg").into()));
-    args.extend(opts.labels.iter().map(|l| l.flag("--label").into()));
-    if let Some(n) = &opts.network {
-        args.push(format!("--network={n}").into());
-    }
-    args.push("--".into());
-    args.push(opts.context.clone().into());
+    let args = Argv::new("build")
+        .pair("--iidfile", Some(iidfile))
+        .flag("--force-rm")
+        .flag_if(
+            "--progress=plain",
+            opts.builder == Builder::BuildKit && buildkit_env.is_some(),
+        )
+        .pair("--file", opts.dockerfile.as_deref())
+        .each("--tag", &opts.tags)
+        .flag_if("--no-cache", opts.no_cache)
+        .flag_if("--pull", opts.pull)
+        .each("--build-arg", &opts.build_args)
+        .each("--label", &opts.labels)
+        .opt("--network", opts.network.as_ref())
+        .operands([&opts.context]);
 
     let iidfile = iidfile.to_path_buf();
     let mut plan = Plan::new(Effect::Mutating, args, move |outcome| {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Observer;
 use crate::input::{check_plain, ImageRef, ImageTag, KeyValue, Platform};
@@ -209,11 +209,10 @@ pub struct ListOptions {
 /// assert_eq!(list_ids_plan(&opts).args(), ["images", "-q", "--no-trunc", "-a", "--filter=label=a=b"]);
 /// ```
 pub fn list_ids_plan(opts: &ListOptions) -> Plan<Vec<String>> {
-    let mut args: Vec<String> = vec!["images".into(), "-q".into(), "--no-trunc".into()];
-    if opts.all {
-        args.push("-a".into());
-    }
-    args.extend(opts.filters.iter().map(|f| f.flag("--filter")));
+    let args = Argv::new("images")
+        .args(["-q", "--no-trunc"])
+        .flag_if("-a", opts.all)
+        .each("--filter", &opts.filters);
     Plan::read(args, |out| Ok(unique_lines(&out.stdout_text())))
 }
 
@@ -235,11 +234,10 @@ fn unique_lines(text: &str) -> Vec<String> {
 /// assert_eq!(inspect_plan(&refs).args(), ["image", "inspect", "--", "a:1", "b"]);
 /// ```
 pub fn inspect_plan(refs: &[ImageRef]) -> Plan<Found<Image>> {
-    let args = ["image", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(refs.iter().map(|r| r.to_string()));
-    batch::inspect_plan(args, parse_images)
+    batch::inspect_plan(
+        Argv::new("image").arg("inspect").operands(refs),
+        parse_images,
+    )
 }
 
 /// Whether an image exists (an inspect that answers `false` for not found).
@@ -252,14 +250,9 @@ pub fn inspect_plan(refs: &[ImageRef]) -> Plan<Found<Image>> {
 pub fn exists_plan(image: &ImageRef) -> Plan<bool> {
     Plan::new(
         Effect::ReadOnly,
-        [
-            "image",
-            "inspect",
-            "--format",
-            "{{.Id}}",
-            "--",
-            image.as_str(),
-        ],
+        Argv::new("image")
+            .args(["inspect", "--format", "{{.Id}}"])
+            .operands([image]),
         |outcome| match outcome.error {
             None => Ok(true),
             Some(e) if e.kind() == ErrorKind::NotFound => Ok(false),
@@ -277,12 +270,7 @@ pub fn exists_plan(image: &ImageRef) -> Plan<bool> {
 /// assert_eq!(plan.args(), ["rmi", "--force", "--", "a"]);
 /// ```
 pub fn remove_plan(kind: EngineKind, refs: &[ImageRef], force: bool) -> Plan<Vec<String>> {
-    let mut args = vec!["rmi".to_string()];
-    if force {
-        args.push("--force".into());
-    }
-    args.push("--".into());
-    args.extend(refs.iter().map(|r| r.to_string()));
+    let args = Argv::new("rmi").flag_if("--force", force).operands(refs);
     batch::remove_plan(kind, args)
 }
 
@@ -294,7 +282,10 @@ pub fn remove_plan(kind: EngineKind, refs: &[ImageRef], force: bool) -> Plan<Vec
 /// assert_eq!(plan.args(), ["tag", "--", "a", "b:2"]);
 /// ```
 pub fn tag_plan(source: &ImageRef, target: &ImageTag) -> Plan<()> {
-    Plan::write(["tag", "--", source.as_str(), target.as_str()], |_| Ok(()))
+    Plan::write(
+        Argv::new("tag").operands([source.as_str(), target.as_str()]),
+        |_| Ok(()),
+    )
 }
 
 /// An instruction applied while importing (`import --change`): `CMD […]`,
@@ -378,17 +369,10 @@ impl ImportOptions {
 /// assert_eq!(import_plan(&opts).args(), ["import", "--change=LABEL a=b", "--", "/tmp/rootfs.tar", "app:1"]);
 /// ```
 pub fn import_plan(opts: &ImportOptions) -> Plan<String> {
-    let mut args: Vec<std::ffi::OsString> = vec!["import".into()];
-    args.extend(
-        opts.changes
-            .iter()
-            .map(|c| format!("--change={}", c.as_str()).into()),
-    );
-    args.push("--".into());
-    args.push(opts.tarball.clone().into());
-    if let Some(t) = &opts.tag {
-        args.push(t.as_str().into());
-    }
+    let tag = opts.tag.iter().map(|t| t.as_ref());
+    let args = Argv::new("import")
+        .each("--change", opts.changes.iter().map(Change::as_str))
+        .operands(std::iter::once(opts.tarball.as_os_str()).chain(tag));
     Plan::write(args, |out| {
         // docker and podman both end stdout with the new id (podman's
         // progress goes to stderr).
@@ -416,12 +400,11 @@ pub fn save_plan(
     path: &Path,
     timeout: Option<Duration>,
 ) -> Plan<()> {
-    let mut args: Vec<std::ffi::OsString> = vec!["save".into(), "--output".into(), path.into()];
-    if refs.len() > 1 {
-        args.extend(kind.quirks().save_many.iter().map(Into::into));
-    }
-    args.push("--".into());
-    args.extend(refs.iter().map(|r| r.as_str().into()));
+    let many = (refs.len() > 1).then_some(kind.quirks().save_many);
+    let args = Argv::new("save")
+        .pair("--output", Some(path))
+        .args(many.into_iter().flatten())
+        .operands(refs);
     Plan::write(args, |_| Ok(())).timeout(timeout)
 }
 
@@ -433,7 +416,7 @@ pub fn save_plan(
 /// assert_eq!(plan.args(), ["load", "--input", "/tmp/x.tar"]);
 /// ```
 pub fn load_plan(path: &Path, timeout: Option<Duration>) -> Plan<Vec<String>> {
-    let args: Vec<std::ffi::OsString> = vec!["load".into(), "--input".into(), path.into()];
+    let args = Argv::new("load").pair("--input", Some(path));
     Plan::write(args, |out| Ok(parse_loaded(&out.stdout_text()))).timeout(timeout)
 }
 
@@ -492,15 +475,10 @@ impl PullOptions {
 /// assert_eq!(plan.args(), ["pull", "--quiet", "--", "busybox:1"]);
 /// ```
 pub fn pull_plan(opts: &PullOptions, quiet: bool) -> Plan<()> {
-    let mut args = vec!["pull".to_string()];
-    if quiet {
-        args.push("--quiet".into());
-    }
-    if let Some(p) = &opts.platform {
-        args.push(format!("--platform={p}"));
-    }
-    args.push("--".into());
-    args.push(opts.image.to_string());
+    let args = Argv::new("pull")
+        .flag_if("--quiet", quiet)
+        .opt("--platform", opts.platform.as_ref())
+        .operands([&opts.image]);
     Plan::new(Effect::Mutating, args, |outcome| match outcome.error {
         None => Ok(()),
         Some(e) => {

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::decode::json::{lenient_string, null_default, parse_json};
 use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
 use crate::error::{Error, Result};
 
 /// The network namespace a host command runs in.
@@ -46,18 +47,15 @@ impl Netns {
         S: Into<OsString>,
         F: FnOnce(crate::engine::plan::Outcome) -> Result<T> + Send + 'static,
     {
-        let args = args.into_iter().map(Into::into);
         match self {
-            Netns::Host => Plan::new(effect, args, finish).on_host(program),
+            Netns::Host => Plan::new(effect, args.into_iter().collect(), finish).on_host(program),
             Netns::Of(pid) => {
-                let enter: [OsString; 5] = [
-                    "--target".into(),
-                    pid.to_string().into(),
-                    "--net".into(),
-                    "--".into(),
-                    program.into(),
-                ];
-                Plan::new(effect, enter.into_iter().chain(args), finish).on_host("nsenter")
+                let enter = Argv::new("--target")
+                    .arg(pid.to_string())
+                    .flag("--net")
+                    .operands([program])
+                    .args(args);
+                Plan::new(effect, enter, finish).on_host("nsenter")
             }
         }
     }

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::json::{lenient_string, parse_json};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::Engine;
+use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, IfName};
@@ -99,15 +99,10 @@ struct StateDoc {
 pub fn running_container_plan(container: &ContainerRef) -> Plan<RunningContainer> {
     let name = container.clone();
     Plan::read(
-        [
-            "inspect",
-            "--type",
-            "container",
-            "--format",
-            r#"{"Id":{{json .ID}},"State":{{json .State}}}"#,
-            "--",
-            container.as_str(),
-        ],
+        Argv::new("inspect")
+            .args(["--type", "container", "--format"])
+            .arg(r#"{"Id":{{json .ID}},"State":{{json .State}}}"#)
+            .operands([container]),
         move |out| {
             let doc: InspectDoc = parse_json(&out.stdout)?;
             let s = doc.state;
@@ -163,19 +158,14 @@ pub struct Namespaces {
 /// ```
 pub fn exec_plan(pid: u32, also: Namespaces, command: &[OsString]) -> Result<Plan<()>> {
     check_command(command)?;
-    let mut args: Vec<OsString> = vec!["--target".into(), pid.to_string().into(), "--net".into()];
-    for (on, flag) in [
-        (also.mount, "--mount"),
-        (also.uts, "--uts"),
-        (also.ipc, "--ipc"),
-        (also.pid, "--pid"),
-    ] {
-        if on {
-            args.push(flag.into());
-        }
-    }
-    args.push("--".into());
-    args.extend(command.iter().cloned());
+    let args = Argv::new("--target")
+        .arg(pid.to_string())
+        .flag("--net")
+        .flag_if("--mount", also.mount)
+        .flag_if("--uts", also.uts)
+        .flag_if("--ipc", also.ipc)
+        .flag_if("--pid", also.pid)
+        .operands(command);
     Ok(
         Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
             .on_host("nsenter")

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
 use crate::engine::classify::{kind_of, Tool};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Version facts of one side (client or server) of an engine.
@@ -84,7 +84,7 @@ pub fn parse_version(bytes: &[u8]) -> Result<EngineVersion> {
 pub fn version_plan(kind: EngineKind) -> Plan<(EngineVersion, Option<Error>)> {
     Plan::new(
         Effect::ReadOnly,
-        kind.quirks().version_json.iter().copied(),
+        Argv::new("version").args(kind.quirks().json_format),
         |outcome| {
             let stdout = outcome.output.stdout.trim_ascii();
             match (outcome.error, stdout.is_empty()) {
@@ -97,7 +97,7 @@ pub fn version_plan(kind: EngineKind) -> Plan<(EngineVersion, Option<Error>)> {
 
 /// The plan for a daemon-answers probe: `info`, raw JSON.
 pub fn info_raw_plan(kind: EngineKind) -> Plan<Value> {
-    Plan::read(kind.quirks().info_json.iter().copied(), |out| {
+    Plan::read(Argv::new("info").args(kind.quirks().json_format), |out| {
         parse_json(&out.stdout)
     })
 }
@@ -377,9 +377,10 @@ pub fn parse_info(kind: EngineKind, bytes: &[u8]) -> Result<Info> {
 /// assert_eq!(plan.args(), ["info", "--format", "{{json .}}"]);
 /// ```
 pub fn info_plan(kind: EngineKind) -> Plan<Info> {
-    Plan::read(kind.quirks().info_json.iter().copied(), move |out| {
-        parse_info(kind, &out.stdout)
-    })
+    Plan::read(
+        Argv::new("info").args(kind.quirks().json_format),
+        move |out| parse_info(kind, &out.stdout),
+    )
 }
 
 /// Result of [`Engine::check`]: what is configured, what answers, and —
