@@ -16,10 +16,11 @@ use crate::decode::json::{lenient_string, null_default};
 use crate::decode::lines::LineDecoder;
 use crate::decode::time::Timestamp;
 use crate::engine::classify::{classify, Tool};
-use crate::engine::{Argv, Engine, EngineKind};
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 use crate::input::{EventFilter, TimeSpec};
+use crate::system::System;
 
 /// Longest event line accepted (events are a few hundred bytes; labels can
 /// make them longer).
@@ -568,12 +569,12 @@ impl EventDecoder {
     }
 }
 
-impl Engine {
+impl System<'_> {
     fn event_decoder(&self, opts: &EventOptions) -> EventDecoder {
-        let (args, until) = events_args(self.kind(), opts, Timestamp::now());
+        let (args, until) = events_args(self.engine.kind(), opts, Timestamp::now());
         EventDecoder {
-            kind: self.kind(),
-            cmd: self.command().args(args),
+            kind: self.engine.kind(),
+            cmd: self.engine.command().args(args),
             until,
             lines: LineDecoder::new(None, MAX_EVENT_LINE),
             stderr_tail: Vec::new(),
@@ -587,7 +588,7 @@ impl Engine {
     /// use dockhand::{events::{Action, EventOptions}, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = EventOptions { filters: vec!["type=container".parse()?], ..EventOptions::default() };
-    /// for event in engine.event_stream(&opts)? {
+    /// for event in engine.system().event_stream(&opts)? {
     ///     let event = event?;
     ///     if event.action == Action::Die {
     ///         println!("{} exited with {:?}", event.name, event.exit_code);
@@ -609,7 +610,7 @@ impl Engine {
     /// let engine = Engine::detect()?;
     /// let opts = EventOptions { since: Some(TimeSpec::parse("5m")?), until: Some(TimeSpec::parse("0s")?),
     ///     ..EventOptions::default() };
-    /// let events = engine.events(&opts)?;
+    /// let events = engine.system().events(&opts)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn events(&self, opts: &EventOptions) -> Result<Vec<Event>> {
@@ -621,12 +622,12 @@ impl Engine {
         self.event_stream(opts)?.collect()
     }
 
-    /// Async twin of [`Engine::event_stream`] (feature `tokio`).
+    /// Async twin of [`System::event_stream`] (feature `tokio`).
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
     /// let engine = dockhand::Engine::detect()?;
-    /// let mut events = engine.event_stream_async(&Default::default())?;
+    /// let mut events = engine.system().event_stream_async(&Default::default())?;
     /// while let Some(event) = events.next().await {
     ///     println!("{:?}", event?.action);
     /// }
@@ -643,6 +644,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
 
     fn capture(path: &str) -> Vec<Event> {
         let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -823,7 +825,7 @@ mod tests {
     #[test]
     fn events_after_the_end_are_dropped_and_failures_classified() {
         let engine = Engine::from_command("podman").unwrap();
-        let mut d = engine.event_decoder(&EventOptions {
+        let mut d = engine.system().event_decoder(&EventOptions {
             until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
             ..EventOptions::default()
         });

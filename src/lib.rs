@@ -21,11 +21,11 @@
 //! use dockhand::{Engine, ErrorKind};
 //!
 //! let engine = Engine::detect()?;               // DOCKHAND_ENGINE, docker, or podman
-//! let report = engine.check();
+//! let report = engine.system().check();
 //! if !report.reachable {
 //!     eprintln!("{} — {}", report.diagnosis, report.fix.unwrap_or_default());
 //! }
-//! match engine.version() {
+//! match engine.system().version() {
 //!     Ok(v) => println!("server {:?}", v.server.map(|s| s.version)),
 //!     Err(e) if e.kind() == ErrorKind::Unreachable => eprintln!("daemon down: {e}"),
 //!     Err(e) => return Err(e),

@@ -21,11 +21,35 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
+use crate::engine::batch::Named;
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
+
+/// The networks of an engine. A small borrowed handle: `engine.networks()`.
+///
+/// ```no_run
+/// let nets = dockhand::Engine::detect()?.networks().list(&[])?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Networks<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The networks: list, inspect, create, remove, connect, disconnect, gateway.
+    ///
+    /// ```no_run
+    /// let bridge = dockhand::Engine::detect()?.networks().inspect_one(&"bridge".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn networks(&self) -> Networks<'_> {
+        Networks { engine: self }
+    }
+}
 
 /// A network, from docker's or podman's `network inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,6 +79,20 @@ pub struct Network {
     pub containers: Vec<NetworkContainer>,
     /// The engine's whole JSON object.
     pub raw: Value,
+}
+
+impl Named for Network {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.name == reference || self.id.starts_with(reference)
+    }
+}
+
+/// A network member found by inspecting containers: `(network, member)`
+/// answers to its container's id, id prefix or name.
+impl Named for (String, NetworkContainer) {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.1.id.starts_with(reference) || self.1.name == reference
+    }
 }
 
 /// One address range of a network.
@@ -270,8 +308,10 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(plan.args(), ["network", "inspect", "--", "a", "b"]);
 /// ```
 pub fn inspect_plan(names: &[NetworkName]) -> Plan<Found<Network>> {
+    let wanted = names.iter().map(NetworkName::to_string).collect();
     batch::inspect_plan(
         Argv::new("network").arg("inspect").operands(names),
+        wanted,
         parse_networks,
     )
 }
@@ -332,7 +372,7 @@ pub fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, Network
     let args = Argv::new("container")
         .arg("inspect")
         .operands(container_ids);
-    batch::inspect_plan(args, parse_attachments)
+    batch::inspect_plan(args, container_ids.to_vec(), parse_attachments)
 }
 
 fn parse_attachments(bytes: &[u8]) -> Result<Vec<(String, NetworkContainer)>> {
@@ -368,7 +408,7 @@ fn attach(networks: &mut [Network], attachments: Vec<(String, NetworkContainer)>
     }
 }
 
-/// What [`Engine::network_create`] makes.
+/// What [`Networks::create`] makes.
 #[derive(Debug, Clone)]
 pub struct CreateOptions {
     /// Name.
@@ -576,52 +616,59 @@ pub fn gateway_of(network: &Network) -> Option<Gateway> {
     })
 }
 
-impl Engine {
+impl Networks<'_> {
     /// The networks that match `filters`, fully inspected.
     ///
     /// ```no_run
-    /// for n in dockhand::Engine::detect()?.networks(&[])? { println!("{} {:?}", n.name, n.gateways); }
+    /// for n in dockhand::Engine::detect()?.networks().list(&[])? { println!("{} {:?}", n.name, n.gateways); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn networks(&self, filters: &[KeyValue]) -> Result<Vec<Network>> {
-        let names = self.run(list_plan(filters))?;
+    pub fn list(&self, filters: &[KeyValue]) -> Result<Vec<Network>> {
+        let names = self.engine.run(list_plan(filters))?;
         // A network removed between the two calls is simply not listed.
-        Ok(self.inspect_networks(&NetworkName::many(names)?)?.items)
+        Ok(self.inspect(&NetworkName::many(names)?)?.items)
     }
 
-    /// Inspect networks in one call (plus, for podman, one call for the
-    /// members); an error if any is missing.
+    /// Inspect any number of networks in one engine call (plus, for podman,
+    /// one call for their members), separating the found from the missing.
     ///
     /// ```no_run
     /// use dockhand::input::NetworkName;
-    /// let nets = dockhand::Engine::detect()?.network_inspect(&NetworkName::many(["bridge"])?)?;
+    /// let found = dockhand::Engine::detect()?.networks().inspect(&NetworkName::many(["bridge", "gone"])?)?;
+    /// if let Some(e) = &found.error { eprintln!("{e} (missing: {:?})", found.missing); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_inspect(&self, names: &[NetworkName]) -> Result<Vec<Network>> {
-        self.inspect_networks(names)?.into_result()
-    }
-
-    /// [`Engine::network_inspect`] keeping the found networks when some are missing.
-    ///
-    /// ```no_run
-    /// use dockhand::input::NetworkName;
-    /// let found = dockhand::Engine::detect()?.inspect_networks(&NetworkName::many(["bridge", "gone"])?)?;
-    /// if let Some(e) = found.missing { eprintln!("{e}"); }
-    /// # Ok::<(), dockhand::Error>(())
-    /// ```
-    pub fn inspect_networks(&self, names: &[NetworkName]) -> Result<Found<Network>> {
+    pub fn inspect(&self, names: &[NetworkName]) -> Result<Found<Network>> {
         if names.is_empty() {
             return Ok(Found::empty());
         }
-        let mut found = self.run(inspect_plan(names))?;
-        if !self.kind().quirks().network_inspect_lists_containers && !found.items.is_empty() {
-            let running = self.run(running_containers_plan())?;
+        let mut found = self.engine.run(inspect_plan(names))?;
+        if !self.engine.kind().quirks().network_inspect_lists_containers && !found.items.is_empty()
+        {
+            let running = self.engine.run(running_containers_plan())?;
             if !running.is_empty() {
-                let attachments = self.run(attachments_plan(&running))?.items;
+                let attachments = self.engine.run(attachments_plan(&running))?.items;
                 attach(&mut found.items, attachments);
             }
         }
         Ok(found)
+    }
+
+    /// Inspect one network.
+    ///
+    /// ```no_run
+    /// let bridge = dockhand::Engine::detect()?.networks().inspect_one(&"bridge".parse()?)?;
+    /// println!("{} {:?}", bridge.driver, bridge.subnets);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, name: &NetworkName) -> Result<Network> {
+        let mut all = self.inspect(std::slice::from_ref(name))?.into_result()?;
+        all.pop().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("network {name} exists but cannot be inspected"),
+            )
+        })
     }
 
     /// Create a network and return it inspected. (A dry-run engine only
@@ -630,14 +677,16 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{network::CreateOptions, input::NetworkName};
-    /// let net = dockhand::Engine::detect()?.network_create(&CreateOptions::new(NetworkName::new("app")?))?;
+    /// let net = dockhand::Engine::detect()?.networks().create(&CreateOptions::new(NetworkName::new("app")?))?;
     /// println!("{} {:?}", net.id, net.gateways);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_create(&self, opts: &CreateOptions) -> Result<Network> {
+    pub fn create(&self, opts: &CreateOptions) -> Result<Network> {
         opts.validate()?;
-        self.run(create_plan(opts))?;
-        let mut nets = self.network_inspect(std::slice::from_ref(&opts.name))?;
+        self.engine.run(create_plan(opts))?;
+        let mut nets = self
+            .inspect(std::slice::from_ref(&opts.name))?
+            .into_result()?;
         nets.pop().ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
@@ -649,63 +698,64 @@ impl Engine {
     /// Remove networks (missing ones count as removed).
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.network_remove(&dockhand::input::NetworkName::many(["app"])?)?;
+    /// dockhand::Engine::detect()?.networks().remove(&dockhand::input::NetworkName::many(["app"])?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_remove(&self, names: &[NetworkName]) -> Result<Vec<String>> {
+    pub fn remove(&self, names: &[NetworkName]) -> Result<Vec<String>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(remove_plan(self.kind(), names))
+        self.engine.run(remove_plan(self.engine.kind(), names))
     }
 
     /// Attach `container` to `network` with DNS `aliases`.
     ///
     /// ```no_run
     /// use dockhand::input::{ContainerRef, NetworkAlias, NetworkName};
-    /// dockhand::Engine::detect()?.network_connect(&NetworkName::new("app")?, &ContainerRef::new("web")?, &[NetworkAlias::new("www")?])?;
+    /// dockhand::Engine::detect()?.networks().connect(&NetworkName::new("app")?, &ContainerRef::new("web")?, &[NetworkAlias::new("www")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_connect(
+    pub fn connect(
         &self,
         network: &NetworkName,
         container: &ContainerRef,
         aliases: &[NetworkAlias],
     ) -> Result<()> {
-        self.run(connect_plan(network, container, aliases))
+        self.engine.run(connect_plan(network, container, aliases))
     }
 
     /// Detach `container` from `network` (not attached counts as done).
     ///
     /// ```no_run
     /// use dockhand::input::{ContainerRef, NetworkName};
-    /// dockhand::Engine::detect()?.network_disconnect(&NetworkName::new("app")?, &ContainerRef::new("web")?, false)?;
+    /// dockhand::Engine::detect()?.networks().disconnect(&NetworkName::new("app")?, &ContainerRef::new("web")?, false)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_disconnect(
+    pub fn disconnect(
         &self,
         network: &NetworkName,
         container: &ContainerRef,
         force: bool,
     ) -> Result<()> {
-        self.run(disconnect_plan(network, container, force))
+        self.engine.run(disconnect_plan(network, container, force))
     }
 
     /// The IPv4 gateway containers on `network` use; default: the engine's
     /// default network (`bridge` for docker — docker0's address —, `podman`).
     ///
     /// ```no_run
-    /// let gw = dockhand::Engine::detect()?.network_gateway(None)?;
+    /// let gw = dockhand::Engine::detect()?.networks().gateway(None)?;
     /// println!("{}", gw.gateway);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_gateway(&self, network: Option<&NetworkName>) -> Result<Gateway> {
+    pub fn gateway(&self, network: Option<&NetworkName>) -> Result<Gateway> {
         let name = match network {
             Some(n) => n.clone(),
-            None => NetworkName::new(self.kind().quirks().default_network)?,
+            None => NetworkName::new(self.engine.kind().quirks().default_network)?,
         };
         // Only the IPAM data is needed: skip podman's member lookup.
         let net = self
+            .engine
             .run(inspect_plan(std::slice::from_ref(&name)))?
             .into_result()?
             .pop()

@@ -3,7 +3,7 @@
 //! Both engines print the same capitalised keys for `volume inspect`;
 //! podman's `Options` is `{}` where docker's is `null`, and podman adds
 //! `MountCount`/`NeedsCopyUp`. `volume create` of an existing name succeeds
-//! silently in docker and fails in podman; [`Engine::volume_create`] gives
+//! silently in docker and fails in podman; [`Volumes::create`] gives
 //! docker's answer on both (the existing volume, unchanged).
 
 use std::collections::BTreeMap;
@@ -12,11 +12,35 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::json::{lenient_string, null_default, parse_json};
+use crate::engine::batch::Named;
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::Plan;
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{KeyValue, VolumeName};
+
+/// The volumes of an engine. A small borrowed handle: `engine.volumes()`.
+///
+/// ```no_run
+/// let vols = dockhand::Engine::detect()?.volumes().list(&[])?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Volumes<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The volumes: list, inspect, create, remove.
+    ///
+    /// ```no_run
+    /// let data = dockhand::Engine::detect()?.volumes().inspect_one(&"data".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn volumes(&self) -> Volumes<'_> {
+        Volumes { engine: self }
+    }
+}
 
 /// A volume, from `volume inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +99,12 @@ pub struct Volume {
     pub raw: Value,
 }
 
+impl Named for Volume {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.name == reference
+    }
+}
+
 /// Parse `volume inspect` output (a JSON array) of docker or podman.
 ///
 /// ```
@@ -112,13 +142,15 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(inspect_plan(&VolumeName::many(["a"]).unwrap()).args(), ["volume", "inspect", "--", "a"]);
 /// ```
 pub fn inspect_plan(names: &[VolumeName]) -> Plan<Found<Volume>> {
+    let wanted = names.iter().map(VolumeName::to_string).collect();
     batch::inspect_plan(
         Argv::new("volume").arg("inspect").operands(names),
+        wanted,
         parse_volumes,
     )
 }
 
-/// What [`Engine::volume_create`] makes.
+/// What [`Volumes::create`] makes.
 #[derive(Debug, Clone)]
 pub struct CreateOptions {
     /// Name.
@@ -177,33 +209,55 @@ pub fn remove_plan(kind: EngineKind, names: &[VolumeName], force: bool) -> Plan<
     batch::remove_plan(kind, args)
 }
 
-impl Engine {
+impl Volumes<'_> {
     /// The volumes that match `filters`, fully inspected (two calls).
     ///
     /// ```no_run
-    /// for v in dockhand::Engine::detect()?.volumes(&[])? { println!("{} {}", v.name, v.mountpoint); }
+    /// for v in dockhand::Engine::detect()?.volumes().list(&[])? { println!("{} {}", v.name, v.mountpoint); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volumes(&self, filters: &[KeyValue]) -> Result<Vec<Volume>> {
-        let names = self.run(list_plan(filters))?;
+    pub fn list(&self, filters: &[KeyValue]) -> Result<Vec<Volume>> {
+        let names = self.engine.run(list_plan(filters))?;
         if names.is_empty() {
             return Ok(Vec::new());
         }
         // A volume removed between the two calls is simply not listed.
-        Ok(self.run(inspect_plan(&VolumeName::many(names)?))?.items)
+        Ok(self
+            .engine
+            .run(inspect_plan(&VolumeName::many(names)?))?
+            .items)
     }
 
-    /// Inspect volumes in one call; an error if any is missing.
+    /// Inspect any number of volumes in one engine call, separating the
+    /// found from the missing.
     ///
     /// ```no_run
-    /// let v = dockhand::Engine::detect()?.volume_inspect(&dockhand::input::VolumeName::many(["data"])?)?;
+    /// let found = dockhand::Engine::detect()?.volumes().inspect(&dockhand::input::VolumeName::many(["data", "gone"])?)?;
+    /// println!("{} found, missing {:?}", found.items.len(), found.missing);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_inspect(&self, names: &[VolumeName]) -> Result<Vec<Volume>> {
+    pub fn inspect(&self, names: &[VolumeName]) -> Result<Found<Volume>> {
         if names.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Found::empty());
         }
-        self.run(inspect_plan(names))?.into_result()
+        self.engine.run(inspect_plan(names))
+    }
+
+    /// Inspect one volume.
+    ///
+    /// ```no_run
+    /// let data = dockhand::Engine::detect()?.volumes().inspect_one(&"data".parse()?)?;
+    /// println!("{}", data.mountpoint);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, name: &VolumeName) -> Result<Volume> {
+        let mut all = self.inspect(std::slice::from_ref(name))?.into_result()?;
+        all.pop().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("volume {name} exists but cannot be inspected"),
+            )
+        })
     }
 
     /// Create a volume, or find the existing one of that name (unchanged),
@@ -212,17 +266,19 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{volume::CreateOptions, input::VolumeName};
-    /// let v = dockhand::Engine::detect()?.volume_create(&CreateOptions::new(VolumeName::new("data")?))?;
+    /// let v = dockhand::Engine::detect()?.volumes().create(&CreateOptions::new(VolumeName::new("data")?))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_create(&self, opts: &CreateOptions) -> Result<Volume> {
-        match self.run(create_plan(opts)) {
+    pub fn create(&self, opts: &CreateOptions) -> Result<Volume> {
+        match self.engine.run(create_plan(opts)) {
             Err(e) if e.kind() == ErrorKind::Conflict => {
                 log::debug!("volume {} exists already: {}", opts.name, e.message())
             }
             other => other?,
         }
-        let mut found = self.volume_inspect(std::slice::from_ref(&opts.name))?;
+        let mut found = self
+            .inspect(std::slice::from_ref(&opts.name))?
+            .into_result()?;
         found.pop().ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
@@ -235,14 +291,15 @@ impl Engine {
     /// volumes in use (podman) / is accepted and ignored by docker.
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.volume_remove(&dockhand::input::VolumeName::many(["data"])?, false)?;
+    /// dockhand::Engine::detect()?.volumes().remove(&dockhand::input::VolumeName::many(["data"])?, false)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_remove(&self, names: &[VolumeName], force: bool) -> Result<Vec<String>> {
+    pub fn remove(&self, names: &[VolumeName], force: bool) -> Result<Vec<String>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(remove_plan(self.kind(), names, force))
+        self.engine
+            .run(remove_plan(self.engine.kind(), names, force))
     }
 }
 

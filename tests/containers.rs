@@ -181,6 +181,7 @@ fn run_with_options_publishes_real_ports_and_answers_queries() {
             &TRAPPING,
         );
         let c = engine_lib(engine)
+            .containers()
             .inspect_one(&ContainerRef::new(&name).unwrap())
             .unwrap();
         assert_eq!(c.id, id);
@@ -532,6 +533,7 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
 
         let e = engine_lib(engine);
         let found = e
+            .containers()
             .find_by_labels(&[
                 KeyValue::pair("app.user", &user).unwrap(),
                 KeyValue::pair("app.mapping", &mapping).unwrap(),
@@ -577,6 +579,7 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
         );
         // The library's factory reset by label finds the stopped ones too.
         let removed = e
+            .containers()
             .reset(&[KeyValue::pair("app.user", &user).unwrap()])
             .unwrap();
         assert_eq!(removed.len(), 3, "{engine}: {removed:?}");
@@ -920,6 +923,7 @@ fn env_values_never_reach_any_argv_and_the_env_file_is_removed_even_on_failure()
         assert_eq!(r.stdout.trim(), secret, "the value arrived");
         // podman records the create argv; it must hold the env-file, not the value.
         let raw = engine_lib(engine)
+            .containers()
             .inspect_one(&ContainerRef::new(&name).unwrap())
             .unwrap()
             .raw;
@@ -964,6 +968,7 @@ fn a_lost_answer_is_not_retried_blindly_the_creation_token_finds_the_container()
         assert_eq!(runs, 1, "{engine}: run must not be repeated: {log}");
         assert!(log.contains("dockhand.creation-token="), "{log}");
         let c = engine_lib(engine)
+            .containers()
             .inspect_one(&ContainerRef::new(&name).unwrap())
             .unwrap();
         assert_eq!(r.stdout.trim(), c.id, "{engine}: the id found by token");
@@ -983,6 +988,7 @@ fn half_made_containers_are_removed_when_run_fails() {
             &TRAPPING,
         );
         let taken = e
+            .containers()
             .inspect_one(&ContainerRef::new(&busy_port).unwrap())
             .unwrap()
             .ports[0]
@@ -997,7 +1003,7 @@ fn half_made_containers_are_removed_when_run_fails() {
             KeyValue::pair(OWNER_LABEL, &std::process::id().to_string()).unwrap(),
         ];
         o.command = trapping();
-        let err = e.run_container(&o).unwrap_err();
+        let err = e.containers().run(&o).unwrap_err();
         assert_ne!(err.kind(), ErrorKind::Parse, "{engine}: {err}");
         assert_eq!(
             status_of(engine, &name),
@@ -1005,8 +1011,9 @@ fn half_made_containers_are_removed_when_run_fails() {
             "{engine}: the created-but-unstartable container was removed"
         );
         o.publish.clear();
-        let id = e.run_container(&o).unwrap();
+        let id = e.containers().run(&o).unwrap();
         let results = e
+            .containers()
             .act(
                 &Action::Remove { force: true },
                 &[ContainerRef::new(&id).unwrap()],

@@ -239,7 +239,7 @@ fn targets() -> Vec<Target> {
             name: "container inspect of some missing names (stderr)",
             parse: |t, b| {
                 let plan = container::inspect_plan(&refs(&["dhcap-full", "dhcap-missing"]));
-                ran_failed(t, plan, b"", b).map(|found| shown(found.found))
+                ran_failed(t, plan, b"", b).map(|found| shown(found.items))
             },
             captures: &[
                 "*/containers-inspect-*-missing.stderr.txt",

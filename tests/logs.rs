@@ -61,7 +61,7 @@ fn stdout_and_stderr_stay_apart_with_parsed_timestamps() {
             timestamps: true,
             ..LogOptions::default()
         };
-        let lines = engine(e).logs(&refs(&[&name]), &opts).unwrap();
+        let lines = engine(e).containers().logs(&refs(&[&name]), &opts).unwrap();
         assert_eq!(
             texts(&lines, LogStream::Stdout),
             ["out1", "out2  spaced", "last"],
@@ -145,7 +145,10 @@ fn follow_ends_when_the_container_exits() {
             ..LogOptions::default()
         };
         // Blocking iterator: lines arrive while the container runs, then it ends.
-        let mut lines = engine(e).log_lines(&refs(&[&name]), &opts).unwrap();
+        let mut lines = engine(e)
+            .containers()
+            .log_lines(&refs(&[&name]), &opts)
+            .unwrap();
         let first = lines.next().unwrap().unwrap();
         assert_eq!(first.message, b"first", "{e}");
         let rest: Vec<LogLine> = lines.map(Result::unwrap).collect();
@@ -171,7 +174,10 @@ fn has_ready_says_whether_the_next_line_is_already_there() {
             follow: true,
             ..LogOptions::default()
         };
-        let mut lines = engine(e).log_lines(&refs(&[&name]), &opts).unwrap();
+        let mut lines = engine(e)
+            .containers()
+            .log_lines(&refs(&[&name]), &opts)
+            .unwrap();
         assert_eq!(lines.next().unwrap().unwrap().message, b"first", "{e}");
         // The container sleeps: nothing to read, a follower flushes now.
         assert!(!lines.has_ready(), "{e}");
@@ -220,7 +226,10 @@ fn several_containers_are_merged_with_their_names() {
             timestamps: true,
             ..LogOptions::default()
         };
-        let lines = engine(e).logs(&refs(&[&a, &b]), &opts).unwrap();
+        let lines = engine(e)
+            .containers()
+            .logs(&refs(&[&a, &b]), &opts)
+            .unwrap();
         let of = |name: &str| -> Vec<(LogStream, String)> {
             lines
                 .iter()
@@ -268,6 +277,7 @@ fn a_missing_container_is_not_found_before_anything_is_read() {
         let name = start_container(e, &mut cleanup, "logs-miss", FAST, &["true"]);
         let missing = unique("logs-nosuch");
         let err = engine(e)
+            .containers()
             .logs(&refs(&[&name, &missing]), &LogOptions::default())
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound, "{e}: {err}");
@@ -296,7 +306,7 @@ fn bytes_that_are_not_utf8_are_preserved_by_the_library() {
                 timestamps,
                 ..LogOptions::default()
             };
-            let lines = engine(e).logs(&refs(&[&name]), &opts).unwrap();
+            let lines = engine(e).containers().logs(&refs(&[&name]), &opts).unwrap();
             let out: Vec<&[u8]> = lines.iter().map(|l| l.message.as_slice()).collect();
             assert!(out.contains(&&b"a\xffb"[..]), "{e}: {lines:?}");
             assert!(out.contains(&&b"e\xfe"[..]), "{e}: {lines:?}");
@@ -317,7 +327,10 @@ fn long_lines_come_in_bounded_pieces_without_engine_timestamps_inside() {
             timestamps: true,
             ..LogOptions::default()
         };
-        let lines = engine(e).logs(&refs(&[&name]), &whole).unwrap();
+        let lines = engine(e)
+            .containers()
+            .logs(&refs(&[&name]), &whole)
+            .unwrap();
         assert_eq!(lines.len(), 2, "{e}");
         assert_eq!(
             lines[0].message,
@@ -328,7 +341,10 @@ fn long_lines_come_in_bounded_pieces_without_engine_timestamps_inside() {
             max_line: 16_000,
             ..whole
         };
-        let pieces = engine(e).logs(&refs(&[&name]), &bounded).unwrap();
+        let pieces = engine(e)
+            .containers()
+            .logs(&refs(&[&name]), &bounded)
+            .unwrap();
         let shape: Vec<(usize, bool)> = pieces
             .iter()
             .map(|l| (l.message.len(), l.partial))
@@ -408,7 +424,10 @@ fn a_dropped_follower_is_killed_and_reaped() {
             follow: true,
             ..LogOptions::default()
         };
-        let mut lines = engine(e).log_lines(&refs(&[&name]), &opts).unwrap();
+        let mut lines = engine(e)
+            .containers()
+            .log_lines(&refs(&[&name]), &opts)
+            .unwrap();
         assert_eq!(lines.next().unwrap().unwrap().message, b"hi");
         let pid = lines.pids()[0];
         drop(lines);
@@ -432,7 +451,7 @@ fn events_of_a_container_life_are_typed_alike_on_both_engines() {
             since: Some(since),
             until: Some(TimeSpec::parse("0s").unwrap()),
         };
-        let events = engine(e).events(&opts).unwrap();
+        let events = engine(e).system().events(&opts).unwrap();
         let actions: Vec<&Action> = events.iter().map(|ev| &ev.action).collect();
         for expected in [Action::Create, Action::Start, Action::Die, Action::Destroy] {
             assert!(
@@ -496,7 +515,7 @@ fn the_event_stream_delivers_live_events_and_stops_its_engine_child_on_drop() {
             filters: vec![filter.parse().unwrap(), "event=die".parse().unwrap()],
             ..EventOptions::default()
         };
-        let mut stream = engine(e).event_stream(&opts).unwrap();
+        let mut stream = engine(e).system().event_stream(&opts).unwrap();
         let pid = stream_pid(e, &filter);
         cleanup.add(&name);
         let r = sh(Cmd::new(e)
@@ -548,7 +567,11 @@ async fn the_async_stream_reads_the_same_lines() {
             follow: true,
             ..LogOptions::default()
         };
-        let mut stream = engine(e).log_stream(&refs(&[&name]), &opts).await.unwrap();
+        let mut stream = engine(e)
+            .containers()
+            .log_stream(&refs(&[&name]), &opts)
+            .await
+            .unwrap();
         let mut lines = Vec::new();
         while let Some(line) = stream.next().await {
             lines.push(line.unwrap());

@@ -199,7 +199,7 @@ fn stopped_daemon_fails_with_exit_4_naming_the_cause_after_bounded_logged_retrie
         100,
     );
     let started = Instant::now();
-    let err = engine.version().unwrap_err();
+    let err = engine.system().version().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     assert!(
         err.message()
@@ -294,7 +294,7 @@ fn a_retried_call_succeeds_once_a_restarted_daemon_is_back() {
     let engine = engine_on(&daemon.socket, 10, 700);
     let caller = std::thread::spawn(move || {
         let started = Instant::now();
-        (engine.version(), started.elapsed())
+        (engine.system().version(), started.elapsed())
     });
     dockhand::exec::sleep(Duration::from_millis(1500)).unwrap();
     daemon.restart();
@@ -875,13 +875,14 @@ fn nul_bytes_are_refused_by_every_input_type_before_any_engine_call() {
     .unwrap();
     let mut run = dockhand::container::RunOptions::new(ImageRef::new(IMAGE).unwrap());
     run.command = vec!["sh".into(), "-c\0rm -rf /".into()];
-    let e = engine.run_container(&run).unwrap_err();
+    let e = engine.containers().run(&run).unwrap_err();
     assert_eq!(e.kind(), dockhand::ErrorKind::InvalidInput, "{e}");
     let exec = dockhand::container::ExecOptions {
         command: vec!["true\0".into()],
         ..Default::default()
     };
     let e = engine
+        .containers()
         .exec(&ContainerRef::new("web").unwrap(), &exec)
         .unwrap_err();
     assert_eq!(e.kind(), dockhand::ErrorKind::InvalidInput, "{e}");

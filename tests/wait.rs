@@ -194,9 +194,15 @@ fn exit_and_health_conditions_through_the_library() {
         let name = start_container(e, &mut cleanup, "wait-life", &health, &["sh", "-c", script]);
         let r = ContainerRef::new(&name).unwrap();
         let limit = Some(Duration::from_secs(30));
-        let healthy = engine(e).wait_for(&r, &Condition::Healthy, limit).unwrap();
+        let healthy = engine(e)
+            .containers()
+            .wait_for(&r, &Condition::Healthy, limit)
+            .unwrap();
         assert_eq!(healthy.status, Some(Status::Running), "{e}");
-        let exited = engine(e).wait_for(&r, &Condition::Exited, limit).unwrap();
+        let exited = engine(e)
+            .containers()
+            .wait_for(&r, &Condition::Exited, limit)
+            .unwrap();
         assert_eq!(
             (exited.status, exited.exit_code),
             (Some(Status::Exited), Some(5)),
@@ -230,11 +236,13 @@ async fn the_async_wait_sees_the_same() {
         let r = ContainerRef::new(&name).unwrap();
         let pattern = Condition::Log("^up$".parse().unwrap());
         let seen = engine(e)
+            .containers()
             .wait_for_async(&r, &pattern, Some(Duration::from_secs(30)))
             .await
             .unwrap();
         assert_eq!(seen.last_line.as_deref(), Some("up"), "{e}");
         let err = engine(e)
+            .containers()
             .wait_for_async(&r, &Condition::Exited, Some(Duration::from_millis(500)))
             .await
             .unwrap_err();

@@ -119,7 +119,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 BuilderArg::Buildkit => Builder::BuildKit,
             };
             opts.timeout = (!max_time.is_zero()).then_some(max_time);
-            let id = global.engine()?.build(&opts)?;
+            let id = global.engine()?.images().build(&opts)?;
             if id.is_empty() {
                 // A dry run: the build was only printed.
             } else if out.is_json() {

@@ -72,7 +72,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 ipc,
                 pid,
             };
-            let status = global.engine()?.netns_exec(&name, also, &command)?;
+            let status = global.engine()?.netns().exec(&name, also, &command)?;
             Ok(match status {
                 ExitStatus::Code(c) => c,
                 ExitStatus::Signal(s) => 128 + s,
@@ -80,7 +80,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         NetnsCommand::Show { name } => {
             let name = ContainerRef::new(name)?;
-            let view = global.engine()?.netns_show(&name)?;
+            let view = global.engine()?.netns().show(&name)?;
             if out.is_json() {
                 out.json(&view);
                 return Ok(0);

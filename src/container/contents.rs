@@ -6,8 +6,9 @@ use std::path::Path;
 
 use super::create::parse_id;
 use super::lock_names;
+use super::Containers;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine};
+use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
 
@@ -60,7 +61,7 @@ pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
     .on_host("tar")
 }
 
-/// Options of [`Engine::commit`].
+/// Options of [`Containers::commit`].
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {
     /// `-m`: commit message.
@@ -110,13 +111,13 @@ pub fn commit_plan(
     .no_retry()
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Copy between the host and a container (`CONTAINER:PATH` on one side);
     /// copying into a container takes its lock.
     ///
     /// ```no_run
     /// use dockhand::{input::CopyPath, Engine};
-    /// Engine::detect()?.copy(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
+    /// Engine::detect()?.containers().copy(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn copy(&self, src: &CopyPath, dst: &CopyPath) -> Result<()> {
@@ -125,8 +126,8 @@ impl Engine {
             CopyPath::Container(c, _) => Some(c),
             CopyPath::Host(_) => None,
         };
-        let _locks = lock_names(self, target)?;
-        self.run(plan)
+        let _locks = lock_names(self.engine, target)?;
+        self.engine.run(plan)
     }
 
     /// Unpack a snapshot of the container's filesystem into `dir` (created
@@ -135,7 +136,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// Engine::detect()?.export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<()> {
@@ -153,15 +154,15 @@ impl Engine {
             .suffix(".tar")
             .tempfile_in(dir)
             .map_err(|e| io("write a temporary file in", e))?;
-        self.run(export_plan(target, tar.path()))?;
-        self.run(untar_plan(tar.path(), dir))
+        self.engine.run(export_plan(target, tar.path()))?;
+        self.engine.run(untar_plan(tar.path(), dir))
     }
 
     /// Commit a container's filesystem to an image; its id.
     ///
     /// ```no_run
     /// use dockhand::{container::CommitOptions, input::*, Engine};
-    /// let id = Engine::detect()?.commit(&ContainerRef::new("web")?, &ImageTag::new("web:snap")?, &CommitOptions::default())?;
+    /// let id = Engine::detect()?.containers().commit(&ContainerRef::new("web")?, &ImageTag::new("web:snap")?, &CommitOptions::default())?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn commit(
@@ -170,7 +171,8 @@ impl Engine {
         image: &ImageTag,
         opts: &CommitOptions,
     ) -> Result<String> {
-        self.run(commit_plan(self.kind(), target, image, opts))
+        self.engine
+            .run(commit_plan(self.engine.kind(), target, image, opts))
     }
 }
 

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use super::envfile::EnvFile;
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
+use super::Containers;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine};
+use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::input::{
     ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, Link, MemorySize, PortSpec, RestartPolicy,
@@ -237,15 +238,15 @@ fn check_command(command: &[String]) -> Result<()> {
     }
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Create a container (not started); returns its full id.
     ///
     /// ```no_run
     /// use dockhand::{container::RunOptions, input::ImageRef, Engine};
-    /// let id = Engine::detect()?.create_container(&RunOptions::new(ImageRef::new("busybox")?))?;
+    /// let id = Engine::detect()?.containers().create(&RunOptions::new(ImageRef::new("busybox")?))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn create_container(&self, opts: &RunOptions) -> Result<String> {
+    pub fn create(&self, opts: &RunOptions) -> Result<String> {
         self.launch(Launch::Create, opts)
     }
 
@@ -264,19 +265,19 @@ impl Engine {
     /// let mut o = RunOptions::new(ImageRef::new("busybox")?);
     /// o.name = Some(ContainerRef::new("web")?);
     /// o.command = vec!["sleep".into(), "600".into()];
-    /// let id = Engine::detect()?.run_container(&o)?;
+    /// let id = Engine::detect()?.containers().run(&o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn run_container(&self, opts: &RunOptions) -> Result<String> {
+    pub fn run(&self, opts: &RunOptions) -> Result<String> {
         self.launch(Launch::RunDetached, opts)
     }
 
     fn launch(&self, launch: Launch, opts: &RunOptions) -> Result<String> {
         check_command(&opts.command)?;
-        let _locks = lock_names(self, opts.name.iter())?;
+        let _locks = lock_names(self.engine, opts.name.iter())?;
         let env_file = EnvFile::write(&opts.env)?;
         let token = new_token()?;
-        let result = self.run(launch_plan(
+        let result = self.engine.run(launch_plan(
             launch,
             opts,
             env_file.as_ref().map(EnvFile::path),
@@ -291,12 +292,13 @@ impl Engine {
     /// Remove what a failed creation left behind (found by its token).
     fn remove_half_made(&self, token: &str) {
         let leftover = self
+            .engine
             .run(find_by_token_plan(token).no_retry())
             .ok()
             .flatten();
         if let Some(id) = leftover {
             let rm = Plan::write(Argv::new("rm").flag("--force").operands([&id]), |_| Ok(()));
-            if let Err(e) = self.run(rm) {
+            if let Err(e) = self.engine.run(rm) {
                 log::warn!("could not remove the half-made container {id}: {e}");
             }
         }

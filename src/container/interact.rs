@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use super::envfile::EnvFile;
 use super::model::Status;
+use super::Containers;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine};
+use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, EnvVar, Word};
 
-/// Options of [`Engine::exec`].
+/// Options of [`Containers::exec`].
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
     /// Command and arguments (required).
@@ -66,7 +67,7 @@ pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
     .timeout(None)
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Run a command in a running container with our stdout/stderr (and,
     /// with `interactive`, stdin); returns the command's exit code. A missing
     /// container is NotFound and a stopped or paused one Conflict, found
@@ -75,7 +76,7 @@ impl Engine {
     /// ```no_run
     /// use dockhand::{container::ExecOptions, input::ContainerRef, Engine};
     /// let o = ExecOptions { command: vec!["cat".into(), "/etc/hostname".into()], ..ExecOptions::default() };
-    /// let code = Engine::detect()?.exec(&ContainerRef::new("web")?, &o)?;
+    /// let code = Engine::detect()?.containers().exec(&ContainerRef::new("web")?, &o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn exec(&self, target: &ContainerRef, opts: &ExecOptions) -> Result<i32> {
@@ -112,7 +113,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.start_attached(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().start_attached(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
@@ -122,11 +123,11 @@ impl Engine {
     /// Run a plan with inherited stdout/stderr; the exit code (128+N for a
     /// signal). A dry run hands it to the dry-run sink instead.
     fn stream(&self, plan: Plan<()>, stdin: bool) -> Result<i32> {
-        if self.is_dry_run() {
-            self.run(plan)?;
+        if self.engine.is_dry_run() {
+            self.engine.run(plan)?;
             return Ok(0);
         }
-        let (cmd, limits) = self.prepare(&plan);
+        let (cmd, limits) = self.engine.prepare(&plan);
         Ok(match exec::run_inherit(&cmd, &limits, stdin)? {
             ExitStatus::Code(c) => c,
             ExitStatus::Signal(s) => 128 + s,

@@ -13,11 +13,13 @@ use serde::Serialize;
 
 use super::lock_names;
 use super::model::{Container, Status};
-use super::query::{join, Inspection, PsQuery};
+use super::query::{join, PsQuery};
+use super::Containers;
 use crate::decode::json::short_id;
+use crate::engine::batch::Found;
 use crate::engine::classify::{kind_of, Tool};
 use crate::engine::plan::{Effect, Outcome, Plan};
-use crate::engine::{Argv, Engine, EngineKind};
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
 
@@ -266,7 +268,7 @@ pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
     })
 }
 
-/// New resource limits for [`Engine::update`].
+/// New resource limits for [`Containers::update`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateOptions {
     /// `--cpu-shares`.
@@ -325,36 +327,38 @@ pub fn cleanup_victims(found: Vec<Container>, prefix: &str, keep: usize) -> Vec<
     stopped.into_iter().skip(keep).collect()
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Apply `action` to every container named: one `inspect` and one
     /// action call for any number, under the per-name locks. Missing names
     /// fail with NotFound, except for `Remove`, where they are `Absent`.
     ///
     /// ```no_run
     /// use dockhand::{container::{Action, ActionResult}, input::ContainerRef, Engine};
-    /// let results = Engine::detect()?.act(&Action::Stop { timeout: Some(5) }, &ContainerRef::many(["web", "db"])?)?;
+    /// let results = Engine::detect()?.containers().act(&Action::Stop { timeout: Some(5) }, &ContainerRef::many(["web", "db"])?)?;
     /// if let Some(e) = ActionResult::first_error(&results) { eprintln!("{e}"); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn act(&self, action: &Action, refs: &[ContainerRef]) -> Result<Vec<ActionResult>> {
-        let _locks = lock_names(self, refs)?;
-        let seen = self.inspect_found(refs)?;
+        let _locks = lock_names(self.engine, refs)?;
+        let seen = self.inspect(refs)?;
         let mut ids: Vec<String> = Vec::new();
-        for c in &seen.found {
+        for c in &seen.items {
             if !ids.contains(&c.id) {
                 ids.push(c.id.clone());
             }
         }
-        let mut plan = action_plan(self.kind(), action, &ids);
-        if let (Action::Stop { timeout: Some(t) }, Some(base)) = (action, self.limits().timeout) {
+        let mut plan = action_plan(self.engine.kind(), action, &ids);
+        if let (Action::Stop { timeout: Some(t) }, Some(base)) =
+            (action, self.engine.limits().timeout)
+        {
             // The engine waits up to `t` seconds per container, in parallel.
             plan = plan.timeout(Some(base + Duration::from_secs(u64::from(*t))));
         }
         let by_id = match ids.is_empty() {
             true => Vec::new(),
-            false => self.run(plan)?,
+            false => self.engine.run(plan)?,
         };
-        let done = match self.is_dry_run() {
+        let done = match self.engine.is_dry_run() {
             true => ActionOutcome::Planned,
             false => action.done(),
         };
@@ -369,11 +373,11 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.wait(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().wait(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn wait(&self, reference: &ContainerRef) -> Result<i64> {
-        self.run(wait_plan(reference))
+        self.engine.run(wait_plan(reference))
     }
 
     /// The exit code of a container that has stopped; Conflict while it is
@@ -381,7 +385,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.exit_code(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().exit_code(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn exit_code(&self, reference: &ContainerRef) -> Result<i64> {
@@ -400,13 +404,13 @@ impl Engine {
     /// ```no_run
     /// use dockhand::{container::UpdateOptions, input::ContainerRef, Engine};
     /// let o = UpdateOptions { cpu_shares: Some(512), ..UpdateOptions::default() };
-    /// Engine::detect()?.update(&ContainerRef::new("web")?, &o)?;
+    /// Engine::detect()?.containers().update(&ContainerRef::new("web")?, &o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn update(&self, reference: &ContainerRef, opts: &UpdateOptions) -> Result<()> {
         let plan = update_plan(reference, opts)?;
-        let _locks = lock_names(self, [reference])?;
-        self.run(plan)
+        let _locks = lock_names(self.engine, [reference])?;
+        self.engine.run(plan)
     }
 
     /// Remove the stopped (exited or dead) containers whose names start
@@ -414,11 +418,11 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let removed = Engine::detect()?.cleanup(&ContainerRef::new("build-")?, 3)?;
+    /// let removed = Engine::detect()?.containers().cleanup(&ContainerRef::new("build-")?, 3)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn cleanup(&self, prefix: &ContainerRef, keep: usize) -> Result<Vec<ActionResult>> {
-        let candidates = self.ps(&PsQuery {
+        let candidates = self.list(&PsQuery {
             all: true,
             filters: vec![KeyValue::pair("name", prefix.as_str())?],
             labels: Vec::new(),
@@ -437,7 +441,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::KeyValue, Engine};
-    /// let removed = Engine::detect()?.reset(&[KeyValue::new("label", "app=kiosk")?])?;
+    /// let removed = Engine::detect()?.containers().reset(&[KeyValue::new("label", "app=kiosk")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn reset(&self, labels: &[KeyValue]) -> Result<Vec<ActionResult>> {
@@ -454,10 +458,10 @@ fn result_for(
     action: &Action,
     done: ActionOutcome,
     reference: &ContainerRef,
-    seen: &Inspection,
+    seen: &Found<Container>,
     by_id: &[(String, Result<()>)],
 ) -> ActionResult {
-    let Some(container) = seen.get(reference) else {
+    let Some(container) = seen.get(reference.as_str()) else {
         let (outcome, error) = match action {
             Action::Remove { .. } => (ActionOutcome::Absent, None),
             _ => (

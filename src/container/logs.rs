@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::Containers;
 use crate::container::{inspect_plan, Container};
 use crate::decode::lines::{Line, LineDecoder};
 use crate::decode::time::Timestamp;
@@ -245,7 +246,7 @@ impl LogLines {
     /// use std::io::Write;
     /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
-    /// let mut lines = Engine::detect()?.log_lines(&ContainerRef::many(["web"])?, &opts)?;
+    /// let mut lines = Engine::detect()?.containers().log_lines(&ContainerRef::many(["web"])?, &opts)?;
     /// let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     /// while let Some(line) = lines.next() {
     ///     writeln!(out, "{}", line?.text())?;
@@ -438,7 +439,7 @@ fn check_names(names: &[ContainerRef]) -> Result<()> {
     Ok(())
 }
 
-impl Engine {
+impl Containers<'_> {
     /// The log lines of `names`, collected (with `follow`: until the
     /// containers stop). The first failure is the error.
     ///
@@ -446,7 +447,7 @@ impl Engine {
     /// use dockhand::{input::{ContainerRef, Tail}, container::logs::LogOptions, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = LogOptions { tail: Tail::Last(20), timestamps: true, ..LogOptions::default() };
-    /// for line in engine.logs(&[ContainerRef::new("web")?], &opts)? {
+    /// for line in engine.containers().logs(&[ContainerRef::new("web")?], &opts)? {
     ///     println!("{:?} {} {}", line.timestamp, line.container, line.text());
     /// }
     /// # Ok::<(), dockhand::Error>(())
@@ -463,7 +464,7 @@ impl Engine {
     /// let engine = Engine::detect()?;
     /// let names = ContainerRef::many(["web", "db"])?;
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
-    /// for line in engine.log_lines(&names, &opts)? {
+    /// for line in engine.containers().log_lines(&names, &opts)? {
     ///     let line = line?;
     ///     println!("{} | {}", line.container, line.text());
     /// }
@@ -474,20 +475,20 @@ impl Engine {
         // One batched inspect first: a wrong name is a clean NotFound before
         // any log is read (the engine's own complaint would otherwise arrive
         // on stderr, mixed with the container's).
-        let found = self.run(inspect_plan(names))?.all_or_not_found()?;
-        let (decoders, cmds) = Decoders::new(self, names, &found, opts);
+        let found = self.engine.run(inspect_plan(names))?.into_result()?;
+        let (decoders, cmds) = Decoders::new(self.engine, names, &found, opts);
         let fan = exec::fan_in(&cmds, CHANNEL_CAPACITY)?;
         Ok(LogLines { fan, decoders })
     }
 
-    /// Async twin of [`Engine::log_lines`] (feature `tokio`).
+    /// Async twin of [`Containers::log_lines`] (feature `tokio`).
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
     /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
-    /// let mut lines = engine.log_stream(&[ContainerRef::new("web")?], &opts).await?;
+    /// let mut lines = engine.containers().log_stream(&[ContainerRef::new("web")?], &opts).await?;
     /// while let Some(line) = lines.next().await {
     ///     println!("{}", line?.text());
     /// }
@@ -501,10 +502,11 @@ impl Engine {
     ) -> Result<AsyncLogLines> {
         check_names(names)?;
         let found = self
+            .engine
             .run_async(inspect_plan(names))
             .await?
-            .all_or_not_found()?;
-        let (decoders, cmds) = Decoders::new(self, names, &found, opts);
+            .into_result()?;
+        let (decoders, cmds) = Decoders::new(self.engine, names, &found, opts);
         let fan = exec::fan_in_async(&cmds, CHANNEL_CAPACITY)?;
         Ok(AsyncLogLines { fan, decoders })
     }

@@ -41,12 +41,47 @@ pub use model::{
     parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
     NetworkAttachment, PortBinding, State, Status,
 };
-pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, Inspection, PsQuery};
+pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
 
 use crate::container::lock::LockSet;
+use crate::engine::batch::Named;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::input::ContainerRef;
+
+/// The containers of an engine: `engine.containers()`. A small borrowed
+/// handle; every method runs one operation's plans on the engine.
+///
+/// ```no_run
+/// use dockhand::{input::ContainerRef, Engine};
+/// let engine = Engine::detect()?;
+/// let web = engine.containers().inspect_one(&ContainerRef::new("web")?)?;
+/// println!("{} is {}", web.name, web.state.status.as_str());
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Containers<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The containers: inspect, list, create and run, lifecycle actions,
+    /// exec, files, logs and readiness.
+    ///
+    /// ```no_run
+    /// let running = dockhand::Engine::detect()?.containers().list(&Default::default())?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn containers(&self) -> Containers<'_> {
+        Containers { engine: self }
+    }
+}
+
+impl Named for Container {
+    fn is_named_by(&self, reference: &str) -> bool {
+        Container::is_named_by(self, reference)
+    }
+}
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
 fn lock_names<'a>(

@@ -4,40 +4,13 @@
 use serde::{Serialize, Serializer};
 
 use super::model::{parse_inspect, Container, Status};
+use super::Containers;
 use crate::decode::json::short_id;
+use crate::engine::batch::{not_named, Found};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine};
+use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue};
-
-/// What one `inspect` of many names found.
-#[derive(Debug, Clone)]
-pub struct Inspection {
-    /// The containers that exist, in the engine's order.
-    pub found: Vec<Container>,
-    /// The references that named no container.
-    pub missing: Vec<ContainerRef>,
-}
-
-impl Inspection {
-    /// The container `reference` names, if it was found.
-    pub fn get(&self, reference: &ContainerRef) -> Option<&Container> {
-        self.found
-            .iter()
-            .find(|c| c.is_named_by(reference.as_str()))
-    }
-
-    /// Every container, or a NotFound error naming the missing references.
-    pub fn all_or_not_found(self) -> Result<Vec<Container>> {
-        match self.missing.as_slice() {
-            [] => Ok(self.found),
-            missing => Err(Error::new(
-                ErrorKind::NotFound,
-                format!("no such container: {}", join(missing)),
-            )),
-        }
-    }
-}
 
 /// `inspect --type container -- NAME…` as one call. When some names are
 /// missing both engines still print the others and exit non-zero; the plan
@@ -48,8 +21,8 @@ impl Inspection {
 /// let plan = dockhand::container::inspect_plan(&ContainerRef::many(["web", "db"]).unwrap());
 /// assert_eq!(plan.args(), ["inspect", "--type", "container", "--", "web", "db"]);
 /// ```
-pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
-    let wanted = refs.to_vec();
+pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Found<Container>> {
+    let wanted: Vec<String> = refs.iter().map(ContainerRef::to_string).collect();
     let args = Argv::new("inspect")
         .args(["--type", "container"])
         .operands(refs);
@@ -57,12 +30,21 @@ pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
         if let Some(e) = outcome.error.filter(|e| e.kind() != ErrorKind::NotFound) {
             return Err(e);
         }
-        let found = parse_inspect(&outcome.output.stdout)?;
-        let missing = wanted
-            .into_iter()
-            .filter(|r| !found.iter().any(|c| c.is_named_by(r.as_str())))
-            .collect();
-        Ok(Inspection { found, missing })
+        let items = parse_inspect(&outcome.output.stdout)?;
+        let missing = not_named(&wanted, &items);
+        // The engines name each missing one in a line of their own: one
+        // error naming them all instead.
+        let error = (!missing.is_empty()).then(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no such container: {}", missing.join(", ")),
+            )
+        });
+        Ok(Found {
+            items,
+            missing,
+            error,
+        })
     })
 }
 
@@ -189,40 +171,22 @@ pub(crate) fn join(refs: &[ContainerRef]) -> String {
         .join(", ")
 }
 
-impl Engine {
-    /// Inspect any number of containers in one engine call; NotFound if
-    /// any of them is missing (see [`Engine::inspect_found`] to get the rest).
-    ///
-    /// ```no_run
-    /// use dockhand::{input::ContainerRef, Engine};
-    /// let engine = Engine::detect()?;
-    /// for c in engine.inspect(&ContainerRef::many(["web", "db"])?)? {
-    ///     println!("{} {} {:?}", c.name, c.state.status.as_str(), c.ports);
-    /// }
-    /// # Ok::<(), dockhand::Error>(())
-    /// ```
-    pub fn inspect(&self, refs: &[ContainerRef]) -> Result<Vec<Container>> {
-        self.inspect_found(refs)?.all_or_not_found()
-    }
-
+impl Containers<'_> {
     /// Inspect any number of containers in one engine call, separating the
     /// found from the missing. Names, full ids and unique id prefixes are
     /// accepted; an ambiguous prefix is InvalidInput listing the candidates.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let seen = Engine::detect()?.inspect_found(&ContainerRef::many(["web", "gone"])?)?;
-    /// println!("{} found, missing: {:?}", seen.found.len(), seen.missing);
+    /// let seen = Engine::detect()?.containers().inspect(&ContainerRef::many(["web", "gone"])?)?;
+    /// println!("{} found, missing: {:?}", seen.items.len(), seen.missing);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn inspect_found(&self, refs: &[ContainerRef]) -> Result<Inspection> {
+    pub fn inspect(&self, refs: &[ContainerRef]) -> Result<Found<Container>> {
         if refs.is_empty() {
-            return Ok(Inspection {
-                found: Vec::new(),
-                missing: Vec::new(),
-            });
+            return Ok(Found::empty());
         }
-        match self.run(inspect_plan(refs)) {
+        match self.engine.run(inspect_plan(refs)) {
             // The engines refuse an ambiguous id prefix without naming the
             // candidates; one `ps` finds them.
             Err(e)
@@ -239,11 +203,13 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let pid = Engine::detect()?.inspect_one(&ContainerRef::new("web")?)?.pid()?;
+    /// let pid = Engine::detect()?.containers().inspect_one(&ContainerRef::new("web")?)?.pid()?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, reference: &ContainerRef) -> Result<Container> {
-        let mut all = self.inspect(std::slice::from_ref(reference))?;
+        let mut all = self
+            .inspect(std::slice::from_ref(reference))?
+            .into_result()?;
         Ok(all.remove(0))
     }
 
@@ -252,17 +218,17 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// for s in Engine::detect()?.statuses(&ContainerRef::many(["web", "db"])?)? {
+    /// for s in Engine::detect()?.containers().statuses(&ContainerRef::many(["web", "db"])?)? {
     ///     println!("{} {:?}", s.name, s.status);
     /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn statuses(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerStatus>> {
-        let seen = self.inspect_found(refs)?;
+        let seen = self.inspect(refs)?;
         Ok(refs
             .iter()
             .map(|r| {
-                let found = seen.get(r);
+                let found = seen.get(r.as_str());
                 ContainerStatus {
                     name: r.clone(),
                     id: found.map(|c| c.id.clone()),
@@ -277,12 +243,12 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{container::PsQuery, Engine};
-    /// let stopped = Engine::detect()?.ps(&PsQuery { all: true, ..PsQuery::default() })?;
+    /// let stopped = Engine::detect()?.containers().list(&PsQuery { all: true, ..PsQuery::default() })?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn ps(&self, query: &PsQuery) -> Result<Vec<Container>> {
-        let ids = ContainerRef::many(self.run(ps_ids_plan(query))?)?;
-        let found = self.inspect_found(&ids)?.found;
+    pub fn list(&self, query: &PsQuery) -> Result<Vec<Container>> {
+        let ids = ContainerRef::many(self.engine.run(ps_ids_plan(query))?)?;
+        let found = self.inspect(&ids)?.items;
         // Label filters are exclusive in both engines; checking again here
         // keeps that promise whatever the engine version does.
         let mut rows: Vec<Container> = found
@@ -304,11 +270,11 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::KeyValue, Engine};
-    /// let mine = Engine::detect()?.find_by_labels(&[KeyValue::new("label", "user=alice")?, KeyValue::new("label", "mapping=7")?])?;
+    /// let mine = Engine::detect()?.containers().find_by_labels(&[KeyValue::new("label", "user=alice")?, KeyValue::new("label", "mapping=7")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn find_by_labels(&self, labels: &[KeyValue]) -> Result<Vec<Container>> {
-        self.ps(&PsQuery {
+        self.list(&PsQuery {
             all: true,
             filters: Vec::new(),
             labels: labels.to_vec(),
@@ -321,14 +287,14 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let full = Engine::detect()?.resolve(&ContainerRef::many(["3f2a"])?)?;
+    /// let full = Engine::detect()?.containers().resolve(&ContainerRef::many(["3f2a"])?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn resolve(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerRef>> {
         if !refs.iter().any(looks_like_id_prefix) {
             return Ok(refs.to_vec());
         }
-        self.run(resolve_plan(refs))
+        self.engine.run(resolve_plan(refs))
     }
 }
 
@@ -388,16 +354,13 @@ mod tests {
                 capture(engine, "containers-inspect-two-missing.stderr.txt"),
             )
             .unwrap();
-            assert_eq!(seen.found.len(), 1, "{engine}");
-            assert_eq!(seen.found[0].name, "dhcap-full");
-            assert_eq!(
-                seen.missing,
-                ContainerRef::many(["dhcap-m1", "dhcap-m2"]).unwrap()
-            );
-            let e = seen.clone().all_or_not_found().unwrap_err();
+            assert_eq!(seen.items.len(), 1, "{engine}");
+            assert_eq!(seen.items[0].name, "dhcap-full");
+            assert_eq!(seen.missing, ["dhcap-m1", "dhcap-m2"]);
+            let e = seen.clone().into_result().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::NotFound);
             assert!(e.message().contains("dhcap-m1, dhcap-m2"), "{e}");
-            assert!(seen.get(&refs[1]).is_some());
+            assert!(seen.get(refs[1].as_str()).is_some());
         }
     }
 
@@ -416,9 +379,9 @@ mod tests {
                 capture(engine, "containers-inspect-batch-missing.stderr.txt"),
             )
             .unwrap();
-            let names: Vec<&str> = seen.found.iter().map(|c| c.name.as_str()).collect();
+            let names: Vec<&str> = seen.items.iter().map(|c| c.name.as_str()).collect();
             assert_eq!(names, ["dhcap-full", "dhcap-exited"], "{engine}");
-            assert_eq!(seen.missing, [ContainerRef::new("dhcap-missing").unwrap()]);
+            assert_eq!(seen.missing, ["dhcap-missing"]);
             let none = replay(
                 inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
                 kind,
@@ -427,7 +390,7 @@ mod tests {
                 capture(engine, "err-inspect-type-container-missing.stderr.txt"),
             )
             .unwrap();
-            assert!(none.found.is_empty() && none.missing.len() == 1, "{engine}");
+            assert!(none.items.is_empty() && none.missing.len() == 1, "{engine}");
         }
     }
 

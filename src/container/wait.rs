@@ -5,7 +5,7 @@
 //! The decisions live in [`Waiter`], a pure state machine: it is told what
 //! the last probe found and answers with the next thing to do (inspect,
 //! connect, run the healthcheck, read the next log line, sleep, finish).
-//! [`Engine::wait_for`] and `Engine::wait_for_async` only carry those
+//! [`Containers::wait_for`] and `Engine::wait_for_async` only carry those
 //! requests out, so the blocking and async variants behave the same.
 //!
 //! Probes back off (100 ms, doubling, at most 1 s) through
@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::Containers;
 use crate::container::logs::{LogLine, LogOptions, Next};
 use crate::container::{inspect_plan, Container, HealthStatus, Status};
 use crate::decode::time::Timestamp;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine, EngineKind};
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Protocol;
 use crate::input::{ContainerRef, LogPattern, ProbePort, Tail, TimeSpec};
@@ -477,7 +478,7 @@ fn last_line_options() -> LogOptions {
     }
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Wait until `condition` holds for container `name`, at most `timeout`
     /// (`None`: no limit). On timeout the error ([`ErrorKind::Timeout`])
     /// says what was last observed: status, health, last log line.
@@ -486,7 +487,7 @@ impl Engine {
     /// use std::time::Duration;
     /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
     /// let engine = Engine::detect()?;
-    /// let seen = engine.wait_for(&ContainerRef::new("web")?, &Condition::Port("80".parse()?),
+    /// let seen = engine.containers().wait_for(&ContainerRef::new("web")?, &Condition::Port("80".parse()?),
     ///     Some(Duration::from_secs(30)))?;
     /// println!("accepting on {:?}", seen.address);
     /// # Ok::<(), dockhand::Error>(())
@@ -498,7 +499,7 @@ impl Engine {
         timeout: Option<Duration>,
     ) -> Result<Observation> {
         let names = std::slice::from_ref(name);
-        let mut waiter = Waiter::new(name, condition, timeout, self.kind(), Instant::now());
+        let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
         let mut reply = Reply::Start;
         let mut lines = None;
         loop {
@@ -510,13 +511,14 @@ impl Engine {
             reply = match request {
                 Request::Done(result) => return result,
                 Request::Inspect(t) => Reply::Inspected(
-                    self.run(within(inspect_plan(names), t))
-                        .and_then(|i| i.all_or_not_found())
+                    self.engine
+                        .run(within(inspect_plan(names), t))
+                        .and_then(|i| i.into_result())
                         .map(|mut found| Box::new(found.remove(0))),
                 ),
                 Request::Connect(addresses) => Reply::Connected(probe_tcp(&addresses)),
                 Request::Healthcheck(t) => {
-                    Reply::Healthchecked(self.run(within(healthcheck_run_plan(name), t)))
+                    Reply::Healthchecked(self.engine.run(within(healthcheck_run_plan(name), t)))
                 }
                 Request::Sleep(d) => Reply::Slept(crate::exec::sleep(d)),
                 Request::Follow(since) => {
@@ -544,14 +546,14 @@ impl Engine {
         }
     }
 
-    /// Async twin of [`Engine::wait_for`] (feature `tokio`). Dropping the
+    /// Async twin of [`Containers::wait_for`] (feature `tokio`). Dropping the
     /// future kills and reaps any engine child it runs.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
     /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
     /// let engine = Engine::detect()?;
-    /// engine.wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
+    /// engine.containers().wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "tokio")]
@@ -562,7 +564,7 @@ impl Engine {
         timeout: Option<Duration>,
     ) -> Result<Observation> {
         let names = std::slice::from_ref(name);
-        let mut waiter = Waiter::new(name, condition, timeout, self.kind(), Instant::now());
+        let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
         let mut reply = Reply::Start;
         let mut lines = None;
         loop {
@@ -573,9 +575,10 @@ impl Engine {
             reply = match request {
                 Request::Done(result) => return result,
                 Request::Inspect(t) => Reply::Inspected(
-                    self.run_async(within(inspect_plan(names), t))
+                    self.engine
+                        .run_async(within(inspect_plan(names), t))
                         .await
-                        .and_then(|i| i.all_or_not_found())
+                        .and_then(|i| i.into_result())
                         .map(|mut found| Box::new(found.remove(0))),
                 ),
                 Request::Connect(addresses) => Reply::Connected(
@@ -584,7 +587,9 @@ impl Engine {
                         .unwrap_or(None),
                 ),
                 Request::Healthcheck(t) => Reply::Healthchecked(
-                    self.run_async(within(healthcheck_run_plan(name), t)).await,
+                    self.engine
+                        .run_async(within(healthcheck_run_plan(name), t))
+                        .await,
                 ),
                 Request::Sleep(d) => Reply::Slept(crate::exec::sleep_async(d).await),
                 Request::Follow(since) => Reply::Followed(

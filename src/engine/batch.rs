@@ -19,65 +19,111 @@ use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::KeyValue;
 
-/// What a batched inspect found, and the not-found error for the rest.
+/// What one engine call inspecting N objects found: the objects that
+/// exist, the references that named nothing, and the engine's not-found
+/// error (for reporting) when there were any. Every resource's `inspect`
+/// answers with one.
 ///
 /// ```
 /// use dockhand::engine::batch::Found;
 /// use dockhand::{Error, ErrorKind};
-/// let all: Found<u32> = Found { items: vec![1], missing: None };
+/// let all: Found<u32> = Found::all(vec![1]);
+/// assert!(all.missing.is_empty());
 /// assert_eq!(all.into_result().unwrap(), [1]);
-/// let some = Found { items: vec![1], missing: Some(Error::new(ErrorKind::NotFound, "no such image: b")) };
+/// let some = Found { items: vec![1], missing: vec!["b".into()], error: Some(Error::new(ErrorKind::NotFound, "no such image: b")) };
 /// assert_eq!(some.into_result().unwrap_err().kind(), ErrorKind::NotFound);
 /// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct Found<T> {
     /// The objects that exist, as the engine printed them.
     pub items: Vec<T>,
-    /// The engine's not-found error when some names did not exist.
+    /// The references (as given) that named no object.
+    pub missing: Vec<String>,
+    /// The not-found error when something was missing.
     #[serde(skip)]
-    pub missing: Option<Error>,
+    pub error: Option<Error>,
 }
 
 impl<T> Found<T> {
+    /// Every one of `items`, nothing missing.
+    pub fn all(items: Vec<T>) -> Found<T> {
+        Found {
+            items,
+            missing: Vec::new(),
+            error: None,
+        }
+    }
+
     /// Nothing asked for, nothing found.
     ///
     /// ```
     /// assert!(dockhand::engine::batch::Found::<u8>::empty().into_result().unwrap().is_empty());
     /// ```
     pub fn empty() -> Found<T> {
-        Found {
-            items: Vec::new(),
-            missing: None,
-        }
+        Found::all(Vec::new())
     }
 
     /// All of them, or the not-found error when any was missing.
     pub fn into_result(self) -> Result<Vec<T>> {
-        match self.missing {
+        match self.error {
             Some(e) => Err(e),
             None => Ok(self.items),
         }
     }
+
+    /// The object `reference` names, if it was found.
+    ///
+    /// ```
+    /// use dockhand::engine::batch::{Found, Named};
+    /// struct V(&'static str);
+    /// impl Named for V { fn is_named_by(&self, r: &str) -> bool { self.0 == r } }
+    /// let found = Found::all(vec![V("a"), V("b")]);
+    /// assert!(found.get("b").is_some() && found.get("c").is_none());
+    /// ```
+    pub fn get(&self, reference: &str) -> Option<&T>
+    where
+        T: Named,
+    {
+        self.items.iter().find(|t| t.is_named_by(reference))
+    }
 }
 
-/// An inspect of N objects whose stdout `parse` reads; not-found names go to
-/// [`Found::missing`], other failures are errors.
+/// An object that a reference (name, id, id prefix, tag …) can name.
+pub trait Named {
+    /// Whether `reference` names this object, as the engine resolves it.
+    fn is_named_by(&self, reference: &str) -> bool;
+}
+
+/// The references among `wanted` that name none of `items`.
+pub(crate) fn not_named<T: Named>(wanted: &[String], items: &[T]) -> Vec<String> {
+    wanted
+        .iter()
+        .filter(|r| !items.iter().any(|t| t.is_named_by(r)))
+        .cloned()
+        .collect()
+}
+
+/// An inspect of the `wanted` objects whose stdout `parse` reads; the
+/// references none of them answers to go to [`Found::missing`], other
+/// failures are errors.
 ///
 /// ```
 /// use dockhand::engine::batch::inspect_plan;
 /// use dockhand::engine::Argv;
-/// let plan = inspect_plan(Argv::new("volume").arg("inspect").operands(["a", "b"]), |out| {
-///     dockhand::decode::json::parse_json::<Vec<serde_json::Value>>(out)
+/// use dockhand::volume::Volume;
+/// let wanted = vec!["a".to_string(), "b".to_string()];
+/// let plan = inspect_plan(Argv::new("volume").arg("inspect").operands(&wanted), wanted, |out| {
+///     dockhand::volume::parse_volumes(out)
 /// });
 /// assert_eq!(plan.args().len(), 5);
 /// ```
-pub fn inspect_plan<T, F>(args: Argv, parse: F) -> Plan<Found<T>>
+pub fn inspect_plan<T, F>(args: Argv, wanted: Vec<String>, parse: F) -> Plan<Found<T>>
 where
-    T: 'static,
+    T: Named + 'static,
     F: FnOnce(&[u8]) -> Result<Vec<T>> + Send + 'static,
 {
     Plan::new(Effect::ReadOnly, args, move |outcome: Outcome| {
-        let missing = match outcome.error {
+        let error = match outcome.error {
             None => None,
             Some(e) if e.kind() == ErrorKind::NotFound => Some(e),
             Some(e) => return Err(e),
@@ -88,7 +134,16 @@ where
         } else {
             parse(stdout)?
         };
-        Ok(Found { items, missing })
+        // Only a not-found answer can leave names unanswered.
+        let missing = match error {
+            Some(_) => not_named(&wanted, &items),
+            None => Vec::new(),
+        };
+        Ok(Found {
+            items,
+            missing,
+            error,
+        })
     })
 }
 
@@ -227,6 +282,25 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::EngineFailure);
     }
 
+    /// Just enough of a volume to be named.
+    #[derive(Debug, serde::Deserialize)]
+    struct Vol {
+        #[serde(rename = "Name")]
+        name: String,
+    }
+
+    impl Named for Vol {
+        fn is_named_by(&self, reference: &str) -> bool {
+            self.name == reference
+        }
+    }
+
+    fn volume_inspect(wanted: Vec<String>) -> Plan<Found<Vol>> {
+        inspect_plan(Argv::new("inspect"), wanted, |b| {
+            crate::decode::json::parse_json::<Vec<Vol>>(b)
+        })
+    }
+
     #[test]
     fn inspect_keeps_found_objects_and_reports_the_missing() {
         for (kind, dir, code) in [
@@ -239,20 +313,17 @@ mod tests {
             let err = capture(&format!(
                 "{dir}/volume-inspect-found-and-missing.stderr.txt"
             ));
-            let plan = inspect_plan(Argv::new("inspect"), |b| {
-                crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
-            });
-            let found = replay(kind, plan, code, &out, &err).unwrap();
+            let wanted = ["dhimg-vol1", "dhimg-missing"].map(String::from).to_vec();
+            let found = replay(kind, volume_inspect(wanted), code, &out, &err).unwrap();
             assert_eq!(found.items.len(), 1, "{dir}");
-            assert_eq!(found.missing.unwrap().kind(), ErrorKind::NotFound);
+            assert_eq!(found.error.unwrap().kind(), ErrorKind::NotFound);
+            assert_eq!(found.missing, ["dhimg-missing"], "{dir}");
         }
     }
 
     #[test]
     fn inspect_passes_other_failures_through() {
-        let plan = inspect_plan(Argv::new("inspect"), |b| {
-            crate::decode::json::parse_json::<Vec<serde_json::Value>>(b)
-        });
+        let plan = volume_inspect(vec!["a".into()]);
         let down =
             b"Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?";
         let e = replay(EngineKind::Docker, plan, 1, b"", down).unwrap_err();

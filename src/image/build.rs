@@ -3,7 +3,7 @@
 //! Prior wrappers read the id from `Successfully built <12 hex>`, which is
 //! short, absent with BuildKit, and followed by tag lines. Both engines write
 //! `sha256:<64 hex>` (no newline) to the file named by `--iidfile`, whichever
-//! builder ran; that is what [`Engine::build`] returns.
+//! builder ran; that is what [`Images::build`] returns.
 //!
 //! Builders: docker picks the classic builder or BuildKit with
 //! `DOCKER_BUILDKIT=0|1` ([`Builder`]); BuildKit needs a CLI that has it
@@ -16,8 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::Images;
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::{Argv, Engine, EngineKind};
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::image::{full_id, TRANSFER_TIMEOUT};
@@ -210,14 +211,14 @@ fn build_failure(err: Error, output: &Output) -> Error {
     err.with_message(message)
 }
 
-impl Engine {
+impl Images<'_> {
     /// Build an image and return its full id (`sha256:<64 hex>`).
     ///
     /// ```no_run
     /// use dockhand::image::build::BuildOptions;
     /// let mut opts = BuildOptions::new("./app");
     /// opts.tags.push(dockhand::input::ImageTag::new("app:dev")?);
-    /// let id = dockhand::Engine::detect()?.build(&opts)?;
+    /// let id = dockhand::Engine::detect()?.images().build(&opts)?;
     /// println!("{id}");
     /// # Ok::<(), dockhand::Error>(())
     /// ```
@@ -244,7 +245,11 @@ impl Engine {
                 )
                 .with_source(e)
             })?;
-        self.run(build_plan(self.kind(), opts, &dir.path().join("iid")))
+        self.engine.run(build_plan(
+            self.engine.kind(),
+            opts,
+            &dir.path().join("iid"),
+        ))
     }
 }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
+use crate::engine::batch::Named;
 use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
@@ -29,6 +30,29 @@ pub mod dockerfile;
 /// load, build) unless the caller sets another: they take far longer than
 /// the engine's default per-command timeout.
 pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The images of an engine. A small borrowed handle: `engine.images()`.
+///
+/// ```no_run
+/// let images = dockhand::Engine::detect()?.images().list(&Default::default())?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Images<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The images: list, inspect, exists, remove, tag, import, save, load, pull, build.
+    ///
+    /// ```no_run
+    /// let here = dockhand::Engine::detect()?.images().exists(&"busybox".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn images(&self) -> Images<'_> {
+        Images { engine: self }
+    }
+}
 
 /// An image, from `image inspect` of docker or podman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,6 +77,39 @@ pub struct Image {
     pub config: ImageConfig,
     /// The engine's whole JSON object.
     pub raw: Value,
+}
+
+impl Named for Image {
+    /// Its id (or an id prefix, with or without `sha256:`), a tag or a
+    /// digest, as the engines resolve them: a missing tag is `latest`, and
+    /// `docker.io/library/`, `docker.io/` and `localhost/` are the same as none.
+    fn is_named_by(&self, reference: &str) -> bool {
+        let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
+        let by_id = hex.len() >= 4
+            && hex.chars().all(|c| c.is_ascii_hexdigit())
+            && self.id.trim_start_matches("sha256:").starts_with(hex);
+        let wanted = canonical_name(reference);
+        by_id
+            || self
+                .tags
+                .iter()
+                .chain(&self.digests)
+                .any(|t| canonical_name(t) == wanted)
+    }
+}
+
+/// A reference without the registry prefixes that name the default
+/// registry or local images, with `:latest` when it has no tag or digest.
+fn canonical_name(reference: &str) -> String {
+    let short = ["docker.io/library/", "docker.io/", "localhost/"]
+        .iter()
+        .find_map(|p| reference.strip_prefix(p))
+        .unwrap_or(reference);
+    let last = short.rsplit('/').next().unwrap_or(short);
+    match last.contains(':') || short.contains('@') {
+        true => short.to_string(),
+        false => format!("{short}:latest"),
+    }
 }
 
 /// An image's run defaults.
@@ -191,7 +248,7 @@ pub fn parse_images(bytes: &[u8]) -> Result<Vec<Image>> {
         .collect()
 }
 
-/// Which images [`Engine::images`] lists.
+/// Which images [`Images::list`] lists.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
     /// Also intermediate images (`-a`).
@@ -234,8 +291,10 @@ fn unique_lines(text: &str) -> Vec<String> {
 /// assert_eq!(inspect_plan(&refs).args(), ["image", "inspect", "--", "a:1", "b"]);
 /// ```
 pub fn inspect_plan(refs: &[ImageRef]) -> Plan<Found<Image>> {
+    let wanted = refs.iter().map(ImageRef::to_string).collect();
     batch::inspect_plan(
         Argv::new("image").arg("inspect").operands(refs),
+        wanted,
         parse_images,
     )
 }
@@ -334,7 +393,7 @@ impl Change {
     }
 }
 
-/// What [`Engine::image_import`] makes of a root-filesystem tarball.
+/// What [`Images::import`] makes of a root-filesystem tarball.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The tarball (a root filesystem, as `export` writes it).
@@ -442,7 +501,7 @@ pub fn parse_loaded(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// What [`Engine::image_pull`] fetches.
+/// What [`Images::pull`] fetches.
 #[derive(Debug, Clone)]
 pub struct PullOptions {
     /// The image.
@@ -511,74 +570,93 @@ fn existing_file(what: &str, path: &Path) -> Result<()> {
     }
 }
 
-impl Engine {
+impl Images<'_> {
     /// The images `opts` selects, fully inspected (two engine calls).
     ///
     /// ```no_run
-    /// let images = dockhand::Engine::detect()?.images(&Default::default())?;
+    /// let images = dockhand::Engine::detect()?.images().list(&Default::default())?;
     /// for i in images { println!("{} {:?}", i.id, i.tags); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn images(&self, opts: &ListOptions) -> Result<Vec<Image>> {
-        let ids = self.run(list_ids_plan(opts))?;
+    pub fn list(&self, opts: &ListOptions) -> Result<Vec<Image>> {
+        let ids = self.engine.run(list_ids_plan(opts))?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let refs = ImageRef::many(ids)?;
         // An image removed between the two calls is simply not listed.
-        Ok(self.run(inspect_plan(&refs))?.items)
+        Ok(self.engine.run(inspect_plan(&refs))?.items)
     }
 
-    /// Inspect images in one call; an error if any is missing (use
-    /// [`inspect_plan`] with [`Engine::run`] to keep the found ones).
+    /// Inspect any number of images in one engine call, separating the
+    /// found from the missing.
     ///
     /// ```no_run
     /// use dockhand::input::ImageRef;
     /// let engine = dockhand::Engine::detect()?;
-    /// let images = engine.image_inspect(&ImageRef::many(["busybox:latest"])?)?;
+    /// let found = engine.images().inspect(&ImageRef::many(["busybox:latest", "gone:1"])?)?;
+    /// println!("{} found, missing {:?}", found.items.len(), found.missing);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_inspect(&self, refs: &[ImageRef]) -> Result<Vec<Image>> {
+    pub fn inspect(&self, refs: &[ImageRef]) -> Result<Found<Image>> {
         if refs.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Found::empty());
         }
-        self.run(inspect_plan(refs))?.into_result()
+        self.engine.run(inspect_plan(refs))
+    }
+
+    /// Inspect one image.
+    ///
+    /// ```no_run
+    /// let busybox = dockhand::Engine::detect()?.images().inspect_one(&"busybox".parse()?)?;
+    /// println!("{} {:?}", busybox.id, busybox.tags);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, image: &ImageRef) -> Result<Image> {
+        let mut all = self.inspect(std::slice::from_ref(image))?.into_result()?;
+        all.pop().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("{image} exists but cannot be inspected"),
+            )
+        })
     }
 
     /// Whether the image exists.
     ///
     /// ```no_run
     /// let engine = dockhand::Engine::detect()?;
-    /// let here = engine.image_exists(&dockhand::input::ImageRef::new("busybox")?)?;
+    /// let here = engine.images().exists(&dockhand::input::ImageRef::new("busybox")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_exists(&self, image: &ImageRef) -> Result<bool> {
-        self.run(exists_plan(image))
+    pub fn exists(&self, image: &ImageRef) -> Result<bool> {
+        self.engine.run(exists_plan(image))
     }
 
     /// Remove images (missing ones count as removed); returns the engine's report.
     ///
     /// ```no_run
     /// let engine = dockhand::Engine::detect()?;
-    /// engine.image_remove(&dockhand::input::ImageRef::many(["old:1", "old:2"])?, false)?;
+    /// engine.images().remove(&dockhand::input::ImageRef::many(["old:1", "old:2"])?, false)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_remove(&self, refs: &[ImageRef], force: bool) -> Result<Vec<String>> {
+    pub fn remove(&self, refs: &[ImageRef], force: bool) -> Result<Vec<String>> {
         if refs.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(remove_plan(self.kind(), refs, force))
+        self.engine
+            .run(remove_plan(self.engine.kind(), refs, force))
     }
 
     /// Tag `source` as `target`.
     ///
     /// ```no_run
     /// use dockhand::input::{ImageRef, ImageTag};
-    /// dockhand::Engine::detect()?.image_tag(&ImageRef::new("app:build")?, &ImageTag::new("app:1")?)?;
+    /// dockhand::Engine::detect()?.images().tag(&ImageRef::new("app:build")?, &ImageTag::new("app:1")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_tag(&self, source: &ImageRef, target: &ImageTag) -> Result<()> {
-        self.run(tag_plan(source, target))
+    pub fn tag(&self, source: &ImageRef, target: &ImageTag) -> Result<()> {
+        self.engine.run(tag_plan(source, target))
     }
 
     /// Import a root-filesystem tarball; returns the new image's full id.
@@ -586,12 +664,12 @@ impl Engine {
     /// ```no_run
     /// use dockhand::image::ImportOptions;
     /// let opts = ImportOptions::new("/tmp/rootfs.tar", Some(dockhand::input::ImageTag::new("base:1")?));
-    /// let id = dockhand::Engine::detect()?.image_import(&opts)?;
+    /// let id = dockhand::Engine::detect()?.images().import(&opts)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_import(&self, opts: &ImportOptions) -> Result<String> {
+    pub fn import(&self, opts: &ImportOptions) -> Result<String> {
         existing_file("tarball", &opts.tarball)?;
-        self.run(import_plan(opts))
+        self.engine.run(import_plan(opts))
     }
 
     /// Save images into one archive at `path`, replacing it if it exists.
@@ -602,15 +680,10 @@ impl Engine {
     ///
     /// ```no_run
     /// let engine = dockhand::Engine::detect()?;
-    /// engine.image_save(&dockhand::input::ImageRef::many(["app:1"])?, "/tmp/app.tar".as_ref(), None)?;
+    /// engine.images().save(&dockhand::input::ImageRef::many(["app:1"])?, "/tmp/app.tar".as_ref(), None)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_save(
-        &self,
-        refs: &[ImageRef],
-        path: &Path,
-        timeout: Option<Duration>,
-    ) -> Result<()> {
+    pub fn save(&self, refs: &[ImageRef], path: &Path, timeout: Option<Duration>) -> Result<()> {
         if refs.is_empty() {
             return Err(Error::invalid_input("save needs at least one image"));
         }
@@ -626,8 +699,9 @@ impl Engine {
                     .with_source(e)
             })?;
         let staged = staging.path().join("archive.tar");
-        self.run(save_plan(self.kind(), refs, &staged, timeout))?;
-        if self.is_dry_run() {
+        self.engine
+            .run(save_plan(self.engine.kind(), refs, &staged, timeout))?;
+        if self.engine.is_dry_run() {
             return Ok(());
         }
         std::fs::rename(&staged, path).map_err(|e| {
@@ -642,12 +716,12 @@ impl Engine {
     /// Load an archive; returns the loaded references (or ids).
     ///
     /// ```no_run
-    /// let loaded = dockhand::Engine::detect()?.image_load("/tmp/app.tar".as_ref(), None)?;
+    /// let loaded = dockhand::Engine::detect()?.images().load("/tmp/app.tar".as_ref(), None)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_load(&self, path: &Path, timeout: Option<Duration>) -> Result<Vec<String>> {
+    pub fn load(&self, path: &Path, timeout: Option<Duration>) -> Result<Vec<String>> {
         existing_file("archive", path)?;
-        self.run(load_plan(path, timeout))
+        self.engine.run(load_plan(path, timeout))
     }
 
     /// Pull an image, retrying transient registry failures, and return it
@@ -657,16 +731,18 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{image::PullOptions, input::ImageRef};
-    /// let image = dockhand::Engine::detect()?.image_pull(&PullOptions::new(ImageRef::new("busybox:1.36")?), None)?;
+    /// let image = dockhand::Engine::detect()?.images().pull(&PullOptions::new(ImageRef::new("busybox:1.36")?), None)?;
     /// println!("{}", image.id);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn image_pull(&self, opts: &PullOptions, observer: Option<&Observer>) -> Result<Image> {
+    pub fn pull(&self, opts: &PullOptions, observer: Option<&Observer>) -> Result<Image> {
         match observer {
-            Some(show) => self.run_observed(pull_plan(opts, false), show)?,
-            None => self.run(pull_plan(opts, true))?,
+            Some(show) => self.engine.run_observed(pull_plan(opts, false), show)?,
+            None => self.engine.run(pull_plan(opts, true))?,
         }
-        let mut found = self.image_inspect(std::slice::from_ref(&opts.image))?;
+        let mut found = self
+            .inspect(std::slice::from_ref(&opts.image))?
+            .into_result()?;
         found.pop().ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
@@ -761,7 +837,8 @@ mod tests {
             )
             .unwrap();
             assert_eq!(found.items.len(), 1, "{dir}");
-            let missing = found.missing.unwrap();
+            assert_eq!(found.missing, ["dhcap/missing:1"], "{dir}");
+            let missing = found.error.unwrap();
             assert_eq!(missing.kind(), ErrorKind::NotFound, "{dir}");
             assert!(missing.message().contains("dhcap/missing:1"), "{missing}");
         }

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 
 /// The network namespace a host command runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Netns {
+pub enum Namespace {
     /// The namespace dockhand itself runs in ("the host").
     Host,
     /// The namespace of this process (a container's init process),
@@ -28,15 +28,15 @@ pub enum Netns {
     Of(u32),
 }
 
-impl Netns {
+impl Namespace {
     /// A plan running the host tool `program` with `args` in this
     /// namespace: directly on the host, or as
     /// `nsenter --target PID --net -- program args…`.
     ///
     /// ```
-    /// use dockhand::netns::ip::Netns;
+    /// use dockhand::netns::ip::Namespace;
     /// use dockhand::engine::plan::{Effect, Program};
-    /// let plan = Netns::Of(42).plan(Effect::ReadOnly, "ip", ["-j", "link", "show"], |o| Ok(o.output.stdout));
+    /// let plan = Namespace::Of(42).plan(Effect::ReadOnly, "ip", ["-j", "link", "show"], |o| Ok(o.output.stdout));
     /// assert_eq!(plan.program(), &Program::Host("nsenter".into()));
     /// assert_eq!(plan.args(), ["--target", "42", "--net", "--", "ip", "-j", "link", "show"]);
     /// ```
@@ -48,8 +48,10 @@ impl Netns {
         F: FnOnce(crate::engine::plan::Outcome) -> Result<T> + Send + 'static,
     {
         match self {
-            Netns::Host => Plan::new(effect, args.into_iter().collect(), finish).on_host(program),
-            Netns::Of(pid) => {
+            Namespace::Host => {
+                Plan::new(effect, args.into_iter().collect(), finish).on_host(program)
+            }
+            Namespace::Of(pid) => {
                 let enter = Argv::new("--target")
                     .arg(pid.to_string())
                     .flag("--net")

@@ -18,7 +18,7 @@
 //!
 //! let engine = dockhand::Engine::detect()?;
 //! let web = ContainerRef::new("web")?;
-//! let change = engine.link_add_veth(&web, &VethSpec {
+//! let change = engine.netns().add_veth(&web, &VethSpec {
 //!     ifname: IfName::new("eth1")?,
 //!     host_if: None,
 //!     addressing: Addressing::new(vec!["10.1.0.2/24".parse()?], Some("10.1.0.1".parse()?))?,
@@ -43,8 +43,31 @@ use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec;
 use crate::input::{ContainerRef, IfName};
-use ip::{Family, Link, Netns, Route};
+use ip::{Family, Link, Namespace, Route};
 use link::{Attached, Decision, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
+
+/// Host network plumbing for containers: namespace exec and show, and the interfaces dockhand attaches. A small borrowed handle: `engine.netns()`.
+///
+/// ```no_run
+/// let view = dockhand::Engine::detect()?.netns().show(&"web".parse()?)?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Netns<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// Host network plumbing: `exec`/`show` in a container's network namespace, and `add_veth`, `add_macvlan`, `move_in`, `remove`, `list`, `release_orphans` of interfaces.
+    ///
+    /// ```no_run
+    /// let attached = dockhand::Engine::detect()?.netns().list(&"web".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn netns(&self) -> Netns<'_> {
+        Netns { engine: self }
+    }
+}
 
 /// A running container as netns plumbing needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -234,17 +257,17 @@ pub struct Released {
     pub result: Result<Vec<String>>,
 }
 
-impl Engine {
+impl Netns<'_> {
     /// The running container `container` (id and init PID); see
     /// [`running_container_plan`].
     ///
     /// ```no_run
-    /// let c = dockhand::Engine::detect()?.running_container(&"web".parse()?)?;
+    /// let c = dockhand::Engine::detect()?.netns().running_container(&"web".parse()?)?;
     /// println!("pid {}", c.pid);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn running_container(&self, container: &ContainerRef) -> Result<RunningContainer> {
-        self.run(running_container_plan(container))
+        self.engine.run(running_container_plan(container))
     }
 
     /// Run `command` in the container's network namespace (and the other
@@ -254,11 +277,11 @@ impl Engine {
     /// ```no_run
     /// use dockhand::netns::Namespaces;
     /// let engine = dockhand::Engine::detect()?;
-    /// let status = engine.netns_exec(&"web".parse()?, Namespaces::default(), &["ip".into(), "addr".into()])?;
+    /// let status = engine.netns().exec(&"web".parse()?, Namespaces::default(), &["ip".into(), "addr".into()])?;
     /// std::process::exit(status.code().unwrap_or(1));
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn netns_exec(
+    pub fn exec(
         &self,
         container: &ContainerRef,
         also: Namespaces,
@@ -267,12 +290,12 @@ impl Engine {
         check_command(command)?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
-        if self.is_dry_run() {
+        if self.engine.is_dry_run() {
             // A state-changing plan in a dry run is only printed.
-            self.run(plan)?;
+            self.engine.run(plan)?;
             return Ok(ExitStatus::Code(0));
         }
-        let (cmd, limits) = self.prepare(&plan);
+        let (cmd, limits) = self.engine.prepare(&plan);
         exec::run_inherit(&cmd, &limits, true)
     }
 
@@ -280,14 +303,14 @@ impl Engine {
     /// `ip -j` run in its namespace.
     ///
     /// ```no_run
-    /// let view = dockhand::Engine::detect()?.netns_show(&"web".parse()?)?;
+    /// let view = dockhand::Engine::detect()?.netns().show(&"web".parse()?)?;
     /// for l in &view.links { println!("{} {:?}", l.name, l.addresses); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn netns_show(&self, container: &ContainerRef) -> Result<NetnsView> {
+    pub fn show(&self, container: &ContainerRef) -> Result<NetnsView> {
         let target = self.running_container(container)?;
-        let ns = Netns::Of(target.pid);
-        let links = self.run(ns.links())?;
+        let ns = Namespace::Of(target.pid);
+        let links = self.engine.run(ns.links())?;
         let routes = self.routes(ns)?;
         Ok(NetnsView {
             container: target,
@@ -304,10 +327,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::VethSpec};
     /// let spec = VethSpec { ifname: IfName::new("eth1")?, host_if: None, addressing: Addressing::default(),
     ///                       mtu: None, mac: None, bridge: None };
-    /// dockhand::Engine::detect()?.link_add_veth(&"web".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().add_veth(&"web".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
+    pub fn add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
@@ -321,14 +344,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::MacvlanSpec};
     /// let spec = MacvlanSpec { parent: IfName::new("eth0")?, ifname: IfName::new("lan")?,
     ///                          mode: MacvlanMode::Bridge, addressing: Addressing::default() };
-    /// dockhand::Engine::detect()?.link_add_macvlan(&"web".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().add_macvlan(&"web".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_add_macvlan(
-        &self,
-        container: &ContainerRef,
-        spec: &MacvlanSpec,
-    ) -> Result<LinkChange> {
+    pub fn add_macvlan(&self, container: &ContainerRef, spec: &MacvlanSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
@@ -344,10 +363,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::MoveSpec};
     /// let spec = MoveSpec { host_if: IfName::new("enp3s0")?, ifname: Some(IfName::new("wan")?),
     ///                       addressing: Addressing::default() };
-    /// dockhand::Engine::detect()?.link_move(&"router".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().move_in(&"router".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_move(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
+    pub fn move_in(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
@@ -365,10 +384,10 @@ impl Engine {
     /// reports every failure.
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.link_del(&"web".parse()?, &dockhand::input::IfName::new("eth1")?)?;
+    /// dockhand::Engine::detect()?.netns().remove(&"web".parse()?, &dockhand::input::IfName::new("eth1")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_del(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
+    pub fn remove(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
@@ -385,20 +404,20 @@ impl Engine {
             record,
             result,
             commands,
-            dry_run: self.is_dry_run(),
+            dry_run: self.engine.is_dry_run(),
         })
     }
 
     /// The interfaces dockhand attached to the container.
     ///
     /// ```no_run
-    /// let (_, links) = dockhand::Engine::detect()?.link_ls(&"web".parse()?)?;
+    /// let (_, links) = dockhand::Engine::detect()?.netns().list(&"web".parse()?)?;
     /// for a in links { println!("{} {} {}", a.record.ifname, a.record.kind, a.record.host_if); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_ls(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
+    pub fn list(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
         let target = own_netns(self.running_container(container)?)?;
-        let links = self.run(Netns::Of(target.pid).links())?;
+        let links = self.engine.run(Namespace::Of(target.pid).links())?;
         Ok((target, link::attached(&links)))
     }
 
@@ -408,13 +427,13 @@ impl Engine {
     /// one that fails does not stop the others.
     ///
     /// ```no_run
-    /// for r in dockhand::Engine::detect()?.link_release_orphans()? {
+    /// for r in dockhand::Engine::detect()?.netns().release_orphans()? {
     ///     println!("{} -> {}: {:?}", r.orphan.found_as, r.orphan.original, r.result.is_ok());
     /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_release_orphans(&self) -> Result<Vec<Released>> {
-        let host = self.run(Netns::Host.links())?;
+    pub fn release_orphans(&self) -> Result<Vec<Released>> {
+        let host = self.engine.run(Namespace::Host.links())?;
         Ok(link::plan_release_orphans(&host)
             .into_iter()
             .map(|(orphan, steps)| Released {
@@ -424,18 +443,18 @@ impl Engine {
             .collect())
     }
 
-    fn routes(&self, ns: Netns) -> Result<Vec<Route>> {
-        let mut routes = self.run(ns.routes(Family::Inet))?;
-        routes.extend(self.run(ns.routes(Family::Inet6))?);
+    fn routes(&self, ns: Namespace) -> Result<Vec<Route>> {
+        let mut routes = self.engine.run(ns.routes(Family::Inet))?;
+        routes.extend(self.engine.run(ns.routes(Family::Inet6))?);
         Ok(routes)
     }
 
     /// Host links, container links and (when a decision needs them) routes.
     fn snapshot(&self, target: &RunningContainer, with_routes: bool) -> Result<Snapshot> {
-        let ns = Netns::Of(target.pid);
+        let ns = Namespace::Of(target.pid);
         Ok(Snapshot {
-            host: self.run(Netns::Host.links())?,
-            container: self.run(ns.links())?,
+            host: self.engine.run(Namespace::Host.links())?,
+            container: self.engine.run(ns.links())?,
             routes: if with_routes {
                 self.routes(ns)?
             } else {
@@ -459,7 +478,7 @@ impl Engine {
             record,
             result,
             commands,
-            dry_run: self.is_dry_run(),
+            dry_run: self.engine.is_dry_run(),
         })
     }
 
@@ -471,8 +490,8 @@ impl Engine {
         let mut done: Vec<(String, Plan<()>)> = Vec::new();
         let mut commands = Vec::new();
         for (i, Step { what, plan, undo }) in steps.into_iter().enumerate() {
-            let command = self.prepare(&plan).0.to_string();
-            if let Err(e) = self.run(plan) {
+            let command = self.engine.prepare(&plan).0.to_string();
+            if let Err(e) = self.engine.run(plan) {
                 let rollback = self.roll_back(done);
                 let message = format!(
                     "step {}/{total} failed ({what}): {}; {rollback}",
@@ -497,7 +516,7 @@ impl Engine {
         let mut undone = Vec::new();
         let mut failed = Vec::new();
         for (what, undo) in done.into_iter().rev() {
-            match self.run(undo) {
+            match self.engine.run(undo) {
                 Ok(()) => undone.push(what),
                 // Already gone (say, the container stopped meanwhile): undone.
                 Err(e) if e.kind() == ErrorKind::NotFound => undone.push(what),
@@ -520,8 +539,8 @@ impl Engine {
         let mut commands = Vec::new();
         let mut failures: Vec<(String, Error)> = Vec::new();
         for (i, step) in steps.into_iter().enumerate() {
-            let command = self.prepare(&step.plan).0.to_string();
-            match self.run(step.plan) {
+            let command = self.engine.prepare(&step.plan).0.to_string();
+            match self.engine.run(step.plan) {
                 Ok(()) => commands.push(command),
                 Err(e) => failures.push((format!("step {}/{total} ({})", i + 1, step.what), e)),
             }

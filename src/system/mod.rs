@@ -13,6 +13,29 @@ use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The engine itself: versions, `info`, the `check` diagnosis and events. A small borrowed handle: `engine.system()`.
+///
+/// ```no_run
+/// let info = dockhand::Engine::detect()?.system().info()?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct System<'e> {
+    pub(crate) engine: &'e Engine,
+}
+
+impl Engine {
+    /// The engine itself: version, info, check, events.
+    ///
+    /// ```no_run
+    /// let report = dockhand::Engine::detect()?.system().check();
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn system(&self) -> System<'_> {
+        System { engine: self }
+    }
+}
+
 /// Version facts of one side (client or server) of an engine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComponentVersion {
@@ -383,7 +406,7 @@ pub fn info_plan(kind: EngineKind) -> Plan<Info> {
     )
 }
 
-/// Result of [`Engine::check`]: what is configured, what answers, and —
+/// Result of [`System::check`]: what is configured, what answers, and —
 /// when something is wrong — a diagnosis in plain words with the fix.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -412,17 +435,17 @@ pub struct CheckReport {
     pub error: Option<Error>,
 }
 
-impl Engine {
+impl System<'_> {
     /// Engine versions (client, and server when it answers).
     ///
     /// ```no_run
-    /// let v = dockhand::Engine::detect().unwrap().version().unwrap();
+    /// let v = dockhand::Engine::detect().unwrap().system().version().unwrap();
     /// println!("{:?}", v.client.map(|c| c.version));
     /// ```
     pub fn version(&self) -> Result<EngineVersion> {
-        let (version, error) = self.run(version_plan(self.kind()))?;
+        let (version, error) = self.engine.run(version_plan(self.engine.kind()))?;
         match error {
-            Some(e) if version.server.is_none() && self.kind().quirks().has_daemon => Err(e),
+            Some(e) if version.server.is_none() && self.engine.kind().quirks().has_daemon => Err(e),
             _ => Ok(version),
         }
     }
@@ -430,31 +453,31 @@ impl Engine {
     /// What the engine reports about itself and its host.
     ///
     /// ```no_run
-    /// let info = dockhand::Engine::detect()?.info()?;
+    /// let info = dockhand::Engine::detect()?.system().info()?;
     /// println!("{} on {} ({} CPUs)", info.server_version, info.operating_system, info.cpus);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn info(&self) -> Result<Info> {
-        self.run(info_plan(self.kind()))
+        self.engine.run(info_plan(self.engine.kind()))
     }
 
     /// Diagnose the engine: never fails; problems are in the report.
     ///
     /// ```no_run
-    /// let report = dockhand::Engine::detect().unwrap().check();
+    /// let report = dockhand::Engine::detect().unwrap().system().check();
     /// if !report.reachable { eprintln!("{}: {}", report.diagnosis, report.fix.unwrap_or_default()); }
     /// ```
     pub fn check(&self) -> CheckReport {
-        let quirks = self.kind().quirks();
-        let program = &self.argv()[0];
+        let quirks = self.engine.kind().quirks();
+        let program = &self.engine.argv()[0];
         let env: BTreeMap<String, String> = quirks
             .endpoint_env
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
         let mut report = CheckReport {
-            engine: self.kind(),
-            command: self.command().to_string(),
+            engine: self.engine.kind(),
+            command: self.engine.command().to_string(),
             path: which::which(program).ok().map(|p| p.display().to_string()),
             client_version: None,
             server_version: None,
@@ -466,7 +489,8 @@ impl Engine {
             error: None,
         };
         let probe = self
-            .run(version_plan(self.kind()).no_retry())
+            .engine
+            .run(version_plan(self.engine.kind()).no_retry())
             .and_then(|(version, error)| {
                 report.client_version = version.client.as_ref().map(|c| c.version.clone());
                 report.api_version = version.client.as_ref().map(|c| c.api_version.clone());
@@ -478,7 +502,9 @@ impl Engine {
                     Some(e) => Err(e),
                     // Podman has no daemon to ask: `info` proves storage and runtime answer.
                     None if !quirks.has_daemon => {
-                        let info = self.run(info_raw_plan(self.kind()).no_retry())?;
+                        let info = self
+                            .engine
+                            .run(info_raw_plan(self.engine.kind()).no_retry())?;
                         report.server_version =
                             info["version"]["Version"].as_str().map(str::to_string);
                         Ok(())
@@ -491,7 +517,7 @@ impl Engine {
                 report.reachable = true;
                 report.diagnosis = format!(
                     "{} answers (server {})",
-                    self.kind().as_str(),
+                    self.engine.kind().as_str(),
                     report.server_version.as_deref().unwrap_or("unknown")
                 );
             }
@@ -507,7 +533,7 @@ impl Engine {
 
     /// Plain-language cause and fix for a failed probe.
     fn diagnose(&self, err: &Error, env: &BTreeMap<String, String>) -> (String, String) {
-        let program = self.argv()[0].to_string_lossy().into_owned();
+        let program = self.engine.argv()[0].to_string_lossy().into_owned();
         let endpoint = endpoint_in(err.stderr())
             .or_else(|| env.get("DOCKER_HOST").cloned())
             .unwrap_or_else(|| "the default socket".to_string());
@@ -517,7 +543,7 @@ impl Engine {
                 "install docker.io or podman, or point --engine / DOCKHAND_ENGINE at the CLI".into(),
             ),
             ErrorKind::Unreachable => (
-                format!("the {} daemon at {endpoint} does not answer", self.kind().as_str()),
+                format!("the {} daemon at {endpoint} does not answer", self.engine.kind().as_str()),
                 "start the daemon (systemctl start docker, or dockerd &), or fix DOCKER_HOST / --host / --context".into(),
             ),
             ErrorKind::PermissionDenied => (

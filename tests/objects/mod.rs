@@ -143,30 +143,36 @@ fn sweep(engine: &str) {
         all: true,
         filters: filter.clone(),
     };
-    if let Ok(images) = e.images(&opts) {
+    if let Ok(images) = e.images().list(&opts) {
         let stale: Vec<String> = images
             .iter()
             .filter(|i| dead(&i.labels))
             .map(|i| i.id.clone())
             .collect();
         if !stale.is_empty() {
-            let _ = e.image_remove(&ImageRef::many(stale).expect("ids"), true);
+            let _ = e
+                .images()
+                .remove(&ImageRef::many(stale).expect("ids"), true);
         }
     }
-    if let Ok(nets) = e.networks(&filter) {
+    if let Ok(nets) = e.networks().list(&filter) {
         let stale: Vec<String> = nets
             .iter()
             .filter(|n| dead(&n.labels))
             .map(|n| n.name.clone())
             .collect();
-        let _ = e.network_remove(&NetworkName::many(stale).expect("names"));
+        let _ = e
+            .networks()
+            .remove(&NetworkName::many(stale).expect("names"));
     }
-    if let Ok(vols) = e.volumes(&filter) {
+    if let Ok(vols) = e.volumes().list(&filter) {
         let stale: Vec<String> = vols
             .iter()
             .filter(|v| dead(&v.labels))
             .map(|v| v.name.clone())
             .collect();
-        let _ = e.volume_remove(&VolumeName::many(stale).expect("names"), true);
+        let _ = e
+            .volumes()
+            .remove(&VolumeName::many(stale).expect("names"), true);
     }
 }

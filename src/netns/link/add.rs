@@ -8,7 +8,7 @@ use super::{
 use crate::decode::json::short_id;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Addressing, IfName, Mac, MacvlanMode, Mtu};
-use crate::netns::ip::Netns;
+use crate::netns::ip::Namespace;
 use crate::netns::RunningContainer;
 
 /// `link add veth`: a veth pair, one end in the container.
@@ -120,7 +120,7 @@ pub fn plan_veth(
         )));
     }
 
-    let (host, ns) = (Netns::Host, Netns::Of(c.pid));
+    let (host, ns) = (Namespace::Host, Namespace::Of(c.pid));
     let ifname = rec.ifname.as_str();
     let pid = c.pid.to_string();
     let mtu = spec.mtu.map(|m| m.to_string());
@@ -201,7 +201,7 @@ pub fn plan_macvlan(
         let what = format!("macvlan {} on {}", rec.ifname, rec.host_if);
         return Ok((rec, unchanged_or_conflict(&what, diffs)?));
     }
-    let (host, ns) = (Netns::Host, Netns::Of(c.pid));
+    let (host, ns) = (Namespace::Host, Namespace::Of(c.pid));
     let (ifname, parent) = (rec.ifname.as_str(), rec.host_if.as_str());
     let pid = c.pid.to_string();
     let mut steps = vec![

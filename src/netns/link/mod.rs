@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use super::ip::{Family, Link, Netns, Route};
+use super::ip::{Family, Link, Namespace, Route};
 use crate::engine::plan::{Effect, Plan};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Addressing;
@@ -189,7 +189,7 @@ fn unchanged_or_conflict(what: &str, diffs: Vec<String>) -> Result<Decision> {
 /// The last steps every attachment shares, in the container: addresses,
 /// up, default route (after up: the kernel refuses a next hop on a down
 /// device).
-fn configure(ns: Netns, ifname: &str, want: &Addressing) -> Vec<Step> {
+fn configure(ns: Namespace, ifname: &str, want: &Addressing) -> Vec<Step> {
     let mut steps: Vec<Step> = want
         .addresses()
         .iter()
@@ -222,7 +222,7 @@ fn configure(ns: Netns, ifname: &str, want: &Addressing) -> Vec<Step> {
 }
 
 /// `iw ARGS` in a namespace, never retried.
-fn iw<const N: usize>(ns: Netns, args: [&str; N]) -> Plan<()> {
+fn iw<const N: usize>(ns: Namespace, args: [&str; N]) -> Plan<()> {
     ns.plan(Effect::Mutating, "iw", args, |o| o.into_result().map(drop))
         .no_retry()
 }

@@ -8,7 +8,7 @@ use super::{
 use crate::decode::json::short_id;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Addressing, IfName};
-use crate::netns::ip::Netns;
+use crate::netns::ip::Namespace;
 use crate::netns::RunningContainer;
 
 /// `link move`: a host interface moved into the container.
@@ -99,7 +99,7 @@ pub fn plan_move(
             rec.ifname
         )));
     }
-    let (host, ns) = (Netns::Host, Netns::Of(c.pid));
+    let (host, ns) = (Namespace::Host, Namespace::Of(c.pid));
     let ifname = rec.ifname.as_str();
     let (pid, home) = (c.pid.to_string(), home.to_string());
     let old_alias = rec.alias_to_restore();

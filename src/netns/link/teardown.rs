@@ -6,7 +6,7 @@ use super::record::{AttachKind, Record};
 use super::{conflict, find, iw, Snapshot, Step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::IfName;
-use crate::netns::ip::{Link, Netns};
+use crate::netns::ip::{Link, Namespace};
 use crate::netns::RunningContainer;
 
 /// Decide `link del`: the teardown steps for the container's `ifname`.
@@ -31,7 +31,7 @@ pub fn plan_del(
             "{name} in the container was not attached by dockhand (no dockhand alias); refusing to remove it"
         ))
     })?;
-    let ns = Netns::Of(c.pid);
+    let ns = Namespace::Of(c.pid);
     let home = home.to_string();
     let host_if = rec.host_if.as_str();
     let steps = match (&rec.kind, &rec.phy) {
@@ -83,7 +83,7 @@ pub fn plan_del(
                     ),
                     Step::new(
                         format!("restore the alias of {host_if} (host)"),
-                        Netns::Host.ip_change([
+                        Namespace::Host.ip_change([
                             "link",
                             "set",
                             "dev",
@@ -122,7 +122,7 @@ pub struct Orphan {
 /// when that is taken. An orphan whose original name is taken is an error
 /// of its own; the others still go ahead.
 pub fn plan_release_orphans(host: &[Link]) -> Vec<(Orphan, Result<Vec<Step>>)> {
-    let ns = Netns::Host;
+    let ns = Namespace::Host;
     host.iter()
         .filter_map(|link| {
             let rec = Record::of(link).filter(|r| r.kind == AttachKind::Moved)?;
