@@ -19,6 +19,7 @@ pub mod signals;
 mod streaming;
 #[cfg(feature = "tokio")]
 mod tokio_exec;
+mod waiting;
 
 use std::io;
 use std::sync::Arc;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
-use super::blocking::{kill_group, std_command, POLL};
+use super::blocking::{kill_group, std_command};
+use super::waiting::POLL;
 use super::{signals, spawn_error, wait_error, Cmd, DEFAULT_GRACE};
 use crate::error::{ExitStatus, Result};
 
