@@ -95,6 +95,19 @@ impl ExitStatus {
         self == ExitStatus::Code(0)
     }
 
+    /// The code a shell reports for it: the exit code, or 128 + the signal.
+    ///
+    /// ```
+    /// use dockhand::ExitStatus;
+    /// assert_eq!((ExitStatus::Code(3).shell_code(), ExitStatus::Signal(15).shell_code()), (3, 143));
+    /// ```
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        }
+    }
+
     /// The exit code, if the process exited normally.
     pub fn code(self) -> Option<i32> {
         match self {

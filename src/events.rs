@@ -13,22 +13,21 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::decode::json::{lenient_string, null_default};
-use crate::decode::lines::LineDecoder;
+use crate::decode::lines::Line;
 use crate::decode::time::Timestamp;
-use crate::engine::classify::{classify, Tool};
-use crate::engine::{Argv, EngineKind};
-use crate::error::{Error, ErrorKind, ExitStatus, Result};
-use crate::exec::{self, Cmd, Delivery, Output, Pipe};
+use crate::engine::drive::{Blocking, Driver};
+use crate::engine::stream::{Decoded, LineChild};
+#[cfg(feature = "tokio")]
+use crate::engine::AsyncLineStream;
+use crate::engine::{Argv, Engine, EngineKind, LineStream};
+use crate::error::{Error, Result};
+use crate::exec::Pipe;
 use crate::input::{EventFilter, TimeSpec};
 use crate::system::System;
 
 /// Longest event line accepted (events are a few hundred bytes; labels can
 /// make them longer).
 const MAX_EVENT_LINE: usize = 1 << 20;
-/// Undecoded output chunks held before the engine is made to wait.
-const CHANNEL_CAPACITY: usize = 16;
-/// How much of the engine's stderr is kept to explain its failure.
-const STDERR_TAIL: usize = 4096;
 
 /// What kind of object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -432,156 +431,52 @@ pub fn events_args(
     (args, until)
 }
 
-/// Blocking iterator over events as the engine prints them. Without
-/// `until` it never ends on its own: drop it (which kills and reaps the
-/// engine child) or let SIGINT/SIGTERM end it.
-#[derive(Debug)]
-pub struct Events {
-    fan: exec::FanIn,
-    decoder: EventDecoder,
-}
-
-impl Iterator for Events {
-    type Item = Result<Event>;
-
-    fn next(&mut self) -> Option<Result<Event>> {
-        loop {
-            if let Some(item) = self.decoder.ready.pop_front() {
-                return Some(item);
-            }
-            let delivery = self.fan.recv()?;
-            self.decoder.absorb(delivery);
-        }
-    }
-}
+/// Blocking iterator over events as the engine prints them (see
+/// [`LineStream`]). Without `until` it never ends on its own: drop it (which
+/// kills and reaps the engine child) or let SIGINT/SIGTERM end it.
+pub type Events = LineStream<Event>;
 
 /// Async twin of [`Events`] (feature `tokio`): a [`Stream`](futures_core::Stream).
 #[cfg(feature = "tokio")]
-#[derive(Debug)]
-pub struct AsyncEvents {
-    fan: exec::FanInAsync,
-    decoder: EventDecoder,
-}
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub type AsyncEvents = AsyncLineStream<Event>;
 
-#[cfg(feature = "tokio")]
-impl AsyncEvents {
-    /// The next event; `None` at the end.
-    pub async fn next(&mut self) -> Option<Result<Event>> {
-        std::future::poll_fn(|cx| {
-            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
-        })
-        .await
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl futures_core::Stream for AsyncEvents {
-    type Item = Result<Event>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Event>>> {
-        use std::task::Poll;
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.decoder.ready.pop_front() {
-                return Poll::Ready(Some(item));
-            }
-            match this.fan.poll_recv(cx) {
-                Poll::Ready(Some(delivery)) => this.decoder.absorb(delivery),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
+/// Lines of the engine's stdout to events, up to `until`; its stderr only
+/// explains a failure.
+fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
+    let (args, until) = events_args(engine.kind(), opts, Timestamp::now());
+    let child = LineChild {
+        args,
+        stamps: None,
+        max_line: MAX_EVENT_LINE,
+        stderr_lines: false,
+    };
+    let to_item = move |_child: usize, _pipe: Pipe, line: Line| {
+        if line.bytes.trim_ascii().is_empty() {
+            return None;
         }
-    }
-}
-
-/// Lines of the engine's stdout to events; stderr kept for errors.
-#[derive(Debug)]
-struct EventDecoder {
-    kind: EngineKind,
-    cmd: Cmd,
-    until: Option<Timestamp>,
-    lines: LineDecoder,
-    stderr_tail: Vec<u8>,
-    ready: std::collections::VecDeque<Result<Event>>,
-}
-
-impl EventDecoder {
-    fn absorb(&mut self, delivery: Delivery) {
-        let mut lines = Vec::new();
-        match delivery {
-            Delivery::Output {
-                pipe: Pipe::Stdout,
-                bytes,
-                ..
-            } => self.lines.push(&bytes, &mut lines),
-            Delivery::Output { bytes, .. } => {
-                self.stderr_tail.extend_from_slice(&bytes);
-                let excess = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
-                self.stderr_tail.drain(..excess);
-            }
-            Delivery::Exited { status, .. } => {
-                self.lines.finish(&mut lines);
-                if !status.success() {
-                    let output = Output {
-                        status,
-                        stdout: Vec::new(),
-                        stderr: self.stderr_tail.clone(),
-                        dry_run: false,
-                    };
-                    let err = classify(Tool::Engine(self.kind), &self.cmd, &output);
-                    self.queue(lines);
-                    self.ready.push_back(Err(err));
-                    return;
-                }
-            }
-            Delivery::Interrupted(sig) => {
-                self.ready.push_back(Err(Error::new(
-                    ErrorKind::Interrupted,
-                    format!("interrupted by signal {sig}; the engine's process group was killed"),
-                )
-                .with_status(ExitStatus::Signal(sig))));
-            }
+        let event = if line.complete || line.bytes.ends_with(b"}") {
+            parse_event(&line.bytes)
+        } else {
+            Err(Error::parse(
+                format!("an event line is longer than {MAX_EVENT_LINE} bytes"),
+                &line.bytes,
+            ))
+        };
+        match event {
+            Ok(e) if until.is_some_and(|end| e.time > end) => None,
+            other => Some(other),
         }
-        self.queue(lines);
-    }
-
-    fn queue(&mut self, lines: Vec<crate::decode::lines::Line>) {
-        for line in lines {
-            if line.bytes.trim_ascii().is_empty() {
-                continue;
-            }
-            let event = if line.complete || line.bytes.ends_with(b"}") {
-                parse_event(&line.bytes)
-            } else {
-                Err(Error::parse(
-                    format!("an event line is longer than {MAX_EVENT_LINE} bytes"),
-                    &line.bytes,
-                ))
-            };
-            match event {
-                Ok(e) if self.until.is_some_and(|end| e.time > end) => {}
-                other => self.ready.push_back(other),
-            }
-        }
-    }
+    };
+    Decoded::new(
+        engine.kind(),
+        &engine.command(),
+        vec![child],
+        Box::new(to_item),
+    )
 }
 
 impl System<'_> {
-    fn event_decoder(&self, opts: &EventOptions) -> EventDecoder {
-        let (args, until) = events_args(self.engine.kind(), opts, Timestamp::now());
-        EventDecoder {
-            kind: self.engine.kind(),
-            cmd: self.engine.command().args(args),
-            until,
-            lines: LineDecoder::new(None, MAX_EVENT_LINE),
-            stderr_tail: Vec::new(),
-            ready: Default::default(),
-        }
-    }
-
     /// Events as a blocking iterator (see [`Events`]).
     ///
     /// ```no_run
@@ -597,9 +492,7 @@ impl System<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn event_stream(&self, opts: &EventOptions) -> Result<Events> {
-        let decoder = self.event_decoder(opts);
-        let fan = exec::fan_in(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
-        Ok(Events { fan, decoder })
+        Blocking.start_lines(decoded(self.engine, opts))
     }
 
     /// The events between `since` and `until`, collected. `until` is
@@ -634,17 +527,17 @@ impl System<'_> {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn event_stream_async(&self, opts: &EventOptions) -> Result<AsyncEvents> {
-        let decoder = self.event_decoder(opts);
-        let fan = exec::fan_in_async(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
-        Ok(AsyncEvents { fan, decoder })
+        crate::engine::drive::Tokio.start_lines(decoded(self.engine, opts))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
+    use crate::error::{ErrorKind, ExitStatus};
+    use crate::exec::Delivery;
 
     fn capture(path: &str) -> Vec<Event> {
         let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -825,10 +718,13 @@ mod tests {
     #[test]
     fn events_after_the_end_are_dropped_and_failures_classified() {
         let engine = Engine::from_command("podman").unwrap();
-        let mut d = engine.system().event_decoder(&EventOptions {
-            until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
-            ..EventOptions::default()
-        });
+        let mut d = decoded(
+            &engine,
+            &EventOptions {
+                until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
+                ..EventOptions::default()
+            },
+        );
         let bytes =
             std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
         d.absorb(Delivery::Output {

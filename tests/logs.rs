@@ -8,9 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dockhand::container::logs::{LogLine, LogOptions, LogStream};
+use dockhand::container::logs::{LogLine, LogOptions};
 use dockhand::decode::time::Timestamp;
 use dockhand::events::{Action, EventOptions};
+use dockhand::exec::Pipe;
 use dockhand::exec::{spawn_streaming, Cmd};
 use dockhand::input::{ContainerRef, TimeSpec};
 use dockhand::{Engine, ErrorKind};
@@ -33,7 +34,7 @@ fn wait_exit(engine: &str, name: &str) {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
-fn texts(lines: &[LogLine], stream: LogStream) -> Vec<String> {
+fn texts(lines: &[LogLine], stream: Pipe) -> Vec<String> {
     lines
         .iter()
         .filter(|l| l.stream == stream)
@@ -63,11 +64,11 @@ fn stdout_and_stderr_stay_apart_with_parsed_timestamps() {
         };
         let lines = engine(e).containers().logs(&refs(&[&name]), &opts).unwrap();
         assert_eq!(
-            texts(&lines, LogStream::Stdout),
+            texts(&lines, Pipe::Stdout),
             ["out1", "out2  spaced", "last"],
             "{e}"
         );
-        assert_eq!(texts(&lines, LogStream::Stderr), ["err1", "err2"], "{e}");
+        assert_eq!(texts(&lines, Pipe::Stderr), ["err1", "err2"], "{e}");
         assert!(lines.iter().all(|l| l.container == name));
         for l in &lines {
             let t = l
@@ -152,8 +153,8 @@ fn follow_ends_when_the_container_exits() {
         let first = lines.next().unwrap().unwrap();
         assert_eq!(first.message, b"first", "{e}");
         let rest: Vec<LogLine> = lines.map(Result::unwrap).collect();
-        assert_eq!(texts(&rest, LogStream::Stdout), ["second"], "{e}");
-        assert_eq!(texts(&rest, LogStream::Stderr), ["gone"], "{e}");
+        assert_eq!(texts(&rest, Pipe::Stdout), ["second"], "{e}");
+        assert_eq!(texts(&rest, Pipe::Stderr), ["gone"], "{e}");
         // And the CLI returns by itself too.
         let r = dockhand_on(e, ["logs", "-f", &name]);
         assert_eq!(
@@ -230,7 +231,7 @@ fn several_containers_are_merged_with_their_names() {
             .containers()
             .logs(&refs(&[&a, &b]), &opts)
             .unwrap();
-        let of = |name: &str| -> Vec<(LogStream, String)> {
+        let of = |name: &str| -> Vec<(Pipe, String)> {
             lines
                 .iter()
                 .filter(|l| l.container == name)
@@ -239,18 +240,12 @@ fn several_containers_are_merged_with_their_names() {
         };
         assert_eq!(
             of(&a),
-            [
-                (LogStream::Stdout, "a1".into()),
-                (LogStream::Stdout, "a2".into())
-            ],
+            [(Pipe::Stdout, "a1".into()), (Pipe::Stdout, "a2".into())],
             "{e}"
         );
         assert_eq!(
             of(&b),
-            [
-                (LogStream::Stderr, "b1".into()),
-                (LogStream::Stdout, "b2".into())
-            ],
+            [(Pipe::Stderr, "b1".into()), (Pipe::Stdout, "b2".into())],
             "{e}"
         );
         let r = dockhand_on(e, ["logs", &a, &b]);
@@ -577,10 +572,10 @@ async fn the_async_stream_reads_the_same_lines() {
             lines.push(line.unwrap());
         }
         assert_eq!(
-            texts(&lines, LogStream::Stdout),
+            texts(&lines, Pipe::Stdout),
             ["out1", "out2  spaced", "last"],
             "{e}"
         );
-        assert_eq!(texts(&lines, LogStream::Stderr), ["err1", "err2"], "{e}");
+        assert_eq!(texts(&lines, Pipe::Stderr), ["err1", "err2"], "{e}");
     }
 }

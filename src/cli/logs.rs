@@ -5,9 +5,10 @@ use std::io::{BufWriter, Write};
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::{Global, Out};
-use dockhand::container::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
+use dockhand::container::logs::{LogLine, LogOptions, DEFAULT_MAX_LINE};
 use dockhand::container::wait::{Condition, Observation};
 use dockhand::events::{Event, EventOptions};
+use dockhand::exec::Pipe;
 use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 use dockhand::Error;
 
@@ -124,8 +125,8 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
                 .and_then(|()| writeln!(stdout))
         } else {
             let target: &mut dyn Write = match line.stream {
-                LogStream::Stdout => &mut stdout,
-                LogStream::Stderr => &mut stderr,
+                Pipe::Stdout => &mut stdout,
+                Pipe::Stderr => &mut stderr,
             };
             write_text(target, &line, prefix_names, args.timestamps)
         };

@@ -10,8 +10,7 @@ use super::model::Status;
 use super::Containers;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Argv;
-use crate::error::{Error, ErrorKind, ExitStatus, Result};
-use crate::exec;
+use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, EnvVar, Word};
 
 /// Options of [`Containers::exec`].
@@ -105,7 +104,10 @@ impl Containers<'_> {
             opts,
             env_file.as_ref().map(EnvFile::path),
         );
-        self.stream(plan, opts.interactive)
+        Ok(self
+            .engine
+            .run_attached(plan, opts.interactive)?
+            .shell_code())
     }
 
     /// Start a created container attached to our stdout/stderr; returns its
@@ -117,21 +119,10 @@ impl Containers<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
-        self.stream(start_attached_plan(target), false)
-    }
-
-    /// Run a plan with inherited stdout/stderr; the exit code (128+N for a
-    /// signal). A dry run hands it to the dry-run sink instead.
-    fn stream(&self, plan: Plan<()>, stdin: bool) -> Result<i32> {
-        if self.engine.is_dry_run() {
-            self.engine.run(plan)?;
-            return Ok(0);
-        }
-        let (cmd, limits) = self.engine.prepare(&plan);
-        Ok(match exec::run_inherit(&cmd, &limits, stdin)? {
-            ExitStatus::Code(c) => c,
-            ExitStatus::Signal(s) => 128 + s,
-        })
+        Ok(self
+            .engine
+            .run_attached(start_attached_plan(target), false)?
+            .shell_code())
     }
 }
 

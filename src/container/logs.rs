@@ -13,40 +13,25 @@
 //! (vendor-docs/captures/*/logs-non-utf8-*).
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::Containers;
 use crate::container::{inspect_plan, Container};
-use crate::decode::lines::{Line, LineDecoder};
+use crate::decode::lines::Line;
 use crate::decode::time::Timestamp;
-use crate::engine::classify::{classify, Tool};
-use crate::engine::{Argv, Engine, EngineKind};
-use crate::error::{Error, ErrorKind, ExitStatus, Result};
-use crate::exec::{self, Cmd, Delivery, Output, Pipe};
+use crate::engine::drive::{Blocking, Driver};
+use crate::engine::stream::{Decoded, LineChild};
+#[cfg(feature = "tokio")]
+use crate::engine::AsyncLineStream;
+use crate::engine::{Argv, Engine, EngineKind, LineStream};
+use crate::error::{Error, Result};
+use crate::exec::Pipe;
 use crate::input::{ContainerRef, Tail, TimeSpec};
 
 /// Default bound on the bytes of one [`LogLine`]: 256 KiB.
 pub const DEFAULT_MAX_LINE: usize = 256 * 1024;
-/// Engine output chunks waiting to be decoded (each at most
-/// [`READ_CHUNK`](crate::exec::READ_CHUNK) bytes) before the engine children
-/// are made to wait.
-const CHANNEL_CAPACITY: usize = 16;
-/// How much of an engine child's stderr is kept to explain its failure.
-const STDERR_TAIL: usize = 4096;
-
-/// Which of the container's output streams a line was written to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogStream {
-    /// The container's stdout.
-    Stdout,
-    /// The container's stderr.
-    Stderr,
-}
 
 /// One line of a container's log.
 ///
@@ -60,7 +45,7 @@ pub struct LogLine {
     /// The container, as the caller named it.
     pub container: String,
     /// stdout or stderr.
-    pub stream: LogStream,
+    pub stream: Pipe,
     /// When the engine received the line ([`LogOptions::timestamps`]).
     pub timestamp: Option<Timestamp>,
     /// The bytes, without the newline.
@@ -74,8 +59,8 @@ impl LogLine {
     /// The message as text; bytes that are not UTF-8 become U+FFFD.
     ///
     /// ```
-    /// use dockhand::container::logs::{LogLine, LogStream};
-    /// let line = LogLine { container: "web".into(), stream: LogStream::Stdout,
+    /// use dockhand::{container::logs::LogLine, exec::Pipe};
+    /// let line = LogLine { container: "web".into(), stream: Pipe::Stdout,
     ///     timestamp: None, message: b"caf\xe9".to_vec(), partial: false };
     /// assert_eq!(line.text(), "caf\u{fffd}");
     /// ```
@@ -181,255 +166,51 @@ fn follow_where_reliable(
 }
 
 /// Blocking iterator over the log lines of one or more containers, merged as
-/// they arrive. Ends when every engine child has finished (with `follow`:
-/// when the containers stop). Dropping it kills the engine children's
-/// process groups and reaps them. An engine child that fails yields one
-/// `Err` (the other containers go on); SIGINT/SIGTERM (when
-/// [`signals::install`](crate::exec::signals::install) was called) yields an
-/// [`ErrorKind::Interrupted`] error and ends it.
-#[derive(Debug)]
-pub struct LogLines {
-    fan: exec::FanIn,
-    decoders: Decoders,
-}
-
-impl Iterator for LogLines {
-    type Item = Result<LogLine>;
-
-    fn next(&mut self) -> Option<Result<LogLine>> {
-        loop {
-            if let Some(item) = self.decoders.ready.pop_front() {
-                return Some(item);
-            }
-            let delivery = self.fan.recv()?;
-            self.decoders.absorb(delivery);
-        }
-    }
-}
-
-/// What [`LogLines::next_before`] found.
-#[derive(Debug)]
-pub(crate) enum Next {
-    Item(Result<LogLine>),
-    End,
-    TimedOut,
-}
-
-impl LogLines {
-    /// The next item, waiting no later than `deadline` (`None`: as long as it takes).
-    pub(crate) fn next_before(&mut self, deadline: Option<Instant>) -> Next {
-        loop {
-            if let Some(item) = self.decoders.ready.pop_front() {
-                return Next::Item(item);
-            }
-            let received = match deadline {
-                Some(d) => self
-                    .fan
-                    .recv_timeout(d.saturating_duration_since(Instant::now())),
-                None => Ok(self.fan.recv()),
-            };
-            match received {
-                Ok(Some(delivery)) => self.decoders.absorb(delivery),
-                Ok(None) => return Next::End,
-                Err(()) => return Next::TimedOut,
-            }
-        }
-    }
-
-    /// Whether the next line can be had without waiting: decodes whatever
-    /// the engine children have already delivered and says if a line (or an
-    /// error) is ready. A follower that writes each line at once flushes its
-    /// output only when this is false, so a burst costs one write instead of
-    /// one per line, and nothing waits in a buffer while dockhand waits.
-    ///
-    /// ```no_run
-    /// use std::io::Write;
-    /// use dockhand::{input::ContainerRef, container::logs::LogOptions, Engine};
-    /// let opts = LogOptions { follow: true, ..LogOptions::default() };
-    /// let mut lines = Engine::detect()?.containers().log_lines(&ContainerRef::many(["web"])?, &opts)?;
-    /// let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    /// while let Some(line) = lines.next() {
-    ///     writeln!(out, "{}", line?.text())?;
-    ///     if !lines.has_ready() {
-    ///         out.flush()?;
-    ///     }
-    /// }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn has_ready(&mut self) -> bool {
-        loop {
-            if !self.decoders.ready.is_empty() {
-                return true;
-            }
-            match self.fan.recv_timeout(Duration::ZERO) {
-                Ok(Some(delivery)) => self.decoders.absorb(delivery),
-                // Ended, or nothing delivered yet.
-                Ok(None) | Err(()) => return false,
-            }
-        }
-    }
-
-    /// Process ids of the engine children, in the order of the names.
-    pub fn pids(&self) -> &[u32] {
-        self.fan.pids()
-    }
-}
+/// they arrive (see [`LineStream`]). With `follow` it ends when the
+/// containers stop.
+pub type LogLines = LineStream<LogLine>;
 
 /// Async twin of [`LogLines`] (feature `tokio`): a
-/// [`Stream`](futures_core::Stream) of log lines with the same semantics.
+/// [`Stream`](futures_core::Stream) of log lines.
 #[cfg(feature = "tokio")]
-#[derive(Debug)]
-pub struct AsyncLogLines {
-    fan: exec::FanInAsync,
-    decoders: Decoders,
-}
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub type AsyncLogLines = AsyncLineStream<LogLine>;
 
-#[cfg(feature = "tokio")]
-impl AsyncLogLines {
-    /// The next line; `None` at the end.
-    pub async fn next(&mut self) -> Option<Result<LogLine>> {
-        std::future::poll_fn(|cx| {
-            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
+/// The decoding state of one `logs` engine child per name; `found` is their
+/// inspection, which decides where following is both possible and reliable.
+fn decoded(
+    engine: &Engine,
+    names: &[ContainerRef],
+    found: &[Container],
+    opts: &LogOptions,
+) -> Decoded<LogLine> {
+    let kind = engine.kind();
+    let now = Timestamp::now();
+    let children = names
+        .iter()
+        .map(|name| LineChild {
+            args: logs_args(
+                kind,
+                name,
+                &follow_where_reliable(kind, name, found, opts),
+                now,
+            ),
+            stamps: opts.timestamps.then_some(kind.quirks().log_part_stamps),
+            max_line: opts.max_line,
+            stderr_lines: true,
         })
-        .await
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl futures_core::Stream for AsyncLogLines {
-    type Item = Result<LogLine>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<LogLine>>> {
-        use std::task::Poll;
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.decoders.ready.pop_front() {
-                return Poll::Ready(Some(item));
-            }
-            match this.fan.poll_recv(cx) {
-                Poll::Ready(Some(delivery)) => this.decoders.absorb(delivery),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-}
-
-/// The decoding state of every engine child, shared by both front ends.
-#[derive(Debug)]
-struct Decoders {
-    kind: EngineKind,
-    children: Vec<ChildLog>,
-    ready: VecDeque<Result<LogLine>>,
-}
-
-#[derive(Debug)]
-struct ChildLog {
-    container: String,
-    cmd: Cmd,
-    stdout: LineDecoder,
-    stderr: LineDecoder,
-    stderr_tail: Vec<u8>,
-}
-
-impl Decoders {
-    /// One engine child per name; `found` is their inspection, which decides
-    /// where following is both possible and reliable.
-    fn new(
-        engine: &Engine,
-        names: &[ContainerRef],
-        found: &[Container],
-        opts: &LogOptions,
-    ) -> (Decoders, Vec<Cmd>) {
-        let kind = engine.kind();
-        let stamps = opts.timestamps.then_some(kind.quirks().log_part_stamps);
-        let now = Timestamp::now();
-        let children: Vec<ChildLog> = names
-            .iter()
-            .map(|name| ChildLog {
-                container: name.to_string(),
-                cmd: engine.command().args(logs_args(
-                    kind,
-                    name,
-                    &follow_where_reliable(kind, name, found, opts),
-                    now,
-                )),
-                stdout: LineDecoder::new(stamps, opts.max_line),
-                stderr: LineDecoder::new(stamps, opts.max_line),
-                stderr_tail: Vec::new(),
-            })
-            .collect();
-        let cmds = children.iter().map(|c| c.cmd.clone()).collect();
-        let decoders = Decoders {
-            kind,
-            children,
-            ready: VecDeque::new(),
-        };
-        (decoders, cmds)
-    }
-
-    fn absorb(&mut self, delivery: Delivery) {
-        let mut lines = Vec::new();
-        match delivery {
-            Delivery::Output { child, pipe, bytes } => {
-                let c = &mut self.children[child];
-                match pipe {
-                    Pipe::Stdout => c.stdout.push(&bytes, &mut lines),
-                    Pipe::Stderr => {
-                        c.stderr.push(&bytes, &mut lines);
-                        c.stderr_tail.extend_from_slice(&bytes);
-                        let excess = c.stderr_tail.len().saturating_sub(STDERR_TAIL);
-                        c.stderr_tail.drain(..excess);
-                    }
-                }
-                self.queue(child, pipe, lines);
-            }
-            Delivery::Exited { child, status } => {
-                let c = &mut self.children[child];
-                c.stdout.finish(&mut lines);
-                self.queue(child, Pipe::Stdout, std::mem::take(&mut lines));
-                let c = &mut self.children[child];
-                c.stderr.finish(&mut lines);
-                self.queue(child, Pipe::Stderr, lines);
-                if !status.success() {
-                    let c = &self.children[child];
-                    let output = Output {
-                        status,
-                        stdout: Vec::new(),
-                        stderr: c.stderr_tail.clone(),
-                        dry_run: false,
-                    };
-                    let err = classify(Tool::Engine(self.kind), &c.cmd, &output);
-                    self.ready.push_back(Err(err));
-                }
-            }
-            Delivery::Interrupted(sig) => self.ready.push_back(Err(Error::new(
-                ErrorKind::Interrupted,
-                format!("interrupted by signal {sig}; the engine's process groups were killed"),
-            )
-            .with_status(ExitStatus::Signal(sig)))),
-        }
-    }
-
-    fn queue(&mut self, child: usize, pipe: Pipe, lines: Vec<Line>) {
-        let container = &self.children[child].container;
-        let stream = match pipe {
-            Pipe::Stdout => LogStream::Stdout,
-            Pipe::Stderr => LogStream::Stderr,
-        };
-        self.ready.extend(lines.into_iter().map(|line| {
-            Ok(LogLine {
-                container: container.clone(),
-                stream,
-                timestamp: line.time,
-                message: line.bytes,
-                partial: !line.complete,
-            })
-        }));
-    }
+        .collect();
+    let containers: Vec<String> = names.iter().map(ContainerRef::to_string).collect();
+    let to_item = move |child: usize, stream: Pipe, line: Line| {
+        Some(Ok(LogLine {
+            container: containers[child].clone(),
+            stream,
+            timestamp: line.time,
+            message: line.bytes,
+            partial: !line.complete,
+        }))
+    };
+    Decoded::new(kind, &engine.command(), children, Box::new(to_item))
 }
 
 fn check_names(names: &[ContainerRef]) -> Result<()> {
@@ -471,14 +252,7 @@ impl Containers<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn log_lines(&self, names: &[ContainerRef], opts: &LogOptions) -> Result<LogLines> {
-        check_names(names)?;
-        // One batched inspect first: a wrong name is a clean NotFound before
-        // any log is read (the engine's own complaint would otherwise arrive
-        // on stderr, mixed with the container's).
-        let found = self.engine.run(inspect_plan(names))?.into_result()?;
-        let (decoders, cmds) = Decoders::new(self.engine, names, &found, opts);
-        let fan = exec::fan_in(&cmds, CHANNEL_CAPACITY)?;
-        Ok(LogLines { fan, decoders })
+        Blocking::finish(self.follow(&Blocking, names, opts))
     }
 
     /// Async twin of [`Containers::log_lines`] (feature `tokio`).
@@ -495,26 +269,40 @@ impl Containers<'_> {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn log_stream(
         &self,
         names: &[ContainerRef],
         opts: &LogOptions,
     ) -> Result<AsyncLogLines> {
+        self.follow(&crate::engine::drive::Tokio, names, opts).await
+    }
+
+    /// Start reading the logs of `names`, with either driver.
+    pub(crate) async fn follow<D: Driver>(
+        &self,
+        driver: &D,
+        names: &[ContainerRef],
+        opts: &LogOptions,
+    ) -> Result<D::Lines<LogLine>> {
         check_names(names)?;
+        // One batched inspect first: a wrong name is a clean NotFound before
+        // any log is read (the engine's own complaint would otherwise arrive
+        // on stderr, mixed with the container's).
         let found = self
             .engine
-            .run_async(inspect_plan(names))
+            .drive(driver, inspect_plan(names), None)
             .await?
             .into_result()?;
-        let (decoders, cmds) = Decoders::new(self.engine, names, &found, opts);
-        let fan = exec::fan_in_async(&cmds, CHANNEL_CAPACITY)?;
-        Ok(AsyncLogLines { fan, decoders })
+        driver.start_lines(decoded(self.engine, names, &found, opts))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorKind, ExitStatus};
+    use crate::exec::Delivery;
 
     fn name(s: &str) -> ContainerRef {
         ContainerRef::new(s).unwrap()
@@ -583,13 +371,13 @@ mod tests {
         );
     }
 
-    fn decoders(kind: EngineKind, timestamps: bool) -> Decoders {
+    fn decoders(kind: EngineKind, timestamps: bool) -> Decoded<LogLine> {
         let engine = Engine::from_command(kind.as_str()).unwrap();
         let opts = LogOptions {
             timestamps,
             ..LogOptions::default()
         };
-        Decoders::new(&engine, &[name("a"), name("b")], &[], &opts).0
+        decoded(&engine, &[name("a"), name("b")], &[], &opts)
     }
 
     #[test]
@@ -612,7 +400,7 @@ mod tests {
             status: ExitStatus::Code(0),
         });
         let lines: Vec<LogLine> = d.ready.drain(..).map(Result::unwrap).collect();
-        let summary: Vec<(&str, LogStream, String, bool)> = lines
+        let summary: Vec<(&str, Pipe, String, bool)> = lines
             .iter()
             .map(|l| {
                 (
@@ -626,11 +414,11 @@ mod tests {
         assert_eq!(
             summary,
             [
-                ("b", LogStream::Stderr, "err1".into(), false),
-                ("b", LogStream::Stderr, "err2 with  spaces".into(), false),
-                ("a", LogStream::Stdout, "out1".into(), false),
-                ("a", LogStream::Stdout, "out2".into(), false),
-                ("a", LogStream::Stdout, "no-newline-at-end".into(), true),
+                ("b", Pipe::Stderr, "err1".into(), false),
+                ("b", Pipe::Stderr, "err2 with  spaces".into(), false),
+                ("a", Pipe::Stdout, "out1".into(), false),
+                ("a", Pipe::Stdout, "out2".into(), false),
+                ("a", Pipe::Stdout, "no-newline-at-end".into(), true),
             ]
         );
         let json = serde_json::to_value(&lines[2]).unwrap();

@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::Containers;
-use crate::container::logs::{LogLine, LogOptions, Next};
+use crate::container::logs::{LogLine, LogOptions};
 use crate::container::{inspect_plan, Container, HealthStatus, Status};
 use crate::decode::time::Timestamp;
+use crate::engine::drive::{Blocking, Driver};
 use crate::engine::plan::{Effect, Plan};
+use crate::engine::stream::Next;
 use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Protocol;
@@ -207,7 +209,7 @@ pub(crate) enum Reply {
     Healthchecked(Result<bool>),
     Slept(Result<()>),
     Followed(Result<()>),
-    Line(Next),
+    Line(Next<LogLine>),
     LastLine(Option<String>),
 }
 
@@ -498,6 +500,39 @@ impl Containers<'_> {
         condition: &Condition,
         timeout: Option<Duration>,
     ) -> Result<Observation> {
+        Blocking::finish(self.wait_with(&Blocking, name, condition, timeout))
+    }
+
+    /// Async twin of [`Containers::wait_for`] (feature `tokio`). Dropping the
+    /// future kills and reaps any engine child it runs.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
+    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
+    /// let engine = Engine::detect()?;
+    /// engine.containers().wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn wait_for_async(
+        &self,
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+    ) -> Result<Observation> {
+        self.wait_with(&crate::engine::drive::Tokio, name, condition, timeout)
+            .await
+    }
+
+    /// The [`Waiter`]'s requests carried out by either driver.
+    async fn wait_with<D: Driver>(
+        &self,
+        driver: &D,
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+    ) -> Result<Observation> {
         let names = std::slice::from_ref(name);
         let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
         let mut reply = Reply::Start;
@@ -512,100 +547,34 @@ impl Containers<'_> {
                 Request::Done(result) => return result,
                 Request::Inspect(t) => Reply::Inspected(
                     self.engine
-                        .run(within(inspect_plan(names), t))
-                        .and_then(|i| i.into_result())
-                        .map(|mut found| Box::new(found.remove(0))),
-                ),
-                Request::Connect(addresses) => Reply::Connected(probe_tcp(&addresses)),
-                Request::Healthcheck(t) => {
-                    Reply::Healthchecked(self.engine.run(within(healthcheck_run_plan(name), t)))
-                }
-                Request::Sleep(d) => Reply::Slept(crate::exec::sleep(d)),
-                Request::Follow(since) => {
-                    Reply::Followed(self.log_lines(names, &follow_options(since)).map(|l| {
-                        lines = Some(l);
-                    }))
-                }
-                Request::NextLine(deadline) => Reply::Line(match lines.as_mut() {
-                    Some(l) => l.next_before(deadline),
-                    None => Next::End,
-                }),
-                Request::LastLine => {
-                    Reply::LastLine(self.log_lines(names, &last_line_options()).ok().and_then(
-                        |mut l| {
-                            let deadline = Some(Instant::now() + REPORT_TIME);
-                            let mut last = None;
-                            while let Next::Item(Ok(line)) = l.next_before(deadline) {
-                                last = Some(line.text().into_owned());
-                            }
-                            last
-                        },
-                    ))
-                }
-            };
-        }
-    }
-
-    /// Async twin of [`Containers::wait_for`] (feature `tokio`). Dropping the
-    /// future kills and reaps any engine child it runs.
-    ///
-    /// ```no_run
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
-    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
-    /// let engine = Engine::detect()?;
-    /// engine.containers().wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
-    /// # Ok(()) }
-    /// ```
-    #[cfg(feature = "tokio")]
-    pub async fn wait_for_async(
-        &self,
-        name: &ContainerRef,
-        condition: &Condition,
-        timeout: Option<Duration>,
-    ) -> Result<Observation> {
-        let names = std::slice::from_ref(name);
-        let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
-        let mut reply = Reply::Start;
-        let mut lines = None;
-        loop {
-            let request = waiter.step(reply, Instant::now());
-            if !matches!(request, Request::NextLine(_)) {
-                lines = None;
-            }
-            reply = match request {
-                Request::Done(result) => return result,
-                Request::Inspect(t) => Reply::Inspected(
-                    self.engine
-                        .run_async(within(inspect_plan(names), t))
+                        .drive(driver, within(inspect_plan(names), t), None)
                         .await
                         .and_then(|i| i.into_result())
                         .map(|mut found| Box::new(found.remove(0))),
                 ),
-                Request::Connect(addresses) => Reply::Connected(
-                    tokio::task::spawn_blocking(move || probe_tcp(&addresses))
-                        .await
-                        .unwrap_or(None),
-                ),
+                Request::Connect(addresses) => {
+                    Reply::Connected(driver.offload(move || probe_tcp(&addresses)).await)
+                }
                 Request::Healthcheck(t) => Reply::Healthchecked(
                     self.engine
-                        .run_async(within(healthcheck_run_plan(name), t))
+                        .drive(driver, within(healthcheck_run_plan(name), t), None)
                         .await,
                 ),
-                Request::Sleep(d) => Reply::Slept(crate::exec::sleep_async(d).await),
+                Request::Sleep(d) => Reply::Slept(driver.sleep(d).await),
                 Request::Follow(since) => Reply::Followed(
-                    self.log_stream(names, &follow_options(since))
+                    self.follow(driver, names, &follow_options(since))
                         .await
                         .map(|l| lines = Some(l)),
                 ),
                 Request::NextLine(deadline) => Reply::Line(match lines.as_mut() {
-                    Some(l) => next_line_async(l, deadline).await,
+                    Some(l) => driver.next_line(l, deadline).await,
                     None => Next::End,
                 }),
                 Request::LastLine => {
                     let mut last = None;
-                    if let Ok(mut l) = self.log_stream(names, &last_line_options()).await {
+                    if let Ok(mut l) = self.follow(driver, names, &last_line_options()).await {
                         let deadline = Some(Instant::now() + REPORT_TIME);
-                        while let Next::Item(Ok(line)) = next_line_async(&mut l, deadline).await {
+                        while let Next::Item(Ok(line)) = driver.next_line(&mut l, deadline).await {
                             last = Some(line.text().into_owned());
                         }
                     }
@@ -616,27 +585,11 @@ impl Containers<'_> {
     }
 }
 
-#[cfg(feature = "tokio")]
-async fn next_line_async(
-    lines: &mut crate::container::logs::AsyncLogLines,
-    deadline: Option<Instant>,
-) -> Next {
-    let next = lines.next();
-    let item = match deadline {
-        Some(d) => match tokio::time::timeout_at(d.into(), next).await {
-            Ok(item) => item,
-            Err(_) => return Next::TimedOut,
-        },
-        None => next.await,
-    };
-    item.map_or(Next::End, Next::Item)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::container::logs::LogStream;
     use crate::container::parse_inspect;
+    use crate::exec::Pipe;
 
     fn container(engine: &str, slug: &str) -> Container {
         let path = format!(
@@ -782,7 +735,7 @@ mod tests {
         ));
         let line = |text: &str, secs| LogLine {
             container: "web".into(),
-            stream: LogStream::Stderr,
+            stream: Pipe::Stderr,
             timestamp: Some(Timestamp::from_unix(secs, 0)),
             message: text.as_bytes().to_vec(),
             partial: false,

@@ -16,7 +16,7 @@ use wait_timeout::ChildExt;
 use super::waiting::{self, ready, sleep_with, ThreadPause, POLL};
 use super::{
     interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Observer,
-    Output, Stream,
+    Output, Pipe,
 };
 use crate::error::{ExitStatus, Result};
 
@@ -43,11 +43,11 @@ pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use dockhand::exec::{run_observed, Cmd, Limits, Observer, Stream};
+/// use dockhand::exec::{run_observed, Cmd, Limits, Observer, Pipe};
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let sink = Arc::clone(&seen);
 /// let observer: Observer = Arc::new(move |stream, chunk: &[u8]| {
-///     if stream == Stream::Stdout { sink.lock().unwrap().extend_from_slice(chunk) }
+///     if stream == Pipe::Stdout { sink.lock().unwrap().extend_from_slice(chunk) }
 /// });
 /// let out = run_observed(&Cmd::new("printf").arg("hi"), &Limits::default(), Some(&observer)).unwrap();
 /// assert_eq!(out.stdout, b"hi");
@@ -75,14 +75,14 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     let readers = [
         spawn_reader(
             child.stdout.take(),
-            Stream::Stdout,
+            Pipe::Stdout,
             limits.output_cap,
             (&overflow, observer),
             &tx,
         ),
         spawn_reader(
             child.stderr.take(),
-            Stream::Stderr,
+            Pipe::Stderr,
             limits.output_cap,
             (&overflow, observer),
             &tx,
@@ -230,10 +230,10 @@ type Reader = Option<thread::JoinHandle<()>>;
 
 fn spawn_reader<R: Read + Send + 'static>(
     pipe: Option<R>,
-    stream: Stream,
+    stream: Pipe,
     cap: usize,
     (overflow, observer): (&Arc<AtomicBool>, Option<&Observer>),
-    tx: &mpsc::Sender<(Stream, Captured)>,
+    tx: &mpsc::Sender<(Pipe, Captured)>,
 ) -> Reader {
     let mut pipe = pipe?;
     let overflow = Arc::clone(overflow);
@@ -309,14 +309,14 @@ fn wait_leader(child: &mut Child, deadline: Option<Instant>, overflow: &AtomicBo
 
 /// Gathers what the two reader threads send back.
 struct Collector {
-    rx: mpsc::Receiver<(Stream, Captured)>,
+    rx: mpsc::Receiver<(Pipe, Captured)>,
     stdout: Option<Captured>,
     stderr: Option<Captured>,
     readers: [Reader; 2],
 }
 
 impl Collector {
-    fn new(rx: mpsc::Receiver<(Stream, Captured)>, readers: [Reader; 2]) -> Collector {
+    fn new(rx: mpsc::Receiver<(Pipe, Captured)>, readers: [Reader; 2]) -> Collector {
         Collector {
             rx,
             stdout: None,
@@ -325,10 +325,10 @@ impl Collector {
         }
     }
 
-    fn store(&mut self, (stream, captured): (Stream, Captured)) {
+    fn store(&mut self, (stream, captured): (Pipe, Captured)) {
         match stream {
-            Stream::Stdout => self.stdout = Some(captured),
-            Stream::Stderr => self.stderr = Some(captured),
+            Pipe::Stdout => self.stdout = Some(captured),
+            Pipe::Stderr => self.stderr = Some(captured),
         }
     }
 

@@ -27,11 +27,14 @@ use std::time::Duration;
 
 pub use blocking::{run, run_inherit, run_observed, sleep};
 pub use cmd::{quote, Cmd};
-pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Pipe, Streaming, READ_CHUNK};
+pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use streaming::{fan_in_async, FanInAsync};
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
+pub(crate) use waiting::ready;
+
+use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, ExitStatus};
 
@@ -68,9 +71,11 @@ impl Default for Limits {
     }
 }
 
-/// One of a child's two output streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+/// One of a child's two output pipes; also which of a container's streams
+/// a log line was written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pipe {
     /// Its stdout.
     Stdout,
     /// Its stderr.
@@ -79,7 +84,7 @@ pub enum Stream {
 
 /// Sees each chunk of a command's output as it arrives ([`run_observed`]).
 /// Called on the executor's reader threads, so it must be quick.
-pub type Observer = Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
+pub type Observer = Arc<dyn Fn(Pipe, &[u8]) + Send + Sync>;
 
 /// What a finished command left behind; bytes exactly as written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use wait_timeout::ChildExt;
 
 use super::blocking::{kill_group, std_command};
 use super::waiting::POLL;
-use super::{signals, spawn_error, wait_error, Cmd, DEFAULT_GRACE};
+use super::{signals, spawn_error, wait_error, Cmd, Pipe, DEFAULT_GRACE};
 use crate::error::{ExitStatus, Result};
 
 /// A running child with piped stdout and stderr, in its own process group.
@@ -114,15 +114,6 @@ impl Drop for Streaming {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Which output pipe of a child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pipe {
-    /// The child's stdout.
-    Stdout,
-    /// The child's stderr.
-    Stderr,
 }
 
 /// What a [`FanIn`] delivers, in the order it happened per child.

@@ -41,7 +41,6 @@ use crate::decode::json::{lenient_string, parse_json};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
-use crate::exec;
 use crate::input::{ContainerRef, IfName};
 use ip::{Family, Link, Namespace, Route};
 use link::{Attached, Decision, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
@@ -290,13 +289,7 @@ impl Netns<'_> {
         check_command(command)?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
-        if self.engine.is_dry_run() {
-            // A state-changing plan in a dry run is only printed.
-            self.engine.run(plan)?;
-            return Ok(ExitStatus::Code(0));
-        }
-        let (cmd, limits) = self.engine.prepare(&plan);
-        exec::run_inherit(&cmd, &limits, true)
+        self.engine.run_attached(plan, true)
     }
 
     /// The container's links, addresses and routes, from the host's
