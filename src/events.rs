@@ -85,13 +85,13 @@ impl Serialize for ObjectType {
     }
 }
 
-/// What happened, in docker's words (podman's `died` is [`Action::Die`],
-/// its container/network/volume `remove` is [`Action::Destroy`] and image
-/// `remove` is [`Action::Delete`], `exec` is [`Action::ExecStart`],
-/// `exec_died` is [`Action::ExecDie`]).
+/// What happened, in docker's words (podman's `died` is [`EventAction::Die`],
+/// its container/network/volume `remove` is [`EventAction::Destroy`] and image
+/// `remove` is [`EventAction::Delete`], `exec` is [`EventAction::ExecStart`],
+/// `exec_died` is [`EventAction::ExecDie`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // the variants are the engine's words
-pub enum Action {
+pub enum EventAction {
     Create,
     Start,
     Restart,
@@ -130,42 +130,42 @@ pub enum Action {
     Unknown(String),
 }
 
-/// Docker's action words; `Action::as_str` and parsing both use this table.
-const ACTION_WORDS: &[(&str, Action)] = &[
-    ("create", Action::Create),
-    ("start", Action::Start),
-    ("restart", Action::Restart),
-    ("stop", Action::Stop),
-    ("kill", Action::Kill),
-    ("die", Action::Die),
-    ("destroy", Action::Destroy),
-    ("pause", Action::Pause),
-    ("unpause", Action::Unpause),
-    ("attach", Action::Attach),
-    ("detach", Action::Detach),
-    ("rename", Action::Rename),
-    ("update", Action::Update),
-    ("oom", Action::Oom),
-    ("init", Action::Init),
-    ("cleanup", Action::Cleanup),
-    ("commit", Action::Commit),
-    ("exec_create", Action::ExecCreate),
-    ("exec_start", Action::ExecStart),
-    ("exec_die", Action::ExecDie),
-    ("health_status", Action::HealthStatus),
-    ("connect", Action::Connect),
-    ("disconnect", Action::Disconnect),
-    ("mount", Action::Mount),
-    ("unmount", Action::Unmount),
-    ("pull", Action::Pull),
-    ("push", Action::Push),
-    ("tag", Action::Tag),
-    ("untag", Action::Untag),
-    ("delete", Action::Delete),
-    ("import", Action::Import),
-    ("load", Action::Load),
-    ("save", Action::Save),
-    ("prune", Action::Prune),
+/// Docker's action words; `EventAction::as_str` and parsing both use this table.
+const ACTION_WORDS: &[(&str, EventAction)] = &[
+    ("create", EventAction::Create),
+    ("start", EventAction::Start),
+    ("restart", EventAction::Restart),
+    ("stop", EventAction::Stop),
+    ("kill", EventAction::Kill),
+    ("die", EventAction::Die),
+    ("destroy", EventAction::Destroy),
+    ("pause", EventAction::Pause),
+    ("unpause", EventAction::Unpause),
+    ("attach", EventAction::Attach),
+    ("detach", EventAction::Detach),
+    ("rename", EventAction::Rename),
+    ("update", EventAction::Update),
+    ("oom", EventAction::Oom),
+    ("init", EventAction::Init),
+    ("cleanup", EventAction::Cleanup),
+    ("commit", EventAction::Commit),
+    ("exec_create", EventAction::ExecCreate),
+    ("exec_start", EventAction::ExecStart),
+    ("exec_die", EventAction::ExecDie),
+    ("health_status", EventAction::HealthStatus),
+    ("connect", EventAction::Connect),
+    ("disconnect", EventAction::Disconnect),
+    ("mount", EventAction::Mount),
+    ("unmount", EventAction::Unmount),
+    ("pull", EventAction::Pull),
+    ("push", EventAction::Push),
+    ("tag", EventAction::Tag),
+    ("untag", EventAction::Untag),
+    ("delete", EventAction::Delete),
+    ("import", EventAction::Import),
+    ("load", EventAction::Load),
+    ("save", EventAction::Save),
+    ("prune", EventAction::Prune),
 ];
 
 /// Podman's words that differ from docker's: (podman, object type or `*`, docker).
@@ -177,29 +177,29 @@ const PODMAN_WORDS: &[(&str, &str, &str)] = &[
     ("remove", "*", "destroy"),
 ];
 
-impl Action {
+impl EventAction {
     /// The action for a docker action word.
-    fn from_docker(word: &str) -> Action {
+    fn from_docker(word: &str) -> EventAction {
         ACTION_WORDS
             .iter()
             .find(|(w, _)| *w == word)
             .map(|(_, a)| a.clone())
-            .unwrap_or_else(|| Action::Unknown(word.to_string()))
+            .unwrap_or_else(|| EventAction::Unknown(word.to_string()))
     }
 
     /// The action for a podman status word about an object of type `object`.
-    fn from_podman(word: &str, object: &str) -> Action {
+    fn from_podman(word: &str, object: &str) -> EventAction {
         let docker = PODMAN_WORDS
             .iter()
             .find(|(p, t, _)| *p == word && (*t == "*" || *t == object))
             .map_or(word, |(_, _, d)| d);
-        Action::from_docker(docker)
+        EventAction::from_docker(docker)
     }
 
     /// Docker's word for the action.
     pub fn as_str(&self) -> &str {
         match self {
-            Action::Unknown(s) => s,
+            EventAction::Unknown(s) => s,
             known => ACTION_WORDS
                 .iter()
                 .find(|(_, a)| a == known)
@@ -208,7 +208,7 @@ impl Action {
     }
 }
 
-impl Serialize for Action {
+impl Serialize for EventAction {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
@@ -239,7 +239,7 @@ pub struct Event {
     #[serde(rename = "type")]
     pub object_type: ObjectType,
     /// What happened.
-    pub action: Action,
+    pub action: EventAction,
     /// What docker puts after the action word (`healthy` in
     /// `health_status: healthy`, the command in `exec_start: sh -c true`);
     /// podman's `health_status` value. Empty when there is none.
@@ -311,7 +311,7 @@ struct PodmanWire {
 /// ```
 /// let line = br#"{"ContainerExitCode":5,"ID":"1a0a","Image":"localhost/busybox:latest","Name":"web","Status":"died","Time":"2026-11-23T17:03:22.9089801Z","Type":"container","Attributes":{"app":"x"}}"#;
 /// let e = dockhand::events::parse_event(line).unwrap();
-/// assert_eq!(e.action, dockhand::events::Action::Die);
+/// assert_eq!(e.action, dockhand::events::EventAction::Die);
 /// assert_eq!((e.name.as_str(), e.exit_code), ("web", Some(5)));
 /// assert_eq!(e.attributes["image"], "localhost/busybox:latest");
 /// ```
@@ -329,7 +329,7 @@ pub fn parse_event(line: &[u8]) -> Result<Event> {
         let attributes = w.actor.attributes;
         Ok(Event {
             object_type: ObjectType::from_engine(&w.object_type),
-            action: Action::from_docker(word),
+            action: EventAction::from_docker(word),
             detail: detail.to_string(),
             actor_id: w.actor.id,
             name: attributes.get("name").cloned().unwrap_or_default(),
@@ -349,7 +349,7 @@ pub fn parse_event(line: &[u8]) -> Result<Event> {
             }
         }
         Ok(Event {
-            action: Action::from_podman(&w.status, &w.object_type),
+            action: EventAction::from_podman(&w.status, &w.object_type),
             object_type: ObjectType::from_engine(&w.object_type),
             detail: w.health_status.unwrap_or_default(),
             actor_id: w.id,
@@ -480,12 +480,12 @@ impl System<'_> {
     /// Events as a blocking iterator (see [`Events`]).
     ///
     /// ```no_run
-    /// use dockhand::{events::{Action, EventOptions}, Engine};
+    /// use dockhand::{events::{EventAction, EventOptions}, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = EventOptions { filters: vec!["type=container".parse()?], ..EventOptions::default() };
     /// for event in engine.system().event_stream(&opts)? {
     ///     let event = event?;
-    ///     if event.action == Action::Die {
+    ///     if event.action == EventAction::Die {
     ///         println!("{} exited with {:?}", event.name, event.exit_code);
     ///     }
     /// }
@@ -588,7 +588,10 @@ mod tests {
             ["create", "init", "start", "attach", "die", "cleanup", "destroy"]
         );
         for events in [&docker, &podman] {
-            let die = events.iter().find(|e| e.action == Action::Die).unwrap();
+            let die = events
+                .iter()
+                .find(|e| e.action == EventAction::Die)
+                .unwrap();
             assert_eq!(die.exit_code, Some(5));
             assert_eq!(die.name, "vd-ev");
             assert_eq!(die.attributes["name"], "vd-ev");
@@ -617,7 +620,7 @@ mod tests {
             }
             let health = events
                 .iter()
-                .find(|e| e.action == Action::HealthStatus)
+                .find(|e| e.action == EventAction::HealthStatus)
                 .unwrap();
             assert!(
                 ["healthy", "starting", "unhealthy"].contains(&health.detail.as_str()),
@@ -626,7 +629,7 @@ mod tests {
         }
         let exec = docker
             .iter()
-            .find(|e| e.action == Action::ExecStart)
+            .find(|e| e.action == EventAction::ExecStart)
             .unwrap();
         assert_eq!(exec.detail, "/bin/sh -c true");
     }
@@ -638,12 +641,15 @@ mod tests {
             .iter()
             .find(|e| e.object_type == ObjectType::Image)
             .unwrap();
-        assert_eq!(pull.action, Action::Pull);
+        assert_eq!(pull.action, EventAction::Pull);
         assert_eq!(pull.actor_id, "");
-        assert_eq!(Action::from_podman("remove", "image"), Action::Delete);
         assert_eq!(
-            Action::from_docker("frobnicate"),
-            Action::Unknown("frobnicate".into())
+            EventAction::from_podman("remove", "image"),
+            EventAction::Delete
+        );
+        assert_eq!(
+            EventAction::from_docker("frobnicate"),
+            EventAction::Unknown("frobnicate".into())
         );
         let docker = capture("docker/events-lifecycle-rfc3339.txt");
         let net = docker
@@ -743,7 +749,7 @@ mod tests {
         });
         let items: Vec<_> = d.ready.drain(..).collect();
         assert_eq!(items.len(), 5, "4 events up to the end, then the error");
-        assert_eq!(items[3].as_ref().unwrap().action, Action::Attach);
+        assert_eq!(items[3].as_ref().unwrap().action, EventAction::Attach);
         assert_eq!(items[4].as_ref().unwrap_err().kind(), ErrorKind::NotFound);
     }
 }

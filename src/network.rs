@@ -410,7 +410,7 @@ fn attach(networks: &mut [Network], attachments: Vec<(String, NetworkContainer)>
 
 /// What [`Networks::create`] makes.
 #[derive(Debug, Clone)]
-pub struct CreateOptions {
+pub struct NetworkCreateOptions {
     /// Name.
     pub name: NetworkName,
     /// Driver (default: the engine's, `bridge`).
@@ -425,10 +425,10 @@ pub struct CreateOptions {
     pub labels: Vec<KeyValue>,
 }
 
-impl CreateOptions {
+impl NetworkCreateOptions {
     /// A network called `name` with the engine's defaults.
-    pub fn new(name: NetworkName) -> CreateOptions {
-        CreateOptions {
+    pub fn new(name: NetworkName) -> NetworkCreateOptions {
+        NetworkCreateOptions {
             name,
             driver: None,
             subnet: None,
@@ -442,8 +442,8 @@ impl CreateOptions {
     /// without a subnet, or outside it (InvalidInput).
     ///
     /// ```
-    /// use dockhand::{network::CreateOptions, input::{NetworkName, Subnet}};
-    /// let mut opts = CreateOptions::new(NetworkName::new("app").unwrap());
+    /// use dockhand::{network::NetworkCreateOptions, input::{NetworkName, Subnet}};
+    /// let mut opts = NetworkCreateOptions::new(NetworkName::new("app").unwrap());
     /// opts.gateway = Some("10.1.0.1".parse().unwrap());
     /// assert!(opts.validate().is_err());
     /// opts.subnet = Some(Subnet::new("10.9.0.0/24").unwrap());
@@ -468,13 +468,13 @@ impl CreateOptions {
 /// retry it checks whether the first attempt created it after all.
 ///
 /// ```
-/// use dockhand::{network::{create_plan, CreateOptions}, input::{NetworkName, Subnet}};
-/// let mut opts = CreateOptions::new(NetworkName::new("app").unwrap());
+/// use dockhand::{network::{create_plan, NetworkCreateOptions}, input::{NetworkName, Subnet}};
+/// let mut opts = NetworkCreateOptions::new(NetworkName::new("app").unwrap());
 /// opts.subnet = Some(Subnet::new("10.9.0.0/24").unwrap());
 /// opts.internal = true;
 /// assert_eq!(create_plan(&opts).args(), ["network", "create", "--subnet=10.9.0.0/24", "--internal", "--", "app"]);
 /// ```
-pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
+pub fn create_plan(opts: &NetworkCreateOptions) -> Plan<()> {
     let args = Argv::new("network")
         .arg("create")
         .opt("--driver", opts.driver.as_ref())
@@ -581,7 +581,7 @@ pub enum GatewaySource {
 
 /// The IPv4 gateway of a network as containers on it see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gateway {
+pub struct NetworkGateway {
     /// The network's name.
     pub network: String,
     /// The gateway address.
@@ -600,14 +600,14 @@ pub struct Gateway {
 /// assert_eq!(gw.gateway.to_string(), "172.17.0.1");
 /// assert_eq!(gw.source, dockhand::network::GatewaySource::FirstHost);
 /// ```
-pub fn gateway_of(network: &Network) -> Option<Gateway> {
+pub fn gateway_of(network: &Network) -> Option<NetworkGateway> {
     network.subnets.iter().find_map(|s| {
         let subnet = Subnet::new(&s.subnet).ok().filter(|n| n.addr().is_ipv4())?;
         let (gateway, source) = match s.gateway.as_deref().and_then(|g| g.parse().ok()) {
             Some(g) => (g, GatewaySource::Ipam),
             None => (subnet.first_host()?, GatewaySource::FirstHost),
         };
-        Some(Gateway {
+        Some(NetworkGateway {
             network: network.name.clone(),
             gateway,
             subnet: s.subnet.clone(),
@@ -676,12 +676,12 @@ impl Networks<'_> {
     /// [`create_plan`] instead.)
     ///
     /// ```no_run
-    /// use dockhand::{network::CreateOptions, input::NetworkName};
-    /// let net = dockhand::Engine::detect()?.networks().create(&CreateOptions::new(NetworkName::new("app")?))?;
+    /// use dockhand::{network::NetworkCreateOptions, input::NetworkName};
+    /// let net = dockhand::Engine::detect()?.networks().create(&NetworkCreateOptions::new(NetworkName::new("app")?))?;
     /// println!("{} {:?}", net.id, net.gateways);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn create(&self, opts: &CreateOptions) -> Result<Network> {
+    pub fn create(&self, opts: &NetworkCreateOptions) -> Result<Network> {
         opts.validate()?;
         self.engine.run(create_plan(opts))?;
         let mut nets = self
@@ -748,7 +748,7 @@ impl Networks<'_> {
     /// println!("{}", gw.gateway);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn gateway(&self, network: Option<&NetworkName>) -> Result<Gateway> {
+    pub fn gateway(&self, network: Option<&NetworkName>) -> Result<NetworkGateway> {
         let name = match network {
             Some(n) => n.clone(),
             None => NetworkName::new(self.engine.kind().quirks().default_network)?,
@@ -919,7 +919,7 @@ mod tests {
             }
             let e = replay(
                 kind,
-                create_plan(&CreateOptions::new(net.clone())),
+                create_plan(&NetworkCreateOptions::new(net.clone())),
                 code,
                 b"",
                 &capture(&format!("{dir}/err-network-create-exists.stderr.txt")),
@@ -948,7 +948,7 @@ mod tests {
 
     #[test]
     fn create_takes_every_option_as_one_argument() {
-        let mut opts = CreateOptions::new(NetworkName::new("n").unwrap());
+        let mut opts = NetworkCreateOptions::new(NetworkName::new("n").unwrap());
         opts.driver = Some(NetworkName::new("macvlan").unwrap());
         opts.gateway = Some("10.0.0.254".parse().unwrap());
         opts.labels = KeyValue::many("label", ["a=b c"]).unwrap();

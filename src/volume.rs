@@ -152,7 +152,7 @@ pub fn inspect_plan(names: &[VolumeName]) -> Plan<Found<Volume>> {
 
 /// What [`Volumes::create`] makes.
 #[derive(Debug, Clone)]
-pub struct CreateOptions {
+pub struct VolumeCreateOptions {
     /// Name.
     pub name: VolumeName,
     /// Driver (default `local`).
@@ -163,10 +163,10 @@ pub struct CreateOptions {
     pub labels: Vec<KeyValue>,
 }
 
-impl CreateOptions {
+impl VolumeCreateOptions {
     /// A volume called `name` with the default driver.
-    pub fn new(name: VolumeName) -> CreateOptions {
-        CreateOptions {
+    pub fn new(name: VolumeName) -> VolumeCreateOptions {
+        VolumeCreateOptions {
             name,
             driver: None,
             options: Vec::new(),
@@ -179,12 +179,12 @@ impl CreateOptions {
 /// podman, a silent success in docker).
 ///
 /// ```
-/// use dockhand::{volume::{create_plan, CreateOptions}, input::{KeyValue, VolumeName}};
-/// let mut opts = CreateOptions::new(VolumeName::new("data").unwrap());
+/// use dockhand::{volume::{create_plan, VolumeCreateOptions}, input::{KeyValue, VolumeName}};
+/// let mut opts = VolumeCreateOptions::new(VolumeName::new("data").unwrap());
 /// opts.labels = KeyValue::many("label", ["a=b"]).unwrap();
 /// assert_eq!(create_plan(&opts).args(), ["volume", "create", "--label=a=b", "--", "data"]);
 /// ```
-pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
+pub fn create_plan(opts: &VolumeCreateOptions) -> Plan<()> {
     let args = Argv::new("volume")
         .arg("create")
         .opt("--driver", opts.driver.as_ref())
@@ -265,11 +265,11 @@ impl Volumes<'_> {
     /// and the inspect after it may find nothing: run [`create_plan`] instead.)
     ///
     /// ```no_run
-    /// use dockhand::{volume::CreateOptions, input::VolumeName};
-    /// let v = dockhand::Engine::detect()?.volumes().create(&CreateOptions::new(VolumeName::new("data")?))?;
+    /// use dockhand::{volume::VolumeCreateOptions, input::VolumeName};
+    /// let v = dockhand::Engine::detect()?.volumes().create(&VolumeCreateOptions::new(VolumeName::new("data")?))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn create(&self, opts: &CreateOptions) -> Result<Volume> {
+    pub fn create(&self, opts: &VolumeCreateOptions) -> Result<Volume> {
         match self.engine.run(create_plan(opts)) {
             Err(e) if e.kind() == ErrorKind::Conflict => {
                 log::debug!("volume {} exists already: {}", opts.name, e.message())
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn existing_name_is_a_conflict_in_podman_only() {
-        let opts = CreateOptions::new(VolumeName::new("dhimg-vol1").unwrap());
+        let opts = VolumeCreateOptions::new(VolumeName::new("dhimg-vol1").unwrap());
         let e = replay(
             EngineKind::Podman,
             create_plan(&opts),
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn create_takes_driver_options_and_labels() {
-        let mut opts = CreateOptions::new(VolumeName::new("v").unwrap());
+        let mut opts = VolumeCreateOptions::new(VolumeName::new("v").unwrap());
         opts.driver = Some(VolumeName::new("local").unwrap());
         opts.options = KeyValue::many("volume option", ["type=tmpfs", "o=size=64m"]).unwrap();
         assert_eq!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use dockhand::container::logs::{LogLine, LogOptions};
 use dockhand::decode::time::Timestamp;
-use dockhand::events::{Action, EventOptions};
+use dockhand::events::{EventAction, EventOptions};
 use dockhand::exec::Pipe;
 use dockhand::exec::{spawn_streaming, Cmd};
 use dockhand::input::{ContainerRef, TimeSpec};
@@ -447,14 +447,22 @@ fn events_of_a_container_life_are_typed_alike_on_both_engines() {
             until: Some(TimeSpec::parse("0s").unwrap()),
         };
         let events = engine(e).system().events(&opts).unwrap();
-        let actions: Vec<&Action> = events.iter().map(|ev| &ev.action).collect();
-        for expected in [Action::Create, Action::Start, Action::Die, Action::Destroy] {
+        let actions: Vec<&EventAction> = events.iter().map(|ev| &ev.action).collect();
+        for expected in [
+            EventAction::Create,
+            EventAction::Start,
+            EventAction::Die,
+            EventAction::Destroy,
+        ] {
             assert!(
                 actions.contains(&&expected),
                 "{e}: {expected:?} missing in {actions:?}"
             );
         }
-        let die = events.iter().find(|ev| ev.action == Action::Die).unwrap();
+        let die = events
+            .iter()
+            .find(|ev| ev.action == EventAction::Die)
+            .unwrap();
         assert_eq!(
             (die.name.as_str(), die.exit_code),
             (name.as_str(), Some(3)),
@@ -520,7 +528,11 @@ fn the_event_stream_delivers_live_events_and_stops_its_engine_child_on_drop() {
             .args([IMAGE, "sh", "-c", "exit 4"]));
         assert_eq!(r.code, 4, "{r:?}");
         let die = stream.next().unwrap().unwrap();
-        assert_eq!((die.action, die.exit_code), (Action::Die, Some(4)), "{e}");
+        assert_eq!(
+            (die.action, die.exit_code),
+            (EventAction::Die, Some(4)),
+            "{e}"
+        );
         drop(stream);
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),

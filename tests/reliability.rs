@@ -821,7 +821,7 @@ fn nul_bytes_are_refused_by_every_input_type_before_any_engine_call() {
         ("PortSpec", PortSpec::new("80\0").map(drop)),
         ("ContainerPort", ContainerPort::new("80\0").map(drop)),
         ("VolumeSpec", VolumeSpec::new("/a:/b\0").map(drop)),
-        ("Link", Link::new("db\0").map(drop)),
+        ("ContainerLink", ContainerLink::new("db\0").map(drop)),
         ("RestartPolicy", RestartPolicy::new("always\0").map(drop)),
         ("MemorySize", MemorySize::new("64m\0").map(drop)),
         ("Cpus", Cpus::new("1\0").map(drop)),

@@ -12,12 +12,12 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery, RunOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, RunOptions,
     UpdateOptions,
 };
 use dockhand::input::{
-    ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag, KeyValue, Link,
-    MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+    ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
+    KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
 };
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -284,7 +284,7 @@ pub struct SpecArgs {
     volumes_from: Vec<ContainerRef>,
     /// Link to CONTAINER[:ALIAS].
     #[arg(long = "link")]
-    links: Vec<Link>,
+    links: Vec<ContainerLink>,
     /// Label KEY=VALUE.
     #[arg(short, long = "label", value_name = "KEY=VALUE")]
     labels: Vec<KeyValue>,
@@ -448,7 +448,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             network,
         } => {
             let c = engine.containers().inspect_one(&name)?;
-            let family = if ipv6 { Family::V6 } else { Family::V4 };
+            let family = if ipv6 { IpVersion::V6 } else { IpVersion::V4 };
             let addresses = c.addresses(family, network.as_ref().map(Word::as_str))?;
             match out.is_json() {
                 true => out.json(&addresses),

@@ -1,7 +1,7 @@
 //! `link add|move|del|ls|release-orphans`: interfaces attached to containers.
 
 use clap::{Args, Subcommand};
-use dockhand::input::{Addressing, Cidr, ContainerRef, Gateway, IfName, Mac, MacvlanMode, Mtu};
+use dockhand::input::{Addressing, Cidr, ContainerRef, GatewayAddr, IfName, Mac, MacvlanMode, Mtu};
 use dockhand::netns::link::{MacvlanSpec, MoveSpec, VethSpec};
 use dockhand::netns::{ChangeResult, LinkChange};
 use dockhand::Error;
@@ -118,7 +118,7 @@ impl AddressArgs {
         let gateway = self
             .gateway
             .as_deref()
-            .map(str::parse::<Gateway>)
+            .map(str::parse::<GatewayAddr>)
             .transpose()?;
         Addressing::new(ips, gateway)
     }

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use dockhand::input::ContainerRef;
 use dockhand::netns::ip::{Link, Route};
 use dockhand::netns::link::Record;
-use dockhand::netns::Namespaces;
+use dockhand::netns::AlsoEnter;
 use dockhand::{Error, ExitStatus};
 
 use super::{Global, Out};
@@ -66,7 +66,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             command,
         } => {
             let name = ContainerRef::new(name)?;
-            let also = Namespaces {
+            let also = AlsoEnter {
                 mount,
                 uts,
                 ipc,

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Global, Out};
 use dockhand::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
-use dockhand::network::{CreateOptions, Network};
+use dockhand::network::{Network, NetworkCreateOptions};
 use dockhand::Error;
 
 /// Network subcommands.
@@ -110,7 +110,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             internal,
             label,
         } => {
-            let mut opts = CreateOptions::new(NetworkName::new(name)?);
+            let mut opts = NetworkCreateOptions::new(NetworkName::new(name)?);
             opts.driver = driver.map(NetworkName::new).transpose()?;
             opts.subnet = subnet.as_deref().map(Subnet::new).transpose()?;
             opts.gateway = gateway

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Global, Out};
 use dockhand::input::{KeyValue, VolumeName};
-use dockhand::volume::{CreateOptions, Volume};
+use dockhand::volume::{Volume, VolumeCreateOptions};
 use dockhand::Error;
 
 /// Volume subcommands.
@@ -81,7 +81,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opt,
             label,
         } => {
-            let mut opts = CreateOptions::new(VolumeName::new(name)?);
+            let mut opts = VolumeCreateOptions::new(VolumeName::new(name)?);
             opts.driver = driver.map(VolumeName::new).transpose()?;
             opts.options = KeyValue::many("volume option", &opt)?;
             opts.labels = KeyValue::many("label", &label)?;

@@ -12,8 +12,8 @@ use crate::engine::plan::{Effect, Plan};
 use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::input::{
-    ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, Link, MemorySize, PortSpec, RestartPolicy,
-    VolumeSpec, Word,
+    ContainerLink, ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, MemorySize, PortSpec,
+    RestartPolicy, VolumeSpec, Word,
 };
 
 /// The label holding the creation token of each container dockhand creates:
@@ -62,7 +62,7 @@ pub struct RunOptions {
     /// `--volumes-from`.
     pub volumes_from: Vec<ContainerRef>,
     /// `--link`.
-    pub links: Vec<Link>,
+    pub links: Vec<ContainerLink>,
     /// `-l`: labels.
     pub labels: Vec<KeyValue>,
     /// `--network`.
@@ -328,7 +328,7 @@ mod tests {
         o.env_files = vec![PathBuf::from("/etc/app.env")];
         o.volumes = vec![VolumeSpec::new("data:/data:ro").unwrap()];
         o.volumes_from = vec![ContainerRef::new("base").unwrap()];
-        o.links = vec![Link::new("db:database").unwrap()];
+        o.links = vec![ContainerLink::new("db:database").unwrap()];
         o.labels = vec![KeyValue::new("label", "app=web").unwrap()];
         o.network = Some(Word::new("appnet").unwrap());
         o.network_aliases = vec![Word::new("www").unwrap()];

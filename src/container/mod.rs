@@ -38,8 +38,8 @@ pub use lifecycle::{
     UpdateOptions,
 };
 pub use model::{
-    parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
-    NetworkAttachment, PortBinding, State, Status,
+    parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
+    MountKind, NetworkAttachment, PortBinding, State, Status,
 };
 pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
 

@@ -268,7 +268,7 @@ pub enum MountKind {
 
 /// Address family for [`Container::addresses`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub enum IpVersion {
     /// IPv4.
     V4,
     /// IPv6.
@@ -288,7 +288,7 @@ pub struct Address {
 
 /// The gateway of a container on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gateway {
+pub struct ContainerGateway {
     /// Network name.
     pub network: String,
     /// IPv4 gateway.
@@ -323,18 +323,18 @@ impl Container {
     /// ```
     /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
     /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
-    /// use dockhand::container::Family;
-    /// let v6 = c.addresses(Family::V6, Some("dhcap-net6")).unwrap();
+    /// use dockhand::container::IpVersion;
+    /// let v6 = c.addresses(IpVersion::V6, Some("dhcap-net6")).unwrap();
     /// assert_eq!(v6[0].address.to_string(), "fd00:dead:beef:6::2");
     /// ```
-    pub fn addresses(&self, family: Family, network: Option<&str>) -> Result<Vec<Address>> {
+    pub fn addresses(&self, family: IpVersion, network: Option<&str>) -> Result<Vec<Address>> {
         let found: Vec<Address> = self
             .networks_for(network)?
             .into_iter()
             .filter_map(|n| {
                 let (address, prefix) = match family {
-                    Family::V4 => (n.ipv4.map(Into::into), n.ipv4_prefix),
-                    Family::V6 => (n.ipv6.map(Into::into), n.ipv6_prefix),
+                    IpVersion::V4 => (n.ipv4.map(Into::into), n.ipv4_prefix),
+                    IpVersion::V6 => (n.ipv6.map(Into::into), n.ipv6_prefix),
                 };
                 Some(Address {
                     network: n.name.clone(),
@@ -345,8 +345,8 @@ impl Container {
             .collect();
         if found.is_empty() {
             let family = match family {
-                Family::V4 => "IPv4",
-                Family::V6 => "IPv6",
+                IpVersion::V4 => "IPv4",
+                IpVersion::V6 => "IPv6",
             };
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -363,12 +363,12 @@ impl Container {
 
     /// The container's gateways, on `network` or on every network that has
     /// one; NotFound when there is none.
-    pub fn gateways(&self, network: Option<&str>) -> Result<Vec<Gateway>> {
-        let found: Vec<Gateway> = self
+    pub fn gateways(&self, network: Option<&str>) -> Result<Vec<ContainerGateway>> {
+        let found: Vec<ContainerGateway> = self
             .networks_for(network)?
             .into_iter()
             .filter(|n| n.gateway.is_some() || n.ipv6_gateway.is_some())
-            .map(|n| Gateway {
+            .map(|n| ContainerGateway {
                 network: n.name.clone(),
                 gateway: n.gateway,
                 ipv6_gateway: n.ipv6_gateway,
@@ -822,8 +822,8 @@ mod tests {
             assert!(n6.gateway.unwrap().to_string().ends_with(".0.1"));
             assert!(n6.mac.is_some());
             assert!(n6.aliases.iter().any(|a| a == "web") && n6.aliases.iter().any(|a| a == "www"));
-            assert_eq!(c.addresses(Family::V6, None).unwrap().len(), 1);
-            assert_eq!(c.addresses(Family::V4, None).unwrap().len(), 2);
+            assert_eq!(c.addresses(IpVersion::V6, None).unwrap().len(), 1);
+            assert_eq!(c.addresses(IpVersion::V4, None).unwrap().len(), 2);
             assert_eq!(c.gateways(Some("dhcap-net2")).unwrap().len(), 1);
             // Mounts.
             let data = c.mounts.iter().find(|m| m.destination == "/data").unwrap();
@@ -882,7 +882,7 @@ mod tests {
             assert!(exited.state.finished_at.is_some());
             assert_eq!(exited.pid().unwrap_err().kind(), ErrorKind::Conflict);
             assert_eq!(
-                exited.addresses(Family::V4, None).unwrap_err().kind(),
+                exited.addresses(IpVersion::V4, None).unwrap_err().kind(),
                 ErrorKind::NotFound
             );
             assert!(exited.ports.is_empty());

@@ -227,20 +227,20 @@ impl User {
 /// the value any text without control characters.
 ///
 /// ```
-/// use dockhand::image::dockerfile::EnvVar;
-/// let e = EnvVar::new(r#"GREETING=say "hi" to $USER"#).unwrap();
+/// use dockhand::image::dockerfile::EnvInstruction;
+/// let e = EnvInstruction::new(r#"GREETING=say "hi" to $USER"#).unwrap();
 /// assert_eq!(e.to_instruction(), r#"ENV GREETING="say \"hi\" to \$USER""#);
-/// assert!(EnvVar::new("1X=a").is_err());
+/// assert!(EnvInstruction::new("1X=a").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvVar {
+pub struct EnvInstruction {
     key: String,
     value: String,
 }
 
-impl EnvVar {
+impl EnvInstruction {
     /// Validate `KEY=VALUE`.
-    pub fn new(text: &str) -> Result<EnvVar> {
+    pub fn new(text: &str) -> Result<EnvInstruction> {
         let (key, value) = text.split_once('=').ok_or_else(|| {
             Error::invalid_input(format!("environment variable {text:?} must be KEY=VALUE"))
         })?;
@@ -259,7 +259,7 @@ impl EnvVar {
                 "the value of {key} contains the control character {c:?}; a Dockerfile line cannot hold it"
             )));
         }
-        Ok(EnvVar {
+        Ok(EnvInstruction {
             key: key.to_string(),
             value: value.to_string(),
         })
@@ -281,21 +281,21 @@ impl EnvVar {
 /// A file or directory copied from the build context into the image.
 ///
 /// ```
-/// use dockhand::image::dockerfile::Copy;
-/// let c = Copy::new("app/run.sh", "/usr/local/bin/run.sh").unwrap();
+/// use dockhand::image::dockerfile::CopyInstruction;
+/// let c = CopyInstruction::new("app/run.sh", "/usr/local/bin/run.sh").unwrap();
 /// assert_eq!(c.to_instruction(), r#"COPY ["app/run.sh","/usr/local/bin/run.sh"]"#);
-/// assert!(Copy::new("../etc/passwd", "/x").is_err());
-/// assert!(Copy::new("$HOME", "/x").is_err());
+/// assert!(CopyInstruction::new("../etc/passwd", "/x").is_err());
+/// assert!(CopyInstruction::new("$HOME", "/x").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Copy {
+pub struct CopyInstruction {
     source: String,
     destination: String,
 }
 
-impl Copy {
+impl CopyInstruction {
     /// Validate a source (inside the build context) and a destination.
-    pub fn new(source: &str, destination: &str) -> Result<Copy> {
+    pub fn new(source: &str, destination: &str) -> Result<CopyInstruction> {
         for (what, path) in [("copy source", source), ("copy destination", destination)] {
             check_plain(what, path)?;
             if path.contains('$') {
@@ -309,7 +309,7 @@ impl Copy {
                 "copy source {source:?} must be a relative path inside the build context (no leading '/', no '..')"
             )));
         }
-        Ok(Copy {
+        Ok(CopyInstruction {
             source: source.to_string(),
             destination: destination.to_string(),
         })
@@ -328,12 +328,12 @@ impl Copy {
 /// Everything the generated Dockerfile says.
 ///
 /// ```
-/// use dockhand::image::dockerfile::{DockerfileSpec, EnvVar, ExecForm, PackageName, User};
+/// use dockhand::image::dockerfile::{DockerfileSpec, EnvInstruction, ExecForm, PackageName, User};
 /// use dockhand::input::ImageRef;
 /// let mut spec = DockerfileSpec::new(ImageRef::new("debian:12").unwrap(), ExecForm::parse("/app/run --port 80").unwrap());
 /// spec.packages.push(PackageName::new("curl").unwrap());
 /// spec.user = Some(User::new("nobody").unwrap());
-/// spec.env.push(EnvVar::new("MODE=prod").unwrap());
+/// spec.env.push(EnvInstruction::new("MODE=prod").unwrap());
 /// assert_eq!(spec.render(), "FROM debian:12\n\
 ///     ENV MODE=\"prod\"\n\
 ///     RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n\
@@ -354,9 +354,9 @@ pub struct DockerfileSpec {
     pub user: Option<User>,
     /// Environment variables (set before packages are installed, so they
     /// apply to the install too, e.g. proxies).
-    pub env: Vec<EnvVar>,
+    pub env: Vec<EnvInstruction>,
     /// Files copied from the build context.
-    pub copies: Vec<Copy>,
+    pub copies: Vec<CopyInstruction>,
 }
 
 impl DockerfileSpec {
@@ -425,13 +425,13 @@ mod tests {
 
     #[test]
     fn env_values_escape_exactly_what_the_parser_expands() {
-        let e = EnvVar::new("V=a\\b\"c$d`e").unwrap();
+        let e = EnvInstruction::new("V=a\\b\"c$d`e").unwrap();
         assert_eq!(e.to_instruction(), "ENV V=\"a\\\\b\\\"c\\$d`e\"");
-        assert!(EnvVar::new("V=a\nb").is_err());
-        assert!(EnvVar::new("NOEQUALS").is_err());
-        assert!(EnvVar::new("A-B=1").is_err());
+        assert!(EnvInstruction::new("V=a\nb").is_err());
+        assert!(EnvInstruction::new("NOEQUALS").is_err());
+        assert!(EnvInstruction::new("A-B=1").is_err());
         assert_eq!(
-            EnvVar::new("EMPTY=").unwrap().to_instruction(),
+            EnvInstruction::new("EMPTY=").unwrap().to_instruction(),
             "ENV EMPTY=\"\""
         );
     }
@@ -485,10 +485,10 @@ mod tests {
         for bad in ["", "Root", "a b", "1:", ":1", "a;b", "$(id)"] {
             assert!(User::new(bad).is_err(), "{bad:?}");
         }
-        assert!(Copy::new("a\nb", "/x").is_err());
-        assert!(Copy::new("dir/../../x", "/x").is_err());
-        assert!(Copy::new("/etc/passwd", "/x").is_err());
-        let c = Copy::new("we\"ird \\name", "/opt/a b/").unwrap();
+        assert!(CopyInstruction::new("a\nb", "/x").is_err());
+        assert!(CopyInstruction::new("dir/../../x", "/x").is_err());
+        assert!(CopyInstruction::new("/etc/passwd", "/x").is_err());
+        let c = CopyInstruction::new("we\"ird \\name", "/opt/a b/").unwrap();
         let json = c.to_instruction();
         let back: Vec<String> = serde_json::from_str(json.strip_prefix("COPY ").unwrap()).unwrap();
         assert_eq!(back, ["we\"ird \\name", "/opt/a b/"]);
@@ -502,8 +502,9 @@ mod tests {
         );
         spec.package_manager = PackageManager::Apk;
         spec.packages.push(PackageName::new("curl").unwrap());
-        spec.copies.push(Copy::new("app", "/app").unwrap());
-        spec.env.push(EnvVar::new("A=1").unwrap());
+        spec.copies
+            .push(CopyInstruction::new("app", "/app").unwrap());
+        spec.env.push(EnvInstruction::new("A=1").unwrap());
         spec.user = Some(User::new("65534").unwrap());
         let lines: Vec<String> = spec
             .render()

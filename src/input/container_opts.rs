@@ -346,29 +346,29 @@ impl fmt::Display for VolumeSpec {
 
 /// A legacy link `CONTAINER[:ALIAS]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
+pub struct ContainerLink {
     /// The linked container.
     pub container: ContainerRef,
     /// Host name it gets (its name when `None`).
     pub alias: Option<ContainerRef>,
 }
 
-impl Link {
+impl ContainerLink {
     /// Parse `CONTAINER[:ALIAS]`.
-    pub fn new(text: &str) -> Result<Link> {
+    pub fn new(text: &str) -> Result<ContainerLink> {
         let (c, a) = match text.split_once(':') {
             Some((c, a)) => (c, Some(ContainerRef::new(a)?)),
             None => (text, None),
         };
-        Ok(Link {
+        Ok(ContainerLink {
             container: ContainerRef::new(c)?,
             alias: a,
         })
     }
 }
-text_type!(Link);
+text_type!(ContainerLink);
 
-impl fmt::Display for Link {
+impl fmt::Display for ContainerLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.alias {
             Some(a) => write!(f, "{}:{a}", self.container),
@@ -678,8 +678,11 @@ mod tests {
         for bad in ["/a", "/a:/b:z", "a b:/c", ":/c", "/a:/b:ro:x", "-v:/x"] {
             assert!(VolumeSpec::new(bad).is_err(), "{bad}");
         }
-        assert_eq!(Link::new("db:database").unwrap().to_string(), "db:database");
-        assert!(Link::new("db:-x").is_err());
+        assert_eq!(
+            ContainerLink::new("db:database").unwrap().to_string(),
+            "db:database"
+        );
+        assert!(ContainerLink::new("db:-x").is_err());
         assert!(matches!(
             CopyPath::new("/tmp/a:b").unwrap(),
             CopyPath::Host(_)

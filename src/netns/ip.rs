@@ -1,5 +1,5 @@
 //! `ip -j` in a network namespace: where a command runs, and what its JSON
-//! output says, as typed [`Link`], [`Address`] and [`Route`] values.
+//! output says, as typed [`Link`], [`LinkAddress`] and [`Route`] values.
 //!
 //! A command for a container's namespace runs the **host's** tools through
 //! `nsenter --target PID --net -- …` (the image need not have `ip`; busybox
@@ -149,7 +149,7 @@ pub struct Link {
     /// The interface alias (`ifalias`), where dockhand records what it attached.
     pub alias: Option<String>,
     /// Addresses (from `addr_info`; empty for `link show` output).
-    pub addresses: Vec<Address>,
+    pub addresses: Vec<LinkAddress>,
     /// The object exactly as `ip` printed it.
     pub raw: Value,
 }
@@ -163,7 +163,7 @@ impl Link {
 
 /// One address of an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
+pub struct LinkAddress {
     /// `inet` or `inet6`.
     pub family: Family,
     /// The address, as `ip` prints it (canonical text).
@@ -181,7 +181,7 @@ pub struct Address {
     pub raw: Value,
 }
 
-impl Address {
+impl LinkAddress {
     /// The address parsed, when it is an IP address.
     pub fn ip(&self) -> Option<IpAddr> {
         self.local.parse().ok()
@@ -271,7 +271,7 @@ struct RouteDoc {
 
 /// Parse the array `ip -j [-d] link show` / `addr show` prints.
 ///
-/// Address entries of a family other than inet/inet6 are kept with
+/// LinkAddress entries of a family other than inet/inet6 are kept with
 /// [`Family::Unknown`]; entries that are not objects are left to `raw`.
 ///
 /// ```
@@ -293,9 +293,10 @@ pub fn parse_links(bytes: &[u8]) -> Result<Vec<Link>> {
                 .into_iter()
                 .filter(|a| a.is_object())
                 .map(|raw| {
-                    serde_json::from_value(raw.clone()).map(|a: Address| Address { raw, ..a })
+                    serde_json::from_value(raw.clone())
+                        .map(|a: LinkAddress| LinkAddress { raw, ..a })
                 })
-                .collect::<std::result::Result<Vec<Address>, _>>()
+                .collect::<std::result::Result<Vec<LinkAddress>, _>>()
                 .map_err(|e| {
                     Error::parse(format!("unexpected `ip -j` address: {e}"), bytes).with_source(e)
                 })?;
@@ -439,7 +440,7 @@ mod tests {
         assert!(addrs
             .iter()
             .any(|a| a.family == Family::Inet6 && a.local == "2001:db8:100::1"));
-        assert!(addrs.iter().any(Address::is_ipv6_link_local));
+        assert!(addrs.iter().any(LinkAddress::is_ipv6_link_local));
     }
 
     #[test]

@@ -43,7 +43,7 @@ use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::input::{ContainerRef, IfName};
 use ip::{Family, Link, Namespace, Route};
-use link::{Attached, Decision, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
+use link::{AttachPlan, Attached, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
 
 /// Host network plumbing for containers: namespace exec and show, and the interfaces dockhand attaches. A small borrowed handle: `engine.netns()`.
 ///
@@ -154,9 +154,9 @@ pub fn running_container_plan(container: &ContainerRef) -> Plan<RunningContainer
     )
 }
 
-/// Namespaces `netns exec` enters besides the network one.
+/// AlsoEnter `netns exec` enters besides the network one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Namespaces {
+pub struct AlsoEnter {
     /// The mount namespace (the container's files; the command is looked
     /// up in the container).
     pub mount: bool,
@@ -172,13 +172,13 @@ pub struct Namespaces {
 /// It has no timeout (the command is the caller's) and is never retried.
 ///
 /// ```
-/// use dockhand::netns::{exec_plan, Namespaces};
-/// let ns = Namespaces { uts: true, ..Namespaces::default() };
+/// use dockhand::netns::{exec_plan, AlsoEnter};
+/// let ns = AlsoEnter { uts: true, ..AlsoEnter::default() };
 /// let plan = exec_plan(42, ns, &["hostname".into()]).unwrap();
 /// assert_eq!(plan.args(), ["--target", "42", "--net", "--uts", "--", "hostname"]);
 /// assert!(exec_plan(42, ns, &[]).is_err());
 /// ```
-pub fn exec_plan(pid: u32, also: Namespaces, command: &[OsString]) -> Result<Plan<()>> {
+pub fn exec_plan(pid: u32, also: AlsoEnter, command: &[OsString]) -> Result<Plan<()>> {
     check_command(command)?;
     let args = Argv::new("--target")
         .arg(pid.to_string())
@@ -274,16 +274,16 @@ impl Netns<'_> {
     /// no retry, no fallback. Returns the command's exit status.
     ///
     /// ```no_run
-    /// use dockhand::netns::Namespaces;
+    /// use dockhand::netns::AlsoEnter;
     /// let engine = dockhand::Engine::detect()?;
-    /// let status = engine.netns().exec(&"web".parse()?, Namespaces::default(), &["ip".into(), "addr".into()])?;
+    /// let status = engine.netns().exec(&"web".parse()?, AlsoEnter::default(), &["ip".into(), "addr".into()])?;
     /// std::process::exit(status.code().unwrap_or(1));
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn exec(
         &self,
         container: &ContainerRef,
-        also: Namespaces,
+        also: AlsoEnter,
         command: &[OsString],
     ) -> Result<ExitStatus> {
         check_command(command)?;
@@ -460,11 +460,11 @@ impl Netns<'_> {
         &self,
         container: RunningContainer,
         record: Record,
-        decision: Decision,
+        decision: AttachPlan,
     ) -> Result<LinkChange> {
         let (result, commands) = match decision {
-            Decision::Unchanged => (ChangeResult::Unchanged, Vec::new()),
-            Decision::Apply(steps) => (ChangeResult::Created, self.apply(steps)?),
+            AttachPlan::Unchanged => (ChangeResult::Unchanged, Vec::new()),
+            AttachPlan::Apply(steps) => (ChangeResult::Created, self.apply(steps)?),
         };
         Ok(LinkChange {
             container,

@@ -3,7 +3,7 @@
 use super::record::{AttachKind, Record};
 use super::{
     addressing_diffs, configure, conflict, default_host_end, existing, find, unchanged_or_conflict,
-    Decision, Snapshot, Step,
+    AttachPlan, Snapshot, Step,
 };
 use crate::decode::json::short_id;
 use crate::error::{Error, ErrorKind, Result};
@@ -51,7 +51,7 @@ pub fn plan_veth(
     c: &RunningContainer,
     spec: &VethSpec,
     s: &Snapshot,
-) -> Result<(Record, Decision)> {
+) -> Result<(Record, AttachPlan)> {
     let host_if = match &spec.host_if {
         Some(n) => n.as_str().to_string(),
         None => default_host_end(&c.id, spec.ifname.as_str()),
@@ -163,7 +163,7 @@ pub fn plan_veth(
         host.ip_change(["link", "set", "dev", &host_if, "up"]),
     ));
     steps.extend(configure(ns, ifname, &spec.addressing));
-    Ok((rec, Decision::Apply(steps)))
+    Ok((rec, AttachPlan::Apply(steps)))
 }
 
 /// Decide `link add macvlan`. The macvlan is created directly in the
@@ -173,7 +173,7 @@ pub fn plan_macvlan(
     c: &RunningContainer,
     spec: &MacvlanSpec,
     s: &Snapshot,
-) -> Result<(Record, Decision)> {
+) -> Result<(Record, AttachPlan)> {
     let rec = Record {
         kind: AttachKind::Macvlan,
         host_if: spec.parent.as_str().to_string(),
@@ -232,5 +232,5 @@ pub fn plan_macvlan(
         ),
     ];
     steps.extend(configure(ns, ifname, &spec.addressing));
-    Ok((rec, Decision::Apply(steps)))
+    Ok((rec, AttachPlan::Apply(steps)))
 }

@@ -59,7 +59,7 @@ impl Step {
 
 /// What an add/move has to do.
 #[derive(Debug)]
-pub enum Decision {
+pub enum AttachPlan {
     /// The interface is already there exactly as asked.
     Unchanged,
     /// Carry out these steps, all or nothing.
@@ -176,9 +176,9 @@ fn is_ipv6_link_local(ip: IpAddr) -> bool {
 }
 
 /// Unchanged when nothing differs; a conflict naming the differences otherwise.
-fn unchanged_or_conflict(what: &str, diffs: Vec<String>) -> Result<Decision> {
+fn unchanged_or_conflict(what: &str, diffs: Vec<String>) -> Result<AttachPlan> {
     if diffs.is_empty() {
-        return Ok(Decision::Unchanged);
+        return Ok(AttachPlan::Unchanged);
     }
     Err(conflict(format!(
         "{what} exists with other settings: {}; `dockhand link del` it first to re-create it",
@@ -294,7 +294,7 @@ mod tests {
             rec.alias(),
             "dockhand:v1 kind=veth host=vhost1 if=eth1 ctr=c0ffee012345"
         );
-        let Decision::Apply(steps) = d else {
+        let AttachPlan::Apply(steps) = d else {
             panic!("{d:?}")
         };
         let cmds: Vec<String> = steps.iter().map(|s| argv(&s.plan)).collect();
@@ -392,7 +392,7 @@ mod tests {
         let spec = veth("eth1");
         let s = veth_snapshot_as_added(&spec);
         let (_, d) = plan_veth(&ctr(), &spec, &s).unwrap();
-        assert!(matches!(d, Decision::Unchanged), "{d:?}");
+        assert!(matches!(d, AttachPlan::Unchanged), "{d:?}");
     }
 
     #[test]
@@ -428,7 +428,9 @@ mod tests {
         };
         let (rec, d) = plan_macvlan(&ctr(), &spec, &s).unwrap();
         assert_eq!(rec.kind, AttachKind::Macvlan);
-        let Decision::Apply(steps) = d else { panic!() };
+        let AttachPlan::Apply(steps) = d else {
+            panic!()
+        };
         assert_eq!(
             argv(&steps[0].plan),
             "ip link add link vd-ifb0 name mv0 netns 4242 type macvlan mode private"
@@ -467,7 +469,9 @@ mod tests {
             addressing: Addressing::default(),
         };
         let (_, d) = plan_move(&ctr(), &spec, None, 1, &s).unwrap();
-        let Decision::Apply(steps) = d else { panic!() };
+        let AttachPlan::Apply(steps) = d else {
+            panic!()
+        };
         let n = "nsenter --target 4242 --net --";
         let was = "dockhand test alias with spaces";
         let rec =
@@ -503,7 +507,9 @@ mod tests {
             addressing: Addressing::default(),
         };
         let (_, d) = plan_move(&ctr(), &spec, None, 1, &s).unwrap();
-        let Decision::Apply(steps) = d else { panic!() };
+        let AttachPlan::Apply(steps) = d else {
+            panic!()
+        };
         let rec = "dockhand:v1 kind=moved host=eth0 if=wan ctr=c0ffee012345";
         assert_eq!(
             cmds(&steps[..1]),
@@ -540,7 +546,9 @@ mod tests {
         };
         let (rec, d) = plan_move(&ctr(), &spec, Some("phy0"), 77, &s).unwrap();
         assert_eq!(rec.phy.as_deref(), Some("phy0"));
-        let Decision::Apply(steps) = d else { panic!() };
+        let AttachPlan::Apply(steps) = d else {
+            panic!()
+        };
         assert_eq!(
             cmds(&steps[..2]),
             [
@@ -744,7 +752,7 @@ mod tests {
     fn real_state_after_an_add_is_unchanged_for_the_same_add() {
         let (c, s, spec) = podman_capture();
         let (_, d) = plan_veth(&c, &spec, &s).unwrap();
-        assert!(matches!(d, Decision::Unchanged), "{d:?}");
+        assert!(matches!(d, AttachPlan::Unchanged), "{d:?}");
 
         let mut no_gateway = spec.clone();
         no_gateway.addressing =

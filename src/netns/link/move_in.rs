@@ -2,7 +2,7 @@
 
 use super::record::{AttachKind, Record, ALIAS_MAX};
 use super::{
-    addressing_diffs, configure, conflict, existing, find, iw, unchanged_or_conflict, Decision,
+    addressing_diffs, configure, conflict, existing, find, iw, unchanged_or_conflict, AttachPlan,
     Snapshot, Step,
 };
 use crate::decode::json::short_id;
@@ -40,7 +40,7 @@ pub fn plan_move(
     phy: Option<&str>,
     home: u32,
     s: &Snapshot,
-) -> Result<(Record, Decision)> {
+) -> Result<(Record, AttachPlan)> {
     if let Some(p) = phy.filter(|p| p.is_empty() || p.contains(char::is_whitespace)) {
         return Err(Error::invalid_input(format!(
             "wireless phy name {p:?} cannot be recorded (empty or with spaces); rename the phy first"
@@ -166,5 +166,5 @@ pub fn plan_move(
         ]))],
     };
     steps.extend(configure(ns, ifname, &spec.addressing));
-    Ok((rec, Decision::Apply(steps)))
+    Ok((rec, AttachPlan::Apply(steps)))
 }
