@@ -31,6 +31,7 @@ const MAX_EVENT_LINE: usize = 1 << 20;
 
 /// What kind of object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ObjectType {
     /// A container.
     Container,
@@ -91,6 +92,7 @@ impl Serialize for ObjectType {
 /// `exec_died` is [`EventAction::ExecDie`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // the variants are the engine's words
+#[non_exhaustive]
 pub enum EventAction {
     Create,
     Start,
@@ -234,6 +236,7 @@ pub fn engine_event_name(kind: EngineKind, docker_word: &str) -> &str {
 
 /// One engine event, normalized across docker and podman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Event {
     /// What the event is about.
     #[serde(rename = "type")]

@@ -53,6 +53,7 @@ impl Engine {
 
 /// A network, from docker's or podman's `network inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Network {
     /// Full id.
     pub id: String,
@@ -97,6 +98,7 @@ impl Named for (String, NetworkContainer) {
 
 /// One address range of a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NetworkSubnet {
     /// CIDR, e.g. `10.89.0.0/24`.
     pub subnet: String,
@@ -106,6 +108,7 @@ pub struct NetworkSubnet {
 
 /// A container attached to a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NetworkContainer {
     /// Container id.
     pub id: String,
@@ -581,6 +584,7 @@ pub enum GatewaySource {
 
 /// The IPv4 gateway of a network as containers on it see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NetworkGateway {
     /// The network's name.
     pub network: String,

@@ -44,6 +44,7 @@ impl Engine {
 
 /// A volume, from `volume inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Volume {
     /// Name.
     #[serde(

@@ -458,7 +458,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Ports { name, port } => {
             let c = engine.containers().inspect_one(&name)?;
-            let bindings = c.port_bindings(port.map(|p| (p.port, p.protocol)))?;
+            let bindings = c.port_bindings(port.map(|p| (p.port(), p.protocol())))?;
             match (out.is_json(), port) {
                 (true, _) => out.json(&bindings),
                 (false, Some(_)) => bindings.iter().for_each(|b| out.line(b.host_address())),

@@ -126,6 +126,7 @@ impl ActionOutcome {
 /// The result of an action on one container. As JSON:
 /// `{"name", "id", "result", "error": null | {"kind", "message"}}`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ActionResult {
     /// The reference given.
     pub name: ContainerRef,

@@ -41,6 +41,7 @@ pub const DEFAULT_MAX_LINE: usize = 256 * 1024;
 /// `null` when timestamps were not asked for), and `"partial":true` added
 /// only to a piece of a longer line or a last line without newline.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogLine {
     /// The container, as the caller named it.
     pub container: String,

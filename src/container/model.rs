@@ -33,6 +33,7 @@ use crate::input::Protocol;
 /// A container as `inspect` describes it, the same shape for docker and
 /// podman; `raw` keeps the engine's whole object so nothing is lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Container {
     /// Full id, 64 hex characters.
     pub id: String,
@@ -68,6 +69,7 @@ pub struct Container {
 
 /// Run state of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct State {
     /// The state.
     pub status: Status,
@@ -95,6 +97,7 @@ pub struct State {
 /// The lifecycle state of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Created, never started (or its start failed).
     Created,
@@ -160,6 +163,7 @@ impl Status {
 
 /// Healthcheck state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Health {
     /// starting, healthy or unhealthy.
     pub status: HealthStatus,
@@ -170,6 +174,7 @@ pub struct Health {
 /// The result of a container's healthcheck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// No verdict yet.
     Starting,
@@ -184,6 +189,7 @@ pub enum HealthStatus {
 
 /// One host socket a container port is published on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PortBinding {
     /// Port inside the container.
     pub container_port: u16,
@@ -214,6 +220,7 @@ impl PortBinding {
 
 /// The container's place on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NetworkAttachment {
     /// Network name.
     pub name: String,
@@ -238,6 +245,7 @@ pub struct NetworkAttachment {
 
 /// A volume or bind mount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Mount {
     /// bind, volume, tmpfs …
     pub kind: MountKind,
@@ -254,6 +262,7 @@ pub struct Mount {
 /// What kind of mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MountKind {
     /// A host path.
     Bind,
@@ -277,6 +286,7 @@ pub enum IpVersion {
 
 /// One address of a container, with the network it is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Address {
     /// Network name.
     pub network: String,
@@ -288,6 +298,7 @@ pub struct Address {
 
 /// The gateway of a container on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ContainerGateway {
     /// Network name.
     pub network: String,

@@ -50,6 +50,7 @@ pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Found<Container>> {
 
 /// A container's status, or `missing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ContainerStatus {
     /// The reference asked about.
     pub name: ContainerRef,

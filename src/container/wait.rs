@@ -75,6 +75,7 @@ impl Condition {
 /// What a wait saw: on success the state in which the condition held; in a
 /// timeout error's message, the last state seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Observation {
     /// The container, as named by the caller.
     pub container: String,

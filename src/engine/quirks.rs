@@ -8,6 +8,7 @@ use crate::decode::lines::PartStamps;
 /// Which CLI dialect the engine command speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EngineKind {
     /// Docker CLI (also the default for unknown CLIs).
     Docker,

@@ -56,6 +56,7 @@ impl Engine {
 
 /// An image, from `image inspect` of docker or podman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Image {
     /// Full id, always `sha256:<64 hex>` (podman's bare hex gets the prefix).
     pub id: String,
@@ -114,6 +115,7 @@ fn canonical_name(reference: &str) -> String {
 
 /// An image's run defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageConfig {
     /// Default command (exec form).
     #[serde(

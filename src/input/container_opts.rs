@@ -26,6 +26,7 @@ macro_rules! text_type {
 /// A transport protocol of a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP.
     Tcp,
@@ -180,16 +181,36 @@ impl fmt::Debug for EnvVar {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortSpec {
     /// Host address to bind (all when `None`).
-    pub host_ip: Option<IpAddr>,
+    host_ip: Option<IpAddr>,
     /// Host port (random when `None`).
-    pub host_port: Option<u16>,
+    host_port: Option<u16>,
     /// Port inside the container.
-    pub container_port: u16,
+    container_port: u16,
     /// tcp, udp or sctp.
-    pub protocol: Protocol,
+    protocol: Protocol,
 }
 
 impl PortSpec {
+    /// Host address to bind (all when `None`).
+    pub fn host_ip(&self) -> Option<IpAddr> {
+        self.host_ip
+    }
+
+    /// Host port (random when `None`).
+    pub fn host_port(&self) -> Option<u16> {
+        self.host_port
+    }
+
+    /// Port inside the container.
+    pub fn container_port(&self) -> u16 {
+        self.container_port
+    }
+
+    /// tcp, udp or sctp.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// Parse a `-p` value.
     pub fn new(text: &str) -> Result<PortSpec> {
         let bad = || {
@@ -239,17 +260,27 @@ impl fmt::Display for PortSpec {
 /// ```
 /// use dockhand::input::ContainerPort;
 /// let p = ContainerPort::new("53/udp").unwrap();
-/// assert_eq!((p.port, p.protocol.as_str()), (53, "udp"));
+/// assert_eq!((p.port(), p.protocol().as_str()), (53, "udp"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ContainerPort {
     /// The port.
-    pub port: u16,
+    port: u16,
     /// Its protocol.
-    pub protocol: Protocol,
+    protocol: Protocol,
 }
 
 impl ContainerPort {
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its protocol.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// Parse `PORT[/proto]`.
     pub fn new(text: &str) -> Result<ContainerPort> {
         let bad = || Error::invalid_input(format!("invalid port {text:?}: use PORT or PORT/PROTO"));
@@ -285,21 +316,36 @@ fn parse_port(text: &str) -> Option<u16> {
 /// ```
 /// use dockhand::input::VolumeSpec;
 /// let v = VolumeSpec::new("/srv/data:/data:ro").unwrap();
-/// assert!(v.read_only);
+/// assert!(v.read_only());
 /// assert_eq!(v.to_string(), "/srv/data:/data:ro");
 /// assert!(VolumeSpec::new("data:relative").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VolumeSpec {
     /// Volume name or host path.
-    pub source: String,
+    source: String,
     /// Path in the container.
-    pub destination: String,
+    destination: String,
     /// Mount read-only.
-    pub read_only: bool,
+    read_only: bool,
 }
 
 impl VolumeSpec {
+    /// Volume name or host path.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Path in the container.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
+    /// Whether it is mounted read-only.
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Parse a `-v` value.
     pub fn new(text: &str) -> Result<VolumeSpec> {
         check_plain("volume", text)?;
@@ -348,12 +394,22 @@ impl fmt::Display for VolumeSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContainerLink {
     /// The linked container.
-    pub container: ContainerRef,
+    container: ContainerRef,
     /// Host name it gets (its name when `None`).
-    pub alias: Option<ContainerRef>,
+    alias: Option<ContainerRef>,
 }
 
 impl ContainerLink {
+    /// The linked container.
+    pub fn container(&self) -> &ContainerRef {
+        &self.container
+    }
+
+    /// Host name it gets (its name when `None`).
+    pub fn alias(&self) -> Option<&ContainerRef> {
+        self.alias.as_ref()
+    }
+
     /// Parse `CONTAINER[:ALIAS]`.
     pub fn new(text: &str) -> Result<ContainerLink> {
         let (c, a) = match text.split_once(':') {
@@ -386,6 +442,7 @@ impl fmt::Display for ContainerLink {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RestartPolicy {
     /// Never restart.
     No,

@@ -373,6 +373,7 @@ impl fmt::Display for Mtu {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MacvlanMode {
     /// Siblings talk directly (the usual choice).
     #[default]

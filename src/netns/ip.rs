@@ -100,6 +100,7 @@ impl Namespace {
 /// An address family as `ip` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Family {
     /// IPv4.
     Inet,
@@ -125,6 +126,7 @@ impl Family {
 /// `raw` is the whole object as `ip` printed it (including `addr_info`,
 /// `linkinfo`, statistics …); the fields are the ones dockhand relies on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Link {
     /// Interface index in its namespace.
     pub index: u32,
@@ -163,6 +165,7 @@ impl Link {
 
 /// One address of an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LinkAddress {
     /// `inet` or `inet6`.
     pub family: Family,
@@ -196,6 +199,7 @@ impl LinkAddress {
 
 /// One route as `ip -j route show` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Route {
     /// The family asked for (`ip` does not print it).
     pub family: Family,

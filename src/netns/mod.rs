@@ -70,6 +70,7 @@ impl Engine {
 
 /// A running container as netns plumbing needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RunningContainer {
     /// The name or id the caller gave.
     pub name: ContainerRef,
@@ -208,6 +209,7 @@ fn check_command(command: &[OsString]) -> Result<()> {
 
 /// What `netns show` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct NetnsView {
     /// The container.
     pub container: RunningContainer,
@@ -233,6 +235,7 @@ pub enum ChangeResult {
 
 /// The result of `link add` / `move` / `del`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LinkChange {
     /// The container.
     pub container: RunningContainer,
@@ -249,6 +252,7 @@ pub struct LinkChange {
 
 /// One orphan `link release-orphans` found, and how releasing it went.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Released {
     /// The interface.
     pub orphan: Orphan,

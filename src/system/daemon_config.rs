@@ -257,6 +257,7 @@ pub fn restart_needed(changed: &[String]) -> Restart {
 
 /// What an edit did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct EditReport {
     /// The file.
     pub path: PathBuf,

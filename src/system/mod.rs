@@ -38,6 +38,7 @@ impl Engine {
 
 /// Version facts of one side (client or server) of an engine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ComponentVersion {
     /// Release, e.g. `28.2.2` or `4.3.1`.
     #[serde(
@@ -65,6 +66,7 @@ pub struct ComponentVersion {
 
 /// What `docker version` / `podman version` report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct EngineVersion {
     /// The CLI.
     pub client: Option<ComponentVersion>,
@@ -128,6 +130,7 @@ pub fn info_raw_plan(kind: EngineKind) -> Plan<Value> {
 /// What `info` reports, on one shape for docker's flat document and podman's
 /// `host`/`store`/`version` one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Info {
     /// Engine dialect.
     pub engine: EngineKind,
@@ -167,6 +170,7 @@ pub struct Info {
 
 /// How many containers are in which state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ContainerCounts {
     /// All of them.
     #[serde(
@@ -409,6 +413,7 @@ pub fn info_plan(kind: EngineKind) -> Plan<Info> {
 /// Result of [`System::check`]: what is configured, what answers, and —
 /// when something is wrong — a diagnosis in plain words with the fix.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// Engine dialect.
     pub engine: EngineKind,

@@ -12,6 +12,7 @@ pub const ALIAS_PREFIX: &str = "dockhand:v1";
 
 /// What kind of attachment an interface is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AttachKind {
     /// The container end of a veth pair.
     Veth,
@@ -83,6 +84,7 @@ pub const ALIAS_MAX: usize = 255;
 /// assert_eq!(Record::parse("my uplink"), None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Record {
     /// What was attached.
     pub kind: AttachKind,
@@ -179,6 +181,7 @@ pub fn attached(links: &[Link]) -> Vec<Attached> {
 
 /// An interface dockhand attached, as `link ls` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Attached {
     /// dockhand's record (kind, host-side name, container id, phy).
     #[serde(flatten)]

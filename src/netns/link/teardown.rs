@@ -106,6 +106,7 @@ pub fn plan_del(
 
 /// A moved interface found back on the host after its container went away.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Orphan {
     /// The name the kernel gave it on the way back (`dev<ifindex>` …).
     pub found_as: String,
