@@ -543,12 +543,10 @@ mod tests {
     use crate::exec::Delivery;
 
     fn capture(path: &str) -> Vec<Event> {
-        let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(&full).unwrap();
-        bytes
+        crate::testing::capture(path)
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
-            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{full}: {e}")))
+            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{path}: {e}")))
             .collect()
     }
 
@@ -734,8 +732,7 @@ mod tests {
                 ..EventOptions::default()
             },
         );
-        let bytes =
-            std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
+        let bytes = crate::testing::capture("podman/events-lifecycle-filtered.txt");
         d.absorb(Delivery::Output {
             child: 0,
             pipe: Pipe::Stdout,

@@ -33,6 +33,7 @@
 //! # Ok::<(), dockhand::Error>(())
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod container;
 pub mod decode;
@@ -45,8 +46,9 @@ pub mod input;
 pub mod netns;
 pub mod network;
 pub mod system;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod volume;
 
 pub use engine::plan::Plan;

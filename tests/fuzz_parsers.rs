@@ -30,16 +30,16 @@ use dockhand::container::{self, Action};
 use dockhand::decode::json;
 use dockhand::decode::lines::{Line, LineDecoder, PartStamps};
 use dockhand::decode::time::Timestamp;
-use dockhand::engine::classify::{classify, kind_of, Tool};
-use dockhand::engine::plan::{Outcome, Plan, Program};
+use dockhand::engine::classify::{kind_of, Tool};
+use dockhand::engine::plan::{Plan, Program};
 use dockhand::engine::{batch, Argv};
-use dockhand::exec::{Cmd, Output};
+use dockhand::exec::Cmd;
 use dockhand::image::build;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
 use dockhand::{
-    events, image, netns, network, system, volume, EngineKind, Error, ErrorKind, ExitStatus, Result,
+    events, image, netns, network, system, testing, volume, EngineKind, Error, ErrorKind, Result,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -82,21 +82,9 @@ struct Loaded {
 // ---------------------------------------------------------------------------
 // Feeding outcomes to plans the way the executor does.
 
-fn output(code: i32, stdout: &[u8], stderr: &[u8]) -> Output {
-    Output {
-        status: ExitStatus::Code(code),
-        stdout: stdout.to_vec(),
-        stderr: stderr.to_vec(),
-        dry_run: false,
-    }
-}
-
 /// Finish `plan` as if its command had exited 0 printing `stdout`.
 fn ran_ok<T: 'static>(plan: Plan<T>, stdout: &[u8]) -> Result<T> {
-    plan.parse_outcome(Outcome {
-        output: output(0, stdout, b""),
-        error: None,
-    })
+    testing::replay_ok(EngineKind::Docker, plan, stdout)
 }
 
 /// Finish `plan` as if its command had printed `stdout` and `stderr` and
@@ -107,12 +95,8 @@ fn ran_failed<T: 'static>(tool: Tool, plan: Plan<T>, stdout: &[u8], stderr: &[u8
         (Program::Engine, Tool::Engine(EngineKind::Podman)) => (tool, "podman".into(), 125),
         (Program::Engine, _) => (Tool::Engine(EngineKind::Docker), "docker".into(), 1),
     };
-    let out = output(code, stdout, stderr);
-    let error = classify(tool, &Cmd::new(program).args(plan.args()), &out);
-    plan.parse_outcome(Outcome {
-        output: out,
-        error: Some(error),
-    })
+    let cmd = Cmd::new(program).args(plan.args());
+    plan.parse_outcome(testing::outcome(tool, &cmd, code, stdout, stderr))
 }
 
 /// The engine dialect of a capture (host-tool captures: docker's).
@@ -146,15 +130,13 @@ fn refs(names: &[&str]) -> Vec<ContainerRef> {
 fn capture(path: &str) -> &'static [u8] {
     static CACHE: OnceLock<Mutex<HashMap<String, &'static [u8]>>> = OnceLock::new();
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
-    cache.entry(path.to_string()).or_insert_with(|| {
-        let p = captures_dir().join(path);
-        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        Box::leak(bytes.into_boxed_slice())
-    })
+    cache
+        .entry(path.to_string())
+        .or_insert_with(|| Box::leak(testing::capture(path).into_boxed_slice()))
 }
 
 fn captures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor-docs/captures")
+    testing::capture_path("")
 }
 
 // ---------------------------------------------------------------------------

@@ -507,24 +507,13 @@ fn result_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ExitStatus;
-    use crate::exec::Output;
+    use crate::exec::Cmd;
+    use crate::testing;
 
     fn outcome(code: i32, stdout: &str, stderr: &str) -> Outcome {
-        let output = Output {
-            status: ExitStatus::Code(code),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            dry_run: false,
-        };
-        let error = (code != 0).then(|| {
-            crate::engine::classify::classify(
-                crate::engine::classify::Tool::Engine(crate::EngineKind::Podman),
-                &crate::exec::Cmd::new("podman"),
-                &output,
-            )
-        });
-        Outcome { output, error }
+        let podman = Tool::Engine(EngineKind::Podman);
+        let (out, err) = (stdout.as_bytes(), stderr.as_bytes());
+        testing::outcome(podman, &Cmd::new("podman"), code, out, err)
     }
 
     const A: &str = "79be45c397783d17ee20741d5d44ed55f7d4c7e6f734b1ee23676e510f07b491";
@@ -601,11 +590,8 @@ mod tests {
         let mut all = Vec::new();
         for engine in ["docker", "podman"] {
             for slug in ["full", "exited", "created", "paused", "restarting"] {
-                let path = format!(
-                    "{}/vendor-docs/captures/{engine}/containers-inspect-{slug}.json",
-                    env!("CARGO_MANIFEST_DIR")
-                );
-                all.extend(crate::container::parse_inspect(&std::fs::read(path).unwrap()).unwrap());
+                let doc = testing::capture(&format!("{engine}/containers-inspect-{slug}.json"));
+                all.extend(crate::container::parse_inspect(&doc).unwrap());
             }
         }
         let victims = cleanup_victims(all.clone(), "dhcap-", 0);

@@ -304,6 +304,7 @@ mod tests {
     use super::*;
     use crate::error::{ErrorKind, ExitStatus};
     use crate::exec::Delivery;
+    use crate::testing::capture;
 
     fn name(s: &str) -> ContainerRef {
         ContainerRef::new(s).unwrap()
@@ -312,11 +313,8 @@ mod tests {
     #[test]
     fn podman_reads_a_stopped_containers_log_without_follow_docker_follows() {
         let exited = |engine: &str| {
-            let path = format!(
-                "{}/vendor-docs/captures/{engine}/containers-inspect-exited.json",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            crate::container::parse_inspect(&std::fs::read(path).unwrap()).unwrap()
+            let doc = capture(&format!("{engine}/containers-inspect-exited.json"));
+            crate::container::parse_inspect(&doc).unwrap()
         };
         let opts = LogOptions {
             follow: true,
@@ -384,8 +382,8 @@ mod tests {
     #[test]
     fn deliveries_become_lines_of_the_right_container_and_stream() {
         let mut d = decoders(EngineKind::Docker, true);
-        let out = std::fs::read("vendor-docs/captures/docker/logs-timestamps.stdout.txt").unwrap();
-        let err = std::fs::read("vendor-docs/captures/docker/logs-timestamps.stderr.txt").unwrap();
+        let out = capture("docker/logs-timestamps.stdout.txt");
+        let err = capture("docker/logs-timestamps.stderr.txt");
         d.absorb(Delivery::Output {
             child: 1,
             pipe: Pipe::Stderr,
@@ -433,7 +431,7 @@ mod tests {
     #[test]
     fn a_failed_engine_child_is_one_classified_error() {
         let mut d = decoders(EngineKind::Podman, false);
-        let err = std::fs::read("vendor-docs/captures/podman/err-logs-missing.stderr.txt").unwrap();
+        let err = capture("podman/err-logs-missing.stderr.txt");
         d.absorb(Delivery::Output {
             child: 0,
             pipe: Pipe::Stderr,

@@ -739,17 +739,10 @@ fn rfc3339_unix_nanos(text: &str) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn capture(engine: &str, slug: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/{engine}/{slug}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use crate::testing::capture;
 
     fn one(engine: &str, slug: &str) -> Container {
-        let mut v = parse_inspect(&capture(engine, slug)).unwrap();
+        let mut v = parse_inspect(&capture(&format!("{}/{}", engine, slug))).unwrap();
         assert_eq!(v.len(), 1, "{engine}/{slug}");
         v.remove(0)
     }
@@ -759,10 +752,7 @@ mod tests {
     #[test]
     fn every_captured_inspect_parses_on_both_engines() {
         for engine in ENGINES {
-            let dir = format!(
-                "{}/vendor-docs/captures/{engine}",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let dir = crate::testing::capture_path(engine);
             let mut n = 0;
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let name = entry.unwrap().file_name().into_string().unwrap();
@@ -772,7 +762,7 @@ mod tests {
                     && name.ends_with(".json")
                     && !name.contains("image");
                 if is_container_inspect {
-                    let all = parse_inspect(&capture(engine, &name))
+                    let all = parse_inspect(&capture(&format!("{}/{}", engine, &name)))
                         .unwrap_or_else(|e| panic!("{engine}/{name}: {e}"));
                     for c in &all {
                         assert_eq!(c.id.len(), 64, "{engine}/{name}");
@@ -964,7 +954,10 @@ mod tests {
                 "containers-inspect-created.json",
             ]
             .iter()
-            .flat_map(|slug| serde_json::from_slice::<Vec<Value>>(&capture(engine, slug)).unwrap())
+            .flat_map(|slug| {
+                serde_json::from_slice::<Vec<Value>>(&capture(&format!("{}/{}", engine, slug)))
+                    .unwrap()
+            })
             .collect();
             let batch = serde_json::to_vec(&objects).unwrap();
             let parsed = parse_inspect(&batch).unwrap();

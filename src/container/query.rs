@@ -302,43 +302,8 @@ impl Containers<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::plan::Outcome;
-    use crate::error::ExitStatus;
-    use crate::exec::Output;
+    use crate::testing::{capture, replay};
     use crate::EngineKind;
-
-    fn capture(engine: &str, slug: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/{engine}/{slug}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    /// Replays a captured run through a plan's finish, classifying stderr
-    /// as the engine runner would.
-    fn replay<T: 'static>(
-        plan: Plan<T>,
-        kind: EngineKind,
-        code: i32,
-        stdout: Vec<u8>,
-        stderr: Vec<u8>,
-    ) -> Result<T> {
-        let output = Output {
-            status: ExitStatus::Code(code),
-            stdout,
-            stderr,
-            dry_run: false,
-        };
-        let error = (code != 0).then(|| {
-            crate::engine::classify::classify(
-                crate::engine::classify::Tool::Engine(kind),
-                &crate::exec::Cmd::new(kind.as_str()),
-                &output,
-            )
-        });
-        (plan.finish)(Outcome { output, error })
-    }
 
     #[test]
     fn batch_inspect_with_missing_names_keeps_the_found_ones_on_both_engines() {
@@ -348,11 +313,15 @@ mod tests {
         ] {
             let refs = ContainerRef::many(["dhcap-m1", "dhcap-full", "dhcap-m2"]).unwrap();
             let seen = replay(
-                inspect_plan(&refs),
                 kind,
+                inspect_plan(&refs),
                 code,
-                capture(engine, "containers-inspect-two-missing.stdout.txt"),
-                capture(engine, "containers-inspect-two-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/containers-inspect-two-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/containers-inspect-two-missing.stderr.txt"
+                )),
             )
             .unwrap();
             assert_eq!(seen.items.len(), 1, "{engine}");
@@ -373,22 +342,30 @@ mod tests {
         ] {
             let refs = ContainerRef::many(["dhcap-full", "dhcap-missing", "dhcap-exited"]).unwrap();
             let seen = replay(
-                inspect_plan(&refs),
                 kind,
+                inspect_plan(&refs),
                 code,
-                capture(engine, "containers-inspect-batch-missing.stdout.txt"),
-                capture(engine, "containers-inspect-batch-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/containers-inspect-batch-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/containers-inspect-batch-missing.stderr.txt"
+                )),
             )
             .unwrap();
             let names: Vec<&str> = seen.items.iter().map(|c| c.name.as_str()).collect();
             assert_eq!(names, ["dhcap-full", "dhcap-exited"], "{engine}");
             assert_eq!(seen.missing, ["dhcap-missing"]);
             let none = replay(
-                inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
                 kind,
+                inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
                 code,
-                capture(engine, "err-inspect-type-container-missing.stdout.txt"),
-                capture(engine, "err-inspect-type-container-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/err-inspect-type-container-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/err-inspect-type-container-missing.stderr.txt"
+                )),
             )
             .unwrap();
             assert!(none.items.is_empty() && none.missing.len() == 1, "{engine}");
@@ -399,11 +376,11 @@ mod tests {
     fn other_failures_of_inspect_stay_errors() {
         let refs = ContainerRef::many(["x"]).unwrap();
         let e = replay(
-            inspect_plan(&refs),
             EngineKind::Docker,
+            inspect_plan(&refs),
             1,
-            capture("docker", "err-daemon-down-unix-inspect-x.stdout.txt"),
-            capture("docker", "err-daemon-down-unix-inspect-x.stderr.txt"),
+            &capture("docker/err-daemon-down-unix-inspect-x.stdout.txt"),
+            &capture("docker/err-daemon-down-unix-inspect-x.stderr.txt"),
         )
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unreachable);
@@ -416,11 +393,11 @@ mod tests {
             ("podman", EngineKind::Podman, 125),
         ] {
             let e = replay(
-                inspect_plan(&ContainerRef::many(["1"]).unwrap()),
                 kind,
+                inspect_plan(&ContainerRef::many(["1"]).unwrap()),
                 code,
-                capture(engine, "err-inspect-ambiguous-prefix.stdout.txt"),
-                capture(engine, "err-inspect-ambiguous-prefix.stderr.txt"),
+                &capture(&format!("{engine}/err-inspect-ambiguous-prefix.stdout.txt")),
+                &capture(&format!("{engine}/err-inspect-ambiguous-prefix.stderr.txt")),
             )
             .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{engine}: {e}");

@@ -593,11 +593,7 @@ mod tests {
     use crate::exec::Pipe;
 
     fn container(engine: &str, slug: &str) -> Container {
-        let path = format!(
-            "{}/vendor-docs/captures/{engine}/{slug}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        parse_inspect(&std::fs::read(&path).unwrap())
+        parse_inspect(&crate::testing::capture(&format!("{engine}/{slug}")))
             .unwrap()
             .remove(0)
     }

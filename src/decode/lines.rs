@@ -254,11 +254,7 @@ fn could_become_stamp(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn capture(path: &str) -> Vec<u8> {
-        let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::testing::capture;
 
     /// Decode `data` fed in pieces of `step` bytes.
     fn decode(stamps: Option<PartStamps>, max: usize, data: &[u8], step: usize) -> Vec<Line> {

@@ -328,7 +328,6 @@ mod tests {
 
     #[test]
     fn host_texts_from_the_captures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor-docs/captures");
         for (file, kind) in [
             ("iproute2/err-link-add-exists.stderr.txt", Conflict),
             (
@@ -394,7 +393,7 @@ mod tests {
             ("nsenter/err-missing-pid.stderr.txt", NotFound),
             ("nsenter/err-nonroot.stderr.txt", PermissionDenied),
         ] {
-            let stderr = std::fs::read(format!("{dir}/{file}")).unwrap();
+            let stderr = crate::testing::capture(file);
             assert_eq!(kind_of(Tool::Host, &stderr), (kind, false), "{file}");
         }
     }

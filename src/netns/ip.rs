@@ -356,13 +356,10 @@ pub fn parse_routes(bytes: &[u8], family: Family) -> Result<Vec<Route>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
-    fn capture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/iproute2/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fn iproute2(name: &str) -> Vec<u8> {
+        testing::capture(&format!("iproute2/{name}"))
     }
 
     #[test]
@@ -384,7 +381,7 @@ mod tests {
             "host-addr-show-details-dev-veth-host-bridge.json",
             "host-addr-show-details-dev-returned-orphan.json",
         ] {
-            let links = parse_links(&capture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let links = parse_links(&iproute2(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
             for l in &links {
                 assert!(!l.name.is_empty(), "{name}");
                 assert_eq!(l.raw["ifname"], l.name.as_str(), "{name}");
@@ -410,13 +407,13 @@ mod tests {
             ("netns-dockhand-podman-route-show.json", Family::Inet),
             ("netns-dockhand-podman-route6-show.json", Family::Inet6),
         ] {
-            parse_routes(&capture(name), family).unwrap_or_else(|e| panic!("{name}: {e}"));
+            parse_routes(&iproute2(name), family).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 
     #[test]
     fn alias_kind_master_and_state_are_read() {
-        let links = parse_links(&capture("link-show-details-dev-ifb-alias.json")).unwrap();
+        let links = parse_links(&iproute2("link-show-details-dev-ifb-alias.json")).unwrap();
         assert_eq!(
             links[0].alias.as_deref(),
             Some("dockhand test alias with spaces")
@@ -426,17 +423,17 @@ mod tests {
         assert_eq!(links[0].operstate, "UNKNOWN");
         assert!(links[0].up);
 
-        let port = parse_links(&capture("link-show-details-dev-bridge-port.json")).unwrap();
+        let port = parse_links(&iproute2("link-show-details-dev-bridge-port.json")).unwrap();
         assert_eq!(port[0].master.as_deref(), Some("vd-br0"));
         assert_eq!(port[0].kind.as_deref(), Some("veth"));
 
-        let mv = parse_links(&capture("link-show-details-dev-macvlan.json")).unwrap();
+        let mv = parse_links(&iproute2("link-show-details-dev-macvlan.json")).unwrap();
         assert_eq!(mv[0].macvlan_mode(), Some("bridge"));
     }
 
     #[test]
     fn addresses_of_both_families_are_read() {
-        let links = parse_links(&capture("addr-show-dev-ifb.json")).unwrap();
+        let links = parse_links(&iproute2("addr-show-dev-ifb.json")).unwrap();
         let addrs = &links[0].addresses;
         let v4 = addrs.iter().find(|a| a.family == Family::Inet).unwrap();
         assert_eq!((v4.local.as_str(), v4.prefixlen), ("198.51.100.1", 24));
@@ -449,7 +446,7 @@ mod tests {
 
     #[test]
     fn podman_container_eth0_has_its_address() {
-        let links = parse_links(&capture("netns-podman-addr-show.json")).unwrap();
+        let links = parse_links(&iproute2("netns-podman-addr-show.json")).unwrap();
         let eth0 = links.iter().find(|l| l.name == "eth0").unwrap();
         assert_eq!(eth0.addresses[0].ip(), Some("10.89.50.4".parse().unwrap()));
         assert_eq!(eth0.kind, None, "no -d, no linkinfo");
@@ -457,12 +454,12 @@ mod tests {
 
     #[test]
     fn default_and_host_routes() {
-        let routes = parse_routes(&capture("netns-docker-route-show.json"), Family::Inet).unwrap();
+        let routes = parse_routes(&iproute2("netns-docker-route-show.json"), Family::Inet).unwrap();
         let def = routes.iter().find(|r| r.is_default()).unwrap();
         assert!(def.gateway.is_some());
-        let v6 = parse_routes(&capture("route6-show.json"), Family::Inet6).unwrap();
+        let v6 = parse_routes(&iproute2("route6-show.json"), Family::Inet6).unwrap();
         assert!(v6.iter().all(|r| r.metric.is_some()));
-        let get = parse_routes(&capture("route-get.json"), Family::Inet).unwrap();
+        let get = parse_routes(&iproute2("route-get.json"), Family::Inet).unwrap();
         assert!(!get[0].dst.contains('/'));
     }
 

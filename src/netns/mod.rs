@@ -608,27 +608,15 @@ fn wireless_phy(ifname: &IfName) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::Output;
+    use crate::testing;
 
     fn finish(plan: Plan<RunningContainer>, stdout: &str) -> Result<RunningContainer> {
-        (plan.finish)(crate::engine::plan::Outcome {
-            output: Output {
-                status: ExitStatus::Code(0),
-                stdout: stdout.as_bytes().to_vec(),
-                stderr: Vec::new(),
-                dry_run: false,
-            },
-            error: None,
-        })
+        testing::replay_ok(crate::EngineKind::Docker, plan, stdout.as_bytes())
     }
 
     fn state_of(capture: &str) -> String {
         // The real `inspect` output; the plan asks only for Id and State of it.
-        let path = format!(
-            "{}/vendor-docs/captures/{capture}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let doc: serde_json::Value = parse_json(&std::fs::read(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = parse_json(&testing::capture(capture)).unwrap();
         let c = if doc.is_array() { &doc[0] } else { &doc };
         serde_json::json!({"Id": c["Id"], "State": c["State"]}).to_string()
     }

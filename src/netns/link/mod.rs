@@ -230,19 +230,16 @@ fn iw<const N: usize>(ns: Namespace, args: [&str; N]) -> Plan<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
+
+    fn iproute2(name: &str) -> Vec<u8> {
+        testing::capture(&format!("iproute2/{name}"))
+    }
     use crate::decode::json::short_id;
     use crate::engine::plan::Program;
     use crate::input::{IfName, MacvlanMode, Mtu};
     use crate::netns::ip::{parse_links, parse_routes};
     use crate::netns::RunningContainer;
-
-    fn capture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/iproute2/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
 
     fn ctr() -> RunningContainer {
         RunningContainer {
@@ -332,7 +329,7 @@ mod tests {
     fn a_foreign_interface_of_that_name_is_a_conflict() {
         // docker's own eth0 inside a container (a real capture).
         let s = Snapshot {
-            container: parse_links(&capture("netns-docker-addr-show.json")).unwrap(),
+            container: parse_links(&iproute2("netns-docker-addr-show.json")).unwrap(),
             ..Snapshot::default()
         };
         let e = plan_veth(&ctr(), &veth("eth0"), &s).unwrap_err();
@@ -343,7 +340,7 @@ mod tests {
     #[test]
     fn existing_host_name_is_a_conflict() {
         let s = Snapshot {
-            host: parse_links(&capture("link-show-details.json")).unwrap(),
+            host: parse_links(&iproute2("link-show-details.json")).unwrap(),
             ..Snapshot::default()
         };
         let mut spec = veth("eth1");
@@ -417,7 +414,7 @@ mod tests {
     #[test]
     fn macvlan_is_created_in_the_container_and_undone_there() {
         let s = Snapshot {
-            host: parse_links(&capture("link-show-details.json")).unwrap(),
+            host: parse_links(&iproute2("link-show-details.json")).unwrap(),
             ..Snapshot::default()
         };
         let spec = MacvlanSpec {
@@ -460,7 +457,7 @@ mod tests {
     fn move_records_first_then_moves_and_renames_in_atomic_steps() {
         // vd-ifb0 carries a user alias in this capture: an undo restores it.
         let s = Snapshot {
-            host: parse_links(&capture("link-show-details-dev-ifb-alias.json")).unwrap(),
+            host: parse_links(&iproute2("link-show-details-dev-ifb-alias.json")).unwrap(),
             ..Snapshot::default()
         };
         let spec = MoveSpec {
@@ -498,7 +495,7 @@ mod tests {
         // Moving the host's eth0 into a container that has its own eth0.
         let s = Snapshot {
             host: vec![link(r#"{"ifindex":2,"ifname":"eth0"}"#)],
-            container: parse_links(&capture("netns-docker-addr-show.json")).unwrap(),
+            container: parse_links(&iproute2("netns-docker-addr-show.json")).unwrap(),
             routes: Vec::new(),
         };
         let spec = MoveSpec {
@@ -662,7 +659,7 @@ mod tests {
     #[test]
     fn del_refuses_foreign_and_missing_interfaces() {
         let s = Snapshot {
-            container: parse_links(&capture("netns-docker-addr-show.json")).unwrap(),
+            container: parse_links(&iproute2("netns-docker-addr-show.json")).unwrap(),
             ..Snapshot::default()
         };
         let e = plan_del(&ctr(), &IfName::new("eth0").unwrap(), 1, &s).unwrap_err();
@@ -713,20 +710,20 @@ mod tests {
             pid: 30235,
         };
         let mut routes = parse_routes(
-            &capture("netns-dockhand-podman-route-show.json"),
+            &iproute2("netns-dockhand-podman-route-show.json"),
             Family::Inet,
         )
         .unwrap();
         routes.extend(
             parse_routes(
-                &capture("netns-dockhand-podman-route6-show.json"),
+                &iproute2("netns-dockhand-podman-route6-show.json"),
                 Family::Inet6,
             )
             .unwrap(),
         );
         let s = Snapshot {
-            host: parse_links(&capture("host-addr-show-details-dev-veth-host.json")).unwrap(),
-            container: parse_links(&capture("netns-dockhand-podman-addr-show-details.json"))
+            host: parse_links(&iproute2("host-addr-show-details-dev-veth-host.json")).unwrap(),
+            container: parse_links(&iproute2("netns-dockhand-podman-addr-show-details.json"))
                 .unwrap(),
             routes,
         };
@@ -775,7 +772,7 @@ mod tests {
 
     #[test]
     fn ls_finds_each_kind_in_a_real_container() {
-        let links = parse_links(&capture("netns-dockhand-docker-addr-show-details.json")).unwrap();
+        let links = parse_links(&iproute2("netns-dockhand-docker-addr-show-details.json")).unwrap();
         let found: Vec<(String, String, String)> = attached(&links)
             .into_iter()
             .map(|a| (a.record.ifname, a.record.kind.to_string(), a.record.host_if))
@@ -793,7 +790,7 @@ mod tests {
     #[test]
     fn a_real_returned_interface_is_found_by_its_record() {
         let host =
-            parse_links(&capture("host-addr-show-details-dev-returned-orphan.json")).unwrap();
+            parse_links(&iproute2("host-addr-show-details-dev-returned-orphan.json")).unwrap();
         let found = plan_release_orphans(&host);
         assert_eq!(
             found[0].0,

@@ -2,12 +2,9 @@
 //! inspect (one call, podman members too), connect with aliases, gateway as
 //! containers see it, disconnect and rm idempotent, conflicts exit 5.
 
-mod common;
-mod objects;
-
-use common::{dockhand_on, sh, start_container, Cleanup, IMAGE, OWNER_LABEL};
+use crate::support::objects::{engines, unique, Objects};
+use crate::support::{dockhand_on, sh, start_container, Cleanup, IMAGE, OWNER_LABEL};
 use dockhand::exec::Cmd;
-use objects::{engines, unique, Objects};
 use serde_json::Value;
 
 fn owner_label() -> String {
@@ -54,7 +51,7 @@ fn create_with_subnet(engine: &str, objs: &mut Objects, extra: &[&str]) -> (Stri
 fn default_route(engine: &str, network: &str) -> String {
     let r = sh(Cmd::new(engine)
         .args(["run", "--rm", "--network", network])
-        .args(common::labels())
+        .args(crate::support::labels())
         .args([IMAGE, "ip", "route"]));
     assert_eq!(r.code, 0, "{engine} run on {network}: {r:?}");
     r.stdout

@@ -8,11 +8,9 @@
 //! guard deletes the host-side ones even when a test panics; containers go
 //! with the harness's `Cleanup` guard (and take their interfaces along).
 
-mod common;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::*;
+use crate::support::*;
 use dockhand::exec::Cmd;
 use serde_json::Value;
 

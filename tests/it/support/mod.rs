@@ -7,7 +7,8 @@
 //!   `dockhand.test.owner=<pid>`; [`sweep`] (called by [`engines`]) removes
 //!   what earlier, dead test processes left behind, never what a live one owns;
 //! - a [`Cleanup`] guard removes a test's containers even when it panics.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod objects;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Once, OnceLock};
@@ -63,10 +64,7 @@ pub fn sh(cmd: Cmd) -> Ran {
     };
     let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
     Ran {
-        code: match out.status {
-            dockhand::ExitStatus::Code(c) => c,
-            dockhand::ExitStatus::Signal(s) => 128 + s,
-        },
+        code: out.status.shell_code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }

@@ -1,9 +1,7 @@
 //! `daemon-config` through the binary, on a temporary file (never the real
 //! /etc/docker/daemon.json).
 
-mod common;
-
-use common::dockhand;
+use crate::support::dockhand;
 use serde_json::{json, Value};
 
 fn read(path: &std::path::Path) -> Value {

@@ -1,17 +1,16 @@
 //! Harness for tests that create images, networks and volumes (next to
-//! `common`, which handles containers).
+//! the container helpers of [`super`]).
 //!
-//! Everything is labelled with `common::labels()` (images through a LABEL in
+//! Everything is labelled with `support::labels()` (images through a LABEL in
 //! their Dockerfile or an import `--change`), removed by an [`Objects`]
 //! guard when the test ends (also on panic), and swept by [`engines`] when a
 //! dead test process left some behind.
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 
-use crate::common::{self, sh, OWNER_LABEL, TEST_LABEL};
+use crate::support::{self, sh, OWNER_LABEL, TEST_LABEL};
 use dockhand::exec::Cmd;
 use dockhand::image::ListOptions;
 use dockhand::input::{ImageRef, KeyValue, NetworkName, VolumeName};
@@ -20,7 +19,7 @@ use dockhand::Engine;
 /// The engines to test on, after sweeping objects of dead test processes.
 pub fn engines() -> Vec<&'static str> {
     static SWEEP: Once = Once::new();
-    let engines = common::engines();
+    let engines = support::engines();
     SWEEP.call_once(|| {
         for engine in &engines {
             sweep(engine);
@@ -47,7 +46,7 @@ pub fn import_changes() -> Vec<String> {
 /// A name for an image, network or volume nobody else uses (lower case, so it
 /// is a valid image name too).
 pub fn unique(prefix: &str) -> String {
-    common::unique(prefix).to_lowercase()
+    support::unique(prefix).to_lowercase()
 }
 
 /// Objects removed (with force) when the guard is dropped.

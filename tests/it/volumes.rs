@@ -1,12 +1,9 @@
 //! Volumes on the real engines: create (idempotent on both), inspect (one
 //! call, partial answers), ls by label, rm (missing = success, in use = 5).
 
-mod common;
-mod objects;
-
-use common::{dockhand_on, sh, Cleanup, IMAGE, OWNER_LABEL};
+use crate::support::objects::{engines, unique, Objects};
+use crate::support::{dockhand_on, sh, Cleanup, IMAGE, OWNER_LABEL};
 use dockhand::exec::Cmd;
-use objects::{engines, unique, Objects};
 
 #[test]
 fn create_inspect_list_and_remove() {
@@ -103,7 +100,7 @@ fn removing_a_volume_in_use_exits_5() {
                 "-v",
                 &format!("{name}:/data"),
             ])
-            .args(common::labels())
+            .args(crate::support::labels())
             .args([IMAGE, "true"]));
         assert_eq!(r.code, 0, "{engine}: {r:?}");
         let r = dockhand_on(engine, ["volume", "rm", &name]);

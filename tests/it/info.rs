@@ -1,12 +1,10 @@
 //! `info` on the real engines: one typed shape for docker and podman.
 
-mod common;
-
-use common::dockhand_on;
+use crate::support::dockhand_on;
 
 #[test]
 fn info_has_the_same_shape_on_both_engines() {
-    for engine in common::engines() {
+    for engine in crate::support::engines() {
         let r = dockhand_on(engine, ["--json", "info"]);
         assert_eq!(r.code, 0, "{engine}: {r:?}");
         let i = r.json();

@@ -1,13 +1,10 @@
 //! `build` and `dockerfile` on the real engines, FROM the test image only.
 
-mod common;
-mod objects;
-
 use std::path::Path;
 
-use common::{dockhand_on, sh, IMAGE};
+use crate::support::objects::{engines, label_instructions, unique, Objects};
+use crate::support::{dockhand_on, sh, IMAGE};
 use dockhand::exec::Cmd;
-use objects::{engines, label_instructions, unique, Objects};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -17,7 +14,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn run_in(engine: &str, image: &str, cmd: &[&str]) -> String {
     let r = sh(Cmd::new(engine)
         .args(["run", "--rm", "--network", "none"])
-        .args(common::labels())
+        .args(crate::support::labels())
         .arg(image)
         .args(cmd));
     assert_eq!(r.code, 0, "{engine} run {image} {cmd:?}: {r:?}");
@@ -222,7 +219,7 @@ fn generated_dockerfile_passes_quotes_and_dollar_parens_verbatim() {
         let case = objs.case();
         let tag = objs.image(&format!("{}:1", unique("gen")));
         let (owner, caselabel) = (
-            format!("{}={}", common::OWNER_LABEL, std::process::id()),
+            format!("{}={}", crate::support::OWNER_LABEL, std::process::id()),
             format!("dh.case={case}"),
         );
         let r = dockhand_on(
@@ -286,11 +283,11 @@ fn dockerfile_specs_are_refused_precisely_with_exit_2() {
     ] {
         let mut full = vec!["dockerfile", "--from", IMAGE, "--cmd", "true"];
         full.extend(&args);
-        let r = common::dockhand(&full);
+        let r = crate::support::dockhand(&full);
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
     }
-    let r = common::dockhand(["dockerfile", "--from", IMAGE, "--cmd", "echo 'unclosed"]);
+    let r = crate::support::dockhand(["dockerfile", "--from", IMAGE, "--cmd", "echo 'unclosed"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("quote"), "{}", r.stderr);
 }

@@ -2,13 +2,11 @@
 //! ports published and unpublished (busybox httpd), health, exit, timeouts
 //! that exit 124 saying what was last seen, and no engine process left.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use dockhand::container::wait::Condition;
 use dockhand::container::Status;
 use dockhand::exec::Cmd;

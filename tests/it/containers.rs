@@ -4,14 +4,12 @@
 //! update, ps and label lookups, id prefixes, cleanup/reset, cross-process
 //! locking, secrets kept out of argv, and input refused before any engine call.
 
-mod common;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use dockhand::container::{Action, ActionOutcome, RunOptions, Status};
 use dockhand::exec::Cmd;
 use dockhand::input::{ContainerRef, EnvVar, ImageRef, KeyValue};

@@ -3,11 +3,9 @@
 //! containers merged, bytes preserved, bounded pieces of long lines, SIGINT
 //! and SIGTERM during `logs -f`, typed events of a container's life.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use dockhand::container::logs::{LogLine, LogOptions};
 use dockhand::decode::time::Timestamp;
 use dockhand::events::{EventAction, EventOptions};

@@ -3,11 +3,9 @@
 //! engine maps to exit 124, and retries happen for transient failures only.
 //! The binary's commands and exit codes on the real engines: tests/cli.rs.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use dockhand::engine::plan::Plan;
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Argv;

@@ -2,14 +2,11 @@
 //! save/load, rmi (missing = success), and pull from an unreachable registry.
 //! Nothing is pulled from anywhere: images come from `import`.
 
-mod common;
-mod objects;
-
 use std::net::TcpListener;
 
-use common::{dockhand_on, sh, OWNER_LABEL};
+use crate::support::objects::{engines, import_changes, unique, Objects};
+use crate::support::{dockhand_on, sh, OWNER_LABEL};
 use dockhand::exec::Cmd;
-use objects::{engines, import_changes, unique, Objects};
 
 /// A tiny root filesystem tarball (one file) in `dir`.
 fn rootfs_tar(dir: &std::path::Path) -> std::path::PathBuf {
@@ -28,12 +25,12 @@ fn rootfs_tar(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// A created (never started) container using `image`, removed on drop.
-fn objs_container(engine: &str, image: &str) -> common::Cleanup {
-    let mut cleanup = common::Cleanup::new(engine);
+fn objs_container(engine: &str, image: &str) -> crate::support::Cleanup {
+    let mut cleanup = crate::support::Cleanup::new(engine);
     let name = cleanup.add(&unique("imguser"));
     let r = sh(Cmd::new(engine)
         .args(["create", "--name", &name, "--network", "none"])
-        .args(common::labels())
+        .args(crate::support::labels())
         .args([image, "/hello.txt"]));
     assert_eq!(r.code, 0, "{engine}: {r:?}");
     cleanup
@@ -153,7 +150,7 @@ fn inspect_of_found_and_missing_prints_the_found_and_exits_3() {
                 "--json",
                 "image",
                 "inspect",
-                common::IMAGE,
+                crate::support::IMAGE,
                 "dockhand-test/never-existed:1",
             ],
         );

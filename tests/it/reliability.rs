@@ -7,8 +7,6 @@
 //! data root, exec root and bridge, no iptables) so the shared daemon is
 //! never touched and these tests run in parallel with everything else.
 
-mod common;
-
 #[allow(clippy::disallowed_methods)] // test fixtures start daemons and children directly
 mod fixture {
     use std::path::PathBuf;
@@ -127,7 +125,7 @@ mod fixture {
 
     /// Start dockhand with these arguments and return the child.
     pub fn spawn_dockhand(args: &[&str], env: &[(&str, &str)]) -> Child {
-        Command::new(super::common::bin())
+        Command::new(crate::support::bin())
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -142,7 +140,7 @@ use std::time::{Duration, Instant};
 
 use dockhand::exec::Cmd;
 
-use common::*;
+use crate::support::*;
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::{Engine, ErrorKind};
 use fixture::{spawn_dockhand, PrivateDockerd};

@@ -6,11 +6,9 @@
 //! also a smoke test of the binary that ships. Each CLI command gets its tests
 //! here (or in a file scripts/test.sh's static step also runs).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use dockhand::exec::Cmd;
 
 #[test]

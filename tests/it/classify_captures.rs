@@ -61,7 +61,8 @@ const NOT_CHECKED: &[&str] = &[
 
 #[test]
 fn captured_error_texts_classify_as_their_scenario() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor-docs/captures");
+    let root = dockhand::testing::capture_path("");
+    let root = root.display();
     let mut checked = 0;
     let mut wrong = Vec::new();
     for (dir, kind) in [
@@ -111,7 +112,8 @@ fn captured_error_texts_classify_as_their_scenario() {
 
 #[test]
 fn unreachable_and_registry_failures_are_transient() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor-docs/captures");
+    let root = dockhand::testing::capture_path("");
+    let root = root.display();
     for (file, kind) in [
         (
             "docker/err-daemon-down-unix-ps.stderr.txt",
