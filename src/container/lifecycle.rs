@@ -369,6 +369,18 @@ impl Containers<'_> {
             .collect())
     }
 
+    /// Remove containers (`force`: running ones too): [`Containers::act`]
+    /// with [`Action::Remove`]. A missing one is [`ActionOutcome::Absent`].
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let results = Engine::detect()?.containers().remove(&ContainerRef::many(["web", "db"])?, true)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn remove(&self, refs: &[ContainerRef], force: bool) -> Result<Vec<ActionResult>> {
+        self.act(&Action::Remove { force }, refs)
+    }
+
     /// Wait until the container stops; its exit code. The engine's timeout
     /// applies (a Timeout error when it is still running then).
     ///

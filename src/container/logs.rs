@@ -4,7 +4,7 @@
 //! The engine CLI writes the container's stdout to its own stdout and the
 //! container's stderr to its own stderr, so each line keeps the stream it
 //! came from. Output is read as it is written and cut into lines by a
-//! [`LineDecoder`]: memory stays bounded whatever the size of the log, and a
+//! [`LineDecoder`](crate::decode::lines::LineDecoder): memory stays bounded whatever the size of the log, and a
 //! line longer than [`LogOptions::max_line`] comes in several pieces marked
 //! [`partial`](LogLine::partial). Messages are bytes: nothing that is not
 //! UTF-8 is lost ([`LogLine::text`] gives lossy text for people). Note that

@@ -1,22 +1,26 @@
 //! Containers: the typed model and every container operation.
 //!
 //! Each operation is a pure plan function (argv + parser, tested without an
-//! engine) plus a method on [`Engine`] that runs it:
-//! - queries: [`Engine::inspect`] / [`Engine::inspect_found`] /
-//!   [`Engine::statuses`] (one engine call for any number of names),
-//!   [`Engine::ps`], [`Engine::find_by_labels`], [`Engine::resolve`] (id
-//!   prefixes), and on a [`Container`]: `pid`, `addresses`, `port_bindings`,
-//!   `gateways`;
-//! - creation: [`Engine::run_container`], [`Engine::create_container`]
-//!   (environment in a private env-file, retries guarded by a creation token);
-//! - lifecycle: [`Engine::act`] with an [`Action`] on many names,
-//!   [`Engine::wait`], [`Engine::exit_code`], [`Engine::update`],
-//!   [`Engine::cleanup`], [`Engine::reset`];
-//! - contents: [`Engine::exec`], [`Engine::start_attached`],
-//!   [`Engine::copy`], [`Engine::export`], [`Engine::commit`].
+//! engine) plus a method on the [`Containers`] handle (`engine.containers()`)
+//! that runs it:
+//! - queries: [`Containers::inspect`] (one engine call for any number of
+//!   names, the missing ones reported in [`Found`](crate::engine::batch::Found)),
+//!   [`Containers::inspect_one`], [`Containers::statuses`],
+//!   [`Containers::list`], [`Containers::find_by_labels`],
+//!   [`Containers::resolve`] (id prefixes), and on a [`Container`]: `pid`,
+//!   `addresses`, `port_bindings`, `gateways`;
+//! - creation: [`Containers::run`], [`Containers::create`] (environment in a
+//!   private env-file, retries guarded by a creation token);
+//! - lifecycle: [`Containers::act`] with an [`Action`] on many names,
+//!   [`Containers::remove`], [`Containers::wait`],
+//!   [`Containers::exit_code`], [`Containers::update`],
+//!   [`Containers::cleanup`], [`Containers::reset`];
+//! - contents: [`Containers::exec`], [`Containers::start_attached`],
+//!   [`Containers::copy`], [`Containers::export`], [`Containers::commit`];
+//! - [`logs`] and readiness ([`wait`]).
 //!
-//! Mutations hold a cross-process lock per container name
-//! ([`lock`](crate::container::lock)), waiting up to [`Engine::lock_timeout`].
+//! Mutations hold a cross-process lock per container name ([`lock`]),
+//! waiting up to [`Engine::lock_timeout`].
 
 mod contents;
 mod create;

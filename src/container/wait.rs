@@ -2,7 +2,7 @@
 //! accepting TCP connections on a port, or has logged a line matching a
 //! pattern.
 //!
-//! The decisions live in [`Waiter`], a pure state machine: it is told what
+//! The decisions live in `Waiter`, a pure state machine: it is told what
 //! the last probe found and answers with the next thing to do (inspect,
 //! connect, run the healthcheck, read the next log line, sleep, finish).
 //! [`Containers::wait_for`] and `Engine::wait_for_async` only carry those

@@ -3,7 +3,7 @@
 //! [`Engine`] holds the engine command (`docker`, `sudo -n docker`,
 //! `/usr/bin/podman` …), its dialect, global flags, default limits and retry
 //! policy, and the mode (execute or dry run). [`Engine::run`] runs a
-//! [`Plan`]: it builds the argv, runs it with the blocking executor, classifies
+//! [`Plan`](plan::Plan): it builds the argv, runs it with the blocking executor, classifies
 //! failures, retries transient ones with backoff, and hands the outcome to the
 //! plan's parser. Resource modules (`system`, …) add typed methods on top.
 

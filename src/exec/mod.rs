@@ -9,7 +9,7 @@
 //!
 //! Executors return an [`Output`] for any command that ran to an exit (a
 //! non-zero exit is not an error here: the engine layer classifies it), and an
-//! [`Error`](crate::Error) only for failures of the execution itself: the
+//! [`Error`] only for failures of the execution itself: the
 //! program is missing, the timeout hit, the output cap was exceeded, or
 //! dockhand was interrupted.
 

@@ -18,6 +18,7 @@ mod containers;
 mod daemon_config;
 mod images;
 mod info;
+mod layers;
 mod logs;
 mod netns;
 mod networks;
