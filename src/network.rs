@@ -666,13 +666,8 @@ impl Networks<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, name: &NetworkName) -> Result<Network> {
-        let mut all = self.inspect(std::slice::from_ref(name))?.into_result()?;
-        all.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("network {name} exists but cannot be inspected"),
-            )
-        })
+        self.inspect(std::slice::from_ref(name))?
+            .into_one(|| format!("network {name} exists but cannot be inspected"))
     }
 
     /// Create a network and return it inspected. (A dry-run engine only
@@ -688,15 +683,8 @@ impl Networks<'_> {
     pub fn create(&self, opts: &NetworkCreateOptions) -> Result<Network> {
         opts.validate()?;
         self.engine.run(create_plan(opts))?;
-        let mut nets = self
-            .inspect(std::slice::from_ref(&opts.name))?
-            .into_result()?;
-        nets.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("network {} vanished after create", opts.name),
-            )
-        })
+        self.inspect(std::slice::from_ref(&opts.name))?
+            .into_one(|| format!("network {} vanished after create", opts.name))
     }
 
     /// Remove networks (missing ones count as removed).

@@ -252,13 +252,8 @@ impl Volumes<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, name: &VolumeName) -> Result<Volume> {
-        let mut all = self.inspect(std::slice::from_ref(name))?.into_result()?;
-        all.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("volume {name} exists but cannot be inspected"),
-            )
-        })
+        self.inspect(std::slice::from_ref(name))?
+            .into_one(|| format!("volume {name} exists but cannot be inspected"))
     }
 
     /// Create a volume, or find the existing one of that name (unchanged),
@@ -277,15 +272,8 @@ impl Volumes<'_> {
             }
             other => other?,
         }
-        let mut found = self
-            .inspect(std::slice::from_ref(&opts.name))?
-            .into_result()?;
-        found.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("volume {} vanished after create", opts.name),
-            )
-        })
+        self.inspect(std::slice::from_ref(&opts.name))?
+            .into_one(|| format!("volume {} vanished after create", opts.name))
     }
 
     /// Remove volumes (missing ones count as removed); `force` also removes

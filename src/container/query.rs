@@ -208,10 +208,8 @@ impl Containers<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, reference: &ContainerRef) -> Result<Container> {
-        let mut all = self
-            .inspect(std::slice::from_ref(reference))?
-            .into_result()?;
-        Ok(all.remove(0))
+        self.inspect(std::slice::from_ref(reference))?
+            .into_one(|| format!("container {reference} exists but cannot be inspected"))
     }
 
     /// The status of each container, `None` for a missing one; one engine

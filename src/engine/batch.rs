@@ -71,6 +71,23 @@ impl<T> Found<T> {
         }
     }
 
+    /// The one object asked for: the not-found error when it is missing, and
+    /// a NotFound error with the message `gone()` when the engine answered
+    /// with nothing at all.
+    ///
+    /// ```
+    /// use dockhand::engine::batch::Found;
+    /// assert_eq!(Found::all(vec![7]).into_one(|| "none".into()).unwrap(), 7);
+    /// let e = Found::<u8>::empty().into_one(|| "volume data vanished".into()).unwrap_err();
+    /// assert_eq!((e.kind(), e.message()), (dockhand::ErrorKind::NotFound, "volume data vanished"));
+    /// ```
+    pub fn into_one(self, gone: impl FnOnce() -> String) -> Result<T> {
+        self.into_result()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, gone()))
+    }
+
     /// The object `reference` names, if it was found.
     ///
     /// ```

@@ -615,13 +615,8 @@ impl Images<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, image: &ImageRef) -> Result<Image> {
-        let mut all = self.inspect(std::slice::from_ref(image))?.into_result()?;
-        all.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("{image} exists but cannot be inspected"),
-            )
-        })
+        self.inspect(std::slice::from_ref(image))?
+            .into_one(|| format!("{image} exists but cannot be inspected"))
     }
 
     /// Whether the image exists.
@@ -742,15 +737,8 @@ impl Images<'_> {
             Some(show) => self.engine.run_observed(pull_plan(opts, false), show)?,
             None => self.engine.run(pull_plan(opts, true))?,
         }
-        let mut found = self
-            .inspect(std::slice::from_ref(&opts.image))?
-            .into_result()?;
-        found.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("{} was pulled but cannot be inspected", opts.image),
-            )
-        })
+        self.inspect(std::slice::from_ref(&opts.image))?
+            .into_one(|| format!("{} was pulled but cannot be inspected", opts.image))
     }
 }
 
