@@ -55,6 +55,15 @@ pub fn outcome(tool: Tool, cmd: &Cmd, code: i32, stdout: &[u8], stderr: &[u8]) -
 
 /// Finish `plan` as if its command had exited with `code`, `stdout` and
 /// `stderr` on engine `kind` (a non-zero exit is classified like a real one).
+///
+/// ```
+/// use dockhand::{container, testing, EngineKind, ErrorKind};
+/// let plan = container::inspect_plan(&["web".parse()?]);
+/// let stderr = testing::capture("docker/err-inspect-type-container-missing.stderr.txt");
+/// let found = testing::replay(EngineKind::Docker, plan, 1, b"[]", &stderr)?;
+/// assert_eq!(found.missing, ["web"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn replay<T: 'static>(
     kind: EngineKind,
     plan: Plan<T>,

@@ -41,6 +41,12 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
 }
 
 /// `export --output=TAR -- NAME`: the container's filesystem as a tar file.
+///
+/// ```
+/// let plan = dockhand::container::export_plan(&"web".parse()?, "/d/x.tar".as_ref());
+/// assert_eq!(plan.args(), ["export", "--output=/d/x.tar", "--", "web"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
@@ -52,6 +58,11 @@ pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
 }
 
 /// Host `tar -x -f TAR -C DIR`: unpack an export (no shell involved).
+///
+/// ```
+/// let plan = dockhand::container::untar_plan("/d/x.tar".as_ref(), "/d".as_ref());
+/// assert_eq!(plan.args(), ["-x", "-f", "/d/x.tar", "-C", "/d"]);
+/// ```
 pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
     Plan::new(
         Effect::Mutating,

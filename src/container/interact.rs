@@ -56,6 +56,12 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
 
 /// `start --attach`: start a created container and stream its output
 /// until it exits.
+///
+/// ```
+/// let plan = dockhand::container::start_attached_plan(&"job".parse()?);
+/// assert_eq!(plan.args(), ["start", "--attach", "--", "job"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
     Plan::new(
         Effect::Mutating,

@@ -59,11 +59,12 @@ pub struct LogLine {
 impl LogLine {
     /// The message as text; bytes that are not UTF-8 become U+FFFD.
     ///
-    /// ```
-    /// use dockhand::{container::logs::LogLine, exec::Pipe};
-    /// let line = LogLine { container: "web".into(), stream: Pipe::Stdout,
-    ///     timestamp: None, message: b"caf\xe9".to_vec(), partial: false };
-    /// assert_eq!(line.text(), "caf\u{fffd}");
+    /// ```no_run
+    /// use dockhand::{container::logs::LogOptions, Engine};
+    /// for line in Engine::detect()?.containers().logs(&["web".parse()?], &LogOptions::default())? {
+    ///     println!("{}", line.text());
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn text(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.message)
@@ -265,7 +266,7 @@ impl Containers<'_> {
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
     /// let mut lines = engine.containers().log_stream(&[ContainerRef::new("web")?], &opts).await?;
     /// while let Some(line) = lines.next().await {
-    ///     println!("{}", line?.text());
+    ///     println!("{}", line.text());
     /// }
     /// # Ok(()) }
     /// ```
@@ -426,6 +427,18 @@ mod tests {
             serde_json::json!({"container": "a", "stream": "stdout",
                 "timestamp": "2026-11-23T17:03:15.312769009Z", "message": "out1"})
         );
+    }
+
+    #[test]
+    fn text_replaces_what_is_not_utf8() {
+        let line = LogLine {
+            container: "web".into(),
+            stream: Pipe::Stdout,
+            timestamp: None,
+            message: b"caf\xe9".to_vec(),
+            partial: false,
+        };
+        assert_eq!(line.text(), "caf\u{fffd}");
     }
 
     #[test]

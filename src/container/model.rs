@@ -205,9 +205,12 @@ impl PortBinding {
     /// `host_ip:host_port`, with brackets around IPv6 addresses.
     ///
     /// ```
-    /// use dockhand::{container::PortBinding, input::Protocol};
-    /// let b = PortBinding { container_port: 80, protocol: Protocol::Tcp, host_ip: "::".into(), host_port: 8080 };
-    /// assert_eq!(b.host_address(), "[::]:8080");
+    /// use dockhand::input::Protocol;
+    /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
+    /// let web = &dockhand::container::parse_inspect(&doc).unwrap()[0];
+    /// let bound: Vec<String> = web.port_bindings(Some((8080, Protocol::Tcp))).unwrap()
+    ///     .iter().map(|b| b.host_address()).collect();
+    /// assert_eq!(bound, ["0.0.0.0:32769", "[::]:32769"]);
     /// ```
     pub fn host_address(&self) -> String {
         if self.host_ip.contains(':') {

@@ -264,6 +264,14 @@ pub fn kind_of(tool: Tool, stderr: &[u8]) -> (ErrorKind, bool) {
 }
 
 /// The classified [`Error`] for `cmd`, which exited non-zero with `output`.
+///
+/// ```
+/// use dockhand::{engine::classify::{classify, Tool}, exec::{Cmd, Output}, EngineKind, ErrorKind, ExitStatus};
+/// let out = Output { status: ExitStatus::Code(1), stdout: Vec::new(),
+///     stderr: b"Error: No such object: web\n".to_vec(), dry_run: false };
+/// let e = classify(Tool::Engine(EngineKind::Docker), &Cmd::new("docker").arg("inspect"), &out);
+/// assert_eq!((e.kind(), e.message()), (ErrorKind::NotFound, "Error: No such object: web"));
+/// ```
 pub fn classify(tool: Tool, cmd: &Cmd, output: &Output) -> Error {
     let (kind, transient) = kind_of(tool, &output.stderr);
     let first_line = String::from_utf8_lossy(&output.stderr)

@@ -107,6 +107,12 @@ impl Engine {
 
     /// An engine from a command line such as `podman` or `sudo -n docker`,
     /// split like a shell would (quotes allowed, no expansion).
+    ///
+    /// ```
+    /// let engine = dockhand::Engine::from_command("sudo -n 'docker'")?;
+    /// assert_eq!(engine.argv(), ["sudo", "-n", "docker"]);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
     pub fn from_command(command: &str) -> Result<Engine> {
         let words = shlex::split(command)
             .filter(|w| !w.is_empty())
@@ -117,6 +123,12 @@ impl Engine {
     }
 
     /// An engine from an already split command.
+    ///
+    /// ```
+    /// let engine = dockhand::Engine::from_argv(["/usr/bin/podman"])?;
+    /// assert_eq!(engine.kind(), dockhand::EngineKind::Podman);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
     pub fn from_argv<I, S>(words: I) -> Result<Engine>
     where
         I: IntoIterator<Item = S>,

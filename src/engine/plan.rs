@@ -93,6 +93,13 @@ impl<T: 'static> Plan<T> {
     /// A plan whose `finish` sees the whole outcome, failed or not — for
     /// commands whose non-zero exits still carry answers (docker `version`
     /// with the daemon down, `inspect` of some missing names).
+    ///
+    /// ```
+    /// use dockhand::{engine::{plan::Effect, Argv}, Plan};
+    /// // `version` with the daemon down still prints the client half.
+    /// let plan = Plan::new(Effect::ReadOnly, Argv::new("version"), |outcome| Ok(outcome.output.stdout_text()));
+    /// assert_eq!(plan.effect(), Effect::ReadOnly);
+    /// ```
     pub fn new<F>(effect: Effect, args: Argv, finish: F) -> Plan<T>
     where
         F: FnOnce(Outcome) -> Result<T> + Send + 'static,
@@ -118,6 +125,12 @@ impl<T: 'static> Plan<T> {
     }
 
     /// A state-changing engine command that is safe to repeat (stop, rm -f …).
+    ///
+    /// ```
+    /// use dockhand::{engine::{plan::Effect, Argv}, Plan};
+    /// let plan = Plan::write(Argv::new("stop").operands(["web"]), |_| Ok(()));
+    /// assert_eq!(plan.effect(), Effect::Mutating);
+    /// ```
     pub fn write<F>(args: Argv, parse: F) -> Plan<T>
     where
         F: FnOnce(&Output) -> Result<T> + Send + 'static,

@@ -106,6 +106,11 @@ pub fn parse_version(bytes: &[u8]) -> Result<EngineVersion> {
 /// The plan for `version` in JSON. When the daemon is down docker still
 /// prints the client half and exits 1: that half is returned with the
 /// error, so callers learn both.
+///
+/// ```
+/// use dockhand::{system::version_plan, EngineKind};
+/// assert_eq!(version_plan(EngineKind::Podman).args(), ["version", "--format", "json"]);
+/// ```
 pub fn version_plan(kind: EngineKind) -> Plan<(EngineVersion, Option<Error>)> {
     Plan::new(
         Effect::ReadOnly,
@@ -121,6 +126,11 @@ pub fn version_plan(kind: EngineKind) -> Plan<(EngineVersion, Option<Error>)> {
 }
 
 /// The plan for a daemon-answers probe: `info`, raw JSON.
+///
+/// ```
+/// use dockhand::{system::info_raw_plan, EngineKind};
+/// assert_eq!(info_raw_plan(EngineKind::Docker).args(), ["info", "--format", "{{json .}}"]);
+/// ```
 pub fn info_raw_plan(kind: EngineKind) -> Plan<Value> {
     Plan::read(Argv::new("info").args(kind.quirks().json_format), |out| {
         parse_json(&out.stdout)

@@ -4,9 +4,10 @@
 //! aside) and fails naming the file and the path.
 //!
 //! A new top-level module gets a row in [`LAYERS`]: compose `app/` goes on
-//! layer 6 (plans over the resources' plans, below the binary), a `fleet`
-//! of many engines on layer 4 next to `engine` if the resources take it
-//! like an engine, or on layer 6 if it only drives them.
+//! layer 7 (plans over the resources' plans, below the binary); a `fleet`
+//! of many engines on layer 7 too when it drives the resources' handles, or
+//! on layer 5 next to `engine` if the resources are to run on it as on one
+//! engine. The binary (`src/cli/`) is a crate of its own on top.
 
 use std::path::{Path, PathBuf};
 

@@ -47,6 +47,16 @@ pub struct MacvlanSpec {
 /// (`ip link add dev HOST type veth peer name IF netns PID`), so there is
 /// no temporary name that could collide; deleting the host end (the undo)
 /// removes both ends and everything configured on them.
+/// ```no_run
+/// use dockhand::{input::{Addressing, IfName}, netns::link::{plan_veth, VethSpec}};
+/// let engine = dockhand::Engine::detect()?;
+/// let web = engine.netns().running_container(&"web".parse()?)?;
+/// let spec = VethSpec { ifname: IfName::new("eth1")?, host_if: None, addressing: Addressing::default(),
+///                       mtu: None, mac: None, bridge: None };
+/// let (record, plan) = plan_veth(&web, &spec, &Default::default())?;
+/// println!("{} {plan:?}", record.alias());
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn plan_veth(
     c: &RunningContainer,
     spec: &VethSpec,
@@ -169,6 +179,15 @@ pub fn plan_veth(
 /// Decide `link add macvlan`. The macvlan is created directly in the
 /// container (`ip link add link PARENT name IF netns PID type macvlan`),
 /// so no temporary host name is needed.
+/// ```no_run
+/// use dockhand::{input::{Addressing, IfName, MacvlanMode}, netns::link::{plan_macvlan, MacvlanSpec}};
+/// let engine = dockhand::Engine::detect()?;
+/// let web = engine.netns().running_container(&"web".parse()?)?;
+/// let spec = MacvlanSpec { parent: IfName::new("eth0")?, ifname: IfName::new("lan")?,
+///                          mode: MacvlanMode::Bridge, addressing: Addressing::default() };
+/// let (_, plan) = plan_macvlan(&web, &spec, &Default::default())?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn plan_macvlan(
     c: &RunningContainer,
     spec: &MacvlanSpec,

@@ -34,6 +34,14 @@ impl MoveSpec {
 /// namespace by itself, its phy moves (with `iw`) and takes it along.
 /// `home` is a process in the host namespace, where an undo moves the
 /// interface back to.
+/// ```no_run
+/// use dockhand::{input::{Addressing, IfName}, netns::link::{plan_move, MoveSpec}};
+/// let engine = dockhand::Engine::detect()?;
+/// let router = engine.netns().running_container(&"router".parse()?)?;
+/// let spec = MoveSpec { host_if: IfName::new("enp3s0")?, ifname: None, addressing: Addressing::default() };
+/// let (_, plan) = plan_move(&router, &spec, None, std::process::id(), &Default::default())?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn plan_move(
     c: &RunningContainer,
     spec: &MoveSpec,

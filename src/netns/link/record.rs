@@ -68,19 +68,12 @@ pub const ALIAS_MAX: usize = 255;
 ///
 /// ```
 /// use dockhand::netns::link::{AttachKind, Record};
-/// let r = Record {
-///     kind: AttachKind::Moved,
-///     host_if: "wlan0".into(),
-///     ifname: "wifi".into(),
-///     container_id: "0123456789ab".into(),
-///     phy: Some("phy0".into()),
-///     previous_alias: Some("office wifi".into()),
-/// };
-/// assert_eq!(
-///     r.alias(),
-///     "dockhand:v1 kind=moved host=wlan0 if=wifi ctr=0123456789ab phy=phy0 was=office wifi"
-/// );
-/// assert_eq!(Record::parse(&r.alias()), Some(r));
+/// let alias = "dockhand:v1 kind=moved host=wlan0 if=wifi ctr=0123456789ab phy=phy0 was=office wifi";
+/// let r = Record::parse(alias).unwrap();
+/// assert_eq!((&r.kind, r.host_if.as_str(), r.ifname.as_str(), r.container_id.as_str()),
+///            (&AttachKind::Moved, "wlan0", "wifi", "0123456789ab"));
+/// assert_eq!((r.phy.as_deref(), r.previous_alias.as_deref()), (Some("phy0"), Some("office wifi")));
+/// assert_eq!(r.alias(), alias);
 /// assert_eq!(Record::parse("my uplink"), None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -167,6 +160,11 @@ impl Record {
 }
 
 /// The links of a container's namespace that dockhand attached.
+///
+/// ```
+/// let links = dockhand::netns::ip::parse_links(b"[]").unwrap();
+/// assert!(dockhand::netns::link::attached(&links).is_empty());
+/// ```
 pub fn attached(links: &[Link]) -> Vec<Attached> {
     links
         .iter()

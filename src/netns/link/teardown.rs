@@ -13,6 +13,13 @@ use crate::netns::RunningContainer;
 /// A veth or macvlan is deleted; a moved interface goes back to the host
 /// namespace (that of process `home`), down, under its original name, with
 /// the record cleared.
+/// ```no_run
+/// use dockhand::{input::IfName, netns::link::plan_del};
+/// let engine = dockhand::Engine::detect()?;
+/// let web = engine.netns().running_container(&"web".parse()?)?;
+/// let (record, steps) = plan_del(&web, &IfName::new("eth1")?, std::process::id(), &Default::default())?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn plan_del(
     c: &RunningContainer,
     ifname: &IfName,
@@ -122,6 +129,11 @@ pub struct Orphan {
 /// whose namespace dies under its name in the container, or `dev<ifindex>`
 /// when that is taken. An orphan whose original name is taken is an error
 /// of its own; the others still go ahead.
+///
+/// ```
+/// let host = dockhand::netns::ip::parse_links(b"[]").unwrap();
+/// assert!(dockhand::netns::link::plan_release_orphans(&host).is_empty());
+/// ```
 pub fn plan_release_orphans(host: &[Link]) -> Vec<(Orphan, Result<Vec<Step>>)> {
     let ns = Namespace::Host;
     host.iter()
