@@ -266,7 +266,7 @@ impl Containers<'_> {
     /// let opts = LogOptions { follow: true, ..LogOptions::default() };
     /// let mut lines = engine.containers().log_stream(&[ContainerRef::new("web")?], &opts).await?;
     /// while let Some(line) = lines.next().await {
-    ///     println!("{}", line.text());
+    ///     println!("{}", line?.text());
     /// }
     /// # Ok(()) }
     /// ```

@@ -275,7 +275,7 @@ struct RouteDoc {
 
 /// Parse the array `ip -j [-d] link show` / `addr show` prints.
 ///
-/// LinkAddress entries of a family other than inet/inet6 are kept with
+/// Addresses of a family other than inet/inet6 are kept with
 /// [`Family::Unknown`]; entries that are not objects are left to `raw`.
 ///
 /// ```

@@ -155,7 +155,7 @@ pub fn running_container_plan(container: &ContainerRef) -> Plan<RunningContainer
     )
 }
 
-/// AlsoEnter `netns exec` enters besides the network one.
+/// The namespaces `netns exec` enters besides the network one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AlsoEnter {
     /// The mount namespace (the container's files; the command is looked
