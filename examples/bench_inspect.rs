@@ -60,7 +60,9 @@ fn run() -> Result<(), Error> {
         }
     };
     let ways: [(&str, &Way); 3] = [
-        ("library", &|| engine.inspect_one(&name).map(drop)),
+        ("library", &|| {
+            engine.containers().inspect_one(&name).map(drop)
+        }),
         ("process", &|| run_checked(&process)),
         ("raw", &|| run_checked(&raw)),
     ];

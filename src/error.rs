@@ -7,6 +7,7 @@
 //! stderr, so a message is enough to reproduce the failure by hand.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -72,47 +73,67 @@ impl fmt::Display for ErrorKind {
 }
 
 /// How a finished (or killed) command ended.
+///
+/// ```
+/// use dockhand::ExitStatus;
+/// assert!(ExitStatus::Code(0).success());
+/// assert_eq!(ExitStatus::Signal(9).code(), None);
+/// assert_eq!(ExitStatus::Code(3).to_string(), "exit code 3");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum ExitStatus {
     /// Normal exit with this code.
     Code(i32),
     /// Killed by this signal number.
     Signal(i32),
 }
 
-impl Status {
+impl ExitStatus {
     /// True for `Code(0)`.
     pub fn success(self) -> bool {
-        self == Status::Code(0)
+        self == ExitStatus::Code(0)
+    }
+
+    /// The code a shell reports for it: the exit code, or 128 + the signal.
+    ///
+    /// ```
+    /// use dockhand::ExitStatus;
+    /// assert_eq!((ExitStatus::Code(3).shell_code(), ExitStatus::Signal(15).shell_code()), (3, 143));
+    /// ```
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        }
     }
 
     /// The exit code, if the process exited normally.
     pub fn code(self) -> Option<i32> {
         match self {
-            Status::Code(c) => Some(c),
-            Status::Signal(_) => None,
+            ExitStatus::Code(c) => Some(c),
+            ExitStatus::Signal(_) => None,
         }
     }
 }
 
-impl From<std::process::ExitStatus> for Status {
+impl From<std::process::ExitStatus> for ExitStatus {
     fn from(s: std::process::ExitStatus) -> Self {
         use std::os::unix::process::ExitStatusExt;
         match (s.code(), s.signal()) {
-            (Some(c), _) => Status::Code(c),
-            (None, Some(sig)) => Status::Signal(sig),
+            (Some(c), _) => ExitStatus::Code(c),
+            (None, Some(sig)) => ExitStatus::Signal(sig),
             // Neither code nor signal cannot happen on Unix; report it as a failure.
-            (None, None) => Status::Code(-1),
+            (None, None) => ExitStatus::Code(-1),
         }
     }
 }
 
-impl fmt::Display for Status {
+impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Status::Code(c) => write!(f, "exit code {c}"),
-            Status::Signal(s) => write!(f, "signal {s}"),
+            ExitStatus::Code(c) => write!(f, "exit code {c}"),
+            ExitStatus::Signal(s) => write!(f, "signal {s}"),
         }
     }
 }
@@ -127,20 +148,25 @@ impl fmt::Display for Status {
 /// assert!(err.to_string().contains("must not start"));
 /// ```
 #[derive(Debug, Clone)]
-pub struct Error {
+pub struct Error(Box<Evidence>);
+
+/// What an [`Error`] carries; boxed so a `Result` stays one pointer wide.
+#[derive(Debug, Clone)]
+struct Evidence {
     kind: ErrorKind,
     message: String,
     command: Option<String>,
-    status: Option<Status>,
+    status: Option<ExitStatus>,
     stderr: String,
     raw: Option<String>,
     transient: bool,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
     /// A new error of this kind with a message and no command attached.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Evidence {
             kind,
             message: message.into(),
             command: None,
@@ -148,7 +174,8 @@ impl Error {
             stderr: String::new(),
             raw: None,
             transient: kind == ErrorKind::Unreachable,
-        }
+            source: None,
+        }))
     }
 
     /// Shorthand for an [`ErrorKind::InvalidInput`] error.
@@ -160,98 +187,122 @@ impl Error {
     pub fn parse(message: impl Into<String>, raw: &[u8]) -> Error {
         let mut e = Error::new(ErrorKind::Parse, message);
         let keep = &raw[..raw.len().min(RAW_CAP)];
-        e.raw = Some(String::from_utf8_lossy(keep).into_owned());
+        e.0.raw = Some(String::from_utf8_lossy(keep).into_owned());
         e
     }
 
     /// Attach the shell-quoted command that failed.
     pub fn with_command(mut self, command: impl Into<String>) -> Error {
-        self.command = Some(command.into());
+        self.0.command = Some(command.into());
         self
     }
 
     /// Attach the exit status.
-    pub fn with_status(mut self, status: Status) -> Error {
-        self.status = Some(status);
+    pub fn with_status(mut self, status: ExitStatus) -> Error {
+        self.0.status = Some(status);
         self
     }
 
     /// Attach stderr; only its trimmed tail is kept.
     pub fn with_stderr(mut self, stderr: &[u8]) -> Error {
-        self.stderr = tail_text(stderr, STDERR_TAIL);
+        self.0.stderr = tail_text(stderr, STDERR_TAIL);
         self
     }
 
     /// Mark whether retrying the same command may succeed.
     pub fn with_transient(mut self, transient: bool) -> Error {
-        self.transient = transient;
+        self.0.transient = transient;
+        self
+    }
+
+    /// Keep the lower-level error that caused this one (an I/O error, a
+    /// JSON error …), for [`std::error::Error::source`].
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+    /// let e = dockhand::Error::new(dockhand::ErrorKind::EngineFailure, "cannot write: disk full").with_source(io);
+    /// assert_eq!(e.source().unwrap().to_string(), "disk full");
+    /// ```
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.0.source = Some(Arc::new(source));
         self
     }
 
     /// Replace the human message, keeping the evidence.
     pub fn with_message(mut self, message: impl Into<String>) -> Error {
-        self.message = message.into();
+        self.0.message = message.into();
         self
     }
 
     /// What went wrong, for matching.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The human message (without the command evidence).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The failed command, shell-quoted, if a command was involved.
     pub fn command(&self) -> Option<&str> {
-        self.command.as_deref()
+        self.0.command.as_deref()
     }
 
     /// Exit status of the failed command, if it ran to an end.
-    pub fn status(&self) -> Option<Status> {
-        self.status
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.0.status
     }
 
     /// Trimmed tail of the command's stderr (empty if none).
     pub fn stderr(&self) -> &str {
-        &self.stderr
+        &self.0.stderr
     }
 
     /// For [`ErrorKind::Parse`]: the output that could not be parsed (capped).
     pub fn raw(&self) -> Option<&str> {
-        self.raw.as_deref()
+        self.0.raw.as_deref()
     }
 
     /// Whether the failure is of a transient sort that a retry may cure
     /// (daemon unreachable, connection reset, registry 5xx …).
     pub fn is_transient(&self) -> bool {
-        self.transient
+        self.0.transient
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(cmd) = &self.command {
+        f.write_str(&self.0.message)?;
+        if let Some(cmd) = &self.0.command {
             write!(f, "\n  command: {cmd}")?;
         }
-        if let Some(st) = &self.status {
+        if let Some(st) = &self.0.status {
             write!(f, "\n  status: {st}")?;
         }
-        if !self.stderr.is_empty() {
-            write!(
-                f,
-                "\n  stderr: {}",
-                self.stderr.replace('\n', "\n          ")
-            )?;
+        // An engine error's message is usually the first stderr line:
+        // show it once.
+        let stderr = match self.0.stderr.split_once('\n') {
+            Some((first, rest)) if first.trim() == self.0.message => rest.trim_start(),
+            None if self.0.stderr.trim() == self.0.message => "",
+            _ => &self.0.stderr,
+        };
+        if !stderr.is_empty() {
+            write!(f, "\n  stderr: {}", stderr.replace('\n', "\n          "))?;
         }
         Ok(())
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Result alias used throughout the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -285,12 +336,27 @@ mod tests {
     fn display_names_command_status_and_stderr() {
         let e = Error::new(ErrorKind::NotFound, "no such container")
             .with_command("docker inspect -- 'a b'")
-            .with_status(Status::Code(1))
+            .with_status(ExitStatus::Code(1))
             .with_stderr(b"Error: No such object: a b\n");
         let s = e.to_string();
         assert!(s.contains("docker inspect -- 'a b'"), "{s}");
         assert!(s.contains("exit code 1"), "{s}");
         assert!(s.contains("No such object"), "{s}");
+    }
+
+    #[test]
+    fn a_message_that_is_the_first_stderr_line_is_shown_once() {
+        let e = Error::new(ErrorKind::NotFound, "Error: No such object: web")
+            .with_command("docker inspect -- web")
+            .with_stderr(b"Error: No such object: web\n");
+        assert_eq!(e.to_string().matches("No such object").count(), 1, "{e}");
+        let two = Error::new(ErrorKind::Conflict, "Error: first")
+            .with_stderr(b"Error: first\nError: second\n");
+        let text = two.to_string();
+        assert_eq!(text.matches("Error: first").count(), 1, "{text}");
+        assert!(text.contains("stderr: Error: second"), "{text}");
+        let other = Error::new(ErrorKind::EngineFailure, "cp failed").with_stderr(b"disk full\n");
+        assert!(other.to_string().contains("stderr: disk full"), "{other}");
     }
 
     #[test]

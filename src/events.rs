@@ -8,30 +8,30 @@
 //! The shape is recognised from the JSON itself, so one parser reads both.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::engine::classify::{classify, Tool};
-use crate::engine::{Engine, EngineKind};
-use crate::error::{Error, ErrorKind, Result, Status};
-use crate::exec::{self, Cmd, Delivery, Output, Pipe};
+use crate::decode::json::{lenient_string, null_default};
+use crate::decode::lines::Line;
+use crate::decode::time::Timestamp;
+use crate::engine::drive::{Blocking, Driver};
+use crate::engine::stream::{Decoded, LineChild};
+#[cfg(feature = "tokio")]
+use crate::engine::AsyncLineStream;
+use crate::engine::{Argv, Engine, EngineKind, LineStream};
+use crate::error::{Error, Result};
+use crate::exec::Pipe;
 use crate::input::{EventFilter, TimeSpec};
-use crate::lines::LineDecoder;
-use crate::model::{lenient_string, null_default};
-use crate::time::Timestamp;
+use crate::system::System;
 
 /// Longest event line accepted (events are a few hundred bytes; labels can
 /// make them longer).
 const MAX_EVENT_LINE: usize = 1 << 20;
-/// Undecoded output chunks held before the engine is made to wait.
-const CHANNEL_CAPACITY: usize = 16;
-/// How much of the engine's stderr is kept to explain its failure.
-const STDERR_TAIL: usize = 4096;
 
 /// What kind of object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ObjectType {
     /// A container.
     Container,
@@ -86,13 +86,14 @@ impl Serialize for ObjectType {
     }
 }
 
-/// What happened, in docker's words (podman's `died` is [`Action::Die`],
-/// its container/network/volume `remove` is [`Action::Destroy`] and image
-/// `remove` is [`Action::Delete`], `exec` is [`Action::ExecStart`],
-/// `exec_died` is [`Action::ExecDie`]).
+/// What happened, in docker's words (podman's `died` is [`EventAction::Die`],
+/// its container/network/volume `remove` is [`EventAction::Destroy`] and image
+/// `remove` is [`EventAction::Delete`], `exec` is [`EventAction::ExecStart`],
+/// `exec_died` is [`EventAction::ExecDie`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // the variants are the engine's words
-pub enum Action {
+#[non_exhaustive]
+pub enum EventAction {
     Create,
     Start,
     Restart,
@@ -131,42 +132,42 @@ pub enum Action {
     Unknown(String),
 }
 
-/// Docker's action words; `Action::as_str` and parsing both use this table.
-const ACTION_WORDS: &[(&str, Action)] = &[
-    ("create", Action::Create),
-    ("start", Action::Start),
-    ("restart", Action::Restart),
-    ("stop", Action::Stop),
-    ("kill", Action::Kill),
-    ("die", Action::Die),
-    ("destroy", Action::Destroy),
-    ("pause", Action::Pause),
-    ("unpause", Action::Unpause),
-    ("attach", Action::Attach),
-    ("detach", Action::Detach),
-    ("rename", Action::Rename),
-    ("update", Action::Update),
-    ("oom", Action::Oom),
-    ("init", Action::Init),
-    ("cleanup", Action::Cleanup),
-    ("commit", Action::Commit),
-    ("exec_create", Action::ExecCreate),
-    ("exec_start", Action::ExecStart),
-    ("exec_die", Action::ExecDie),
-    ("health_status", Action::HealthStatus),
-    ("connect", Action::Connect),
-    ("disconnect", Action::Disconnect),
-    ("mount", Action::Mount),
-    ("unmount", Action::Unmount),
-    ("pull", Action::Pull),
-    ("push", Action::Push),
-    ("tag", Action::Tag),
-    ("untag", Action::Untag),
-    ("delete", Action::Delete),
-    ("import", Action::Import),
-    ("load", Action::Load),
-    ("save", Action::Save),
-    ("prune", Action::Prune),
+/// Docker's action words; `EventAction::as_str` and parsing both use this table.
+const ACTION_WORDS: &[(&str, EventAction)] = &[
+    ("create", EventAction::Create),
+    ("start", EventAction::Start),
+    ("restart", EventAction::Restart),
+    ("stop", EventAction::Stop),
+    ("kill", EventAction::Kill),
+    ("die", EventAction::Die),
+    ("destroy", EventAction::Destroy),
+    ("pause", EventAction::Pause),
+    ("unpause", EventAction::Unpause),
+    ("attach", EventAction::Attach),
+    ("detach", EventAction::Detach),
+    ("rename", EventAction::Rename),
+    ("update", EventAction::Update),
+    ("oom", EventAction::Oom),
+    ("init", EventAction::Init),
+    ("cleanup", EventAction::Cleanup),
+    ("commit", EventAction::Commit),
+    ("exec_create", EventAction::ExecCreate),
+    ("exec_start", EventAction::ExecStart),
+    ("exec_die", EventAction::ExecDie),
+    ("health_status", EventAction::HealthStatus),
+    ("connect", EventAction::Connect),
+    ("disconnect", EventAction::Disconnect),
+    ("mount", EventAction::Mount),
+    ("unmount", EventAction::Unmount),
+    ("pull", EventAction::Pull),
+    ("push", EventAction::Push),
+    ("tag", EventAction::Tag),
+    ("untag", EventAction::Untag),
+    ("delete", EventAction::Delete),
+    ("import", EventAction::Import),
+    ("load", EventAction::Load),
+    ("save", EventAction::Save),
+    ("prune", EventAction::Prune),
 ];
 
 /// Podman's words that differ from docker's: (podman, object type or `*`, docker).
@@ -178,29 +179,29 @@ const PODMAN_WORDS: &[(&str, &str, &str)] = &[
     ("remove", "*", "destroy"),
 ];
 
-impl Action {
+impl EventAction {
     /// The action for a docker action word.
-    fn from_docker(word: &str) -> Action {
+    fn from_docker(word: &str) -> EventAction {
         ACTION_WORDS
             .iter()
             .find(|(w, _)| *w == word)
             .map(|(_, a)| a.clone())
-            .unwrap_or_else(|| Action::Unknown(word.to_string()))
+            .unwrap_or_else(|| EventAction::Unknown(word.to_string()))
     }
 
     /// The action for a podman status word about an object of type `object`.
-    fn from_podman(word: &str, object: &str) -> Action {
+    fn from_podman(word: &str, object: &str) -> EventAction {
         let docker = PODMAN_WORDS
             .iter()
             .find(|(p, t, _)| *p == word && (*t == "*" || *t == object))
             .map_or(word, |(_, _, d)| d);
-        Action::from_docker(docker)
+        EventAction::from_docker(docker)
     }
 
     /// Docker's word for the action.
     pub fn as_str(&self) -> &str {
         match self {
-            Action::Unknown(s) => s,
+            EventAction::Unknown(s) => s,
             known => ACTION_WORDS
                 .iter()
                 .find(|(_, a)| a == known)
@@ -209,7 +210,7 @@ impl Action {
     }
 }
 
-impl Serialize for Action {
+impl Serialize for EventAction {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
@@ -235,12 +236,13 @@ pub fn engine_event_name(kind: EngineKind, docker_word: &str) -> &str {
 
 /// One engine event, normalized across docker and podman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Event {
     /// What the event is about.
     #[serde(rename = "type")]
     pub object_type: ObjectType,
     /// What happened.
-    pub action: Action,
+    pub action: EventAction,
     /// What docker puts after the action word (`healthy` in
     /// `health_status: healthy`, the command in `exec_start: sh -c true`);
     /// podman's `health_status` value. Empty when there is none.
@@ -312,12 +314,12 @@ struct PodmanWire {
 /// ```
 /// let line = br#"{"ContainerExitCode":5,"ID":"1a0a","Image":"localhost/busybox:latest","Name":"web","Status":"died","Time":"2026-11-23T17:03:22.9089801Z","Type":"container","Attributes":{"app":"x"}}"#;
 /// let e = dockhand::events::parse_event(line).unwrap();
-/// assert_eq!(e.action, dockhand::events::Action::Die);
+/// assert_eq!(e.action, dockhand::events::EventAction::Die);
 /// assert_eq!((e.name.as_str(), e.exit_code), ("web", Some(5)));
 /// assert_eq!(e.attributes["image"], "localhost/busybox:latest");
 /// ```
 pub fn parse_event(line: &[u8]) -> Result<Event> {
-    let raw: Value = crate::model::parse_json(line)?;
+    let raw: Value = crate::decode::json::parse_json(line)?;
     let bad = |e: serde_json::Error| Error::parse(format!("unexpected event: {e}"), line);
     if raw.get("Action").is_some() {
         let w: DockerWire = serde_json::from_value(raw.clone()).map_err(bad)?;
@@ -330,7 +332,7 @@ pub fn parse_event(line: &[u8]) -> Result<Event> {
         let attributes = w.actor.attributes;
         Ok(Event {
             object_type: ObjectType::from_engine(&w.object_type),
-            action: Action::from_docker(word),
+            action: EventAction::from_docker(word),
             detail: detail.to_string(),
             actor_id: w.actor.id,
             name: attributes.get("name").cloned().unwrap_or_default(),
@@ -350,7 +352,7 @@ pub fn parse_event(line: &[u8]) -> Result<Event> {
             }
         }
         Ok(Event {
-            action: Action::from_podman(&w.status, &w.object_type),
+            action: EventAction::from_podman(&w.status, &w.object_type),
             object_type: ObjectType::from_engine(&w.object_type),
             detail: w.health_status.unwrap_or_default(),
             actor_id: w.id,
@@ -395,11 +397,11 @@ pub struct EventOptions {
 /// is asked with `--stream=false` and cut here).
 ///
 /// ```
-/// use dockhand::{events::{events_args, EventOptions}, input::TimeSpec, time::Timestamp, EngineKind};
+/// use dockhand::{events::{events_args, EventOptions}, input::TimeSpec, decode::time::Timestamp, EngineKind};
 /// let now = Timestamp::from_unix(1_795_453_500, 0);
 /// let opts = EventOptions { until: Some(TimeSpec::parse("1795453404")?), ..EventOptions::default() };
 /// let (args, cut) = events_args(EngineKind::Podman, &opts, now);
-/// assert_eq!(args, ["events", "--format", "json", "--stream=false"]);
+/// assert_eq!(args.words(), ["events", "--format", "json", "--stream=false"]);
 /// assert_eq!(cut, Some(Timestamp::from_unix(1_795_453_404, 0)));
 /// # Ok::<(), dockhand::Error>(())
 /// ```
@@ -407,199 +409,93 @@ pub fn events_args(
     kind: EngineKind,
     opts: &EventOptions,
     now: Timestamp,
-) -> (Vec<OsString>, Option<Timestamp>) {
+) -> (Argv, Option<Timestamp>) {
     let quirks = kind.quirks();
-    let mut args: Vec<OsString> = vec!["events".into()];
-    args.extend(quirks.events_json.iter().map(OsString::from));
-    if let Some(t) = &opts.since {
-        args.extend(["--since".into(), t.resolve(now).to_rfc3339().into()]);
-    }
     let until = opts.until.map(|t| t.resolve(now));
-    match until {
-        Some(end) if quirks.events_past_until_empty && end <= now => {
-            args.push("--stream=false".into());
-        }
-        Some(end) => args.extend(["--until".into(), end.to_rfc3339().into()]),
-        None => {}
-    }
-    for f in &opts.filters {
+    // podman prints nothing for an `--until` in the past: read what is
+    // stored and cut at `until` here.
+    let (stored_only, until_arg) = match until {
+        Some(end) if quirks.events_past_until_empty && end <= now => (true, None),
+        end => (false, end),
+    };
+    let filters = opts.filters.iter().map(|f| {
         let value = match f.key() {
             "event" => engine_event_name(kind, f.value()),
             _ => f.value(),
         };
-        args.extend(["--filter".into(), format!("{}={value}", f.key()).into()]);
-    }
+        format!("{}={value}", f.key())
+    });
+    let args = Argv::new("events")
+        .args(quirks.json_format)
+        .pair("--since", opts.since.map(|t| t.resolve(now).to_rfc3339()))
+        .flag_if("--stream=false", stored_only)
+        .pair("--until", until_arg.map(|t| t.to_rfc3339()))
+        .args(filters.flat_map(|f| ["--filter".to_string(), f]));
     (args, until)
 }
 
-/// Blocking iterator over events as the engine prints them. Without
-/// `until` it never ends on its own: drop it (which kills and reaps the
-/// engine child) or let SIGINT/SIGTERM end it.
-#[derive(Debug)]
-pub struct Events {
-    fan: exec::FanIn,
-    decoder: EventDecoder,
-}
-
-impl Iterator for Events {
-    type Item = Result<Event>;
-
-    fn next(&mut self) -> Option<Result<Event>> {
-        loop {
-            if let Some(item) = self.decoder.ready.pop_front() {
-                return Some(item);
-            }
-            let delivery = self.fan.recv()?;
-            self.decoder.absorb(delivery);
-        }
-    }
-}
+/// Blocking iterator over events as the engine prints them (see
+/// [`LineStream`]). Without `until` it never ends on its own: drop it (which
+/// kills and reaps the engine child) or let SIGINT/SIGTERM end it.
+pub type Events = LineStream<Event>;
 
 /// Async twin of [`Events`] (feature `tokio`): a [`Stream`](futures_core::Stream).
 #[cfg(feature = "tokio")]
-#[derive(Debug)]
-pub struct AsyncEvents {
-    fan: exec::FanInAsync,
-    decoder: EventDecoder,
-}
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub type AsyncEvents = AsyncLineStream<Event>;
 
-#[cfg(feature = "tokio")]
-impl AsyncEvents {
-    /// The next event; `None` at the end.
-    pub async fn next(&mut self) -> Option<Result<Event>> {
-        std::future::poll_fn(|cx| {
-            futures_core::Stream::poll_next(std::pin::Pin::new(&mut *self), cx)
-        })
-        .await
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl futures_core::Stream for AsyncEvents {
-    type Item = Result<Event>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Event>>> {
-        use std::task::Poll;
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.decoder.ready.pop_front() {
-                return Poll::Ready(Some(item));
-            }
-            match this.fan.poll_recv(cx) {
-                Poll::Ready(Some(delivery)) => this.decoder.absorb(delivery),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
+/// Lines of the engine's stdout to events, up to `until`; its stderr only
+/// explains a failure.
+fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
+    let (args, until) = events_args(engine.kind(), opts, Timestamp::now());
+    let child = LineChild {
+        args,
+        stamps: None,
+        max_line: MAX_EVENT_LINE,
+        stderr_lines: false,
+    };
+    let to_item = move |_child: usize, _pipe: Pipe, line: Line| {
+        if line.bytes.trim_ascii().is_empty() {
+            return None;
         }
-    }
+        let event = if line.complete || line.bytes.ends_with(b"}") {
+            parse_event(&line.bytes)
+        } else {
+            Err(Error::parse(
+                format!("an event line is longer than {MAX_EVENT_LINE} bytes"),
+                &line.bytes,
+            ))
+        };
+        match event {
+            Ok(e) if until.is_some_and(|end| e.time > end) => None,
+            other => Some(other),
+        }
+    };
+    Decoded::new(
+        engine.kind(),
+        &engine.command(),
+        vec![child],
+        Box::new(to_item),
+    )
 }
 
-/// Lines of the engine's stdout to events; stderr kept for errors.
-#[derive(Debug)]
-struct EventDecoder {
-    kind: EngineKind,
-    cmd: Cmd,
-    until: Option<Timestamp>,
-    lines: LineDecoder,
-    stderr_tail: Vec<u8>,
-    ready: std::collections::VecDeque<Result<Event>>,
-}
-
-impl EventDecoder {
-    fn absorb(&mut self, delivery: Delivery) {
-        let mut lines = Vec::new();
-        match delivery {
-            Delivery::Output {
-                pipe: Pipe::Stdout,
-                bytes,
-                ..
-            } => self.lines.push(&bytes, &mut lines),
-            Delivery::Output { bytes, .. } => {
-                self.stderr_tail.extend_from_slice(&bytes);
-                let excess = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
-                self.stderr_tail.drain(..excess);
-            }
-            Delivery::Exited { status, .. } => {
-                self.lines.finish(&mut lines);
-                if !status.success() {
-                    let output = Output {
-                        status,
-                        stdout: Vec::new(),
-                        stderr: self.stderr_tail.clone(),
-                        dry_run: false,
-                    };
-                    let err = classify(Tool::Engine(self.kind), &self.cmd, &output);
-                    self.queue(lines);
-                    self.ready.push_back(Err(err));
-                    return;
-                }
-            }
-            Delivery::Interrupted(sig) => {
-                self.ready.push_back(Err(Error::new(
-                    ErrorKind::Interrupted,
-                    format!("interrupted by signal {sig}; the engine's process group was killed"),
-                )
-                .with_status(Status::Signal(sig))));
-            }
-        }
-        self.queue(lines);
-    }
-
-    fn queue(&mut self, lines: Vec<crate::lines::Line>) {
-        for line in lines {
-            if line.bytes.trim_ascii().is_empty() {
-                continue;
-            }
-            let event = if line.complete || line.bytes.ends_with(b"}") {
-                parse_event(&line.bytes)
-            } else {
-                Err(Error::parse(
-                    format!("an event line is longer than {MAX_EVENT_LINE} bytes"),
-                    &line.bytes,
-                ))
-            };
-            match event {
-                Ok(e) if self.until.is_some_and(|end| e.time > end) => {}
-                other => self.ready.push_back(other),
-            }
-        }
-    }
-}
-
-impl Engine {
-    fn event_decoder(&self, opts: &EventOptions) -> EventDecoder {
-        let (args, until) = events_args(self.kind(), opts, Timestamp::now());
-        EventDecoder {
-            kind: self.kind(),
-            cmd: self.command().args(args),
-            until,
-            lines: LineDecoder::new(None, MAX_EVENT_LINE),
-            stderr_tail: Vec::new(),
-            ready: Default::default(),
-        }
-    }
-
+impl System<'_> {
     /// Events as a blocking iterator (see [`Events`]).
     ///
     /// ```no_run
-    /// use dockhand::{events::{Action, EventOptions}, Engine};
+    /// use dockhand::{events::{EventAction, EventOptions}, Engine};
     /// let engine = Engine::detect()?;
     /// let opts = EventOptions { filters: vec!["type=container".parse()?], ..EventOptions::default() };
-    /// for event in engine.event_stream(&opts)? {
+    /// for event in engine.system().event_stream(&opts)? {
     ///     let event = event?;
-    ///     if event.action == Action::Die {
+    ///     if event.action == EventAction::Die {
     ///         println!("{} exited with {:?}", event.name, event.exit_code);
     ///     }
     /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn event_stream(&self, opts: &EventOptions) -> Result<Events> {
-        let decoder = self.event_decoder(opts);
-        let fan = exec::fan_in(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
-        Ok(Events { fan, decoder })
+        Blocking.start_lines(decoded(self.engine, opts))
     }
 
     /// The events between `since` and `until`, collected. `until` is
@@ -610,7 +506,7 @@ impl Engine {
     /// let engine = Engine::detect()?;
     /// let opts = EventOptions { since: Some(TimeSpec::parse("5m")?), until: Some(TimeSpec::parse("0s")?),
     ///     ..EventOptions::default() };
-    /// let events = engine.events(&opts)?;
+    /// let events = engine.system().events(&opts)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn events(&self, opts: &EventOptions) -> Result<Vec<Event>> {
@@ -622,36 +518,35 @@ impl Engine {
         self.event_stream(opts)?.collect()
     }
 
-    /// Async twin of [`Engine::event_stream`] (feature `tokio`).
+    /// Async twin of [`System::event_stream`] (feature `tokio`).
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
     /// let engine = dockhand::Engine::detect()?;
-    /// let mut events = engine.event_stream_async(&Default::default())?;
+    /// let mut events = engine.system().event_stream_async(&Default::default())?;
     /// while let Some(event) = events.next().await {
     ///     println!("{:?}", event?.action);
     /// }
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn event_stream_async(&self, opts: &EventOptions) -> Result<AsyncEvents> {
-        let decoder = self.event_decoder(opts);
-        let fan = exec::fan_in_async(std::slice::from_ref(&decoder.cmd), CHANNEL_CAPACITY)?;
-        Ok(AsyncEvents { fan, decoder })
+        crate::engine::drive::Tokio.start_lines(decoded(self.engine, opts))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorKind, ExitStatus};
+    use crate::exec::Delivery;
 
     fn capture(path: &str) -> Vec<Event> {
-        let full = format!("{}/vendor-docs/captures/{path}", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(&full).unwrap();
-        bytes
+        crate::testing::capture(path)
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
-            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{full}: {e}")))
+            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{path}: {e}")))
             .collect()
     }
 
@@ -694,7 +589,10 @@ mod tests {
             ["create", "init", "start", "attach", "die", "cleanup", "destroy"]
         );
         for events in [&docker, &podman] {
-            let die = events.iter().find(|e| e.action == Action::Die).unwrap();
+            let die = events
+                .iter()
+                .find(|e| e.action == EventAction::Die)
+                .unwrap();
             assert_eq!(die.exit_code, Some(5));
             assert_eq!(die.name, "vd-ev");
             assert_eq!(die.attributes["name"], "vd-ev");
@@ -723,7 +621,7 @@ mod tests {
             }
             let health = events
                 .iter()
-                .find(|e| e.action == Action::HealthStatus)
+                .find(|e| e.action == EventAction::HealthStatus)
                 .unwrap();
             assert!(
                 ["healthy", "starting", "unhealthy"].contains(&health.detail.as_str()),
@@ -732,7 +630,7 @@ mod tests {
         }
         let exec = docker
             .iter()
-            .find(|e| e.action == Action::ExecStart)
+            .find(|e| e.action == EventAction::ExecStart)
             .unwrap();
         assert_eq!(exec.detail, "/bin/sh -c true");
     }
@@ -744,12 +642,15 @@ mod tests {
             .iter()
             .find(|e| e.object_type == ObjectType::Image)
             .unwrap();
-        assert_eq!(pull.action, Action::Pull);
+        assert_eq!(pull.action, EventAction::Pull);
         assert_eq!(pull.actor_id, "");
-        assert_eq!(Action::from_podman("remove", "image"), Action::Delete);
         assert_eq!(
-            Action::from_docker("frobnicate"),
-            Action::Unknown("frobnicate".into())
+            EventAction::from_podman("remove", "image"),
+            EventAction::Delete
+        );
+        assert_eq!(
+            EventAction::from_docker("frobnicate"),
+            EventAction::Unknown("frobnicate".into())
         );
         let docker = capture("docker/events-lifecycle-rfc3339.txt");
         let net = docker
@@ -786,7 +687,7 @@ mod tests {
         };
         let (docker, cut) = events_args(EngineKind::Docker, &opts, now);
         assert_eq!(
-            docker,
+            docker.words(),
             [
                 "events",
                 "--format",
@@ -803,27 +704,35 @@ mod tests {
         );
         assert_eq!(cut, Some(Timestamp::from_unix(3000, 0)));
         // Future end: podman honours --until itself.
-        let (podman, _) = events_args(EngineKind::Podman, &opts, now);
-        assert!(podman.contains(&"--until".into()) && podman.contains(&"event=died".into()));
+        let podman = events_args(EngineKind::Podman, &opts, now).0.words();
+        assert!(
+            podman.contains(&"--until".to_string()) && podman.contains(&"event=died".to_string())
+        );
         // Past end: podman would print nothing.
         let past = EventOptions {
             until: Some(TimeSpec::parse("0s").unwrap()),
             ..opts
         };
         let (podman, cut) = events_args(EngineKind::Podman, &past, now);
-        assert!(podman.contains(&"--stream=false".into()) && !podman.contains(&"--until".into()));
+        let podman = podman.words();
+        assert!(
+            podman.contains(&"--stream=false".to_string())
+                && !podman.contains(&"--until".to_string())
+        );
         assert_eq!(cut, Some(now));
     }
 
     #[test]
     fn events_after_the_end_are_dropped_and_failures_classified() {
         let engine = Engine::from_command("podman").unwrap();
-        let mut d = engine.event_decoder(&EventOptions {
-            until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
-            ..EventOptions::default()
-        });
-        let bytes =
-            std::fs::read("vendor-docs/captures/podman/events-lifecycle-filtered.txt").unwrap();
+        let mut d = decoded(
+            &engine,
+            &EventOptions {
+                until: Some(TimeSpec::parse("2026-11-23T17:03:22.9Z").unwrap()),
+                ..EventOptions::default()
+            },
+        );
+        let bytes = crate::testing::capture("podman/events-lifecycle-filtered.txt");
         d.absorb(Delivery::Output {
             child: 0,
             pipe: Pipe::Stdout,
@@ -836,11 +745,11 @@ mod tests {
         });
         d.absorb(Delivery::Exited {
             child: 0,
-            status: Status::Code(125),
+            status: ExitStatus::Code(125),
         });
         let items: Vec<_> = d.ready.drain(..).collect();
         assert_eq!(items.len(), 5, "4 events up to the end, then the error");
-        assert_eq!(items[3].as_ref().unwrap().action, Action::Attach);
+        assert_eq!(items[3].as_ref().unwrap().action, EventAction::Attach);
         assert_eq!(items[4].as_ref().unwrap_err().kind(), ErrorKind::NotFound);
     }
 }

@@ -20,15 +20,40 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::batch::{self, Found};
-use crate::engine::{Engine, EngineKind};
+use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
+use crate::engine::batch::Named;
+use crate::engine::batch::{self, Found};
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
-use crate::model::{lenient_string, lenient_u64, null_default, parse_json};
-use crate::plan::{Effect, Plan};
+
+/// The networks of an engine. A small borrowed handle: `engine.networks()`.
+///
+/// ```no_run
+/// let nets = dockhand::Engine::detect()?.networks().list(&[])?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Networks<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The networks: list, inspect, create, remove, connect, disconnect, gateway.
+    ///
+    /// ```no_run
+    /// let bridge = dockhand::Engine::detect()?.networks().inspect_one(&"bridge".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn networks(&self) -> Networks<'_> {
+        Networks { engine: self }
+    }
+}
 
 /// A network, from docker's or podman's `network inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Network {
     /// Full id.
     pub id: String,
@@ -57,8 +82,23 @@ pub struct Network {
     pub raw: Value,
 }
 
+impl Named for Network {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.name == reference || self.id.starts_with(reference)
+    }
+}
+
+/// A network member found by inspecting containers: `(network, member)`
+/// answers to its container's id, id prefix or name.
+impl Named for (String, NetworkContainer) {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.1.id.starts_with(reference) || self.1.name == reference
+    }
+}
+
 /// One address range of a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NetworkSubnet {
     /// CIDR, e.g. `10.89.0.0/24`.
     pub subnet: String,
@@ -68,6 +108,7 @@ pub struct NetworkSubnet {
 
 /// A container attached to a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NetworkContainer {
     /// Container id.
     pub id: String,
@@ -201,6 +242,7 @@ pub fn parse_networks(bytes: &[u8]) -> Result<Vec<Network>> {
         .map(|raw| {
             let doc: NetworkDoc = serde_json::from_value(raw.clone()).map_err(|e| {
                 Error::parse(format!("unexpected network inspect output: {e}"), bytes)
+                    .with_source(e)
             })?;
             let subnets: Vec<NetworkSubnet> = doc
                 .ipam
@@ -255,7 +297,10 @@ pub fn parse_networks(bytes: &[u8]) -> Result<Vec<Network>> {
 /// assert_eq!(plan.args(), ["network", "ls", "-q", "--no-trunc", "--filter=label=a=b"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    batch::list_plan(&["network", "ls", "-q", "--no-trunc"], filters)
+    batch::list_plan(
+        Argv::new("network").args(["ls", "-q", "--no-trunc"]),
+        filters,
+    )
 }
 
 /// One `network inspect` of every name; missing ones go to [`Found::missing`].
@@ -266,17 +311,18 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(plan.args(), ["network", "inspect", "--", "a", "b"]);
 /// ```
 pub fn inspect_plan(names: &[NetworkName]) -> Plan<Found<Network>> {
-    let args = ["network", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::inspect_plan(args, parse_networks)
+    let wanted = names.iter().map(NetworkName::to_string).collect();
+    batch::inspect_plan(
+        Argv::new("network").arg("inspect").operands(names),
+        wanted,
+        parse_networks,
+    )
 }
 
 /// Full ids of the running containers (podman's network members are found
 /// among them).
 fn running_containers_plan() -> Plan<Vec<String>> {
-    batch::list_plan(&["ps", "-q", "--no-trunc"], &[])
+    batch::list_plan(Argv::new("ps").args(["-q", "--no-trunc"]), &[])
 }
 
 /// A container's endpoints, keyed by network name, from `container inspect`.
@@ -326,11 +372,10 @@ struct EndpointDoc {
 /// assert_eq!(plan.args(), ["container", "inspect", "--", "3f2a"]);
 /// ```
 pub fn attachments_plan(container_ids: &[String]) -> Plan<Found<(String, NetworkContainer)>> {
-    let args = ["container", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(container_ids.iter().cloned());
-    batch::inspect_plan(args, parse_attachments)
+    let args = Argv::new("container")
+        .arg("inspect")
+        .operands(container_ids);
+    batch::inspect_plan(args, container_ids.to_vec(), parse_attachments)
 }
 
 fn parse_attachments(bytes: &[u8]) -> Result<Vec<(String, NetworkContainer)>> {
@@ -366,9 +411,9 @@ fn attach(networks: &mut [Network], attachments: Vec<(String, NetworkContainer)>
     }
 }
 
-/// What [`Engine::network_create`] makes.
+/// What [`Networks::create`] makes.
 #[derive(Debug, Clone)]
-pub struct CreateOptions {
+pub struct NetworkCreateOptions {
     /// Name.
     pub name: NetworkName,
     /// Driver (default: the engine's, `bridge`).
@@ -383,10 +428,10 @@ pub struct CreateOptions {
     pub labels: Vec<KeyValue>,
 }
 
-impl CreateOptions {
+impl NetworkCreateOptions {
     /// A network called `name` with the engine's defaults.
-    pub fn new(name: NetworkName) -> CreateOptions {
-        CreateOptions {
+    pub fn new(name: NetworkName) -> NetworkCreateOptions {
+        NetworkCreateOptions {
             name,
             driver: None,
             subnet: None,
@@ -400,8 +445,8 @@ impl CreateOptions {
     /// without a subnet, or outside it (InvalidInput).
     ///
     /// ```
-    /// use dockhand::{network::CreateOptions, input::{NetworkName, Subnet}};
-    /// let mut opts = CreateOptions::new(NetworkName::new("app").unwrap());
+    /// use dockhand::{network::NetworkCreateOptions, input::{NetworkName, Subnet}};
+    /// let mut opts = NetworkCreateOptions::new(NetworkName::new("app").unwrap());
     /// opts.gateway = Some("10.1.0.1".parse().unwrap());
     /// assert!(opts.validate().is_err());
     /// opts.subnet = Some(Subnet::new("10.9.0.0/24").unwrap());
@@ -426,29 +471,21 @@ impl CreateOptions {
 /// retry it checks whether the first attempt created it after all.
 ///
 /// ```
-/// use dockhand::{network::{create_plan, CreateOptions}, input::{NetworkName, Subnet}};
-/// let mut opts = CreateOptions::new(NetworkName::new("app").unwrap());
+/// use dockhand::{network::{create_plan, NetworkCreateOptions}, input::{NetworkName, Subnet}};
+/// let mut opts = NetworkCreateOptions::new(NetworkName::new("app").unwrap());
 /// opts.subnet = Some(Subnet::new("10.9.0.0/24").unwrap());
 /// opts.internal = true;
 /// assert_eq!(create_plan(&opts).args(), ["network", "create", "--subnet=10.9.0.0/24", "--internal", "--", "app"]);
 /// ```
-pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "create".into()];
-    if let Some(d) = &opts.driver {
-        args.push(format!("--driver={d}"));
-    }
-    if let Some(s) = &opts.subnet {
-        args.push(format!("--subnet={s}"));
-    }
-    if let Some(g) = &opts.gateway {
-        args.push(format!("--gateway={g}"));
-    }
-    if opts.internal {
-        args.push("--internal".into());
-    }
-    args.extend(opts.labels.iter().map(|l| l.flag("--label")));
-    args.push("--".into());
-    args.push(opts.name.to_string());
+pub fn create_plan(opts: &NetworkCreateOptions) -> Plan<()> {
+    let args = Argv::new("network")
+        .arg("create")
+        .opt("--driver", opts.driver.as_ref())
+        .opt("--subnet", opts.subnet.as_ref())
+        .opt("--gateway", opts.gateway.as_ref())
+        .flag_if("--internal", opts.internal)
+        .each("--label", &opts.labels)
+        .operands([&opts.name]);
     let name = opts.name.clone();
     Plan::write(args, |_| Ok(())).verify_before_retry(move || exists_plan(&name))
 }
@@ -457,14 +494,9 @@ pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
 fn exists_plan(name: &NetworkName) -> Plan<Option<()>> {
     Plan::new(
         Effect::ReadOnly,
-        [
-            "network",
-            "inspect",
-            "--format",
-            "{{.Name}}",
-            "--",
-            name.as_str(),
-        ],
+        Argv::new("network")
+            .args(["inspect", "--format", "{{.Name}}"])
+            .operands([name]),
         |outcome| match outcome.error {
             None => Ok(Some(())),
             Some(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -481,11 +513,7 @@ fn exists_plan(name: &NetworkName) -> Plan<Option<()>> {
 /// assert_eq!(plan.args(), ["network", "rm", "--", "a"]);
 /// ```
 pub fn remove_plan(kind: EngineKind, names: &[NetworkName]) -> Plan<Vec<String>> {
-    let args = ["network", "rm", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::remove_plan(kind, args)
+    batch::remove_plan(kind, Argv::new("network").arg("rm").operands(names))
 }
 
 /// Attach a running or stopped container to a network, with DNS aliases.
@@ -502,11 +530,10 @@ pub fn connect_plan(
     container: &ContainerRef,
     aliases: &[NetworkAlias],
 ) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "connect".into()];
-    args.extend(aliases.iter().map(|a| format!("--alias={a}")));
-    args.push("--".into());
-    args.push(network.to_string());
-    args.push(container.to_string());
+    let args = Argv::new("network")
+        .arg("connect")
+        .each("--alias", aliases)
+        .operands([network.as_str(), container.as_str()]);
     let (network, container) = (network.clone(), container.clone());
     Plan::write(args, |_| Ok(())).verify_before_retry(move || attached_plan(&network, &container))
 }
@@ -515,14 +542,9 @@ pub fn connect_plan(
 fn attached_plan(network: &NetworkName, container: &ContainerRef) -> Plan<Option<()>> {
     let network = network.to_string();
     Plan::read(
-        [
-            "container",
-            "inspect",
-            "--format",
-            "{{json .NetworkSettings.Networks}}",
-            "--",
-            container.as_str(),
-        ],
+        Argv::new("container")
+            .args(["inspect", "--format", "{{json .NetworkSettings.Networks}}"])
+            .operands([container]),
         move |out| {
             let nets: BTreeMap<String, Value> = parse_json(&out.stdout).unwrap_or_default();
             Ok(nets.contains_key(&network).then_some(()))
@@ -539,11 +561,10 @@ fn attached_plan(network: &NetworkName, container: &ContainerRef) -> Plan<Option
 /// assert_eq!(plan.args(), ["network", "disconnect", "--force", "--", "n", "c"]);
 /// ```
 pub fn disconnect_plan(network: &NetworkName, container: &ContainerRef, force: bool) -> Plan<()> {
-    let mut args = vec!["network".to_string(), "disconnect".into()];
-    if force {
-        args.push("--force".into());
-    }
-    args.extend(["--".into(), network.to_string(), container.to_string()]);
+    let args = Argv::new("network")
+        .arg("disconnect")
+        .flag_if("--force", force)
+        .operands([network.as_str(), container.as_str()]);
     Plan::new(Effect::Mutating, args, |outcome| match outcome.error {
         Some(e) if e.kind() != ErrorKind::NotFound => Err(e),
         _ => Ok(()),
@@ -563,7 +584,8 @@ pub enum GatewaySource {
 
 /// The IPv4 gateway of a network as containers on it see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gateway {
+#[non_exhaustive]
+pub struct NetworkGateway {
     /// The network's name.
     pub network: String,
     /// The gateway address.
@@ -582,14 +604,14 @@ pub struct Gateway {
 /// assert_eq!(gw.gateway.to_string(), "172.17.0.1");
 /// assert_eq!(gw.source, dockhand::network::GatewaySource::FirstHost);
 /// ```
-pub fn gateway_of(network: &Network) -> Option<Gateway> {
+pub fn gateway_of(network: &Network) -> Option<NetworkGateway> {
     network.subnets.iter().find_map(|s| {
         let subnet = Subnet::new(&s.subnet).ok().filter(|n| n.addr().is_ipv4())?;
         let (gateway, source) = match s.gateway.as_deref().and_then(|g| g.parse().ok()) {
             Some(g) => (g, GatewaySource::Ipam),
             None => (subnet.first_host()?, GatewaySource::FirstHost),
         };
-        Some(Gateway {
+        Some(NetworkGateway {
             network: network.name.clone(),
             gateway,
             subnet: s.subnet.clone(),
@@ -598,52 +620,54 @@ pub fn gateway_of(network: &Network) -> Option<Gateway> {
     })
 }
 
-impl Engine {
+impl Networks<'_> {
     /// The networks that match `filters`, fully inspected.
     ///
     /// ```no_run
-    /// for n in dockhand::Engine::detect()?.networks(&[])? { println!("{} {:?}", n.name, n.gateways); }
+    /// for n in dockhand::Engine::detect()?.networks().list(&[])? { println!("{} {:?}", n.name, n.gateways); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn networks(&self, filters: &[KeyValue]) -> Result<Vec<Network>> {
-        let names = self.run(list_plan(filters))?;
+    pub fn list(&self, filters: &[KeyValue]) -> Result<Vec<Network>> {
+        let names = self.engine.run(list_plan(filters))?;
         // A network removed between the two calls is simply not listed.
-        Ok(self.inspect_networks(&NetworkName::many(names)?)?.items)
+        Ok(self.inspect(&NetworkName::many(names)?)?.items)
     }
 
-    /// Inspect networks in one call (plus, for podman, one call for the
-    /// members); an error if any is missing.
+    /// Inspect any number of networks in one engine call (plus, for podman,
+    /// one call for their members), separating the found from the missing.
     ///
     /// ```no_run
     /// use dockhand::input::NetworkName;
-    /// let nets = dockhand::Engine::detect()?.network_inspect(&NetworkName::many(["bridge"])?)?;
+    /// let found = dockhand::Engine::detect()?.networks().inspect(&NetworkName::many(["bridge", "gone"])?)?;
+    /// if let Some(e) = &found.error { eprintln!("{e} (missing: {:?})", found.missing); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_inspect(&self, names: &[NetworkName]) -> Result<Vec<Network>> {
-        self.inspect_networks(names)?.into_result()
-    }
-
-    /// [`Engine::network_inspect`] keeping the found networks when some are missing.
-    ///
-    /// ```no_run
-    /// use dockhand::input::NetworkName;
-    /// let found = dockhand::Engine::detect()?.inspect_networks(&NetworkName::many(["bridge", "gone"])?)?;
-    /// if let Some(e) = found.missing { eprintln!("{e}"); }
-    /// # Ok::<(), dockhand::Error>(())
-    /// ```
-    pub fn inspect_networks(&self, names: &[NetworkName]) -> Result<Found<Network>> {
+    pub fn inspect(&self, names: &[NetworkName]) -> Result<Found<Network>> {
         if names.is_empty() {
             return Ok(Found::empty());
         }
-        let mut found = self.run(inspect_plan(names))?;
-        if !self.kind().quirks().network_inspect_lists_containers && !found.items.is_empty() {
-            let running = self.run(running_containers_plan())?;
+        let mut found = self.engine.run(inspect_plan(names))?;
+        if !self.engine.kind().quirks().network_inspect_lists_containers && !found.items.is_empty()
+        {
+            let running = self.engine.run(running_containers_plan())?;
             if !running.is_empty() {
-                let attachments = self.run(attachments_plan(&running))?.items;
+                let attachments = self.engine.run(attachments_plan(&running))?.items;
                 attach(&mut found.items, attachments);
             }
         }
         Ok(found)
+    }
+
+    /// Inspect one network.
+    ///
+    /// ```no_run
+    /// let bridge = dockhand::Engine::detect()?.networks().inspect_one(&"bridge".parse()?)?;
+    /// println!("{} {:?}", bridge.driver, bridge.subnets);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, name: &NetworkName) -> Result<Network> {
+        self.inspect(std::slice::from_ref(name))?
+            .into_one(|| format!("network {name} exists but cannot be inspected"))
     }
 
     /// Create a network and return it inspected. (A dry-run engine only
@@ -651,83 +675,79 @@ impl Engine {
     /// [`create_plan`] instead.)
     ///
     /// ```no_run
-    /// use dockhand::{network::CreateOptions, input::NetworkName};
-    /// let net = dockhand::Engine::detect()?.network_create(&CreateOptions::new(NetworkName::new("app")?))?;
+    /// use dockhand::{network::NetworkCreateOptions, input::NetworkName};
+    /// let net = dockhand::Engine::detect()?.networks().create(&NetworkCreateOptions::new(NetworkName::new("app")?))?;
     /// println!("{} {:?}", net.id, net.gateways);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_create(&self, opts: &CreateOptions) -> Result<Network> {
+    pub fn create(&self, opts: &NetworkCreateOptions) -> Result<Network> {
         opts.validate()?;
-        self.run(create_plan(opts))?;
-        let mut nets = self.network_inspect(std::slice::from_ref(&opts.name))?;
-        nets.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("network {} vanished after create", opts.name),
-            )
-        })
+        self.engine.run(create_plan(opts))?;
+        self.inspect(std::slice::from_ref(&opts.name))?
+            .into_one(|| format!("network {} vanished after create", opts.name))
     }
 
     /// Remove networks (missing ones count as removed).
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.network_remove(&dockhand::input::NetworkName::many(["app"])?)?;
+    /// dockhand::Engine::detect()?.networks().remove(&dockhand::input::NetworkName::many(["app"])?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_remove(&self, names: &[NetworkName]) -> Result<Vec<String>> {
+    pub fn remove(&self, names: &[NetworkName]) -> Result<Vec<String>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(remove_plan(self.kind(), names))
+        self.engine.run(remove_plan(self.engine.kind(), names))
     }
 
     /// Attach `container` to `network` with DNS `aliases`.
     ///
     /// ```no_run
     /// use dockhand::input::{ContainerRef, NetworkAlias, NetworkName};
-    /// dockhand::Engine::detect()?.network_connect(&NetworkName::new("app")?, &ContainerRef::new("web")?, &[NetworkAlias::new("www")?])?;
+    /// dockhand::Engine::detect()?.networks().connect(&NetworkName::new("app")?, &ContainerRef::new("web")?, &[NetworkAlias::new("www")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_connect(
+    pub fn connect(
         &self,
         network: &NetworkName,
         container: &ContainerRef,
         aliases: &[NetworkAlias],
     ) -> Result<()> {
-        self.run(connect_plan(network, container, aliases))
+        self.engine.run(connect_plan(network, container, aliases))
     }
 
     /// Detach `container` from `network` (not attached counts as done).
     ///
     /// ```no_run
     /// use dockhand::input::{ContainerRef, NetworkName};
-    /// dockhand::Engine::detect()?.network_disconnect(&NetworkName::new("app")?, &ContainerRef::new("web")?, false)?;
+    /// dockhand::Engine::detect()?.networks().disconnect(&NetworkName::new("app")?, &ContainerRef::new("web")?, false)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_disconnect(
+    pub fn disconnect(
         &self,
         network: &NetworkName,
         container: &ContainerRef,
         force: bool,
     ) -> Result<()> {
-        self.run(disconnect_plan(network, container, force))
+        self.engine.run(disconnect_plan(network, container, force))
     }
 
     /// The IPv4 gateway containers on `network` use; default: the engine's
     /// default network (`bridge` for docker — docker0's address —, `podman`).
     ///
     /// ```no_run
-    /// let gw = dockhand::Engine::detect()?.network_gateway(None)?;
+    /// let gw = dockhand::Engine::detect()?.networks().gateway(None)?;
     /// println!("{}", gw.gateway);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn network_gateway(&self, network: Option<&NetworkName>) -> Result<Gateway> {
+    pub fn gateway(&self, network: Option<&NetworkName>) -> Result<NetworkGateway> {
         let name = match network {
             Some(n) => n.clone(),
-            None => NetworkName::new(self.kind().quirks().default_network)?,
+            None => NetworkName::new(self.engine.kind().quirks().default_network)?,
         };
         // Only the IPAM data is needed: skip podman's member lookup.
         let net = self
+            .engine
             .run(inspect_plan(std::slice::from_ref(&name)))?
             .into_result()?
             .pop()
@@ -747,7 +767,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay, replay_ok};
+    use crate::testing::{capture, replay, replay_ok};
 
     fn nets(path: &str) -> Vec<Network> {
         parse_networks(&capture(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -891,7 +911,7 @@ mod tests {
             }
             let e = replay(
                 kind,
-                create_plan(&CreateOptions::new(net.clone())),
+                create_plan(&NetworkCreateOptions::new(net.clone())),
                 code,
                 b"",
                 &capture(&format!("{dir}/err-network-create-exists.stderr.txt")),
@@ -920,7 +940,7 @@ mod tests {
 
     #[test]
     fn create_takes_every_option_as_one_argument() {
-        let mut opts = CreateOptions::new(NetworkName::new("n").unwrap());
+        let mut opts = NetworkCreateOptions::new(NetworkName::new("n").unwrap());
         opts.driver = Some(NetworkName::new("macvlan").unwrap());
         opts.gateway = Some("10.0.0.254".parse().unwrap());
         opts.labels = KeyValue::many("label", ["a=b c"]).unwrap();

@@ -3,7 +3,7 @@
 //! Both engines print the same capitalised keys for `volume inspect`;
 //! podman's `Options` is `{}` where docker's is `null`, and podman adds
 //! `MountCount`/`NeedsCopyUp`. `volume create` of an existing name succeeds
-//! silently in docker and fails in podman; [`Engine::volume_create`] gives
+//! silently in docker and fails in podman; [`Volumes::create`] gives
 //! docker's answer on both (the existing volume, unchanged).
 
 use std::collections::BTreeMap;
@@ -11,15 +11,40 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::batch::{self, Found};
-use crate::engine::{Engine, EngineKind};
+use crate::decode::json::{lenient_string, null_default, parse_json};
+use crate::engine::batch::Named;
+use crate::engine::batch::{self, Found};
+use crate::engine::plan::Plan;
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{KeyValue, VolumeName};
-use crate::model::{lenient_string, null_default, parse_json};
-use crate::plan::Plan;
+
+/// The volumes of an engine. A small borrowed handle: `engine.volumes()`.
+///
+/// ```no_run
+/// let vols = dockhand::Engine::detect()?.volumes().list(&[])?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Volumes<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The volumes: list, inspect, create, remove.
+    ///
+    /// ```no_run
+    /// let data = dockhand::Engine::detect()?.volumes().inspect_one(&"data".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn volumes(&self) -> Volumes<'_> {
+        Volumes { engine: self }
+    }
+}
 
 /// A volume, from `volume inspect`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Volume {
     /// Name.
     #[serde(
@@ -75,6 +100,12 @@ pub struct Volume {
     pub raw: Value,
 }
 
+impl Named for Volume {
+    fn is_named_by(&self, reference: &str) -> bool {
+        self.name == reference
+    }
+}
+
 /// Parse `volume inspect` output (a JSON array) of docker or podman.
 ///
 /// ```
@@ -86,7 +117,7 @@ pub fn parse_volumes(bytes: &[u8]) -> Result<Vec<Volume>> {
     raws.into_iter()
         .map(|raw| {
             let mut v: Volume = serde_json::from_value(raw.clone()).map_err(|e| {
-                Error::parse(format!("unexpected volume inspect output: {e}"), bytes)
+                Error::parse(format!("unexpected volume inspect output: {e}"), bytes).with_source(e)
             })?;
             v.raw = raw;
             Ok(v)
@@ -102,7 +133,7 @@ pub fn parse_volumes(bytes: &[u8]) -> Result<Vec<Volume>> {
 /// assert_eq!(plan.args(), ["volume", "ls", "-q", "--filter=dangling=true"]);
 /// ```
 pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
-    batch::list_plan(&["volume", "ls", "-q"], filters)
+    batch::list_plan(Argv::new("volume").args(["ls", "-q"]), filters)
 }
 
 /// One `volume inspect` of every name; missing ones go to [`Found::missing`].
@@ -112,16 +143,17 @@ pub fn list_plan(filters: &[KeyValue]) -> Plan<Vec<String>> {
 /// assert_eq!(inspect_plan(&VolumeName::many(["a"]).unwrap()).args(), ["volume", "inspect", "--", "a"]);
 /// ```
 pub fn inspect_plan(names: &[VolumeName]) -> Plan<Found<Volume>> {
-    let args = ["volume", "inspect", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(names.iter().map(|n| n.to_string()));
-    batch::inspect_plan(args, parse_volumes)
+    let wanted = names.iter().map(VolumeName::to_string).collect();
+    batch::inspect_plan(
+        Argv::new("volume").arg("inspect").operands(names),
+        wanted,
+        parse_volumes,
+    )
 }
 
-/// What [`Engine::volume_create`] makes.
+/// What [`Volumes::create`] makes.
 #[derive(Debug, Clone)]
-pub struct CreateOptions {
+pub struct VolumeCreateOptions {
     /// Name.
     pub name: VolumeName,
     /// Driver (default `local`).
@@ -132,10 +164,10 @@ pub struct CreateOptions {
     pub labels: Vec<KeyValue>,
 }
 
-impl CreateOptions {
+impl VolumeCreateOptions {
     /// A volume called `name` with the default driver.
-    pub fn new(name: VolumeName) -> CreateOptions {
-        CreateOptions {
+    pub fn new(name: VolumeName) -> VolumeCreateOptions {
+        VolumeCreateOptions {
             name,
             driver: None,
             options: Vec::new(),
@@ -148,20 +180,18 @@ impl CreateOptions {
 /// podman, a silent success in docker).
 ///
 /// ```
-/// use dockhand::{volume::{create_plan, CreateOptions}, input::{KeyValue, VolumeName}};
-/// let mut opts = CreateOptions::new(VolumeName::new("data").unwrap());
+/// use dockhand::{volume::{create_plan, VolumeCreateOptions}, input::{KeyValue, VolumeName}};
+/// let mut opts = VolumeCreateOptions::new(VolumeName::new("data").unwrap());
 /// opts.labels = KeyValue::many("label", ["a=b"]).unwrap();
 /// assert_eq!(create_plan(&opts).args(), ["volume", "create", "--label=a=b", "--", "data"]);
 /// ```
-pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
-    let mut args = vec!["volume".to_string(), "create".into()];
-    if let Some(d) = &opts.driver {
-        args.push(format!("--driver={d}"));
-    }
-    args.extend(opts.options.iter().map(|o| o.flag("--opt")));
-    args.extend(opts.labels.iter().map(|l| l.flag("--label")));
-    args.push("--".into());
-    args.push(opts.name.to_string());
+pub fn create_plan(opts: &VolumeCreateOptions) -> Plan<()> {
+    let args = Argv::new("volume")
+        .arg("create")
+        .opt("--driver", opts.driver.as_ref())
+        .each("--opt", &opts.options)
+        .each("--label", &opts.labels)
+        .operands([&opts.name]);
     Plan::write(args, |_| Ok(()))
 }
 
@@ -173,42 +203,57 @@ pub fn create_plan(opts: &CreateOptions) -> Plan<()> {
 /// assert_eq!(plan.args(), ["volume", "rm", "--", "a"]);
 /// ```
 pub fn remove_plan(kind: EngineKind, names: &[VolumeName], force: bool) -> Plan<Vec<String>> {
-    let mut args = vec!["volume".to_string(), "rm".into()];
-    if force {
-        args.push("--force".into());
-    }
-    args.push("--".into());
-    args.extend(names.iter().map(|n| n.to_string()));
+    let args = Argv::new("volume")
+        .arg("rm")
+        .flag_if("--force", force)
+        .operands(names);
     batch::remove_plan(kind, args)
 }
 
-impl Engine {
+impl Volumes<'_> {
     /// The volumes that match `filters`, fully inspected (two calls).
     ///
     /// ```no_run
-    /// for v in dockhand::Engine::detect()?.volumes(&[])? { println!("{} {}", v.name, v.mountpoint); }
+    /// for v in dockhand::Engine::detect()?.volumes().list(&[])? { println!("{} {}", v.name, v.mountpoint); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volumes(&self, filters: &[KeyValue]) -> Result<Vec<Volume>> {
-        let names = self.run(list_plan(filters))?;
+    pub fn list(&self, filters: &[KeyValue]) -> Result<Vec<Volume>> {
+        let names = self.engine.run(list_plan(filters))?;
         if names.is_empty() {
             return Ok(Vec::new());
         }
         // A volume removed between the two calls is simply not listed.
-        Ok(self.run(inspect_plan(&VolumeName::many(names)?))?.items)
+        Ok(self
+            .engine
+            .run(inspect_plan(&VolumeName::many(names)?))?
+            .items)
     }
 
-    /// Inspect volumes in one call; an error if any is missing.
+    /// Inspect any number of volumes in one engine call, separating the
+    /// found from the missing.
     ///
     /// ```no_run
-    /// let v = dockhand::Engine::detect()?.volume_inspect(&dockhand::input::VolumeName::many(["data"])?)?;
+    /// let found = dockhand::Engine::detect()?.volumes().inspect(&dockhand::input::VolumeName::many(["data", "gone"])?)?;
+    /// println!("{} found, missing {:?}", found.items.len(), found.missing);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_inspect(&self, names: &[VolumeName]) -> Result<Vec<Volume>> {
+    pub fn inspect(&self, names: &[VolumeName]) -> Result<Found<Volume>> {
         if names.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Found::empty());
         }
-        self.run(inspect_plan(names))?.into_result()
+        self.engine.run(inspect_plan(names))
+    }
+
+    /// Inspect one volume.
+    ///
+    /// ```no_run
+    /// let data = dockhand::Engine::detect()?.volumes().inspect_one(&"data".parse()?)?;
+    /// println!("{}", data.mountpoint);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn inspect_one(&self, name: &VolumeName) -> Result<Volume> {
+        self.inspect(std::slice::from_ref(name))?
+            .into_one(|| format!("volume {name} exists but cannot be inspected"))
     }
 
     /// Create a volume, or find the existing one of that name (unchanged),
@@ -216,45 +261,41 @@ impl Engine {
     /// and the inspect after it may find nothing: run [`create_plan`] instead.)
     ///
     /// ```no_run
-    /// use dockhand::{volume::CreateOptions, input::VolumeName};
-    /// let v = dockhand::Engine::detect()?.volume_create(&CreateOptions::new(VolumeName::new("data")?))?;
+    /// use dockhand::{volume::VolumeCreateOptions, input::VolumeName};
+    /// let v = dockhand::Engine::detect()?.volumes().create(&VolumeCreateOptions::new(VolumeName::new("data")?))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_create(&self, opts: &CreateOptions) -> Result<Volume> {
-        match self.run(create_plan(opts)) {
+    pub fn create(&self, opts: &VolumeCreateOptions) -> Result<Volume> {
+        match self.engine.run(create_plan(opts)) {
             Err(e) if e.kind() == ErrorKind::Conflict => {
                 log::debug!("volume {} exists already: {}", opts.name, e.message())
             }
             other => other?,
         }
-        let mut found = self.volume_inspect(std::slice::from_ref(&opts.name))?;
-        found.pop().ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("volume {} vanished after create", opts.name),
-            )
-        })
+        self.inspect(std::slice::from_ref(&opts.name))?
+            .into_one(|| format!("volume {} vanished after create", opts.name))
     }
 
     /// Remove volumes (missing ones count as removed); `force` also removes
     /// volumes in use (podman) / is accepted and ignored by docker.
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.volume_remove(&dockhand::input::VolumeName::many(["data"])?, false)?;
+    /// dockhand::Engine::detect()?.volumes().remove(&dockhand::input::VolumeName::many(["data"])?, false)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn volume_remove(&self, names: &[VolumeName], force: bool) -> Result<Vec<String>> {
+    pub fn remove(&self, names: &[VolumeName], force: bool) -> Result<Vec<String>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(remove_plan(self.kind(), names, force))
+        self.engine
+            .run(remove_plan(self.engine.kind(), names, force))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{capture, replay, replay_ok};
+    use crate::testing::{capture, replay, replay_ok};
 
     #[test]
     fn both_engines_parse_onto_one_struct() {
@@ -289,7 +330,7 @@ mod tests {
 
     #[test]
     fn existing_name_is_a_conflict_in_podman_only() {
-        let opts = CreateOptions::new(VolumeName::new("dhimg-vol1").unwrap());
+        let opts = VolumeCreateOptions::new(VolumeName::new("dhimg-vol1").unwrap());
         let e = replay(
             EngineKind::Podman,
             create_plan(&opts),
@@ -325,7 +366,7 @@ mod tests {
 
     #[test]
     fn create_takes_driver_options_and_labels() {
-        let mut opts = CreateOptions::new(VolumeName::new("v").unwrap());
+        let mut opts = VolumeCreateOptions::new(VolumeName::new("v").unwrap());
         opts.driver = Some(VolumeName::new("local").unwrap());
         opts.options = KeyValue::many("volume option", ["type=tmpfs", "o=size=64m"]).unwrap();
         assert_eq!(

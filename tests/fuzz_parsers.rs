@@ -25,18 +25,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use dockhand::container::wait;
 use dockhand::container::{self, Action};
-use dockhand::engine::classify::{classify, kind_of, Tool};
-use dockhand::exec::{Cmd, Output};
+use dockhand::decode::json;
+use dockhand::decode::lines::{Line, LineDecoder, PartStamps};
+use dockhand::decode::time::Timestamp;
+use dockhand::engine::classify::{kind_of, Tool};
+use dockhand::engine::plan::{Plan, Program};
+use dockhand::engine::{batch, Argv};
+use dockhand::exec::Cmd;
+use dockhand::image::build;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
-use dockhand::lines::{Line, LineDecoder, PartStamps};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
-use dockhand::plan::{Outcome, Plan, Program};
-use dockhand::time::Timestamp;
 use dockhand::{
-    batch, build, events, image, model, netns, network, system, volume, wait, EngineKind, Error,
-    ErrorKind, Result, Status,
+    events, image, netns, network, system, testing, volume, EngineKind, Error, ErrorKind, Result,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -79,21 +82,9 @@ struct Loaded {
 // ---------------------------------------------------------------------------
 // Feeding outcomes to plans the way the executor does.
 
-fn output(code: i32, stdout: &[u8], stderr: &[u8]) -> Output {
-    Output {
-        status: Status::Code(code),
-        stdout: stdout.to_vec(),
-        stderr: stderr.to_vec(),
-        dry_run: false,
-    }
-}
-
 /// Finish `plan` as if its command had exited 0 printing `stdout`.
 fn ran_ok<T: 'static>(plan: Plan<T>, stdout: &[u8]) -> Result<T> {
-    plan.parse_outcome(Outcome {
-        output: output(0, stdout, b""),
-        error: None,
-    })
+    testing::replay_ok(EngineKind::Docker, plan, stdout)
 }
 
 /// Finish `plan` as if its command had printed `stdout` and `stderr` and
@@ -104,12 +95,8 @@ fn ran_failed<T: 'static>(tool: Tool, plan: Plan<T>, stdout: &[u8], stderr: &[u8
         (Program::Engine, Tool::Engine(EngineKind::Podman)) => (tool, "podman".into(), 125),
         (Program::Engine, _) => (Tool::Engine(EngineKind::Docker), "docker".into(), 1),
     };
-    let out = output(code, stdout, stderr);
-    let error = classify(tool, &Cmd::new(program).args(plan.args()), &out);
-    plan.parse_outcome(Outcome {
-        output: out,
-        error: Some(error),
-    })
+    let cmd = Cmd::new(program).args(plan.args());
+    plan.parse_outcome(testing::outcome(tool, &cmd, code, stdout, stderr))
 }
 
 /// The engine dialect of a capture (host-tool captures: docker's).
@@ -143,15 +130,13 @@ fn refs(names: &[&str]) -> Vec<ContainerRef> {
 fn capture(path: &str) -> &'static [u8] {
     static CACHE: OnceLock<Mutex<HashMap<String, &'static [u8]>>> = OnceLock::new();
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
-    cache.entry(path.to_string()).or_insert_with(|| {
-        let p = captures_dir().join(path);
-        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        Box::leak(bytes.into_boxed_slice())
-    })
+    cache
+        .entry(path.to_string())
+        .or_insert_with(|| Box::leak(testing::capture(path).into_boxed_slice()))
 }
 
 fn captures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor-docs/captures")
+    testing::capture_path("")
 }
 
 // ---------------------------------------------------------------------------
@@ -216,7 +201,7 @@ fn targets() -> Vec<Target> {
         },
         Target {
             name: "json list (array or JSON lines)",
-            parse: |_, b| model::parse_json_list::<Value>(b).map(drop),
+            parse: |_, b| json::parse_json_list::<Value>(b).map(drop),
             captures: &["docker/ps-all-json-lines.txt", "podman/ps-all.json"],
             answers: ParseError,
         },
@@ -236,7 +221,7 @@ fn targets() -> Vec<Target> {
             name: "container inspect of some missing names (stderr)",
             parse: |t, b| {
                 let plan = container::inspect_plan(&refs(&["dhcap-full", "dhcap-missing"]));
-                ran_failed(t, plan, b"", b).map(|found| shown(found.found))
+                ran_failed(t, plan, b"", b).map(|found| shown(found.items))
             },
             captures: &[
                 "*/containers-inspect-*-missing.stderr.txt",
@@ -451,7 +436,13 @@ fn targets() -> Vec<Target> {
         },
         Target {
             name: "removal report (rm/rmi/network rm/volume rm)",
-            parse: |t, b| ran_ok(batch::remove_plan(engine(t), ["rmi", "--", "a"]), b).map(shown),
+            parse: |t, b| {
+                ran_ok(
+                    batch::remove_plan(engine(t), Argv::new("rmi").operands(["a"])),
+                    b,
+                )
+                .map(shown)
+            },
             captures: &[
                 "*/rmi-*.stdout.txt",
                 "*/network-rm-*.txt",
@@ -463,7 +454,13 @@ fn targets() -> Vec<Target> {
         Target {
             name: "removal with failures (stderr)",
             parse: |t, b| {
-                ran_failed(t, batch::remove_plan(engine(t), ["rmi", "--", "a"]), b"", b).map(shown)
+                ran_failed(
+                    t,
+                    batch::remove_plan(engine(t), Argv::new("rmi").operands(["a"])),
+                    b"",
+                    b,
+                )
+                .map(shown)
             },
             captures: &[
                 "*/rmi-found-and-missing.stderr.txt",

@@ -5,16 +5,42 @@
 //! They need those binaries, so a plain `cargo test` skips them (`#[ignore]`);
 //! scripts/test.sh builds the binaries and runs these with `--include-ignored`
 //! and three variables:
-//! - `DOCKHAND_BIN`: the static binary for this machine (x86_64), which
-//!   tests/cli.rs also runs its smoke tests with;
+//! - `DOCKHAND_BIN`: the static binary for this machine (x86_64), which the
+//!   smoke tests of the integration tests (`--test it cli::`) also run with;
 //! - `DOCKHAND_CROSS_BIN`: the static binary of another architecture (aarch64);
 //! - `DOCKHAND_CROSS_RUNNER`: the program that runs it here
 //!   (`qemu-aarch64-static`); unset or empty when this machine runs it itself.
 
-mod common;
+use std::time::Duration;
 
-use common::*;
-use dockhand::exec::Cmd;
+use dockhand::exec::{run, Cmd, Limits};
+
+/// What a finished process left: exit code (128+N for a signal), stdout, stderr.
+#[derive(Debug)]
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run a program to completion (2-minute safety limit) with dockhand's executor.
+fn sh(cmd: Cmd) -> Ran {
+    let limits = Limits {
+        timeout: Some(Duration::from_secs(120)),
+        ..Limits::default()
+    };
+    let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
+    Ran {
+        code: out.status.shell_code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The static binary for this machine, with these arguments.
+fn dockhand<'a>(args: impl IntoIterator<Item = &'a str>) -> Ran {
+    sh(Cmd::new(var("DOCKHAND_BIN")).args(args))
+}
 
 /// The size budget of a static binary with the default features (issue 7).
 const BUDGET_BYTES: u64 = 3 * 1024 * 1024;

@@ -7,9 +7,9 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::{duration_arg, Global, Out};
-use dockhand::build::{BuildOptions, Builder};
-use dockhand::dockerfile::{
-    Copy, DockerfileSpec, EnvVar, ExecForm, PackageManager, PackageName, User,
+use dockhand::image::build::{BuildOptions, Builder};
+use dockhand::image::dockerfile::{
+    CopyInstruction, DockerfileSpec, EnvInstruction, ExecForm, PackageManager, PackageName, User,
 };
 use dockhand::input::{ImageRef, ImageTag, KeyValue, NetworkName};
 use dockhand::{Error, ErrorKind};
@@ -119,7 +119,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 BuilderArg::Buildkit => Builder::BuildKit,
             };
             opts.timeout = (!max_time.is_zero()).then_some(max_time);
-            let id = global.engine()?.build(&opts)?;
+            let id = global.engine()?.images().build(&opts)?;
             if id.is_empty() {
                 // A dry run: the build was only printed.
             } else if out.is_json() {
@@ -148,11 +148,11 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             spec.user = user.as_deref().map(User::new).transpose()?;
             spec.env = env
                 .iter()
-                .map(|e| EnvVar::new(e))
+                .map(|e| EnvInstruction::new(e))
                 .collect::<Result<_, _>>()?;
             spec.copies = copy
                 .chunks(2)
-                .map(|pair| Copy::new(&pair[0], &pair[1]))
+                .map(|pair| CopyInstruction::new(&pair[0], &pair[1]))
                 .collect::<Result<_, _>>()?;
             let text = spec.render();
             if let Some(path) = &output {

@@ -12,12 +12,12 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, Family, PsQuery, RunOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, RunOptions,
     UpdateOptions,
 };
 use dockhand::input::{
-    ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag, KeyValue, Link,
-    MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+    ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
+    KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
 };
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -284,7 +284,7 @@ pub struct SpecArgs {
     volumes_from: Vec<ContainerRef>,
     /// Link to CONTAINER[:ALIAS].
     #[arg(long = "link")]
-    links: Vec<Link>,
+    links: Vec<ContainerLink>,
     /// Label KEY=VALUE.
     #[arg(short, long = "label", value_name = "KEY=VALUE")]
     labels: Vec<KeyValue>,
@@ -387,20 +387,20 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
             let opts = spec.into_options()?;
             if detach {
-                let id = engine.run_container(&opts)?;
+                let id = engine.containers().run(&opts)?;
                 print_created(&engine, out, &id)
             } else {
                 // Attached: create under the lock, then stream without it.
-                let id = engine.create_container(&opts)?;
+                let id = engine.containers().create(&opts)?;
                 if engine.is_dry_run() {
                     return Ok(0);
                 }
-                engine.start_attached(&ContainerRef::new(id)?)
+                engine.containers().start_attached(&ContainerRef::new(id)?)
             }
         }
         Command::Create { spec, lock } => {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
-            let id = engine.create_container(&spec.into_options()?)?;
+            let id = engine.containers().create(&spec.into_options()?)?;
             print_created(&engine, out, &id)
         }
         Command::Start(n) => act(&engine, out, &Action::Start, n),
@@ -412,16 +412,16 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         Command::Rm { names, force } => act(&engine, out, &Action::Remove { force }, names),
         Command::Wait { name } => {
             let name = resolve_one(&engine, name)?;
-            let code = engine.wait(&name)?;
+            let code = engine.containers().wait(&name)?;
             print_exit_code(out, &name, code)
         }
         Command::ExitCode { name } => {
-            let code = engine.exit_code(&name)?;
+            let code = engine.containers().exit_code(&name)?;
             print_exit_code(out, &name, code)
         }
         Command::Inspect { names } => inspect(&engine, out, names),
         Command::Status { names } => {
-            let statuses = engine.statuses(&names)?;
+            let statuses = engine.containers().statuses(&names)?;
             match out.is_json() {
                 true => out.json(&statuses),
                 false => {
@@ -434,7 +434,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Pid { name } => {
-            let c = engine.inspect_one(&name)?;
+            let c = engine.containers().inspect_one(&name)?;
             let pid = c.pid()?;
             match out.is_json() {
                 true => out.json(&json!({"name": c.name, "id": c.id, "pid": pid})),
@@ -447,8 +447,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             ipv6,
             network,
         } => {
-            let c = engine.inspect_one(&name)?;
-            let family = if ipv6 { Family::V6 } else { Family::V4 };
+            let c = engine.containers().inspect_one(&name)?;
+            let family = if ipv6 { IpVersion::V6 } else { IpVersion::V4 };
             let addresses = c.addresses(family, network.as_ref().map(Word::as_str))?;
             match out.is_json() {
                 true => out.json(&addresses),
@@ -457,8 +457,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Ports { name, port } => {
-            let c = engine.inspect_one(&name)?;
-            let bindings = c.port_bindings(port.map(|p| (p.port, p.protocol)))?;
+            let c = engine.containers().inspect_one(&name)?;
+            let bindings = c.port_bindings(port.map(|p| (p.port(), p.protocol())))?;
             match (out.is_json(), port) {
                 (true, _) => out.json(&bindings),
                 (false, Some(_)) => bindings.iter().for_each(|b| out.line(b.host_address())),
@@ -478,7 +478,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             network,
         } => {
             let network = network.map(NetworkName::new).transpose()?;
-            let gw = engine.network_gateway(network.as_ref())?;
+            let gw = engine.networks().gateway(network.as_ref())?;
             match out.is_json() {
                 true => out.json(&gw),
                 false => out.line(gw.gateway),
@@ -490,7 +490,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             network,
         } => {
             let network = network.map(NetworkName::new).transpose()?;
-            let c = engine.inspect_one(&name)?;
+            let c = engine.containers().inspect_one(&name)?;
             let gateways = c.gateways(network.as_ref().map(NetworkName::as_str))?;
             match out.is_json() {
                 true => out.json(&gateways),
@@ -523,12 +523,12 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 tty,
                 time_limit,
             };
-            engine.exec(&name, &opts)
+            engine.containers().exec(&name, &opts)
         }
         Command::Cp { src, dst, lock } => {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
             let (src, dst) = (resolve_path(&engine, src)?, resolve_path(&engine, dst)?);
-            engine.copy(&src, &dst)?;
+            engine.containers().copy(&src, &dst)?;
             if out.is_json() {
                 out.json(&json!({"source": src.to_string(), "destination": dst.to_string()}));
             }
@@ -536,7 +536,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Export { name, dir } => {
             let name = resolve_one(&engine, name)?;
-            engine.export(&name, &dir)?;
+            engine.containers().export(&name, &dir)?;
             match out.is_json() {
                 true => out.json(&json!({"name": name, "dir": dir})),
                 false => out.line(dir.display()),
@@ -550,7 +550,10 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             author,
         } => {
             let name = resolve_one(&engine, name)?;
-            let id = engine.commit(&name, &image, &CommitOptions { message, author })?;
+            let id =
+                engine
+                    .containers()
+                    .commit(&name, &image, &CommitOptions { message, author })?;
             match out.is_json() {
                 true => out.json(&json!({"name": name, "image": image, "id": id})),
                 false => out.line(id),
@@ -571,7 +574,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 cpus,
                 memory,
             };
-            engine.update(&name, &opts)?;
+            engine.containers().update(&name, &opts)?;
             match out.is_json() {
                 true => out.json(&json!({"name": name, "updated": true})),
                 false => out.line(name),
@@ -583,7 +586,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             filters,
             labels,
         } => {
-            let rows = engine.ps(&PsQuery {
+            let rows = engine.containers().list(&PsQuery {
                 all,
                 filters,
                 labels,
@@ -596,7 +599,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Cleanup { prefix, keep, lock } => {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
-            report(out, &engine.cleanup(&prefix, keep)?)
+            report(out, &engine.containers().cleanup(&prefix, keep)?)
         }
         Command::Reset {
             all,
@@ -607,13 +610,18 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let engine = engine.with_lock_timeout(lock.lock_timeout);
             // clap guarantees --all or at least one label.
             let selector: &[KeyValue] = if all { &[] } else { &labels };
-            let doomed = engine.find_by_labels(selector)?;
+            let doomed = engine.containers().find_by_labels(selector)?;
             if doomed.is_empty() {
                 return report(out, &[]);
             }
             confirm_reset(&doomed, yes)?;
             let names = ContainerRef::many(doomed.into_iter().map(|c| c.name))?;
-            report(out, &engine.act(&Action::Remove { force: true }, &names)?)
+            report(
+                out,
+                &engine
+                    .containers()
+                    .act(&Action::Remove { force: true }, &names)?,
+            )
         }
     }
 }
@@ -621,7 +629,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
 /// Commands that hand a name straight to the engine expand id prefixes
 /// first (the others inspect first, which does it).
 fn resolve_one(engine: &Engine, name: ContainerRef) -> Result<ContainerRef, Error> {
-    Ok(engine.resolve(&[name])?.remove(0))
+    Ok(engine.containers().resolve(&[name])?.remove(0))
 }
 
 fn resolve_path(engine: &Engine, path: CopyPath) -> Result<CopyPath, Error> {
@@ -633,7 +641,7 @@ fn resolve_path(engine: &Engine, path: CopyPath) -> Result<CopyPath, Error> {
 
 fn act(engine: &Engine, out: &Out, action: &Action, args: NamesArgs) -> Result<i32, Error> {
     let engine = engine.clone().with_lock_timeout(args.lock.lock_timeout);
-    report(out, &engine.act(action, &args.names)?)
+    report(out, &engine.containers().act(action, &args.names)?)
 }
 
 /// Print per-container results; the exit code is the first failure's.
@@ -662,7 +670,7 @@ fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
     match (engine.is_dry_run(), out.is_json()) {
         // Nothing was created; the command went to stderr.
         (true, _) => {}
-        (false, true) => out.json(&engine.inspect_one(&ContainerRef::new(id)?)?),
+        (false, true) => out.json(&engine.containers().inspect_one(&ContainerRef::new(id)?)?),
         (false, false) => out.line(id),
     }
     Ok(0)
@@ -677,13 +685,13 @@ fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Err
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
-    let seen = engine.inspect_found(&names)?;
+    let seen = engine.containers().inspect(&names)?;
     match out.is_json() {
-        true => out.json(&seen.found),
+        true => out.json(&seen.items),
         false => {
             // People get the normalized fields; --json adds the engine's raw object.
             let plain: Vec<serde_json::Value> = seen
-                .found
+                .items
                 .iter()
                 .map(|c| {
                     let mut v = serde_json::to_value(c).unwrap_or_default();
@@ -696,7 +704,7 @@ fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, 
             out.line(serde_json::to_string_pretty(&plain).unwrap_or_default());
         }
     }
-    seen.all_or_not_found().map(|_| 0)
+    seen.into_result().map(|_| 0)
 }
 
 fn print_table(out: &Out, rows: &[Container]) {
@@ -719,7 +727,7 @@ fn print_table(out: &Out, rows: &[Container]) {
             .collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<10}  {:<32}  {}",
-            dockhand::model::short_id(&c.id),
+            dockhand::decode::json::short_id(&c.id),
             c.name,
             c.state.status.as_str(),
             c.image,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{Global, Out};
-use dockhand::daemon_config::{self, parse_value, Edit, EditReport, KeyPath, Restart};
+use dockhand::system::daemon_config::{self, parse_value, Edit, EditReport, KeyPath, Restart};
 use dockhand::Error;
 
 /// Daemon configuration subcommands.

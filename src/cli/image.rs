@@ -126,7 +126,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 all,
                 filters: KeyValue::many("filter", &filter)?,
             };
-            let images = global.engine()?.images(&opts)?;
+            let images = global.engine()?.images().list(&opts)?;
             print_images(out, &images);
             Ok(0)
         }
@@ -136,11 +136,11 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let refs = ImageRef::many(images)?;
             let found = global.engine()?.run(image::inspect_plan(&refs))?;
             print_inspected(out, &found.items);
-            found.missing.map_or(Ok(0), Err)
+            found.error.map_or(Ok(0), Err)
         }
         Command::ImageExists { image } => {
             let image = ImageRef::new(image)?;
-            let exists = global.engine()?.image_exists(&image)?;
+            let exists = global.engine()?.images().exists(&image)?;
             if out.is_json() {
                 out.json(&json!({"image": image, "exists": exists}));
             }
@@ -148,13 +148,13 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Rmi { force, images } => {
             let refs = ImageRef::many(images)?;
-            let report = global.engine()?.image_remove(&refs, force)?;
+            let report = global.engine()?.images().remove(&refs, force)?;
             print_lines(out, "removed", &report);
             Ok(0)
         }
         Command::Tag { source, target } => {
             let (source, target) = (ImageRef::new(source)?, ImageTag::new(target)?);
-            global.engine()?.image_tag(&source, &target)?;
+            global.engine()?.images().tag(&source, &target)?;
             if out.is_json() {
                 out.json(&json!({"source": source, "target": target}));
             }
@@ -172,7 +172,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 .map(|c| Change::new(c))
                 .collect::<Result<_, _>>()?;
             opts.timeout = limit(max_time);
-            let id = global.engine()?.image_import(&opts)?;
+            let id = global.engine()?.images().import(&opts)?;
             print_id(out, &id);
             Ok(0)
         }
@@ -184,14 +184,15 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let refs = ImageRef::many(images)?;
             global
                 .engine()?
-                .image_save(&refs, &output, limit(max_time))?;
+                .images()
+                .save(&refs, &output, limit(max_time))?;
             if out.is_json() {
                 out.json(&json!({"path": output, "images": refs}));
             }
             Ok(0)
         }
         Command::Load { input, max_time } => {
-            let loaded = global.engine()?.image_load(&input, limit(max_time))?;
+            let loaded = global.engine()?.images().load(&input, limit(max_time))?;
             print_lines(out, "loaded", &loaded);
             Ok(0)
         }
@@ -212,9 +213,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 let show: Observer = Arc::new(|_, chunk: &[u8]| {
                     let _ = std::io::stderr().write_all(chunk);
                 });
-                engine.image_pull(&opts, Some(&show))?
+                engine.images().pull(&opts, Some(&show))?
             } else {
-                engine.image_pull(&opts, None)?
+                engine.images().pull(&opts, None)?
             };
             if out.is_json() {
                 out.json(&image);
@@ -270,7 +271,7 @@ fn human_size(bytes: u64) -> String {
 
 fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    dockhand::model::short_id(hex)
+    dockhand::decode::json::short_id(hex)
 }
 
 fn print_images(out: &Out, images: &[Image]) {

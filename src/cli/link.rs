@@ -1,7 +1,7 @@
 //! `link add|move|del|ls|release-orphans`: interfaces attached to containers.
 
 use clap::{Args, Subcommand};
-use dockhand::input::{Addressing, Cidr, ContainerRef, Gateway, IfName, Mac, MacvlanMode, Mtu};
+use dockhand::input::{Addressing, Cidr, ContainerRef, GatewayAddr, IfName, Mac, MacvlanMode, Mtu};
 use dockhand::netns::link::{MacvlanSpec, MoveSpec, VethSpec};
 use dockhand::netns::{ChangeResult, LinkChange};
 use dockhand::Error;
@@ -118,7 +118,7 @@ impl AddressArgs {
         let gateway = self
             .gateway
             .as_deref()
-            .map(str::parse::<Gateway>)
+            .map(str::parse::<GatewayAddr>)
             .transpose()?;
         Addressing::new(ips, gateway)
     }
@@ -154,7 +154,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 mac: opt(mac, |s| s.parse::<Mac>())?,
                 bridge: opt(bridge, IfName::new)?,
             };
-            report(out, &global.engine()?.link_add_veth(&name, &spec)?)
+            report(out, &global.engine()?.netns().add_veth(&name, &spec)?)
         }
         LinkCommand::Add(AddCommand::Macvlan {
             name,
@@ -170,7 +170,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 mode: mode.parse::<MacvlanMode>()?,
                 addressing: addressing.parse()?,
             };
-            report(out, &global.engine()?.link_add_macvlan(&name, &spec)?)
+            report(out, &global.engine()?.netns().add_macvlan(&name, &spec)?)
         }
         LinkCommand::Move {
             name,
@@ -184,16 +184,16 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 ifname: opt(ifname, IfName::new)?,
                 addressing: addressing.parse()?,
             };
-            report(out, &global.engine()?.link_move(&name, &spec)?)
+            report(out, &global.engine()?.netns().move_in(&name, &spec)?)
         }
         LinkCommand::Del { name, ifname } => {
             let name = ContainerRef::new(name)?;
             let ifname = IfName::new(ifname)?;
-            report(out, &global.engine()?.link_del(&name, &ifname)?)
+            report(out, &global.engine()?.netns().remove(&name, &ifname)?)
         }
         LinkCommand::Ls { name } => {
             let name = ContainerRef::new(name)?;
-            let (container, links) = global.engine()?.link_ls(&name)?;
+            let (container, links) = global.engine()?.netns().list(&name)?;
             if out.is_json() {
                 out.json(&json!({"container": container, "links": links}));
                 return Ok(0);
@@ -252,7 +252,7 @@ fn report(out: &Out, change: &LinkChange) -> Result<i32, Error> {
 }
 
 fn release_orphans(global: &Global, out: &Out) -> Result<i32, Error> {
-    let released = global.engine()?.link_release_orphans()?;
+    let released = global.engine()?.netns().release_orphans()?;
     let code = released
         .iter()
         .find_map(|r| r.result.as_ref().err())

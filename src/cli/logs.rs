@@ -5,10 +5,11 @@ use std::io::{BufWriter, Write};
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::{Global, Out};
+use dockhand::container::logs::{LogLine, LogOptions, DEFAULT_MAX_LINE};
+use dockhand::container::wait::{Condition, Observation};
 use dockhand::events::{Event, EventOptions};
+use dockhand::exec::Pipe;
 use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
-use dockhand::logs::{LogLine, LogOptions, LogStream, DEFAULT_MAX_LINE};
-use dockhand::wait::{Condition, Observation};
 use dockhand::Error;
 
 /// Observation subcommands.
@@ -115,7 +116,7 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     let prefix_names = args.names.len() > 1;
     let mut stdout = BufWriter::new(std::io::stdout().lock());
     let mut stderr = BufWriter::new(std::io::stderr().lock());
-    let mut lines = engine.log_lines(&args.names, &opts)?;
+    let mut lines = engine.containers().log_lines(&args.names, &opts)?;
     while let Some(line) = lines.next() {
         let line = line?;
         let written = if out.is_json() {
@@ -124,8 +125,8 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
                 .and_then(|()| writeln!(stdout))
         } else {
             let target: &mut dyn Write = match line.stream {
-                LogStream::Stdout => &mut stdout,
-                LogStream::Stderr => &mut stderr,
+                Pipe::Stdout => &mut stdout,
+                Pipe::Stderr => &mut stderr,
             };
             write_text(target, &line, prefix_names, args.timestamps)
         };
@@ -170,7 +171,7 @@ fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         until: args.until,
     };
     let mut stdout = std::io::stdout().lock();
-    for event in engine.event_stream(&opts)? {
+    for event in engine.system().event_stream(&opts)? {
         let event = event?;
         let written = if out.is_json() {
             serde_json::to_writer(&mut stdout, &event)
@@ -219,7 +220,10 @@ fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         _ => Condition::Running,
     };
     let timeout = (!global.timeout.is_zero()).then_some(global.timeout);
-    let seen = global.engine()?.wait_for(&args.name, &condition, timeout)?;
+    let seen = global
+        .engine()?
+        .containers()
+        .wait_for(&args.name, &condition, timeout)?;
     if out.is_json() {
         out.json(&seen);
     } else {

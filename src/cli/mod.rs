@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Mode;
 use dockhand::input::parse_duration;
-use dockhand::retry::RetryPolicy;
 use dockhand::{Engine, Error, ErrorKind};
 
 pub use output::Out;
@@ -148,10 +148,10 @@ pub fn exit_code(err: &Error) -> i32 {
     }
 }
 
-fn signal_of(status: dockhand::Status) -> Option<i32> {
+fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
     match status {
-        dockhand::Status::Signal(s) => Some(s),
-        dockhand::Status::Code(_) => None,
+        dockhand::ExitStatus::Signal(s) => Some(s),
+        dockhand::ExitStatus::Code(_) => None,
     }
 }
 

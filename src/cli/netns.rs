@@ -7,8 +7,8 @@ use clap::Subcommand;
 use dockhand::input::ContainerRef;
 use dockhand::netns::ip::{Link, Route};
 use dockhand::netns::link::Record;
-use dockhand::netns::Namespaces;
-use dockhand::{Error, Status};
+use dockhand::netns::AlsoEnter;
+use dockhand::{Error, ExitStatus};
 
 use super::{Global, Out};
 
@@ -66,21 +66,21 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             command,
         } => {
             let name = ContainerRef::new(name)?;
-            let also = Namespaces {
+            let also = AlsoEnter {
                 mount,
                 uts,
                 ipc,
                 pid,
             };
-            let status = global.engine()?.netns_exec(&name, also, &command)?;
+            let status = global.engine()?.netns().exec(&name, also, &command)?;
             Ok(match status {
-                Status::Code(c) => c,
-                Status::Signal(s) => 128 + s,
+                ExitStatus::Code(c) => c,
+                ExitStatus::Signal(s) => 128 + s,
             })
         }
         NetnsCommand::Show { name } => {
             let name = ContainerRef::new(name)?;
-            let view = global.engine()?.netns_show(&name)?;
+            let view = global.engine()?.netns().show(&name)?;
             if out.is_json() {
                 out.json(&view);
                 return Ok(0);
@@ -88,7 +88,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             out.line(format!(
                 "container {} (id {}, pid {})",
                 view.container.name,
-                dockhand::model::short_id(&view.container.id),
+                dockhand::decode::json::short_id(&view.container.id),
                 view.container.pid
             ));
             for l in &view.links {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Global, Out};
 use dockhand::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
-use dockhand::network::{CreateOptions, Network};
+use dockhand::network::{Network, NetworkCreateOptions};
 use dockhand::Error;
 
 /// Network subcommands.
@@ -92,15 +92,15 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     match cmd {
         NetworkCommand::Ls { filter } => {
             let filters = KeyValue::many("filter", &filter)?;
-            let nets = global.engine()?.networks(&filters)?;
+            let nets = global.engine()?.networks().list(&filters)?;
             print_networks(out, &nets);
             Ok(0)
         }
         NetworkCommand::Inspect { networks } => {
             let names = NetworkName::many(networks)?;
-            let found = global.engine()?.inspect_networks(&names)?;
+            let found = global.engine()?.networks().inspect(&names)?;
             print_networks(out, &found.items);
-            found.missing.map_or(Ok(0), Err)
+            found.error.map_or(Ok(0), Err)
         }
         NetworkCommand::Create {
             name,
@@ -110,7 +110,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             internal,
             label,
         } => {
-            let mut opts = CreateOptions::new(NetworkName::new(name)?);
+            let mut opts = NetworkCreateOptions::new(NetworkName::new(name)?);
             opts.driver = driver.map(NetworkName::new).transpose()?;
             opts.subnet = subnet.as_deref().map(Subnet::new).transpose()?;
             opts.gateway = gateway
@@ -131,13 +131,13 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                     .run(dockhand::network::create_plan(&opts))
                     .map(|()| 0);
             }
-            let net = engine.network_create(&opts)?;
+            let net = engine.networks().create(&opts)?;
             print_networks(out, std::slice::from_ref(&net));
             Ok(0)
         }
         NetworkCommand::Rm { networks } => {
             let names = NetworkName::many(networks)?;
-            let removed = global.engine()?.network_remove(&names)?;
+            let removed = global.engine()?.networks().remove(&names)?;
             if out.is_json() {
                 out.json(&json!({ "removed": removed }));
             } else {
@@ -154,7 +154,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let aliases = NetworkAlias::many(alias)?;
             global
                 .engine()?
-                .network_connect(&network, &container, &aliases)?;
+                .networks()
+                .connect(&network, &container, &aliases)?;
             if out.is_json() {
                 out.json(&json!({"network": network, "container": container, "aliases": aliases}));
             }
@@ -168,7 +169,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let (network, container) = (NetworkName::new(network)?, ContainerRef::new(container)?);
             global
                 .engine()?
-                .network_disconnect(&network, &container, force)?;
+                .networks()
+                .disconnect(&network, &container, force)?;
             if out.is_json() {
                 out.json(&json!({"network": network, "container": container}));
             }
@@ -176,7 +178,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         NetworkCommand::Gateway { network } => {
             let network = network.map(NetworkName::new).transpose()?;
-            let gw = global.engine()?.network_gateway(network.as_ref())?;
+            let gw = global.engine()?.networks().gateway(network.as_ref())?;
             if out.is_json() {
                 out.json(&gw);
             } else {
@@ -200,7 +202,7 @@ fn print_networks(out: &Out, nets: &[Network]) {
         let subnets: Vec<&str> = n.subnets.iter().map(|s| s.subnet.as_str()).collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<8}  {:<18}  {:<15}  {}",
-            dockhand::model::short_id(&n.id),
+            dockhand::decode::json::short_id(&n.id),
             n.name,
             n.driver,
             if subnets.is_empty() {

@@ -45,7 +45,7 @@ impl Out {
                 "message": err.message(),
                 "command": err.command(),
                 "exit_code": status.and_then(|s| s.code()),
-                "signal": status.and_then(|s| match s { dockhand::Status::Signal(n) => Some(n), _ => None }),
+                "signal": status.and_then(|s| match s { dockhand::ExitStatus::Signal(n) => Some(n), _ => None }),
                 "stderr": err.stderr(),
                 "raw": err.raw(),
             }});

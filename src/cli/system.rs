@@ -34,7 +34,7 @@ fn version(global: &Global, out: &Out) -> Result<i32, Error> {
         return Ok(0);
     }
     let engine = global.engine().and_then(|e| {
-        let v = e.version()?;
+        let v = e.system().version()?;
         Ok(json!({"kind": e.kind(), "client": v.client, "server": v.server}))
     });
     let (engine, engine_error) = match engine {
@@ -47,7 +47,7 @@ fn version(global: &Global, out: &Out) -> Result<i32, Error> {
 
 /// `dockhand info`: the typed engine/host facts.
 fn info(global: &Global, out: &Out) -> Result<i32, Error> {
-    let i = global.engine()?.info()?;
+    let i = global.engine()?.system().info()?;
     if out.is_json() {
         out.json(&i);
         return Ok(0);
@@ -95,7 +95,7 @@ fn info(global: &Global, out: &Out) -> Result<i32, Error> {
 
 /// `dockhand check`: the diagnosis; the exit code says what is wrong.
 fn check(global: &Global, out: &Out) -> Result<i32, Error> {
-    let report = global.engine()?.check();
+    let report = global.engine()?.system().check();
     let code = report.error.as_ref().map_or(0, exit_code);
     if out.is_json() {
         out.json(&report);

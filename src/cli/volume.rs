@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Global, Out};
 use dockhand::input::{KeyValue, VolumeName};
-use dockhand::volume::{CreateOptions, Volume};
+use dockhand::volume::{Volume, VolumeCreateOptions};
 use dockhand::Error;
 
 /// Volume subcommands.
@@ -64,7 +64,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     match cmd {
         VolumeCommand::Ls { filter } => {
             let filters = KeyValue::many("filter", &filter)?;
-            print_volumes(out, &global.engine()?.volumes(&filters)?);
+            print_volumes(out, &global.engine()?.volumes().list(&filters)?);
             Ok(0)
         }
         VolumeCommand::Inspect { volumes } => {
@@ -73,7 +73,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 .engine()?
                 .run(dockhand::volume::inspect_plan(&names))?;
             print_volumes(out, &found.items);
-            found.missing.map_or(Ok(0), Err)
+            found.error.map_or(Ok(0), Err)
         }
         VolumeCommand::Create {
             name,
@@ -81,7 +81,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opt,
             label,
         } => {
-            let mut opts = CreateOptions::new(VolumeName::new(name)?);
+            let mut opts = VolumeCreateOptions::new(VolumeName::new(name)?);
             opts.driver = driver.map(VolumeName::new).transpose()?;
             opts.options = KeyValue::many("volume option", &opt)?;
             opts.labels = KeyValue::many("label", &label)?;
@@ -90,13 +90,13 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 // Nothing is created, so there is nothing to inspect.
                 return engine.run(dockhand::volume::create_plan(&opts)).map(|()| 0);
             }
-            let v = engine.volume_create(&opts)?;
+            let v = engine.volumes().create(&opts)?;
             print_volumes(out, std::slice::from_ref(&v));
             Ok(0)
         }
         VolumeCommand::Rm { force, volumes } => {
             let names = VolumeName::many(volumes)?;
-            let removed = global.engine()?.volume_remove(&names, force)?;
+            let removed = global.engine()?.volumes().remove(&names, force)?;
             if out.is_json() {
                 out.json(&json!({ "removed": removed }));
             } else {

@@ -6,10 +6,11 @@ use std::path::Path;
 
 use super::create::parse_id;
 use super::lock_names;
-use crate::engine::Engine;
+use super::Containers;
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
-use crate::plan::{Effect, Plan};
 
 /// `cp -- SRC DST`; exactly one side must be in a container.
 ///
@@ -34,44 +35,44 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
         }
     };
     Ok(Plan::write(
-        [OsString::from("cp"), "--".into(), word(src), word(dst)],
+        Argv::new("cp").operands([word(src), word(dst)]),
         |_| Ok(()),
     ))
 }
 
 /// `export --output=TAR -- NAME`: the container's filesystem as a tar file.
+///
+/// ```
+/// let plan = dockhand::container::export_plan(&"web".parse()?, "/d/x.tar".as_ref());
+/// assert_eq!(plan.args(), ["export", "--output=/d/x.tar", "--", "web"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
-    let mut output = OsString::from("--output=");
-    output.push(tar.as_os_str());
     Plan::new(
         Effect::Mutating,
-        [
-            OsString::from("export"),
-            output,
-            "--".into(),
-            target.as_str().into(),
-        ],
+        Argv::new("export")
+            .opt_path("--output", Some(tar))
+            .operands([target]),
         |o| o.into_result().map(drop),
     )
 }
 
 /// Host `tar -x -f TAR -C DIR`: unpack an export (no shell involved).
+///
+/// ```
+/// let plan = dockhand::container::untar_plan("/d/x.tar".as_ref(), "/d".as_ref());
+/// assert_eq!(plan.args(), ["-x", "-f", "/d/x.tar", "-C", "/d"]);
+/// ```
 pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        [
-            OsString::from("-x"),
-            "-f".into(),
-            tar.as_os_str().to_owned(),
-            "-C".into(),
-            dir.as_os_str().to_owned(),
-        ],
+        Argv::new("-x").arg("-f").arg(tar).arg("-C").arg(dir),
         |o| o.into_result().map(drop),
     )
     .on_host("tar")
 }
 
-/// Options of [`Engine::commit`].
+/// Options of [`Containers::commit`].
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {
     /// `-m`: commit message.
@@ -96,18 +97,17 @@ pub fn commit_plan(
     image: &ImageTag,
     opts: &CommitOptions,
 ) -> Plan<String> {
-    let mut args: Vec<String> = vec!["commit".into()];
-    if opts.message.is_some() {
-        args.extend(
-            kind.quirks()
-                .commit_message_args
-                .iter()
-                .map(|a| a.to_string()),
-        );
-    }
-    args.extend(opts.message.iter().map(|m| format!("--message={m}")));
-    args.extend(opts.author.iter().map(|a| format!("--author={a}")));
-    args.extend(["--".into(), target.as_str().into(), image.as_str().into()]);
+    let args = Argv::new("commit")
+        .args(
+            opts.message
+                .is_some()
+                .then_some(kind.quirks().commit_message_args)
+                .into_iter()
+                .flatten(),
+        )
+        .opt("--message", opts.message.as_ref())
+        .opt("--author", opts.author.as_ref())
+        .operands([target.as_str(), image.as_str()]);
     Plan::write(args, |out| {
         if out.dry_run {
             return Ok(String::new());
@@ -122,13 +122,13 @@ pub fn commit_plan(
     .no_retry()
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Copy between the host and a container (`CONTAINER:PATH` on one side);
     /// copying into a container takes its lock.
     ///
     /// ```no_run
     /// use dockhand::{input::CopyPath, Engine};
-    /// Engine::detect()?.copy(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
+    /// Engine::detect()?.containers().copy(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn copy(&self, src: &CopyPath, dst: &CopyPath) -> Result<()> {
@@ -137,8 +137,8 @@ impl Engine {
             CopyPath::Container(c, _) => Some(c),
             CopyPath::Host(_) => None,
         };
-        let _locks = lock_names(self, target)?;
-        self.run(plan)
+        let _locks = lock_names(self.engine, target)?;
+        self.engine.run(plan)
     }
 
     /// Unpack a snapshot of the container's filesystem into `dir` (created
@@ -147,7 +147,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// Engine::detect()?.export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<()> {
@@ -156,6 +156,7 @@ impl Engine {
                 ErrorKind::EngineFailure,
                 format!("cannot {what} {}: {e}", dir.display()),
             )
+            .with_source(e)
         };
         std::fs::create_dir_all(dir).map_err(|e| io("create", e))?;
         // Same filesystem as the destination; never part of the archive.
@@ -164,15 +165,15 @@ impl Engine {
             .suffix(".tar")
             .tempfile_in(dir)
             .map_err(|e| io("write a temporary file in", e))?;
-        self.run(export_plan(target, tar.path()))?;
-        self.run(untar_plan(tar.path(), dir))
+        self.engine.run(export_plan(target, tar.path()))?;
+        self.engine.run(untar_plan(tar.path(), dir))
     }
 
     /// Commit a container's filesystem to an image; its id.
     ///
     /// ```no_run
     /// use dockhand::{container::CommitOptions, input::*, Engine};
-    /// let id = Engine::detect()?.commit(&ContainerRef::new("web")?, &ImageTag::new("web:snap")?, &CommitOptions::default())?;
+    /// let id = Engine::detect()?.containers().commit(&ContainerRef::new("web")?, &ImageTag::new("web:snap")?, &CommitOptions::default())?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn commit(
@@ -181,7 +182,8 @@ impl Engine {
         image: &ImageTag,
         opts: &CommitOptions,
     ) -> Result<String> {
-        self.run(commit_plan(self.kind(), target, image, opts))
+        self.engine
+            .run(commit_plan(self.engine.kind(), target, image, opts))
     }
 }
 
@@ -192,7 +194,10 @@ mod tests {
     #[test]
     fn untar_runs_on_the_host_without_a_shell() {
         let plan = untar_plan(Path::new("/d/.x.tar"), Path::new("/d"));
-        assert_eq!(plan.program(), &crate::plan::Program::Host("tar".into()));
+        assert_eq!(
+            plan.program(),
+            &crate::engine::plan::Program::Host("tar".into())
+        );
         assert_eq!(plan.args(), ["-x", "-f", "/d/.x.tar", "-C", "/d"]);
         let e = export_plan(&ContainerRef::new("web").unwrap(), Path::new("/d/.x.tar"));
         assert_eq!(e.args(), ["export", "--output=/d/.x.tar", "--", "web"]);

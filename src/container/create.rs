@@ -1,20 +1,20 @@
 //! `create` and `run -d`: typed options to one engine call that is safe to
 //! retry, with environment values in a private env-file.
 
-use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::envfile::EnvFile;
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
-use crate::engine::Engine;
+use super::Containers;
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::input::{
-    ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, Link, MemorySize, PortSpec, RestartPolicy,
-    VolumeSpec, Word,
+    ContainerLink, ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, MemorySize, PortSpec,
+    RestartPolicy, VolumeSpec, Word,
 };
-use crate::plan::{Effect, Plan};
 
 /// The label holding the creation token of each container dockhand creates:
 /// a random value that lets a retry find out whether the first attempt
@@ -62,7 +62,7 @@ pub struct RunOptions {
     /// `--volumes-from`.
     pub volumes_from: Vec<ContainerRef>,
     /// `--link`.
-    pub links: Vec<Link>,
+    pub links: Vec<ContainerLink>,
     /// `-l`: labels.
     pub labels: Vec<KeyValue>,
     /// `--network`.
@@ -124,18 +124,6 @@ impl RunOptions {
     }
 }
 
-/// `--flag=value` (one word, so a value can never be taken for an option).
-pub(crate) fn flag(name: &str, value: impl std::fmt::Display) -> OsString {
-    format!("--{name}={value}").into()
-}
-
-/// `--flag=PATH` for a path that need not be UTF-8.
-pub(crate) fn path_flag(name: &str, path: &Path) -> OsString {
-    let mut word = OsString::from(format!("--{name}="));
-    word.push(path.as_os_str());
-    word
-}
-
 /// The plan for `create` / `run --detach`. `env_file` is the private file
 /// holding `opts.env` (see [`EnvFile`]); `token` is this creation's unique
 /// [`CREATION_TOKEN_LABEL`], which a retry looks for before running the
@@ -157,46 +145,37 @@ pub fn launch_plan(
     env_file: Option<&Path>,
     token: &str,
 ) -> Plan<String> {
-    let mut args: Vec<OsString> = match launch {
-        Launch::Create => vec!["create".into()],
-        Launch::RunDetached => vec!["run".into(), "--detach".into()],
+    let verb = match launch {
+        Launch::Create => Argv::new("create"),
+        Launch::RunDetached => Argv::new("run").flag("--detach"),
     };
-    if let Some(n) = &opts.name {
-        args.push(flag("name", n));
-    }
-    args.extend(opts.publish.iter().map(|p| flag("publish", p)));
-    args.extend(opts.env_files.iter().map(|p| path_flag("env-file", p)));
-    // Ours last: like `-e`, it overrides the caller's env-files.
-    args.extend(env_file.map(|p| path_flag("env-file", p)));
-    args.extend(opts.volumes.iter().map(|v| flag("volume", v)));
-    args.extend(opts.volumes_from.iter().map(|v| flag("volumes-from", v)));
-    args.extend(opts.links.iter().map(|l| flag("link", l)));
-    args.extend(opts.labels.iter().map(|l| flag("label", l)));
-    args.extend(opts.network.iter().map(|n| flag("network", n)));
-    args.extend(
-        opts.network_aliases
-            .iter()
-            .map(|a| flag("network-alias", a)),
-    );
-    args.extend(opts.restart.iter().map(|r| flag("restart", r)));
-    args.extend(opts.cap_add.iter().map(|c| flag("cap-add", c)));
-    args.extend(opts.devices.iter().map(|d| flag("device", d)));
-    if opts.privileged {
-        args.push("--privileged".into());
-    }
-    args.extend(opts.hostname.iter().map(|h| flag("hostname", h)));
-    args.extend(opts.user.iter().map(|u| flag("user", u)));
-    args.extend(opts.workdir.iter().map(|w| flag("workdir", w)));
-    args.extend(opts.memory.iter().map(|m| flag("memory", m.bytes())));
-    args.extend(opts.cpus.iter().map(|c| flag("cpus", c)));
-    args.extend(opts.cpu_shares.iter().map(|s| flag("cpu-shares", s)));
-    if opts.remove_on_exit {
-        args.push("--rm".into());
-    }
-    args.push(flag("label", format!("{CREATION_TOKEN_LABEL}={token}")));
-    args.push("--".into());
-    args.push(opts.image.as_str().into());
-    args.extend(opts.command.iter().map(OsString::from));
+    let args = verb
+        .opt("--name", opts.name.as_ref())
+        .each("--publish", &opts.publish)
+        .each_path("--env-file", opts.env_files.iter().map(PathBuf::as_path))
+        // Ours last: like `-e`, it overrides the caller's env-files.
+        .opt_path("--env-file", env_file)
+        .each("--volume", &opts.volumes)
+        .each("--volumes-from", &opts.volumes_from)
+        .each("--link", &opts.links)
+        .each("--label", &opts.labels)
+        .opt("--network", opts.network.as_ref())
+        .each("--network-alias", &opts.network_aliases)
+        .opt("--restart", opts.restart.as_ref())
+        .each("--cap-add", &opts.cap_add)
+        .each("--device", &opts.devices)
+        .flag_if("--privileged", opts.privileged)
+        .opt("--hostname", opts.hostname.as_ref())
+        .opt("--user", opts.user.as_ref())
+        .opt("--workdir", opts.workdir.as_ref())
+        .opt("--memory", opts.memory.map(|m| m.bytes()))
+        .opt("--cpus", opts.cpus)
+        .opt("--cpu-shares", opts.cpu_shares)
+        .flag_if("--rm", opts.remove_on_exit)
+        .opt("--label", Some(format!("{CREATION_TOKEN_LABEL}={token}")))
+        .operands(
+            std::iter::once(opts.image.as_str()).chain(opts.command.iter().map(String::as_str)),
+        );
     let token = token.to_string();
     Plan::new(Effect::Mutating, args, |outcome| {
         let out = outcome.into_result()?;
@@ -244,6 +223,7 @@ fn new_token() -> Result<String> {
                 crate::ErrorKind::EngineFailure,
                 format!("cannot read /dev/urandom: {e}"),
             )
+            .with_source(e)
         })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
@@ -258,15 +238,15 @@ fn check_command(command: &[String]) -> Result<()> {
     }
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Create a container (not started); returns its full id.
     ///
     /// ```no_run
     /// use dockhand::{container::RunOptions, input::ImageRef, Engine};
-    /// let id = Engine::detect()?.create_container(&RunOptions::new(ImageRef::new("busybox")?))?;
+    /// let id = Engine::detect()?.containers().create(&RunOptions::new(ImageRef::new("busybox")?))?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn create_container(&self, opts: &RunOptions) -> Result<String> {
+    pub fn create(&self, opts: &RunOptions) -> Result<String> {
         self.launch(Launch::Create, opts)
     }
 
@@ -285,19 +265,19 @@ impl Engine {
     /// let mut o = RunOptions::new(ImageRef::new("busybox")?);
     /// o.name = Some(ContainerRef::new("web")?);
     /// o.command = vec!["sleep".into(), "600".into()];
-    /// let id = Engine::detect()?.run_container(&o)?;
+    /// let id = Engine::detect()?.containers().run(&o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn run_container(&self, opts: &RunOptions) -> Result<String> {
+    pub fn run(&self, opts: &RunOptions) -> Result<String> {
         self.launch(Launch::RunDetached, opts)
     }
 
     fn launch(&self, launch: Launch, opts: &RunOptions) -> Result<String> {
         check_command(&opts.command)?;
-        let _locks = lock_names(self, opts.name.iter())?;
+        let _locks = lock_names(self.engine, opts.name.iter())?;
         let env_file = EnvFile::write(&opts.env)?;
         let token = new_token()?;
-        let result = self.run(launch_plan(
+        let result = self.engine.run(launch_plan(
             launch,
             opts,
             env_file.as_ref().map(EnvFile::path),
@@ -312,12 +292,13 @@ impl Engine {
     /// Remove what a failed creation left behind (found by its token).
     fn remove_half_made(&self, token: &str) {
         let leftover = self
+            .engine
             .run(find_by_token_plan(token).no_retry())
             .ok()
             .flatten();
         if let Some(id) = leftover {
-            let rm = Plan::write(["rm", "--force", "--", id.as_str()], |_| Ok(()));
-            if let Err(e) = self.run(rm) {
+            let rm = Plan::write(Argv::new("rm").flag("--force").operands([&id]), |_| Ok(()));
+            if let Err(e) = self.engine.run(rm) {
                 log::warn!("could not remove the half-made container {id}: {e}");
             }
         }
@@ -347,7 +328,7 @@ mod tests {
         o.env_files = vec![PathBuf::from("/etc/app.env")];
         o.volumes = vec![VolumeSpec::new("data:/data:ro").unwrap()];
         o.volumes_from = vec![ContainerRef::new("base").unwrap()];
-        o.links = vec![Link::new("db:database").unwrap()];
+        o.links = vec![ContainerLink::new("db:database").unwrap()];
         o.labels = vec![KeyValue::new("label", "app=web").unwrap()];
         o.network = Some(Word::new("appnet").unwrap());
         o.network_aliases = vec![Word::new("www").unwrap()];

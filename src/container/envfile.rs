@@ -41,6 +41,7 @@ impl EnvFile {
                 ErrorKind::EngineFailure,
                 format!("cannot write the temporary env-file: {e}"),
             )
+            .with_source(e)
         };
         // tempfile creates the file with mode 0600 and O_EXCL.
         let mut file = tempfile::Builder::new()

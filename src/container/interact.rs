@@ -2,20 +2,18 @@
 //! running container and `start --attach`. Their exit code is the inner
 //! command's.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use super::create::{flag, path_flag};
 use super::envfile::EnvFile;
 use super::model::Status;
-use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result, Status as ExitStatus};
-use crate::exec;
+use super::Containers;
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
+use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, EnvVar, Word};
-use crate::plan::{Effect, Plan};
 
-/// Options of [`Engine::exec`].
+/// Options of [`Containers::exec`].
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
     /// Command and arguments (required).
@@ -44,19 +42,13 @@ pub struct ExecOptions {
 /// assert_eq!(plan.args(), ["exec", "--", "web", "ls", "-l"]);
 /// ```
 pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Path>) -> Plan<()> {
-    let mut args: Vec<OsString> = vec!["exec".into()];
-    args.extend(env_file.map(|p| path_flag("env-file", p)));
-    args.extend(opts.user.iter().map(|u| flag("user", u)));
-    args.extend(opts.workdir.iter().map(|w| flag("workdir", w)));
-    if opts.interactive {
-        args.push("--interactive".into());
-    }
-    if opts.tty {
-        args.push("--tty".into());
-    }
-    args.push("--".into());
-    args.push(target.as_str().into());
-    args.extend(opts.command.iter().map(OsString::from));
+    let args = Argv::new("exec")
+        .opt_path("--env-file", env_file)
+        .opt("--user", opts.user.as_ref())
+        .opt("--workdir", opts.workdir.as_ref())
+        .flag_if("--interactive", opts.interactive)
+        .flag_if("--tty", opts.tty)
+        .operands(std::iter::once(target.as_str()).chain(opts.command.iter().map(String::as_str)));
     Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
         .no_retry()
         .timeout(opts.time_limit)
@@ -64,17 +56,23 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
 
 /// `start --attach`: start a created container and stream its output
 /// until it exits.
+///
+/// ```
+/// let plan = dockhand::container::start_attached_plan(&"job".parse()?);
+/// assert_eq!(plan.args(), ["start", "--attach", "--", "job"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
 pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        ["start", "--attach", "--", target.as_str()],
+        Argv::new("start").flag("--attach").operands([target]),
         |o| o.into_result().map(drop),
     )
     .no_retry()
     .timeout(None)
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Run a command in a running container with our stdout/stderr (and,
     /// with `interactive`, stdin); returns the command's exit code. A missing
     /// container is NotFound and a stopped or paused one Conflict, found
@@ -83,7 +81,7 @@ impl Engine {
     /// ```no_run
     /// use dockhand::{container::ExecOptions, input::ContainerRef, Engine};
     /// let o = ExecOptions { command: vec!["cat".into(), "/etc/hostname".into()], ..ExecOptions::default() };
-    /// let code = Engine::detect()?.exec(&ContainerRef::new("web")?, &o)?;
+    /// let code = Engine::detect()?.containers().exec(&ContainerRef::new("web")?, &o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn exec(&self, target: &ContainerRef, opts: &ExecOptions) -> Result<i32> {
@@ -112,7 +110,10 @@ impl Engine {
             opts,
             env_file.as_ref().map(EnvFile::path),
         );
-        self.stream(plan, opts.interactive)
+        Ok(self
+            .engine
+            .run_attached(plan, opts.interactive)?
+            .shell_code())
     }
 
     /// Start a created container attached to our stdout/stderr; returns its
@@ -120,25 +121,14 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.start_attached(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().start_attached(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
-        self.stream(start_attached_plan(target), false)
-    }
-
-    /// Run a plan with inherited stdout/stderr; the exit code (128+N for a
-    /// signal). A dry run hands it to the dry-run sink instead.
-    fn stream(&self, plan: Plan<()>, stdin: bool) -> Result<i32> {
-        if self.is_dry_run() {
-            self.run(plan)?;
-            return Ok(0);
-        }
-        let (cmd, limits) = self.prepare(&plan);
-        Ok(match exec::run_inherit(&cmd, &limits, stdin)? {
-            ExitStatus::Code(c) => c,
-            ExitStatus::Signal(s) => 128 + s,
-        })
+        Ok(self
+            .engine
+            .run_attached(start_attached_plan(target), false)?
+            .shell_code())
     }
 }
 

@@ -13,13 +13,15 @@ use serde::Serialize;
 
 use super::lock_names;
 use super::model::{Container, Status};
-use super::query::{join, Inspection, PsQuery};
+use super::query::{join, PsQuery};
+use super::Containers;
+use crate::decode::json::short_id;
+use crate::engine::batch::Found;
 use crate::engine::classify::{kind_of, Tool};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::plan::{Effect, Outcome, Plan};
+use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, Cpus, KeyValue, MemorySize, Signal};
-use crate::model::short_id;
-use crate::plan::{Effect, Outcome, Plan};
 
 /// A lifecycle action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +126,7 @@ impl ActionOutcome {
 /// The result of an action on one container. As JSON:
 /// `{"name", "id", "result", "error": null | {"kind", "message"}}`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ActionResult {
     /// The reference given.
     pub name: ContainerRef,
@@ -173,23 +176,30 @@ pub fn action_plan(
     action: &Action,
     ids: &[String],
 ) -> Plan<Vec<(String, Result<()>)>> {
-    let mut args: Vec<String> = vec![action.verb().into()];
-    match action {
-        Action::Stop { timeout: Some(t) } => args.push(format!("--time={t}")),
-        Action::Kill { signal: Some(s) } => args.push(format!("--signal={s}")),
-        Action::Remove { force: true } => {
-            args.push("--force".into());
-            args.extend(
-                kind.quirks()
-                    .force_remove_args
-                    .iter()
-                    .map(|a| a.to_string()),
-            );
-        }
-        _ => {}
-    }
-    args.push("--".into());
-    args.extend(ids.iter().cloned());
+    let force = matches!(action, Action::Remove { force: true });
+    let args = Argv::new(action.verb())
+        .opt(
+            "--time",
+            match action {
+                Action::Stop { timeout } => *timeout,
+                _ => None,
+            },
+        )
+        .opt(
+            "--signal",
+            match action {
+                Action::Kill { signal } => signal.as_ref(),
+                _ => None,
+            },
+        )
+        .flag_if("--force", force)
+        .args(
+            force
+                .then_some(kind.quirks().force_remove_args)
+                .into_iter()
+                .flatten(),
+        )
+        .operands(ids);
     let targets = ids.to_vec();
     let plan = Plan::new(Effect::Mutating, args, move |outcome| {
         Ok(per_target(kind, &targets, outcome))
@@ -250,7 +260,7 @@ fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(St
 /// assert_eq!(plan.args(), ["wait", "--", "job"]);
 /// ```
 pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
-    Plan::read(["wait", "--", reference.as_str()], |out| {
+    Plan::read(Argv::new("wait").operands([reference]), |out| {
         out.stdout_text()
             .lines()
             .next()
@@ -259,7 +269,7 @@ pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
     })
 }
 
-/// New resource limits for [`Engine::update`].
+/// New resource limits for [`Containers::update`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateOptions {
     /// `--cpu-shares`.
@@ -283,20 +293,20 @@ pub struct UpdateOptions {
 /// assert_eq!(plan.args(), ["update", "--memory=67108864", "--memory-swap=134217728", "--", "web"]);
 /// ```
 pub fn update_plan(reference: &ContainerRef, opts: &UpdateOptions) -> Result<Plan<()>> {
-    let mut args: Vec<String> = vec!["update".into()];
-    args.extend(opts.cpu_shares.map(|s| format!("--cpu-shares={s}")));
-    args.extend(opts.cpus.map(|c| format!("--cpus={c}")));
-    if let Some(m) = opts.memory {
-        args.push(format!("--memory={}", m.bytes()));
-        args.push(format!("--memory-swap={}", m.bytes().saturating_mul(2)));
-    }
-    if args.len() == 1 {
+    if opts.cpu_shares.is_none() && opts.cpus.is_none() && opts.memory.is_none() {
         return Err(Error::invalid_input(
             "update needs at least one of --cpu-shares, --cpus, --memory",
         ));
     }
-    args.push("--".into());
-    args.push(reference.as_str().into());
+    let args = Argv::new("update")
+        .opt("--cpu-shares", opts.cpu_shares)
+        .opt("--cpus", opts.cpus)
+        .opt("--memory", opts.memory.map(|m| m.bytes()))
+        .opt(
+            "--memory-swap",
+            opts.memory.map(|m| m.bytes().saturating_mul(2)),
+        )
+        .operands([reference]);
     Ok(Plan::write(args, |_| Ok(())))
 }
 
@@ -318,36 +328,38 @@ pub fn cleanup_victims(found: Vec<Container>, prefix: &str, keep: usize) -> Vec<
     stopped.into_iter().skip(keep).collect()
 }
 
-impl Engine {
+impl Containers<'_> {
     /// Apply `action` to every container named: one `inspect` and one
     /// action call for any number, under the per-name locks. Missing names
     /// fail with NotFound, except for `Remove`, where they are `Absent`.
     ///
     /// ```no_run
     /// use dockhand::{container::{Action, ActionResult}, input::ContainerRef, Engine};
-    /// let results = Engine::detect()?.act(&Action::Stop { timeout: Some(5) }, &ContainerRef::many(["web", "db"])?)?;
+    /// let results = Engine::detect()?.containers().act(&Action::Stop { timeout: Some(5) }, &ContainerRef::many(["web", "db"])?)?;
     /// if let Some(e) = ActionResult::first_error(&results) { eprintln!("{e}"); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn act(&self, action: &Action, refs: &[ContainerRef]) -> Result<Vec<ActionResult>> {
-        let _locks = lock_names(self, refs)?;
-        let seen = self.inspect_found(refs)?;
+        let _locks = lock_names(self.engine, refs)?;
+        let seen = self.inspect(refs)?;
         let mut ids: Vec<String> = Vec::new();
-        for c in &seen.found {
+        for c in &seen.items {
             if !ids.contains(&c.id) {
                 ids.push(c.id.clone());
             }
         }
-        let mut plan = action_plan(self.kind(), action, &ids);
-        if let (Action::Stop { timeout: Some(t) }, Some(base)) = (action, self.limits().timeout) {
+        let mut plan = action_plan(self.engine.kind(), action, &ids);
+        if let (Action::Stop { timeout: Some(t) }, Some(base)) =
+            (action, self.engine.limits().timeout)
+        {
             // The engine waits up to `t` seconds per container, in parallel.
             plan = plan.timeout(Some(base + Duration::from_secs(u64::from(*t))));
         }
         let by_id = match ids.is_empty() {
             true => Vec::new(),
-            false => self.run(plan)?,
+            false => self.engine.run(plan)?,
         };
-        let done = match self.is_dry_run() {
+        let done = match self.engine.is_dry_run() {
             true => ActionOutcome::Planned,
             false => action.done(),
         };
@@ -357,16 +369,28 @@ impl Engine {
             .collect())
     }
 
+    /// Remove containers (`force`: running ones too): [`Containers::act`]
+    /// with [`Action::Remove`]. A missing one is [`ActionOutcome::Absent`].
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let results = Engine::detect()?.containers().remove(&ContainerRef::many(["web", "db"])?, true)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn remove(&self, refs: &[ContainerRef], force: bool) -> Result<Vec<ActionResult>> {
+        self.act(&Action::Remove { force }, refs)
+    }
+
     /// Wait until the container stops; its exit code. The engine's timeout
     /// applies (a Timeout error when it is still running then).
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.wait(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().wait(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn wait(&self, reference: &ContainerRef) -> Result<i64> {
-        self.run(wait_plan(reference))
+        self.engine.run(wait_plan(reference))
     }
 
     /// The exit code of a container that has stopped; Conflict while it is
@@ -374,7 +398,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.exit_code(&ContainerRef::new("job")?)?;
+    /// let code = Engine::detect()?.containers().exit_code(&ContainerRef::new("job")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn exit_code(&self, reference: &ContainerRef) -> Result<i64> {
@@ -393,13 +417,13 @@ impl Engine {
     /// ```no_run
     /// use dockhand::{container::UpdateOptions, input::ContainerRef, Engine};
     /// let o = UpdateOptions { cpu_shares: Some(512), ..UpdateOptions::default() };
-    /// Engine::detect()?.update(&ContainerRef::new("web")?, &o)?;
+    /// Engine::detect()?.containers().update(&ContainerRef::new("web")?, &o)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn update(&self, reference: &ContainerRef, opts: &UpdateOptions) -> Result<()> {
         let plan = update_plan(reference, opts)?;
-        let _locks = lock_names(self, [reference])?;
-        self.run(plan)
+        let _locks = lock_names(self.engine, [reference])?;
+        self.engine.run(plan)
     }
 
     /// Remove the stopped (exited or dead) containers whose names start
@@ -407,11 +431,11 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let removed = Engine::detect()?.cleanup(&ContainerRef::new("build-")?, 3)?;
+    /// let removed = Engine::detect()?.containers().cleanup(&ContainerRef::new("build-")?, 3)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn cleanup(&self, prefix: &ContainerRef, keep: usize) -> Result<Vec<ActionResult>> {
-        let candidates = self.ps(&PsQuery {
+        let candidates = self.list(&PsQuery {
             all: true,
             filters: vec![KeyValue::pair("name", prefix.as_str())?],
             labels: Vec::new(),
@@ -430,7 +454,7 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::KeyValue, Engine};
-    /// let removed = Engine::detect()?.reset(&[KeyValue::new("label", "app=kiosk")?])?;
+    /// let removed = Engine::detect()?.containers().reset(&[KeyValue::new("label", "app=kiosk")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn reset(&self, labels: &[KeyValue]) -> Result<Vec<ActionResult>> {
@@ -447,10 +471,10 @@ fn result_for(
     action: &Action,
     done: ActionOutcome,
     reference: &ContainerRef,
-    seen: &Inspection,
+    seen: &Found<Container>,
     by_id: &[(String, Result<()>)],
 ) -> ActionResult {
-    let Some(container) = seen.get(reference) else {
+    let Some(container) = seen.get(reference.as_str()) else {
         let (outcome, error) = match action {
             Action::Remove { .. } => (ActionOutcome::Absent, None),
             _ => (
@@ -495,24 +519,13 @@ fn result_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Status as ExitStatus;
-    use crate::exec::Output;
+    use crate::exec::Cmd;
+    use crate::testing;
 
     fn outcome(code: i32, stdout: &str, stderr: &str) -> Outcome {
-        let output = Output {
-            status: ExitStatus::Code(code),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            dry_run: false,
-        };
-        let error = (code != 0).then(|| {
-            crate::engine::classify::classify(
-                crate::engine::classify::Tool::Engine(crate::EngineKind::Podman),
-                &crate::exec::Cmd::new("podman"),
-                &output,
-            )
-        });
-        Outcome { output, error }
+        let podman = Tool::Engine(EngineKind::Podman);
+        let (out, err) = (stdout.as_bytes(), stderr.as_bytes());
+        testing::outcome(podman, &Cmd::new("podman"), code, out, err)
     }
 
     const A: &str = "79be45c397783d17ee20741d5d44ed55f7d4c7e6f734b1ee23676e510f07b491";
@@ -572,7 +585,7 @@ mod tests {
             &ids,
         );
         assert_eq!(kill.args(), ["kill", "--signal=HUP", "--", A]);
-        assert!(matches!(kill.retry, crate::plan::Retry::Never));
+        assert!(matches!(kill.retry, crate::engine::plan::Retry::Never));
         assert_eq!(
             action_plan(EngineKind::Docker, &Action::Remove { force: true }, &ids).args(),
             ["rm", "--force", "--", A]
@@ -589,11 +602,8 @@ mod tests {
         let mut all = Vec::new();
         for engine in ["docker", "podman"] {
             for slug in ["full", "exited", "created", "paused", "restarting"] {
-                let path = format!(
-                    "{}/vendor-docs/captures/{engine}/containers-inspect-{slug}.json",
-                    env!("CARGO_MANIFEST_DIR")
-                );
-                all.extend(crate::container::parse_inspect(&std::fs::read(path).unwrap()).unwrap());
+                let doc = testing::capture(&format!("{engine}/containers-inspect-{slug}.json"));
+                all.extend(crate::container::parse_inspect(&doc).unwrap());
             }
         }
         let victims = cleanup_victims(all.clone(), "dhcap-", 0);

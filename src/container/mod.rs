@@ -1,30 +1,37 @@
 //! Containers: the typed model and every container operation.
 //!
 //! Each operation is a pure plan function (argv + parser, tested without an
-//! engine) plus a method on [`Engine`] that runs it:
-//! - queries: [`Engine::inspect`] / [`Engine::inspect_found`] /
-//!   [`Engine::statuses`] (one engine call for any number of names),
-//!   [`Engine::ps`], [`Engine::find_by_labels`], [`Engine::resolve`] (id
-//!   prefixes), and on a [`Container`]: `pid`, `addresses`, `port_bindings`,
-//!   `gateways`;
-//! - creation: [`Engine::run_container`], [`Engine::create_container`]
-//!   (environment in a private env-file, retries guarded by a creation token);
-//! - lifecycle: [`Engine::act`] with an [`Action`] on many names,
-//!   [`Engine::wait`], [`Engine::exit_code`], [`Engine::update`],
-//!   [`Engine::cleanup`], [`Engine::reset`];
-//! - contents: [`Engine::exec`], [`Engine::start_attached`],
-//!   [`Engine::copy`], [`Engine::export`], [`Engine::commit`].
+//! engine) plus a method on the [`Containers`] handle (`engine.containers()`)
+//! that runs it:
+//! - queries: [`Containers::inspect`] (one engine call for any number of
+//!   names, the missing ones reported in [`Found`](crate::engine::batch::Found)),
+//!   [`Containers::inspect_one`], [`Containers::statuses`],
+//!   [`Containers::list`], [`Containers::find_by_labels`],
+//!   [`Containers::resolve`] (id prefixes), and on a [`Container`]: `pid`,
+//!   `addresses`, `port_bindings`, `gateways`;
+//! - creation: [`Containers::run`], [`Containers::create`] (environment in a
+//!   private env-file, retries guarded by a creation token);
+//! - lifecycle: [`Containers::act`] with an [`Action`] on many names,
+//!   [`Containers::remove`], [`Containers::wait`],
+//!   [`Containers::exit_code`], [`Containers::update`],
+//!   [`Containers::cleanup`], [`Containers::reset`];
+//! - contents: [`Containers::exec`], [`Containers::start_attached`],
+//!   [`Containers::copy`], [`Containers::export`], [`Containers::commit`];
+//! - [`logs`] and readiness ([`wait`]).
 //!
-//! Mutations hold a cross-process lock per container name
-//! ([`lock`](crate::lock)), waiting up to [`Engine::lock_timeout`].
+//! Mutations hold a cross-process lock per container name ([`lock`]),
+//! waiting up to [`Engine::lock_timeout`].
 
 mod contents;
 mod create;
 mod envfile;
 mod interact;
 mod lifecycle;
+pub mod lock;
+pub mod logs;
 mod model;
 mod query;
+pub mod wait;
 
 pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
@@ -35,15 +42,50 @@ pub use lifecycle::{
     UpdateOptions,
 };
 pub use model::{
-    parse_inspect, Address, Container, Family, Gateway, Health, HealthStatus, Mount, MountKind,
-    NetworkAttachment, PortBinding, Protocol, State, Status,
+    parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
+    MountKind, NetworkAttachment, PortBinding, State, Status,
 };
-pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, Inspection, PsQuery};
+pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
 
+use crate::container::lock::LockSet;
+use crate::engine::batch::Named;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::input::ContainerRef;
-use crate::lock::LockSet;
+
+/// The containers of an engine: `engine.containers()`. A small borrowed
+/// handle; every method runs one operation's plans on the engine.
+///
+/// ```no_run
+/// use dockhand::{input::ContainerRef, Engine};
+/// let engine = Engine::detect()?;
+/// let web = engine.containers().inspect_one(&ContainerRef::new("web")?)?;
+/// println!("{} is {}", web.name, web.state.status.as_str());
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Containers<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// The containers: inspect, list, create and run, lifecycle actions,
+    /// exec, files, logs and readiness.
+    ///
+    /// ```no_run
+    /// let running = dockhand::Engine::detect()?.containers().list(&Default::default())?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn containers(&self) -> Containers<'_> {
+        Containers { engine: self }
+    }
+}
+
+impl Named for Container {
+    fn is_named_by(&self, reference: &str) -> bool {
+        Container::is_named_by(self, reference)
+    }
+}
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
 fn lock_names<'a>(

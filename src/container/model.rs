@@ -26,12 +26,14 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, null_default};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{lenient_string, null_default};
+use crate::input::Protocol;
 
 /// A container as `inspect` describes it, the same shape for docker and
 /// podman; `raw` keeps the engine's whole object so nothing is lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Container {
     /// Full id, 64 hex characters.
     pub id: String,
@@ -67,6 +69,7 @@ pub struct Container {
 
 /// Run state of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct State {
     /// The state.
     pub status: Status,
@@ -94,6 +97,7 @@ pub struct State {
 /// The lifecycle state of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Created, never started (or its start failed).
     Created,
@@ -159,6 +163,7 @@ impl Status {
 
 /// Healthcheck state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Health {
     /// starting, healthy or unhealthy.
     pub status: HealthStatus,
@@ -169,6 +174,7 @@ pub struct Health {
 /// The result of a container's healthcheck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// No verdict yet.
     Starting,
@@ -181,45 +187,9 @@ pub enum HealthStatus {
     Unknown,
 }
 
-/// A transport protocol of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-    /// SCTP.
-    Sctp,
-    /// Anything else.
-    #[serde(other)]
-    Unknown,
-}
-
-impl Protocol {
-    /// The protocol for `tcp`/`udp`/`sctp` (any case).
-    pub fn from_engine(word: &str) -> Protocol {
-        match word.to_ascii_lowercase().as_str() {
-            "tcp" => Protocol::Tcp,
-            "udp" => Protocol::Udp,
-            "sctp" => Protocol::Sctp,
-            _ => Protocol::Unknown,
-        }
-    }
-
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Sctp => "sctp",
-            Protocol::Unknown => "unknown",
-        }
-    }
-}
-
 /// One host socket a container port is published on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PortBinding {
     /// Port inside the container.
     pub container_port: u16,
@@ -235,9 +205,12 @@ impl PortBinding {
     /// `host_ip:host_port`, with brackets around IPv6 addresses.
     ///
     /// ```
-    /// use dockhand::container::{PortBinding, Protocol};
-    /// let b = PortBinding { container_port: 80, protocol: Protocol::Tcp, host_ip: "::".into(), host_port: 8080 };
-    /// assert_eq!(b.host_address(), "[::]:8080");
+    /// use dockhand::input::Protocol;
+    /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
+    /// let web = &dockhand::container::parse_inspect(&doc).unwrap()[0];
+    /// let bound: Vec<String> = web.port_bindings(Some((8080, Protocol::Tcp))).unwrap()
+    ///     .iter().map(|b| b.host_address()).collect();
+    /// assert_eq!(bound, ["0.0.0.0:32769", "[::]:32769"]);
     /// ```
     pub fn host_address(&self) -> String {
         if self.host_ip.contains(':') {
@@ -250,6 +223,7 @@ impl PortBinding {
 
 /// The container's place on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NetworkAttachment {
     /// Network name.
     pub name: String,
@@ -274,6 +248,7 @@ pub struct NetworkAttachment {
 
 /// A volume or bind mount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Mount {
     /// bind, volume, tmpfs …
     pub kind: MountKind,
@@ -290,6 +265,7 @@ pub struct Mount {
 /// What kind of mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MountKind {
     /// A host path.
     Bind,
@@ -304,7 +280,7 @@ pub enum MountKind {
 
 /// Address family for [`Container::addresses`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub enum IpVersion {
     /// IPv4.
     V4,
     /// IPv6.
@@ -313,6 +289,7 @@ pub enum Family {
 
 /// One address of a container, with the network it is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Address {
     /// Network name.
     pub network: String,
@@ -324,7 +301,8 @@ pub struct Address {
 
 /// The gateway of a container on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gateway {
+#[non_exhaustive]
+pub struct ContainerGateway {
     /// Network name.
     pub network: String,
     /// IPv4 gateway.
@@ -359,18 +337,18 @@ impl Container {
     /// ```
     /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
     /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
-    /// use dockhand::container::Family;
-    /// let v6 = c.addresses(Family::V6, Some("dhcap-net6")).unwrap();
+    /// use dockhand::container::IpVersion;
+    /// let v6 = c.addresses(IpVersion::V6, Some("dhcap-net6")).unwrap();
     /// assert_eq!(v6[0].address.to_string(), "fd00:dead:beef:6::2");
     /// ```
-    pub fn addresses(&self, family: Family, network: Option<&str>) -> Result<Vec<Address>> {
+    pub fn addresses(&self, family: IpVersion, network: Option<&str>) -> Result<Vec<Address>> {
         let found: Vec<Address> = self
             .networks_for(network)?
             .into_iter()
             .filter_map(|n| {
                 let (address, prefix) = match family {
-                    Family::V4 => (n.ipv4.map(Into::into), n.ipv4_prefix),
-                    Family::V6 => (n.ipv6.map(Into::into), n.ipv6_prefix),
+                    IpVersion::V4 => (n.ipv4.map(Into::into), n.ipv4_prefix),
+                    IpVersion::V6 => (n.ipv6.map(Into::into), n.ipv6_prefix),
                 };
                 Some(Address {
                     network: n.name.clone(),
@@ -381,8 +359,8 @@ impl Container {
             .collect();
         if found.is_empty() {
             let family = match family {
-                Family::V4 => "IPv4",
-                Family::V6 => "IPv6",
+                IpVersion::V4 => "IPv4",
+                IpVersion::V6 => "IPv6",
             };
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -399,12 +377,12 @@ impl Container {
 
     /// The container's gateways, on `network` or on every network that has
     /// one; NotFound when there is none.
-    pub fn gateways(&self, network: Option<&str>) -> Result<Vec<Gateway>> {
-        let found: Vec<Gateway> = self
+    pub fn gateways(&self, network: Option<&str>) -> Result<Vec<ContainerGateway>> {
+        let found: Vec<ContainerGateway> = self
             .networks_for(network)?
             .into_iter()
             .filter(|n| n.gateway.is_some() || n.ipv6_gateway.is_some())
-            .map(|n| Gateway {
+            .map(|n| ContainerGateway {
                 network: n.name.clone(),
                 gateway: n.gateway,
                 ipv6_gateway: n.ipv6_gateway,
@@ -487,7 +465,7 @@ impl Container {
 /// assert!(!c.state.running && c.state.paused);
 /// ```
 pub fn parse_inspect(bytes: &[u8]) -> Result<Vec<Container>> {
-    let values: Vec<Value> = crate::model::parse_json_list(bytes)?;
+    let values: Vec<Value> = crate::decode::json::parse_json_list(bytes)?;
     values
         .into_iter()
         .map(|raw| {
@@ -495,6 +473,7 @@ pub fn parse_inspect(bytes: &[u8]) -> Result<Vec<Container>> {
             // container cost more than the rest of `status` for 50 of them.
             let wire = Wire::deserialize(&raw).map_err(|e| {
                 Error::parse(format!("unexpected container inspect output: {e}"), bytes)
+                    .with_source(e)
             })?;
             Ok(normalize(wire, raw))
         })
@@ -757,23 +736,16 @@ fn network_attachment(name: String, e: WireEndpoint) -> NetworkAttachment {
 /// `2026-11-23T17:10:22.438212886Z` (or with a `+hh:mm` offset) as
 /// nanoseconds since the Unix epoch.
 fn rfc3339_unix_nanos(text: &str) -> Option<i128> {
-    crate::time::Timestamp::parse_rfc3339(text).map(|t| t.unix_nanos())
+    crate::decode::time::Timestamp::parse_rfc3339(text).map(|t| t.unix_nanos())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn capture(engine: &str, slug: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/{engine}/{slug}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use crate::testing::capture;
 
     fn one(engine: &str, slug: &str) -> Container {
-        let mut v = parse_inspect(&capture(engine, slug)).unwrap();
+        let mut v = parse_inspect(&capture(&format!("{}/{}", engine, slug))).unwrap();
         assert_eq!(v.len(), 1, "{engine}/{slug}");
         v.remove(0)
     }
@@ -783,10 +755,7 @@ mod tests {
     #[test]
     fn every_captured_inspect_parses_on_both_engines() {
         for engine in ENGINES {
-            let dir = format!(
-                "{}/vendor-docs/captures/{engine}",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let dir = crate::testing::capture_path(engine);
             let mut n = 0;
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let name = entry.unwrap().file_name().into_string().unwrap();
@@ -796,7 +765,7 @@ mod tests {
                     && name.ends_with(".json")
                     && !name.contains("image");
                 if is_container_inspect {
-                    let all = parse_inspect(&capture(engine, &name))
+                    let all = parse_inspect(&capture(&format!("{}/{}", engine, &name)))
                         .unwrap_or_else(|e| panic!("{engine}/{name}: {e}"));
                     for c in &all {
                         assert_eq!(c.id.len(), 64, "{engine}/{name}");
@@ -857,8 +826,8 @@ mod tests {
             assert!(n6.gateway.unwrap().to_string().ends_with(".0.1"));
             assert!(n6.mac.is_some());
             assert!(n6.aliases.iter().any(|a| a == "web") && n6.aliases.iter().any(|a| a == "www"));
-            assert_eq!(c.addresses(Family::V6, None).unwrap().len(), 1);
-            assert_eq!(c.addresses(Family::V4, None).unwrap().len(), 2);
+            assert_eq!(c.addresses(IpVersion::V6, None).unwrap().len(), 1);
+            assert_eq!(c.addresses(IpVersion::V4, None).unwrap().len(), 2);
             assert_eq!(c.gateways(Some("dhcap-net2")).unwrap().len(), 1);
             // Mounts.
             let data = c.mounts.iter().find(|m| m.destination == "/data").unwrap();
@@ -917,7 +886,7 @@ mod tests {
             assert!(exited.state.finished_at.is_some());
             assert_eq!(exited.pid().unwrap_err().kind(), ErrorKind::Conflict);
             assert_eq!(
-                exited.addresses(Family::V4, None).unwrap_err().kind(),
+                exited.addresses(IpVersion::V4, None).unwrap_err().kind(),
                 ErrorKind::NotFound
             );
             assert!(exited.ports.is_empty());
@@ -988,7 +957,10 @@ mod tests {
                 "containers-inspect-created.json",
             ]
             .iter()
-            .flat_map(|slug| serde_json::from_slice::<Vec<Value>>(&capture(engine, slug)).unwrap())
+            .flat_map(|slug| {
+                serde_json::from_slice::<Vec<Value>>(&capture(&format!("{}/{}", engine, slug)))
+                    .unwrap()
+            })
             .collect();
             let batch = serde_json::to_vec(&objects).unwrap();
             let parsed = parse_inspect(&batch).unwrap();

@@ -4,40 +4,13 @@
 use serde::{Serialize, Serializer};
 
 use super::model::{parse_inspect, Container, Status};
-use crate::engine::Engine;
+use super::Containers;
+use crate::decode::json::short_id;
+use crate::engine::batch::{not_named, Found};
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{ContainerRef, KeyValue};
-use crate::model::short_id;
-use crate::plan::{Effect, Plan};
-
-/// What one `inspect` of many names found.
-#[derive(Debug, Clone)]
-pub struct Inspection {
-    /// The containers that exist, in the engine's order.
-    pub found: Vec<Container>,
-    /// The references that named no container.
-    pub missing: Vec<ContainerRef>,
-}
-
-impl Inspection {
-    /// The container `reference` names, if it was found.
-    pub fn get(&self, reference: &ContainerRef) -> Option<&Container> {
-        self.found
-            .iter()
-            .find(|c| c.is_named_by(reference.as_str()))
-    }
-
-    /// Every container, or a NotFound error naming the missing references.
-    pub fn all_or_not_found(self) -> Result<Vec<Container>> {
-        match self.missing.as_slice() {
-            [] => Ok(self.found),
-            missing => Err(Error::new(
-                ErrorKind::NotFound,
-                format!("no such container: {}", join(missing)),
-            )),
-        }
-    }
-}
 
 /// `inspect --type container -- NAME…` as one call. When some names are
 /// missing both engines still print the others and exit non-zero; the plan
@@ -48,27 +21,36 @@ impl Inspection {
 /// let plan = dockhand::container::inspect_plan(&ContainerRef::many(["web", "db"]).unwrap());
 /// assert_eq!(plan.args(), ["inspect", "--type", "container", "--", "web", "db"]);
 /// ```
-pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Inspection> {
-    let wanted = refs.to_vec();
-    let args = ["inspect", "--type", "container", "--"]
-        .into_iter()
-        .map(String::from)
-        .chain(refs.iter().map(|r| r.as_str().to_string()));
+pub fn inspect_plan(refs: &[ContainerRef]) -> Plan<Found<Container>> {
+    let wanted: Vec<String> = refs.iter().map(ContainerRef::to_string).collect();
+    let args = Argv::new("inspect")
+        .args(["--type", "container"])
+        .operands(refs);
     Plan::new(Effect::ReadOnly, args, move |outcome| {
         if let Some(e) = outcome.error.filter(|e| e.kind() != ErrorKind::NotFound) {
             return Err(e);
         }
-        let found = parse_inspect(&outcome.output.stdout)?;
-        let missing = wanted
-            .into_iter()
-            .filter(|r| !found.iter().any(|c| c.is_named_by(r.as_str())))
-            .collect();
-        Ok(Inspection { found, missing })
+        let items = parse_inspect(&outcome.output.stdout)?;
+        let missing = not_named(&wanted, &items);
+        // The engines name each missing one in a line of their own: one
+        // error naming them all instead.
+        let error = (!missing.is_empty()).then(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no such container: {}", missing.join(", ")),
+            )
+        });
+        Ok(Found {
+            items,
+            missing,
+            error,
+        })
     })
 }
 
 /// A container's status, or `missing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ContainerStatus {
     /// The reference asked about.
     pub name: ContainerRef,
@@ -103,12 +85,14 @@ pub struct PsQuery {
 /// assert_eq!(ps_ids_plan(&q).args(), ["ps", "-q", "--no-trunc", "-a", "--filter=label=app=web"]);
 /// ```
 pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
-    let mut args: Vec<String> = vec!["ps".into(), "-q".into(), "--no-trunc".into()];
-    if query.all {
-        args.push("-a".into());
-    }
-    args.extend(query.filters.iter().map(|f| format!("--filter={f}")));
-    args.extend(query.labels.iter().map(|l| format!("--filter=label={l}")));
+    let args = Argv::new("ps")
+        .args(["-q", "--no-trunc"])
+        .flag_if("-a", query.all)
+        .each("--filter", &query.filters)
+        .each(
+            "--filter",
+            query.labels.iter().map(|l| format!("label={l}")),
+        );
     Plan::read(args, |out| Ok(out.stdout_lines()))
 }
 
@@ -125,7 +109,7 @@ pub fn ps_ids_plan(query: &PsQuery) -> Plan<Vec<String>> {
 pub fn resolve_plan(refs: &[ContainerRef]) -> Plan<Vec<ContainerRef>> {
     let refs = refs.to_vec();
     Plan::read(
-        ["ps", "-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"],
+        Argv::new("ps").args(["-a", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}"]),
         move |out| expand(&refs, &parse_id_table(&out.stdout_text())),
     )
 }
@@ -188,40 +172,22 @@ pub(crate) fn join(refs: &[ContainerRef]) -> String {
         .join(", ")
 }
 
-impl Engine {
-    /// Inspect any number of containers in one engine call; NotFound if
-    /// any of them is missing (see [`Engine::inspect_found`] to get the rest).
-    ///
-    /// ```no_run
-    /// use dockhand::{input::ContainerRef, Engine};
-    /// let engine = Engine::detect()?;
-    /// for c in engine.inspect(&ContainerRef::many(["web", "db"])?)? {
-    ///     println!("{} {} {:?}", c.name, c.state.status.as_str(), c.ports);
-    /// }
-    /// # Ok::<(), dockhand::Error>(())
-    /// ```
-    pub fn inspect(&self, refs: &[ContainerRef]) -> Result<Vec<Container>> {
-        self.inspect_found(refs)?.all_or_not_found()
-    }
-
+impl Containers<'_> {
     /// Inspect any number of containers in one engine call, separating the
     /// found from the missing. Names, full ids and unique id prefixes are
     /// accepted; an ambiguous prefix is InvalidInput listing the candidates.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let seen = Engine::detect()?.inspect_found(&ContainerRef::many(["web", "gone"])?)?;
-    /// println!("{} found, missing: {:?}", seen.found.len(), seen.missing);
+    /// let seen = Engine::detect()?.containers().inspect(&ContainerRef::many(["web", "gone"])?)?;
+    /// println!("{} found, missing: {:?}", seen.items.len(), seen.missing);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn inspect_found(&self, refs: &[ContainerRef]) -> Result<Inspection> {
+    pub fn inspect(&self, refs: &[ContainerRef]) -> Result<Found<Container>> {
         if refs.is_empty() {
-            return Ok(Inspection {
-                found: Vec::new(),
-                missing: Vec::new(),
-            });
+            return Ok(Found::empty());
         }
-        match self.run(inspect_plan(refs)) {
+        match self.engine.run(inspect_plan(refs)) {
             // The engines refuse an ambiguous id prefix without naming the
             // candidates; one `ps` finds them.
             Err(e)
@@ -238,12 +204,12 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let pid = Engine::detect()?.inspect_one(&ContainerRef::new("web")?)?.pid()?;
+    /// let pid = Engine::detect()?.containers().inspect_one(&ContainerRef::new("web")?)?.pid()?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn inspect_one(&self, reference: &ContainerRef) -> Result<Container> {
-        let mut all = self.inspect(std::slice::from_ref(reference))?;
-        Ok(all.remove(0))
+        self.inspect(std::slice::from_ref(reference))?
+            .into_one(|| format!("container {reference} exists but cannot be inspected"))
     }
 
     /// The status of each container, `None` for a missing one; one engine
@@ -251,17 +217,17 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// for s in Engine::detect()?.statuses(&ContainerRef::many(["web", "db"])?)? {
+    /// for s in Engine::detect()?.containers().statuses(&ContainerRef::many(["web", "db"])?)? {
     ///     println!("{} {:?}", s.name, s.status);
     /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn statuses(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerStatus>> {
-        let seen = self.inspect_found(refs)?;
+        let seen = self.inspect(refs)?;
         Ok(refs
             .iter()
             .map(|r| {
-                let found = seen.get(r);
+                let found = seen.get(r.as_str());
                 ContainerStatus {
                     name: r.clone(),
                     id: found.map(|c| c.id.clone()),
@@ -276,12 +242,12 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{container::PsQuery, Engine};
-    /// let stopped = Engine::detect()?.ps(&PsQuery { all: true, ..PsQuery::default() })?;
+    /// let stopped = Engine::detect()?.containers().list(&PsQuery { all: true, ..PsQuery::default() })?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn ps(&self, query: &PsQuery) -> Result<Vec<Container>> {
-        let ids = ContainerRef::many(self.run(ps_ids_plan(query))?)?;
-        let found = self.inspect_found(&ids)?.found;
+    pub fn list(&self, query: &PsQuery) -> Result<Vec<Container>> {
+        let ids = ContainerRef::many(self.engine.run(ps_ids_plan(query))?)?;
+        let found = self.inspect(&ids)?.items;
         // Label filters are exclusive in both engines; checking again here
         // keeps that promise whatever the engine version does.
         let mut rows: Vec<Container> = found
@@ -303,11 +269,11 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::KeyValue, Engine};
-    /// let mine = Engine::detect()?.find_by_labels(&[KeyValue::new("label", "user=alice")?, KeyValue::new("label", "mapping=7")?])?;
+    /// let mine = Engine::detect()?.containers().find_by_labels(&[KeyValue::new("label", "user=alice")?, KeyValue::new("label", "mapping=7")?])?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn find_by_labels(&self, labels: &[KeyValue]) -> Result<Vec<Container>> {
-        self.ps(&PsQuery {
+        self.list(&PsQuery {
             all: true,
             filters: Vec::new(),
             labels: labels.to_vec(),
@@ -320,57 +286,22 @@ impl Engine {
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let full = Engine::detect()?.resolve(&ContainerRef::many(["3f2a"])?)?;
+    /// let full = Engine::detect()?.containers().resolve(&ContainerRef::many(["3f2a"])?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn resolve(&self, refs: &[ContainerRef]) -> Result<Vec<ContainerRef>> {
         if !refs.iter().any(looks_like_id_prefix) {
             return Ok(refs.to_vec());
         }
-        self.run(resolve_plan(refs))
+        self.engine.run(resolve_plan(refs))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Status as ExitStatus;
-    use crate::exec::Output;
-    use crate::plan::Outcome;
+    use crate::testing::{capture, replay};
     use crate::EngineKind;
-
-    fn capture(engine: &str, slug: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/{engine}/{slug}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    /// Replays a captured run through a plan's finish, classifying stderr
-    /// as the engine runner would.
-    fn replay<T: 'static>(
-        plan: Plan<T>,
-        kind: EngineKind,
-        code: i32,
-        stdout: Vec<u8>,
-        stderr: Vec<u8>,
-    ) -> Result<T> {
-        let output = Output {
-            status: ExitStatus::Code(code),
-            stdout,
-            stderr,
-            dry_run: false,
-        };
-        let error = (code != 0).then(|| {
-            crate::engine::classify::classify(
-                crate::engine::classify::Tool::Engine(kind),
-                &crate::exec::Cmd::new(kind.as_str()),
-                &output,
-            )
-        });
-        (plan.finish)(Outcome { output, error })
-    }
 
     #[test]
     fn batch_inspect_with_missing_names_keeps_the_found_ones_on_both_engines() {
@@ -380,23 +311,24 @@ mod tests {
         ] {
             let refs = ContainerRef::many(["dhcap-m1", "dhcap-full", "dhcap-m2"]).unwrap();
             let seen = replay(
-                inspect_plan(&refs),
                 kind,
+                inspect_plan(&refs),
                 code,
-                capture(engine, "containers-inspect-two-missing.stdout.txt"),
-                capture(engine, "containers-inspect-two-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/containers-inspect-two-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/containers-inspect-two-missing.stderr.txt"
+                )),
             )
             .unwrap();
-            assert_eq!(seen.found.len(), 1, "{engine}");
-            assert_eq!(seen.found[0].name, "dhcap-full");
-            assert_eq!(
-                seen.missing,
-                ContainerRef::many(["dhcap-m1", "dhcap-m2"]).unwrap()
-            );
-            let e = seen.clone().all_or_not_found().unwrap_err();
+            assert_eq!(seen.items.len(), 1, "{engine}");
+            assert_eq!(seen.items[0].name, "dhcap-full");
+            assert_eq!(seen.missing, ["dhcap-m1", "dhcap-m2"]);
+            let e = seen.clone().into_result().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::NotFound);
             assert!(e.message().contains("dhcap-m1, dhcap-m2"), "{e}");
-            assert!(seen.get(&refs[1]).is_some());
+            assert!(seen.get(refs[1].as_str()).is_some());
         }
     }
 
@@ -408,25 +340,33 @@ mod tests {
         ] {
             let refs = ContainerRef::many(["dhcap-full", "dhcap-missing", "dhcap-exited"]).unwrap();
             let seen = replay(
+                kind,
                 inspect_plan(&refs),
-                kind,
                 code,
-                capture(engine, "containers-inspect-batch-missing.stdout.txt"),
-                capture(engine, "containers-inspect-batch-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/containers-inspect-batch-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/containers-inspect-batch-missing.stderr.txt"
+                )),
             )
             .unwrap();
-            let names: Vec<&str> = seen.found.iter().map(|c| c.name.as_str()).collect();
+            let names: Vec<&str> = seen.items.iter().map(|c| c.name.as_str()).collect();
             assert_eq!(names, ["dhcap-full", "dhcap-exited"], "{engine}");
-            assert_eq!(seen.missing, [ContainerRef::new("dhcap-missing").unwrap()]);
+            assert_eq!(seen.missing, ["dhcap-missing"]);
             let none = replay(
-                inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
                 kind,
+                inspect_plan(&ContainerRef::many(["vd-missing"]).unwrap()),
                 code,
-                capture(engine, "err-inspect-type-container-missing.stdout.txt"),
-                capture(engine, "err-inspect-type-container-missing.stderr.txt"),
+                &capture(&format!(
+                    "{engine}/err-inspect-type-container-missing.stdout.txt"
+                )),
+                &capture(&format!(
+                    "{engine}/err-inspect-type-container-missing.stderr.txt"
+                )),
             )
             .unwrap();
-            assert!(none.found.is_empty() && none.missing.len() == 1, "{engine}");
+            assert!(none.items.is_empty() && none.missing.len() == 1, "{engine}");
         }
     }
 
@@ -434,11 +374,11 @@ mod tests {
     fn other_failures_of_inspect_stay_errors() {
         let refs = ContainerRef::many(["x"]).unwrap();
         let e = replay(
-            inspect_plan(&refs),
             EngineKind::Docker,
+            inspect_plan(&refs),
             1,
-            capture("docker", "err-daemon-down-unix-inspect-x.stdout.txt"),
-            capture("docker", "err-daemon-down-unix-inspect-x.stderr.txt"),
+            &capture("docker/err-daemon-down-unix-inspect-x.stdout.txt"),
+            &capture("docker/err-daemon-down-unix-inspect-x.stderr.txt"),
         )
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unreachable);
@@ -451,11 +391,11 @@ mod tests {
             ("podman", EngineKind::Podman, 125),
         ] {
             let e = replay(
-                inspect_plan(&ContainerRef::many(["1"]).unwrap()),
                 kind,
+                inspect_plan(&ContainerRef::many(["1"]).unwrap()),
                 code,
-                capture(engine, "err-inspect-ambiguous-prefix.stdout.txt"),
-                capture(engine, "err-inspect-ambiguous-prefix.stderr.txt"),
+                &capture(&format!("{engine}/err-inspect-ambiguous-prefix.stdout.txt")),
+                &capture(&format!("{engine}/err-inspect-ambiguous-prefix.stderr.txt")),
             )
             .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{engine}: {e}");

@@ -264,6 +264,14 @@ pub fn kind_of(tool: Tool, stderr: &[u8]) -> (ErrorKind, bool) {
 }
 
 /// The classified [`Error`] for `cmd`, which exited non-zero with `output`.
+///
+/// ```
+/// use dockhand::{engine::classify::{classify, Tool}, exec::{Cmd, Output}, EngineKind, ErrorKind, ExitStatus};
+/// let out = Output { status: ExitStatus::Code(1), stdout: Vec::new(),
+///     stderr: b"Error: No such object: web\n".to_vec(), dry_run: false };
+/// let e = classify(Tool::Engine(EngineKind::Docker), &Cmd::new("docker").arg("inspect"), &out);
+/// assert_eq!((e.kind(), e.message()), (ErrorKind::NotFound, "Error: No such object: web"));
+/// ```
 pub fn classify(tool: Tool, cmd: &Cmd, output: &Output) -> Error {
     let (kind, transient) = kind_of(tool, &output.stderr);
     let first_line = String::from_utf8_lossy(&output.stderr)
@@ -328,7 +336,6 @@ mod tests {
 
     #[test]
     fn host_texts_from_the_captures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor-docs/captures");
         for (file, kind) in [
             ("iproute2/err-link-add-exists.stderr.txt", Conflict),
             (
@@ -394,7 +401,7 @@ mod tests {
             ("nsenter/err-missing-pid.stderr.txt", NotFound),
             ("nsenter/err-nonroot.stderr.txt", PermissionDenied),
         ] {
-            let stderr = std::fs::read(format!("{dir}/{file}")).unwrap();
+            let stderr = crate::testing::capture(file);
             assert_eq!(kind_of(Tool::Host, &stderr), (kind, false), "{file}");
         }
     }

@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
-use crate::lines::PartStamps;
+use crate::decode::lines::PartStamps;
 
 /// Which CLI dialect the engine command speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EngineKind {
     /// Docker CLI (also the default for unknown CLIs).
     Docker,
@@ -22,10 +23,9 @@ pub struct Quirks {
     pub host_flag: &'static str,
     /// Global flag naming a saved context/connection (`--context` / `--connection`).
     pub context_flag: &'static str,
-    /// Arguments asking `version` for JSON.
-    pub version_json: &'static [&'static str],
-    /// Arguments asking `info` for JSON.
-    pub info_json: &'static [&'static str],
+    /// Arguments asking `version`, `info` and `events` for JSON (one
+    /// object per line from `events`).
+    pub json_format: &'static [&'static str],
     /// Whether the engine has a daemon that can be down (rootful local
     /// podman has none: every command is the engine).
     pub has_daemon: bool,
@@ -47,8 +47,6 @@ pub struct Quirks {
     pub log_part_stamps: PartStamps,
     /// How `logs --tail` spells "the whole log" (podman refuses `all`).
     pub tail_all: &'static str,
-    /// Arguments asking `events` for one JSON object per line.
-    pub events_json: &'static [&'static str],
     /// `events --until T` with T in the past prints nothing at all (podman
     /// 4.3): ask with `--stream=false` instead and stop at T ourselves.
     pub events_past_until_empty: bool,
@@ -75,8 +73,7 @@ pub struct Quirks {
 const DOCKER: Quirks = Quirks {
     host_flag: "--host",
     context_flag: "--context",
-    version_json: &["version", "--format", "{{json .}}"],
-    info_json: &["info", "--format", "{{json .}}"],
+    json_format: &["--format", "{{json .}}"],
     has_daemon: true,
     endpoint_env: &[
         "DOCKER_HOST",
@@ -91,7 +88,6 @@ const DOCKER: Quirks = Quirks {
     buildkit_env: Some("DOCKER_BUILDKIT"),
     log_part_stamps: PartStamps::EveryChunk(16 * 1024),
     tail_all: "all",
-    events_json: &["--format", "{{json .}}"],
     events_past_until_empty: false,
     podman_event_names: false,
     run_healthcheck_to_probe: false,
@@ -103,8 +99,7 @@ const DOCKER: Quirks = Quirks {
 const PODMAN: Quirks = Quirks {
     host_flag: "--url",
     context_flag: "--connection",
-    version_json: &["version", "--format", "json"],
-    info_json: &["info", "--format", "json"],
+    json_format: &["--format", "json"],
     has_daemon: false,
     endpoint_env: &["CONTAINER_HOST", "CONTAINER_CONNECTION", "DOCKER_HOST"],
     default_network: "podman",
@@ -113,7 +108,6 @@ const PODMAN: Quirks = Quirks {
     buildkit_env: None,
     log_part_stamps: PartStamps::AnyWrite,
     tail_all: "-1",
-    events_json: &["--format", "json"],
     events_past_until_empty: true,
     podman_event_names: true,
     run_healthcheck_to_probe: true,

@@ -10,19 +10,15 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
+use super::waiting::{self, ready, sleep_with, ThreadPause, POLL};
 use super::{
     interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Observer,
-    Output, Stream,
+    Output, Pipe,
 };
-use crate::error::{Result, Status};
-
-/// How often a waiting executor looks at the interrupt flag and the caps.
-pub(super) const POLL: Duration = Duration::from_millis(50);
+use crate::error::{ExitStatus, Result};
 
 /// Run `cmd` to completion within `limits`, capturing stdout and stderr.
 ///
@@ -47,11 +43,11 @@ pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use dockhand::exec::{run_observed, Cmd, Limits, Observer, Stream};
+/// use dockhand::exec::{run_observed, Cmd, Limits, Observer, Pipe};
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let sink = Arc::clone(&seen);
 /// let observer: Observer = Arc::new(move |stream, chunk: &[u8]| {
-///     if stream == Stream::Stdout { sink.lock().unwrap().extend_from_slice(chunk) }
+///     if stream == Pipe::Stdout { sink.lock().unwrap().extend_from_slice(chunk) }
 /// });
 /// let out = run_observed(&Cmd::new("printf").arg("hi"), &Limits::default(), Some(&observer)).unwrap();
 /// assert_eq!(out.stdout, b"hi");
@@ -64,17 +60,9 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     let started = Instant::now();
     // A timeout too large for the clock is no timeout (not a panic).
     let deadline = limits.timeout.and_then(|t| started.checked_add(t));
-    let mut command = std_command(cmd);
-    command
-        .stdin(if cmd.get_stdin().is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
+    let mut child = captured_command(cmd)
+        .spawn()
+        .map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
 
     if let (Some(bytes), Some(mut stdin)) = (cmd.get_stdin(), child.stdin.take()) {
@@ -87,14 +75,14 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     let readers = [
         spawn_reader(
             child.stdout.take(),
-            Stream::Stdout,
+            Pipe::Stdout,
             limits.output_cap,
             (&overflow, observer),
             &tx,
         ),
         spawn_reader(
             child.stderr.take(),
-            Stream::Stderr,
+            Pipe::Stderr,
             limits.output_cap,
             (&overflow, observer),
             &tx,
@@ -132,7 +120,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
         };
         return Err(overflow_error(cmd, limits, stream));
     }
-    let status = Status::from(status);
+    let status = ExitStatus::from(status);
     log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
     Ok(Output {
         status,
@@ -154,7 +142,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
 /// let st = run_inherit(&Cmd::new("true"), &Limits::default(), false).unwrap();
 /// assert!(st.success());
 /// ```
-pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Status> {
+pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<ExitStatus> {
     if let Some(sig) = signals::pending() {
         return Err(interrupted_error(cmd, sig));
     }
@@ -176,7 +164,7 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<St
     let never = AtomicBool::new(false);
     match wait_leader(&mut child, deadline, &never) {
         Waited::Exited(status) => {
-            let status = Status::from(status);
+            let status = ExitStatus::from(status);
             log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
             Ok(status)
         }
@@ -203,22 +191,23 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<St
 /// dockhand::exec::sleep(std::time::Duration::from_millis(1)).unwrap();
 /// ```
 pub fn sleep(duration: Duration) -> Result<()> {
-    // A duration too large for the clock: sleep until interrupted.
-    let end = Instant::now().checked_add(duration);
-    loop {
-        if let Some(sig) = signals::pending() {
-            return Err(crate::Error::new(
-                crate::ErrorKind::Interrupted,
-                format!("interrupted by signal {sig}"),
-            )
-            .with_status(Status::Signal(sig)));
-        }
-        let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
-        if left.is_zero() {
-            return Ok(());
-        }
-        thread::sleep(left.min(POLL));
-    }
+    ready(sleep_with(&ThreadPause, duration))
+}
+
+/// The Command for `cmd` with its output captured: stdin piped when there
+/// are bytes for it (else /dev/null), stdout and stderr piped, and a process
+/// group of its own (both executors use it).
+pub(super) fn captured_command(cmd: &Cmd) -> Command {
+    let mut command = std_command(cmd);
+    command
+        .stdin(match cmd.get_stdin() {
+            Some(_) => Stdio::piped(),
+            None => Stdio::null(),
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    command
 }
 
 /// The std::process::Command for `cmd` (program, argv, env — never a shell).
@@ -241,10 +230,10 @@ type Reader = Option<thread::JoinHandle<()>>;
 
 fn spawn_reader<R: Read + Send + 'static>(
     pipe: Option<R>,
-    stream: Stream,
+    stream: Pipe,
     cap: usize,
     (overflow, observer): (&Arc<AtomicBool>, Option<&Observer>),
-    tx: &mpsc::Sender<(Stream, Captured)>,
+    tx: &mpsc::Sender<(Pipe, Captured)>,
 ) -> Reader {
     let mut pipe = pipe?;
     let overflow = Arc::clone(overflow);
@@ -320,14 +309,14 @@ fn wait_leader(child: &mut Child, deadline: Option<Instant>, overflow: &AtomicBo
 
 /// Gathers what the two reader threads send back.
 struct Collector {
-    rx: mpsc::Receiver<(Stream, Captured)>,
+    rx: mpsc::Receiver<(Pipe, Captured)>,
     stdout: Option<Captured>,
     stderr: Option<Captured>,
     readers: [Reader; 2],
 }
 
 impl Collector {
-    fn new(rx: mpsc::Receiver<(Stream, Captured)>, readers: [Reader; 2]) -> Collector {
+    fn new(rx: mpsc::Receiver<(Pipe, Captured)>, readers: [Reader; 2]) -> Collector {
         Collector {
             rx,
             stdout: None,
@@ -336,10 +325,10 @@ impl Collector {
         }
     }
 
-    fn store(&mut self, (stream, captured): (Stream, Captured)) {
+    fn store(&mut self, (stream, captured): (Pipe, Captured)) {
         match stream {
-            Stream::Stdout => self.stdout = Some(captured),
-            Stream::Stderr => self.stderr = Some(captured),
+            Pipe::Stdout => self.stdout = Some(captured),
+            Pipe::Stderr => self.stderr = Some(captured),
         }
     }
 
@@ -380,22 +369,5 @@ impl Collector {
 
 /// SIGTERM the group, give it `grace`, SIGKILL whatever is left, reap the child.
 pub(super) fn kill_group(child: &mut Child, group: Pid, grace: Duration) {
-    let _ = killpg(group, Signal::SIGTERM);
-    let end = Instant::now().checked_add(grace);
-    let mut leader_reaped = matches!(child.wait_timeout(grace), Ok(Some(_)));
-    // Grandchildren may outlive the leader: poll the group until it is empty.
-    while end.map_or(true, |e| Instant::now() < e) && group_alive(group) {
-        thread::sleep(Duration::from_millis(20));
-    }
-    if group_alive(group) {
-        let _ = killpg(group, Signal::SIGKILL);
-    }
-    if !leader_reaped {
-        leader_reaped = child.wait().is_ok();
-    }
-    log::debug!("killed process group {group} (leader reaped: {leader_reaped})");
-}
-
-fn group_alive(group: Pid) -> bool {
-    !matches!(killpg(group, None), Err(Errno::ESRCH))
+    ready(waiting::kill_group(child, group, grace, &ThreadPause));
 }

@@ -17,6 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 /// assert_eq!(cmd.to_string(), "docker inspect -- 'my app'");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a command does nothing until an executor runs it"]
 pub struct Cmd {
     program: OsString,
     args: Vec<OsString>,

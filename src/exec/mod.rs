@@ -9,7 +9,7 @@
 //!
 //! Executors return an [`Output`] for any command that ran to an exit (a
 //! non-zero exit is not an error here: the engine layer classifies it), and an
-//! [`Error`](crate::Error) only for failures of the execution itself: the
+//! [`Error`] only for failures of the execution itself: the
 //! program is missing, the timeout hit, the output cap was exceeded, or
 //! dockhand was interrupted.
 
@@ -19,6 +19,7 @@ pub mod signals;
 mod streaming;
 #[cfg(feature = "tokio")]
 mod tokio_exec;
+mod waiting;
 
 use std::io;
 use std::sync::Arc;
@@ -26,13 +27,16 @@ use std::time::Duration;
 
 pub use blocking::{run, run_inherit, run_observed, sleep};
 pub use cmd::{quote, Cmd};
-pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Pipe, Streaming, READ_CHUNK};
+pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use streaming::{fan_in_async, FanInAsync};
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
+pub(crate) use waiting::ready;
 
-use crate::error::{Error, ErrorKind, Status};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, ExitStatus};
 
 /// Default cap on each of stdout and stderr: 64 MiB.
 pub const DEFAULT_OUTPUT_CAP: usize = 64 * 1024 * 1024;
@@ -67,9 +71,11 @@ impl Default for Limits {
     }
 }
 
-/// One of a child's two output streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+/// One of a child's two output pipes; also which of a container's streams
+/// a log line was written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pipe {
     /// Its stdout.
     Stdout,
     /// Its stderr.
@@ -78,13 +84,13 @@ pub enum Stream {
 
 /// Sees each chunk of a command's output as it arrives ([`run_observed`]).
 /// Called on the executor's reader threads, so it must be quick.
-pub type Observer = Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
+pub type Observer = Arc<dyn Fn(Pipe, &[u8]) + Send + Sync>;
 
 /// What a finished command left behind; bytes exactly as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     /// How it ended.
-    pub status: Status,
+    pub status: ExitStatus,
     /// Everything it wrote to stdout.
     pub stdout: Vec<u8>,
     /// Everything it wrote to stderr.
@@ -97,7 +103,7 @@ impl Output {
     /// The output a dry run reports for a command it did not run.
     pub fn dry_run() -> Output {
         Output {
-            status: Status::Code(0),
+            status: ExitStatus::Code(0),
             stdout: Vec::new(),
             stderr: Vec::new(),
             dry_run: true,
@@ -143,7 +149,16 @@ fn spawn_error(cmd: &Cmd, err: io::Error) -> Error {
             format!("could not start `{program}`: {err}"),
         ),
     };
-    Error::new(kind, message).with_command(cmd.to_string())
+    Error::new(kind, message)
+        .with_command(cmd.to_string())
+        .with_source(err)
+}
+
+/// The error for a child whose exit could not be waited for.
+fn wait_error(command: &str, err: io::Error) -> Error {
+    Error::new(ErrorKind::EngineFailure, err.to_string())
+        .with_command(command)
+        .with_source(err)
 }
 
 fn timeout_error(cmd: &Cmd, limits: &Limits, stderr: &[u8]) -> Error {
@@ -176,5 +191,23 @@ fn interrupted_error(cmd: &Cmd, signal: i32) -> Error {
         format!("interrupted by signal {signal}; the command's process group was killed"),
     )
     .with_command(cmd.to_string())
-    .with_status(Status::Signal(signal))
+    .with_status(ExitStatus::Signal(signal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_program_that_cannot_start_keeps_the_io_error_as_source() {
+        let e = run(&Cmd::new("/nonexistent/dockhand-test"), &Limits::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::EngineMissing);
+        let io = e.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            io.map(io::Error::kind),
+            Some(io::ErrorKind::NotFound),
+            "{e:?}"
+        );
+    }
 }

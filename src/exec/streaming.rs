@@ -15,9 +15,10 @@ use std::time::Duration;
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
-use super::blocking::{kill_group, std_command, POLL};
-use super::{signals, spawn_error, Cmd, DEFAULT_GRACE};
-use crate::error::{Result, Status};
+use super::blocking::{kill_group, std_command};
+use super::waiting::POLL;
+use super::{signals, spawn_error, wait_error, Cmd, Pipe, DEFAULT_GRACE};
+use crate::error::{ExitStatus, Result};
 
 /// A running child with piped stdout and stderr, in its own process group.
 ///
@@ -79,28 +80,25 @@ impl Streaming {
     }
 
     /// Wait up to `timeout` for the child to exit; `None` if it still runs.
-    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Option<Status>> {
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
         match self.child.wait_timeout(timeout) {
             Ok(Some(st)) => {
                 self.reaped = true;
-                Ok(Some(Status::from(st)))
+                Ok(Some(ExitStatus::from(st)))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(
-                crate::Error::new(crate::ErrorKind::EngineFailure, e.to_string())
-                    .with_command(self.command.clone()),
-            ),
+            Err(e) => Err(wait_error(&self.command, e)),
         }
     }
 
     /// Wait for the child to exit.
-    pub fn wait(&mut self) -> Result<Status> {
-        let st = self.child.wait().map_err(|e| {
-            crate::Error::new(crate::ErrorKind::EngineFailure, e.to_string())
-                .with_command(self.command.clone())
-        })?;
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        let st = self
+            .child
+            .wait()
+            .map_err(|e| wait_error(&self.command, e))?;
         self.reaped = true;
-        Ok(Status::from(st))
+        Ok(ExitStatus::from(st))
     }
 
     /// Kill the whole process group (SIGTERM, then SIGKILL) and reap the child.
@@ -116,15 +114,6 @@ impl Drop for Streaming {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Which output pipe of a child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pipe {
-    /// The child's stdout.
-    Stdout,
-    /// The child's stderr.
-    Stderr,
 }
 
 /// What a [`FanIn`] delivers, in the order it happened per child.
@@ -144,7 +133,7 @@ pub enum Delivery {
         /// Index of the child.
         child: usize,
         /// How it ended.
-        status: Status,
+        status: ExitStatus,
     },
     /// SIGINT/SIGTERM arrived (see [`signals`](super::signals)): every
     /// child's process group was killed and reaped. Nothing follows.
@@ -188,7 +177,7 @@ impl Sink for tokio::sync::mpsc::Sender<Delivery> {
 /// let fan = fan_in(&[Cmd::new("printf").arg("hi"), Cmd::new("sh").args(["-c", "echo oops >&2; exit 3"])], 4).unwrap();
 /// let all: Vec<Delivery> = fan.collect();
 /// assert!(all.contains(&Delivery::Output { child: 0, pipe: Pipe::Stdout, bytes: b"hi".to_vec() }));
-/// assert!(all.contains(&Delivery::Exited { child: 1, status: dockhand::Status::Code(3) }));
+/// assert!(all.contains(&Delivery::Exited { child: 1, status: dockhand::ExitStatus::Code(3) }));
 /// ```
 #[derive(Debug)]
 pub struct FanIn {
@@ -368,6 +357,7 @@ fn thread_error(e: std::io::Error) -> crate::Error {
         crate::ErrorKind::EngineFailure,
         format!("cannot start a reader thread: {e}"),
     )
+    .with_source(e)
 }
 
 /// Copy one pipe into the sink until EOF or until the consumer is gone.
@@ -419,12 +409,12 @@ fn supervise(mut children: Vec<Streaming>, inbox: &mpsc::Receiver<Control>, sink
 }
 
 /// The child closed its pipes; it exits now (or is made to after a grace).
-fn reap_after_eof(child: &mut Streaming) -> Status {
+fn reap_after_eof(child: &mut Streaming) -> ExitStatus {
     match child.wait_timeout(DEFAULT_GRACE) {
         Ok(Some(status)) => status,
         _ => {
             child.kill();
-            child.wait().unwrap_or(Status::Signal(9))
+            child.wait().unwrap_or(ExitStatus::Signal(9))
         }
     }
 }

@@ -4,21 +4,19 @@
 
 #![allow(clippy::disallowed_methods)] // spawning and sleeping live in exec/
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
+use super::blocking::captured_command;
+use super::waiting::{self, sleep_with, TaskPause, POLL};
 use super::{
-    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Output,
+    interrupted_error, overflow_error, signals, spawn_error, timeout_error, wait_error, Cmd,
+    Limits, Output,
 };
-use crate::error::{Error, ErrorKind, Result, Status};
-
-const POLL: Duration = Duration::from_millis(50);
+use crate::error::{ExitStatus, Result};
 
 /// Async twin of [`run`](super::run).
 ///
@@ -34,19 +32,8 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
-    let mut command = Command::new(cmd.get_program());
-    command
-        .args(cmd.get_args())
-        .envs(cmd.get_env().iter().map(|(k, v)| (k, v)))
-        .stdin(if cmd.get_stdin().is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+    let mut command = Command::from(captured_command(cmd));
+    command.kill_on_drop(true);
     let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let group = child.id().map(|id| Pid::from_raw(id as i32));
 
@@ -75,12 +62,11 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         let tick = tokio::time::sleep(POLL);
         tokio::select! {
             (status, out, err) = &mut finished => {
-                let status = status.map_err(|e| Error::new(ErrorKind::EngineFailure, e.to_string())
-                    .with_command(cmd.to_string()))?;
+                let status = status.map_err(|e| wait_error(&cmd.to_string(), e))?;
                 if out.1 || err.1 {
                     return Err(overflow_error(cmd, limits, if out.1 { "stdout" } else { "stderr" }));
                 }
-                let status = Status::from(status);
+                let status = ExitStatus::from(status);
                 log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
                 return Ok(Output { status, stdout: out.0, stderr: err.0, dry_run: false });
             }
@@ -95,7 +81,7 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
     };
     drop(finished);
     if let Some(group) = group {
-        kill_group(&mut child, group, limits.grace).await;
+        waiting::kill_group(&mut child, group, limits.grace, &TaskPause).await;
     }
     Err(reason)
 }
@@ -108,24 +94,7 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 /// # }
 /// ```
 pub async fn sleep_async(duration: Duration) -> Result<()> {
-    // A duration too large for the clock: sleep until interrupted.
-    let end = tokio::time::Instant::now().checked_add(duration);
-    loop {
-        if let Some(sig) = signals::pending() {
-            return Err(Error::new(
-                ErrorKind::Interrupted,
-                format!("interrupted by signal {sig}"),
-            )
-            .with_status(Status::Signal(sig)));
-        }
-        let left = end.map_or(POLL, |e| {
-            e.saturating_duration_since(tokio::time::Instant::now())
-        });
-        if left.is_zero() {
-            return Ok(());
-        }
-        tokio::time::sleep(left.min(POLL)).await;
-    }
+    sleep_with(&TaskPause, duration).await
 }
 
 /// Read to EOF or past `cap` (then stop). Returns (bytes, overflowed).
@@ -142,19 +111,4 @@ async fn read_capped<R: AsyncRead + Unpin>(pipe: Option<R>, cap: usize) -> (Vec<
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
         }
     }
-}
-
-async fn kill_group(child: &mut Child, group: Pid, grace: Duration) {
-    let _ = killpg(group, Signal::SIGTERM);
-    let end = tokio::time::Instant::now().checked_add(grace);
-    let _ = tokio::time::timeout(grace, child.wait()).await;
-    while end.map_or(true, |e| tokio::time::Instant::now() < e)
-        && !matches!(killpg(group, None), Err(Errno::ESRCH))
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    if !matches!(killpg(group, None), Err(Errno::ESRCH)) {
-        let _ = killpg(group, Signal::SIGKILL);
-    }
-    let _ = child.wait().await;
 }

@@ -6,10 +6,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{check_plain, ContainerRef};
-use crate::container::Protocol;
 use crate::error::{Error, Result};
 
 /// Implements `FromStr` (for clap) and `Display` for a validated type.
@@ -22,6 +21,44 @@ macro_rules! text_type {
             }
         }
     };
+}
+
+/// A transport protocol of a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+    /// Anything else.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Protocol {
+    /// The protocol for `tcp`/`udp`/`sctp` (any case).
+    pub fn from_engine(word: &str) -> Protocol {
+        match word.to_ascii_lowercase().as_str() {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            "sctp" => Protocol::Sctp,
+            _ => Protocol::Unknown,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+            Protocol::Unknown => "unknown",
+        }
+    }
 }
 
 /// A plain value handed to an engine option (network, hostname, user,
@@ -144,16 +181,36 @@ impl fmt::Debug for EnvVar {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortSpec {
     /// Host address to bind (all when `None`).
-    pub host_ip: Option<IpAddr>,
+    host_ip: Option<IpAddr>,
     /// Host port (random when `None`).
-    pub host_port: Option<u16>,
+    host_port: Option<u16>,
     /// Port inside the container.
-    pub container_port: u16,
+    container_port: u16,
     /// tcp, udp or sctp.
-    pub protocol: Protocol,
+    protocol: Protocol,
 }
 
 impl PortSpec {
+    /// Host address to bind (all when `None`).
+    pub fn host_ip(&self) -> Option<IpAddr> {
+        self.host_ip
+    }
+
+    /// Host port (random when `None`).
+    pub fn host_port(&self) -> Option<u16> {
+        self.host_port
+    }
+
+    /// Port inside the container.
+    pub fn container_port(&self) -> u16 {
+        self.container_port
+    }
+
+    /// tcp, udp or sctp.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// Parse a `-p` value.
     pub fn new(text: &str) -> Result<PortSpec> {
         let bad = || {
@@ -203,17 +260,27 @@ impl fmt::Display for PortSpec {
 /// ```
 /// use dockhand::input::ContainerPort;
 /// let p = ContainerPort::new("53/udp").unwrap();
-/// assert_eq!((p.port, p.protocol.as_str()), (53, "udp"));
+/// assert_eq!((p.port(), p.protocol().as_str()), (53, "udp"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ContainerPort {
     /// The port.
-    pub port: u16,
+    port: u16,
     /// Its protocol.
-    pub protocol: Protocol,
+    protocol: Protocol,
 }
 
 impl ContainerPort {
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its protocol.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// Parse `PORT[/proto]`.
     pub fn new(text: &str) -> Result<ContainerPort> {
         let bad = || Error::invalid_input(format!("invalid port {text:?}: use PORT or PORT/PROTO"));
@@ -249,21 +316,36 @@ fn parse_port(text: &str) -> Option<u16> {
 /// ```
 /// use dockhand::input::VolumeSpec;
 /// let v = VolumeSpec::new("/srv/data:/data:ro").unwrap();
-/// assert!(v.read_only);
+/// assert!(v.read_only());
 /// assert_eq!(v.to_string(), "/srv/data:/data:ro");
 /// assert!(VolumeSpec::new("data:relative").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VolumeSpec {
     /// Volume name or host path.
-    pub source: String,
+    source: String,
     /// Path in the container.
-    pub destination: String,
+    destination: String,
     /// Mount read-only.
-    pub read_only: bool,
+    read_only: bool,
 }
 
 impl VolumeSpec {
+    /// Volume name or host path.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Path in the container.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
+    /// Whether it is mounted read-only.
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Parse a `-v` value.
     pub fn new(text: &str) -> Result<VolumeSpec> {
         check_plain("volume", text)?;
@@ -310,29 +392,39 @@ impl fmt::Display for VolumeSpec {
 
 /// A legacy link `CONTAINER[:ALIAS]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
+pub struct ContainerLink {
     /// The linked container.
-    pub container: ContainerRef,
+    container: ContainerRef,
     /// Host name it gets (its name when `None`).
-    pub alias: Option<ContainerRef>,
+    alias: Option<ContainerRef>,
 }
 
-impl Link {
+impl ContainerLink {
+    /// The linked container.
+    pub fn container(&self) -> &ContainerRef {
+        &self.container
+    }
+
+    /// Host name it gets (its name when `None`).
+    pub fn alias(&self) -> Option<&ContainerRef> {
+        self.alias.as_ref()
+    }
+
     /// Parse `CONTAINER[:ALIAS]`.
-    pub fn new(text: &str) -> Result<Link> {
+    pub fn new(text: &str) -> Result<ContainerLink> {
         let (c, a) = match text.split_once(':') {
             Some((c, a)) => (c, Some(ContainerRef::new(a)?)),
             None => (text, None),
         };
-        Ok(Link {
+        Ok(ContainerLink {
             container: ContainerRef::new(c)?,
             alias: a,
         })
     }
 }
-text_type!(Link);
+text_type!(ContainerLink);
 
-impl fmt::Display for Link {
+impl fmt::Display for ContainerLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.alias {
             Some(a) => write!(f, "{}:{a}", self.container),
@@ -350,6 +442,7 @@ impl fmt::Display for Link {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RestartPolicy {
     /// Never restart.
     No,
@@ -642,8 +735,11 @@ mod tests {
         for bad in ["/a", "/a:/b:z", "a b:/c", ":/c", "/a:/b:ro:x", "-v:/x"] {
             assert!(VolumeSpec::new(bad).is_err(), "{bad}");
         }
-        assert_eq!(Link::new("db:database").unwrap().to_string(), "db:database");
-        assert!(Link::new("db:-x").is_err());
+        assert_eq!(
+            ContainerLink::new("db:database").unwrap().to_string(),
+            "db:database"
+        );
+        assert!(ContainerLink::new("db:-x").is_err());
         assert!(matches!(
             CopyPath::new("/tmp/a:b").unwrap(),
             CopyPath::Host(_)

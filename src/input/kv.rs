@@ -90,12 +90,6 @@ impl KeyValue {
     pub fn value(&self) -> &str {
         &self.value
     }
-
-    /// `--flag=KEY=VALUE` as one argument, so that no value can ever be read
-    /// as an option of its own.
-    pub fn flag(&self, flag: &str) -> String {
-        format!("{flag}={self}")
-    }
 }
 
 impl std::str::FromStr for KeyValue {
@@ -121,10 +115,7 @@ mod tests {
         assert_eq!(kv.key(), "label");
         assert_eq!(kv.value(), "a=b c");
         assert_eq!(KeyValue::new("label", "k=").unwrap().value(), "");
-        assert_eq!(
-            KeyValue::new("label", "k=-v").unwrap().flag("--label"),
-            "--label=k=-v"
-        );
+        assert_eq!(KeyValue::new("label", "k=-v").unwrap().to_string(), "k=-v");
     }
 
     #[test]

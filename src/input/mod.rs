@@ -40,13 +40,13 @@ mod subnet;
 use std::time::Duration;
 
 pub use container_opts::{
-    ContainerPort, CopyPath, Cpus, EnvVar, Link, MemorySize, PortSpec, RestartPolicy, Signal,
-    VolumeSpec, Word,
+    ContainerLink, ContainerPort, CopyPath, Cpus, EnvVar, MemorySize, PortSpec, Protocol,
+    RestartPolicy, Signal, VolumeSpec, Word,
 };
 pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;
 pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
-pub use net::{Addressing, Cidr, Gateway, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
+pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;
 

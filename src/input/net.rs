@@ -158,20 +158,20 @@ impl Serialize for Cidr {
 /// A default gateway: a unicast IPv4 or IPv6 address.
 ///
 /// ```
-/// use dockhand::input::Gateway;
-/// assert!("10.1.0.1".parse::<Gateway>().is_ok());
-/// assert!("fe80::1".parse::<Gateway>().unwrap().is_link_local());
-/// assert!("0.0.0.0".parse::<Gateway>().is_err());
+/// use dockhand::input::GatewayAddr;
+/// assert!("10.1.0.1".parse::<GatewayAddr>().is_ok());
+/// assert!("fe80::1".parse::<GatewayAddr>().unwrap().is_link_local());
+/// assert!("0.0.0.0".parse::<GatewayAddr>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Gateway(IpAddr);
+pub struct GatewayAddr(IpAddr);
 
-impl Gateway {
+impl GatewayAddr {
     /// A gateway address, checked.
-    pub fn new(addr: IpAddr) -> Result<Gateway> {
+    pub fn new(addr: IpAddr) -> Result<GatewayAddr> {
         check_unicast("gateway", addr)?;
-        Ok(Gateway(addr))
+        Ok(GatewayAddr(addr))
     }
 
     /// The address.
@@ -214,19 +214,19 @@ impl Gateway {
     }
 }
 
-impl FromStr for Gateway {
+impl FromStr for GatewayAddr {
     type Err = Error;
-    fn from_str(text: &str) -> Result<Gateway> {
+    fn from_str(text: &str) -> Result<GatewayAddr> {
         let addr: IpAddr = text.parse().map_err(|_| {
             Error::invalid_input(format!(
                 "invalid gateway {text:?}: use an IPv4 or IPv6 address"
             ))
         })?;
-        Gateway::new(addr)
+        GatewayAddr::new(addr)
     }
 }
 
-impl fmt::Display for Gateway {
+impl fmt::Display for GatewayAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
@@ -373,6 +373,7 @@ impl fmt::Display for Mtu {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MacvlanMode {
     /// Siblings talk directly (the usual choice).
     #[default]
@@ -436,12 +437,12 @@ impl fmt::Display for MacvlanMode {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Addressing {
     addresses: Vec<Cidr>,
-    gateway: Option<Gateway>,
+    gateway: Option<GatewayAddr>,
 }
 
 impl Addressing {
     /// Addresses (in the order given) and an optional default gateway.
-    pub fn new(addresses: Vec<Cidr>, gateway: Option<Gateway>) -> Result<Addressing> {
+    pub fn new(addresses: Vec<Cidr>, gateway: Option<GatewayAddr>) -> Result<Addressing> {
         for (i, a) in addresses.iter().enumerate() {
             if addresses[..i].contains(a) {
                 return Err(Error::invalid_input(format!("address {a} is given twice")));
@@ -459,7 +460,7 @@ impl Addressing {
     }
 
     /// The default gateway.
-    pub fn gateway(&self) -> Option<Gateway> {
+    pub fn gateway(&self) -> Option<GatewayAddr> {
         self.gateway
     }
 }
@@ -495,7 +496,7 @@ mod tests {
     fn gateway_must_be_reachable_through_an_address() {
         let v4: Cidr = "10.1.0.2/24".parse().unwrap();
         let v6: Cidr = "2001:db8::2/64".parse().unwrap();
-        let gw = |s: &str| s.parse::<Gateway>().unwrap();
+        let gw = |s: &str| s.parse::<GatewayAddr>().unwrap();
         assert!(gw("10.1.0.1").check_reachable(&[v4]).is_ok());
         assert!(gw("10.2.0.1").check_reachable(&[v4, v6]).is_err());
         assert!(gw("2001:db8::1").check_reachable(&[v4]).is_err());
@@ -516,6 +517,6 @@ mod tests {
     #[test]
     fn broadcast_is_not_an_address() {
         assert!("255.255.255.255/32".parse::<Cidr>().is_err());
-        assert!("255.255.255.255".parse::<Gateway>().is_err());
+        assert!("255.255.255.255".parse::<GatewayAddr>().is_err());
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{check_plain, parse_duration};
+use crate::decode::time::Timestamp;
 use crate::error::{Error, Result};
-use crate::time::Timestamp;
 
 /// A `--since` / `--until` value: an absolute instant (RFC 3339, or epoch
 /// seconds such as `1795453402.5`), or a duration back from now (`10m`,
@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 /// use std::time::Duration;
 /// use dockhand::input::TimeSpec;
 /// assert_eq!(TimeSpec::parse("10m").unwrap(), TimeSpec::Ago(Duration::from_secs(600)));
-/// let now = dockhand::time::Timestamp::from_unix(1_795_453_402, 0);
+/// let now = dockhand::decode::time::Timestamp::from_unix(1_795_453_402, 0);
 /// assert_eq!(TimeSpec::parse("1m").unwrap().resolve(now).to_string(), "2026-11-23T17:02:22.000000000Z");
 /// assert!(TimeSpec::parse("yesterday").is_err());
 /// ```

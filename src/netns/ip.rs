@@ -1,5 +1,5 @@
 //! `ip -j` in a network namespace: where a command runs, and what its JSON
-//! output says, as typed [`Link`], [`Address`] and [`Route`] values.
+//! output says, as typed [`Link`], [`LinkAddress`] and [`Route`] values.
 //!
 //! A command for a container's namespace runs the **host's** tools through
 //! `nsenter --target PID --net -- …` (the image need not have `ip`; busybox
@@ -13,13 +13,14 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decode::json::{lenient_string, null_default, parse_json};
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::Argv;
 use crate::error::{Error, Result};
-use crate::model::{lenient_string, null_default, parse_json};
-use crate::plan::{Effect, Plan};
 
 /// The network namespace a host command runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Netns {
+pub enum Namespace {
     /// The namespace dockhand itself runs in ("the host").
     Host,
     /// The namespace of this process (a container's init process),
@@ -27,15 +28,15 @@ pub enum Netns {
     Of(u32),
 }
 
-impl Netns {
+impl Namespace {
     /// A plan running the host tool `program` with `args` in this
     /// namespace: directly on the host, or as
     /// `nsenter --target PID --net -- program args…`.
     ///
     /// ```
-    /// use dockhand::netns::ip::Netns;
-    /// use dockhand::plan::{Effect, Program};
-    /// let plan = Netns::Of(42).plan(Effect::ReadOnly, "ip", ["-j", "link", "show"], |o| Ok(o.output.stdout));
+    /// use dockhand::netns::ip::Namespace;
+    /// use dockhand::engine::plan::{Effect, Program};
+    /// let plan = Namespace::Of(42).plan(Effect::ReadOnly, "ip", ["-j", "link", "show"], |o| Ok(o.output.stdout));
     /// assert_eq!(plan.program(), &Program::Host("nsenter".into()));
     /// assert_eq!(plan.args(), ["--target", "42", "--net", "--", "ip", "-j", "link", "show"]);
     /// ```
@@ -44,20 +45,19 @@ impl Netns {
         T: 'static,
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
-        F: FnOnce(crate::plan::Outcome) -> Result<T> + Send + 'static,
+        F: FnOnce(crate::engine::plan::Outcome) -> Result<T> + Send + 'static,
     {
-        let args = args.into_iter().map(Into::into);
         match self {
-            Netns::Host => Plan::new(effect, args, finish).on_host(program),
-            Netns::Of(pid) => {
-                let enter: [OsString; 5] = [
-                    "--target".into(),
-                    pid.to_string().into(),
-                    "--net".into(),
-                    "--".into(),
-                    program.into(),
-                ];
-                Plan::new(effect, enter.into_iter().chain(args), finish).on_host("nsenter")
+            Namespace::Host => {
+                Plan::new(effect, args.into_iter().collect(), finish).on_host(program)
+            }
+            Namespace::Of(pid) => {
+                let enter = Argv::new("--target")
+                    .arg(pid.to_string())
+                    .flag("--net")
+                    .operands([program])
+                    .args(args);
+                Plan::new(effect, enter, finish).on_host("nsenter")
             }
         }
     }
@@ -100,6 +100,7 @@ impl Netns {
 /// An address family as `ip` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Family {
     /// IPv4.
     Inet,
@@ -125,6 +126,7 @@ impl Family {
 /// `raw` is the whole object as `ip` printed it (including `addr_info`,
 /// `linkinfo`, statistics …); the fields are the ones dockhand relies on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Link {
     /// Interface index in its namespace.
     pub index: u32,
@@ -149,7 +151,7 @@ pub struct Link {
     /// The interface alias (`ifalias`), where dockhand records what it attached.
     pub alias: Option<String>,
     /// Addresses (from `addr_info`; empty for `link show` output).
-    pub addresses: Vec<Address>,
+    pub addresses: Vec<LinkAddress>,
     /// The object exactly as `ip` printed it.
     pub raw: Value,
 }
@@ -163,7 +165,8 @@ impl Link {
 
 /// One address of an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
+#[non_exhaustive]
+pub struct LinkAddress {
     /// `inet` or `inet6`.
     pub family: Family,
     /// The address, as `ip` prints it (canonical text).
@@ -181,7 +184,7 @@ pub struct Address {
     pub raw: Value,
 }
 
-impl Address {
+impl LinkAddress {
     /// The address parsed, when it is an IP address.
     pub fn ip(&self) -> Option<IpAddr> {
         self.local.parse().ok()
@@ -196,6 +199,7 @@ impl Address {
 
 /// One route as `ip -j route show` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Route {
     /// The family asked for (`ip` does not print it).
     pub family: Family,
@@ -271,7 +275,7 @@ struct RouteDoc {
 
 /// Parse the array `ip -j [-d] link show` / `addr show` prints.
 ///
-/// Address entries of a family other than inet/inet6 are kept with
+/// Addresses of a family other than inet/inet6 are kept with
 /// [`Family::Unknown`]; entries that are not objects are left to `raw`.
 ///
 /// ```
@@ -285,17 +289,21 @@ pub fn parse_links(bytes: &[u8]) -> Result<Vec<Link>> {
     items
         .into_iter()
         .map(|raw| {
-            let doc: LinkDoc = serde_json::from_value(raw.clone())
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` link: {e}"), bytes))?;
+            let doc: LinkDoc = serde_json::from_value(raw.clone()).map_err(|e| {
+                Error::parse(format!("unexpected `ip -j` link: {e}"), bytes).with_source(e)
+            })?;
             let addresses = doc
                 .addr_info
                 .into_iter()
                 .filter(|a| a.is_object())
                 .map(|raw| {
-                    serde_json::from_value(raw.clone()).map(|a: Address| Address { raw, ..a })
+                    serde_json::from_value(raw.clone())
+                        .map(|a: LinkAddress| LinkAddress { raw, ..a })
                 })
-                .collect::<std::result::Result<Vec<Address>, _>>()
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` address: {e}"), bytes))?;
+                .collect::<std::result::Result<Vec<LinkAddress>, _>>()
+                .map_err(|e| {
+                    Error::parse(format!("unexpected `ip -j` address: {e}"), bytes).with_source(e)
+                })?;
             Ok(Link {
                 index: doc.ifindex,
                 up: doc.flags.iter().any(|f| f == "UP"),
@@ -327,8 +335,9 @@ pub fn parse_routes(bytes: &[u8], family: Family) -> Result<Vec<Route>> {
     items
         .into_iter()
         .map(|raw| {
-            let doc: RouteDoc = serde_json::from_value(raw.clone())
-                .map_err(|e| Error::parse(format!("unexpected `ip -j` route: {e}"), bytes))?;
+            let doc: RouteDoc = serde_json::from_value(raw.clone()).map_err(|e| {
+                Error::parse(format!("unexpected `ip -j` route: {e}"), bytes).with_source(e)
+            })?;
             Ok(Route {
                 family,
                 dst: doc.dst,
@@ -347,13 +356,10 @@ pub fn parse_routes(bytes: &[u8], family: Family) -> Result<Vec<Route>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
-    fn capture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/vendor-docs/captures/iproute2/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fn iproute2(name: &str) -> Vec<u8> {
+        testing::capture(&format!("iproute2/{name}"))
     }
 
     #[test]
@@ -375,7 +381,7 @@ mod tests {
             "host-addr-show-details-dev-veth-host-bridge.json",
             "host-addr-show-details-dev-returned-orphan.json",
         ] {
-            let links = parse_links(&capture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let links = parse_links(&iproute2(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
             for l in &links {
                 assert!(!l.name.is_empty(), "{name}");
                 assert_eq!(l.raw["ifname"], l.name.as_str(), "{name}");
@@ -401,13 +407,13 @@ mod tests {
             ("netns-dockhand-podman-route-show.json", Family::Inet),
             ("netns-dockhand-podman-route6-show.json", Family::Inet6),
         ] {
-            parse_routes(&capture(name), family).unwrap_or_else(|e| panic!("{name}: {e}"));
+            parse_routes(&iproute2(name), family).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 
     #[test]
     fn alias_kind_master_and_state_are_read() {
-        let links = parse_links(&capture("link-show-details-dev-ifb-alias.json")).unwrap();
+        let links = parse_links(&iproute2("link-show-details-dev-ifb-alias.json")).unwrap();
         assert_eq!(
             links[0].alias.as_deref(),
             Some("dockhand test alias with spaces")
@@ -417,17 +423,17 @@ mod tests {
         assert_eq!(links[0].operstate, "UNKNOWN");
         assert!(links[0].up);
 
-        let port = parse_links(&capture("link-show-details-dev-bridge-port.json")).unwrap();
+        let port = parse_links(&iproute2("link-show-details-dev-bridge-port.json")).unwrap();
         assert_eq!(port[0].master.as_deref(), Some("vd-br0"));
         assert_eq!(port[0].kind.as_deref(), Some("veth"));
 
-        let mv = parse_links(&capture("link-show-details-dev-macvlan.json")).unwrap();
+        let mv = parse_links(&iproute2("link-show-details-dev-macvlan.json")).unwrap();
         assert_eq!(mv[0].macvlan_mode(), Some("bridge"));
     }
 
     #[test]
     fn addresses_of_both_families_are_read() {
-        let links = parse_links(&capture("addr-show-dev-ifb.json")).unwrap();
+        let links = parse_links(&iproute2("addr-show-dev-ifb.json")).unwrap();
         let addrs = &links[0].addresses;
         let v4 = addrs.iter().find(|a| a.family == Family::Inet).unwrap();
         assert_eq!((v4.local.as_str(), v4.prefixlen), ("198.51.100.1", 24));
@@ -435,12 +441,12 @@ mod tests {
         assert!(addrs
             .iter()
             .any(|a| a.family == Family::Inet6 && a.local == "2001:db8:100::1"));
-        assert!(addrs.iter().any(Address::is_ipv6_link_local));
+        assert!(addrs.iter().any(LinkAddress::is_ipv6_link_local));
     }
 
     #[test]
     fn podman_container_eth0_has_its_address() {
-        let links = parse_links(&capture("netns-podman-addr-show.json")).unwrap();
+        let links = parse_links(&iproute2("netns-podman-addr-show.json")).unwrap();
         let eth0 = links.iter().find(|l| l.name == "eth0").unwrap();
         assert_eq!(eth0.addresses[0].ip(), Some("10.89.50.4".parse().unwrap()));
         assert_eq!(eth0.kind, None, "no -d, no linkinfo");
@@ -448,12 +454,12 @@ mod tests {
 
     #[test]
     fn default_and_host_routes() {
-        let routes = parse_routes(&capture("netns-docker-route-show.json"), Family::Inet).unwrap();
+        let routes = parse_routes(&iproute2("netns-docker-route-show.json"), Family::Inet).unwrap();
         let def = routes.iter().find(|r| r.is_default()).unwrap();
         assert!(def.gateway.is_some());
-        let v6 = parse_routes(&capture("route6-show.json"), Family::Inet6).unwrap();
+        let v6 = parse_routes(&iproute2("route6-show.json"), Family::Inet6).unwrap();
         assert!(v6.iter().all(|r| r.metric.is_some()));
-        let get = parse_routes(&capture("route-get.json"), Family::Inet).unwrap();
+        let get = parse_routes(&iproute2("route-get.json"), Family::Inet).unwrap();
         assert!(!get[0].dst.contains('/'));
     }
 

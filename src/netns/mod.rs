@@ -18,7 +18,7 @@
 //!
 //! let engine = dockhand::Engine::detect()?;
 //! let web = ContainerRef::new("web")?;
-//! let change = engine.link_add_veth(&web, &VethSpec {
+//! let change = engine.netns().add_veth(&web, &VethSpec {
 //!     ifname: IfName::new("eth1")?,
 //!     host_if: None,
 //!     addressing: Addressing::new(vec!["10.1.0.2/24".parse()?], Some("10.1.0.1".parse()?))?,
@@ -37,17 +37,40 @@ use std::ffi::OsString;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result, Status};
-use crate::exec;
+use crate::decode::json::{lenient_string, parse_json};
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::{Argv, Engine};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::input::{ContainerRef, IfName};
-use crate::model::{lenient_string, parse_json};
-use crate::plan::{Effect, Plan};
-use ip::{Family, Link, Netns, Route};
-use link::{Attached, Decision, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
+use ip::{Family, Link, Namespace, Route};
+use link::{AttachPlan, Attached, MacvlanSpec, MoveSpec, Orphan, Record, Snapshot, Step, VethSpec};
+
+/// Host network plumbing for containers: namespace exec and show, and the interfaces dockhand attaches. A small borrowed handle: `engine.netns()`.
+///
+/// ```no_run
+/// let view = dockhand::Engine::detect()?.netns().show(&"web".parse()?)?;
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Netns<'e> {
+    engine: &'e Engine,
+}
+
+impl Engine {
+    /// Host network plumbing: `exec`/`show` in a container's network namespace, and `add_veth`, `add_macvlan`, `move_in`, `remove`, `list`, `release_orphans` of interfaces.
+    ///
+    /// ```no_run
+    /// let attached = dockhand::Engine::detect()?.netns().list(&"web".parse()?)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn netns(&self) -> Netns<'_> {
+        Netns { engine: self }
+    }
+}
 
 /// A running container as netns plumbing needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RunningContainer {
     /// The name or id the caller gave.
     pub name: ContainerRef,
@@ -99,15 +122,10 @@ struct StateDoc {
 pub fn running_container_plan(container: &ContainerRef) -> Plan<RunningContainer> {
     let name = container.clone();
     Plan::read(
-        [
-            "inspect",
-            "--type",
-            "container",
-            "--format",
-            r#"{"Id":{{json .ID}},"State":{{json .State}}}"#,
-            "--",
-            container.as_str(),
-        ],
+        Argv::new("inspect")
+            .args(["--type", "container", "--format"])
+            .arg(r#"{"Id":{{json .ID}},"State":{{json .State}}}"#)
+            .operands([container]),
         move |out| {
             let doc: InspectDoc = parse_json(&out.stdout)?;
             let s = doc.state;
@@ -137,9 +155,9 @@ pub fn running_container_plan(container: &ContainerRef) -> Plan<RunningContainer
     )
 }
 
-/// Namespaces `netns exec` enters besides the network one.
+/// The namespaces `netns exec` enters besides the network one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Namespaces {
+pub struct AlsoEnter {
     /// The mount namespace (the container's files; the command is looked
     /// up in the container).
     pub mount: bool,
@@ -155,27 +173,22 @@ pub struct Namespaces {
 /// It has no timeout (the command is the caller's) and is never retried.
 ///
 /// ```
-/// use dockhand::netns::{exec_plan, Namespaces};
-/// let ns = Namespaces { uts: true, ..Namespaces::default() };
+/// use dockhand::netns::{exec_plan, AlsoEnter};
+/// let ns = AlsoEnter { uts: true, ..AlsoEnter::default() };
 /// let plan = exec_plan(42, ns, &["hostname".into()]).unwrap();
 /// assert_eq!(plan.args(), ["--target", "42", "--net", "--uts", "--", "hostname"]);
 /// assert!(exec_plan(42, ns, &[]).is_err());
 /// ```
-pub fn exec_plan(pid: u32, also: Namespaces, command: &[OsString]) -> Result<Plan<()>> {
+pub fn exec_plan(pid: u32, also: AlsoEnter, command: &[OsString]) -> Result<Plan<()>> {
     check_command(command)?;
-    let mut args: Vec<OsString> = vec!["--target".into(), pid.to_string().into(), "--net".into()];
-    for (on, flag) in [
-        (also.mount, "--mount"),
-        (also.uts, "--uts"),
-        (also.ipc, "--ipc"),
-        (also.pid, "--pid"),
-    ] {
-        if on {
-            args.push(flag.into());
-        }
-    }
-    args.push("--".into());
-    args.extend(command.iter().cloned());
+    let args = Argv::new("--target")
+        .arg(pid.to_string())
+        .flag("--net")
+        .flag_if("--mount", also.mount)
+        .flag_if("--uts", also.uts)
+        .flag_if("--ipc", also.ipc)
+        .flag_if("--pid", also.pid)
+        .operands(command);
     Ok(
         Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
             .on_host("nsenter")
@@ -196,6 +209,7 @@ fn check_command(command: &[OsString]) -> Result<()> {
 
 /// What `netns show` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct NetnsView {
     /// The container.
     pub container: RunningContainer,
@@ -221,6 +235,7 @@ pub enum ChangeResult {
 
 /// The result of `link add` / `move` / `del`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LinkChange {
     /// The container.
     pub container: RunningContainer,
@@ -237,6 +252,7 @@ pub struct LinkChange {
 
 /// One orphan `link release-orphans` found, and how releasing it went.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Released {
     /// The interface.
     pub orphan: Orphan,
@@ -244,17 +260,17 @@ pub struct Released {
     pub result: Result<Vec<String>>,
 }
 
-impl Engine {
+impl Netns<'_> {
     /// The running container `container` (id and init PID); see
     /// [`running_container_plan`].
     ///
     /// ```no_run
-    /// let c = dockhand::Engine::detect()?.running_container(&"web".parse()?)?;
+    /// let c = dockhand::Engine::detect()?.netns().running_container(&"web".parse()?)?;
     /// println!("pid {}", c.pid);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn running_container(&self, container: &ContainerRef) -> Result<RunningContainer> {
-        self.run(running_container_plan(container))
+        self.engine.run(running_container_plan(container))
     }
 
     /// Run `command` in the container's network namespace (and the other
@@ -262,42 +278,36 @@ impl Engine {
     /// no retry, no fallback. Returns the command's exit status.
     ///
     /// ```no_run
-    /// use dockhand::netns::Namespaces;
+    /// use dockhand::netns::AlsoEnter;
     /// let engine = dockhand::Engine::detect()?;
-    /// let status = engine.netns_exec(&"web".parse()?, Namespaces::default(), &["ip".into(), "addr".into()])?;
+    /// let status = engine.netns().exec(&"web".parse()?, AlsoEnter::default(), &["ip".into(), "addr".into()])?;
     /// std::process::exit(status.code().unwrap_or(1));
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn netns_exec(
+    pub fn exec(
         &self,
         container: &ContainerRef,
-        also: Namespaces,
+        also: AlsoEnter,
         command: &[OsString],
-    ) -> Result<Status> {
+    ) -> Result<ExitStatus> {
         check_command(command)?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
-        if self.is_dry_run() {
-            // A state-changing plan in a dry run is only printed.
-            self.run(plan)?;
-            return Ok(Status::Code(0));
-        }
-        let (cmd, limits) = self.prepare(&plan);
-        exec::run_inherit(&cmd, &limits, true)
+        self.engine.run_attached(plan, true)
     }
 
     /// The container's links, addresses and routes, from the host's
     /// `ip -j` run in its namespace.
     ///
     /// ```no_run
-    /// let view = dockhand::Engine::detect()?.netns_show(&"web".parse()?)?;
+    /// let view = dockhand::Engine::detect()?.netns().show(&"web".parse()?)?;
     /// for l in &view.links { println!("{} {:?}", l.name, l.addresses); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn netns_show(&self, container: &ContainerRef) -> Result<NetnsView> {
+    pub fn show(&self, container: &ContainerRef) -> Result<NetnsView> {
         let target = self.running_container(container)?;
-        let ns = Netns::Of(target.pid);
-        let links = self.run(ns.links())?;
+        let ns = Namespace::Of(target.pid);
+        let links = self.engine.run(ns.links())?;
         let routes = self.routes(ns)?;
         Ok(NetnsView {
             container: target,
@@ -314,10 +324,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::VethSpec};
     /// let spec = VethSpec { ifname: IfName::new("eth1")?, host_if: None, addressing: Addressing::default(),
     ///                       mtu: None, mac: None, bridge: None };
-    /// dockhand::Engine::detect()?.link_add_veth(&"web".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().add_veth(&"web".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
+    pub fn add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
@@ -331,14 +341,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::MacvlanSpec};
     /// let spec = MacvlanSpec { parent: IfName::new("eth0")?, ifname: IfName::new("lan")?,
     ///                          mode: MacvlanMode::Bridge, addressing: Addressing::default() };
-    /// dockhand::Engine::detect()?.link_add_macvlan(&"web".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().add_macvlan(&"web".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_add_macvlan(
-        &self,
-        container: &ContainerRef,
-        spec: &MacvlanSpec,
-    ) -> Result<LinkChange> {
+    pub fn add_macvlan(&self, container: &ContainerRef, spec: &MacvlanSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
@@ -354,10 +360,10 @@ impl Engine {
     /// # use dockhand::{input::*, netns::link::MoveSpec};
     /// let spec = MoveSpec { host_if: IfName::new("enp3s0")?, ifname: Some(IfName::new("wan")?),
     ///                       addressing: Addressing::default() };
-    /// dockhand::Engine::detect()?.link_move(&"router".parse()?, &spec)?;
+    /// dockhand::Engine::detect()?.netns().move_in(&"router".parse()?, &spec)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_move(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
+    pub fn move_in(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
@@ -375,10 +381,10 @@ impl Engine {
     /// reports every failure.
     ///
     /// ```no_run
-    /// dockhand::Engine::detect()?.link_del(&"web".parse()?, &dockhand::input::IfName::new("eth1")?)?;
+    /// dockhand::Engine::detect()?.netns().remove(&"web".parse()?, &dockhand::input::IfName::new("eth1")?)?;
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_del(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
+    pub fn remove(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
         let target = own_netns(self.running_container(container)?)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
@@ -395,20 +401,20 @@ impl Engine {
             record,
             result,
             commands,
-            dry_run: self.is_dry_run(),
+            dry_run: self.engine.is_dry_run(),
         })
     }
 
     /// The interfaces dockhand attached to the container.
     ///
     /// ```no_run
-    /// let (_, links) = dockhand::Engine::detect()?.link_ls(&"web".parse()?)?;
+    /// let (_, links) = dockhand::Engine::detect()?.netns().list(&"web".parse()?)?;
     /// for a in links { println!("{} {} {}", a.record.ifname, a.record.kind, a.record.host_if); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_ls(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
+    pub fn list(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
         let target = own_netns(self.running_container(container)?)?;
-        let links = self.run(Netns::Of(target.pid).links())?;
+        let links = self.engine.run(Namespace::Of(target.pid).links())?;
         Ok((target, link::attached(&links)))
     }
 
@@ -418,13 +424,13 @@ impl Engine {
     /// one that fails does not stop the others.
     ///
     /// ```no_run
-    /// for r in dockhand::Engine::detect()?.link_release_orphans()? {
+    /// for r in dockhand::Engine::detect()?.netns().release_orphans()? {
     ///     println!("{} -> {}: {:?}", r.orphan.found_as, r.orphan.original, r.result.is_ok());
     /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn link_release_orphans(&self) -> Result<Vec<Released>> {
-        let host = self.run(Netns::Host.links())?;
+    pub fn release_orphans(&self) -> Result<Vec<Released>> {
+        let host = self.engine.run(Namespace::Host.links())?;
         Ok(link::plan_release_orphans(&host)
             .into_iter()
             .map(|(orphan, steps)| Released {
@@ -434,18 +440,18 @@ impl Engine {
             .collect())
     }
 
-    fn routes(&self, ns: Netns) -> Result<Vec<Route>> {
-        let mut routes = self.run(ns.routes(Family::Inet))?;
-        routes.extend(self.run(ns.routes(Family::Inet6))?);
+    fn routes(&self, ns: Namespace) -> Result<Vec<Route>> {
+        let mut routes = self.engine.run(ns.routes(Family::Inet))?;
+        routes.extend(self.engine.run(ns.routes(Family::Inet6))?);
         Ok(routes)
     }
 
     /// Host links, container links and (when a decision needs them) routes.
     fn snapshot(&self, target: &RunningContainer, with_routes: bool) -> Result<Snapshot> {
-        let ns = Netns::Of(target.pid);
+        let ns = Namespace::Of(target.pid);
         Ok(Snapshot {
-            host: self.run(Netns::Host.links())?,
-            container: self.run(ns.links())?,
+            host: self.engine.run(Namespace::Host.links())?,
+            container: self.engine.run(ns.links())?,
             routes: if with_routes {
                 self.routes(ns)?
             } else {
@@ -458,18 +464,18 @@ impl Engine {
         &self,
         container: RunningContainer,
         record: Record,
-        decision: Decision,
+        decision: AttachPlan,
     ) -> Result<LinkChange> {
         let (result, commands) = match decision {
-            Decision::Unchanged => (ChangeResult::Unchanged, Vec::new()),
-            Decision::Apply(steps) => (ChangeResult::Created, self.apply(steps)?),
+            AttachPlan::Unchanged => (ChangeResult::Unchanged, Vec::new()),
+            AttachPlan::Apply(steps) => (ChangeResult::Created, self.apply(steps)?),
         };
         Ok(LinkChange {
             container,
             record,
             result,
             commands,
-            dry_run: self.is_dry_run(),
+            dry_run: self.engine.is_dry_run(),
         })
     }
 
@@ -481,8 +487,8 @@ impl Engine {
         let mut done: Vec<(String, Plan<()>)> = Vec::new();
         let mut commands = Vec::new();
         for (i, Step { what, plan, undo }) in steps.into_iter().enumerate() {
-            let command = self.prepare(&plan).0.to_string();
-            if let Err(e) = self.run(plan) {
+            let command = self.engine.prepare(&plan).0.to_string();
+            if let Err(e) = self.engine.run(plan) {
                 let rollback = self.roll_back(done);
                 let message = format!(
                     "step {}/{total} failed ({what}): {}; {rollback}",
@@ -507,7 +513,7 @@ impl Engine {
         let mut undone = Vec::new();
         let mut failed = Vec::new();
         for (what, undo) in done.into_iter().rev() {
-            match self.run(undo) {
+            match self.engine.run(undo) {
                 Ok(()) => undone.push(what),
                 // Already gone (say, the container stopped meanwhile): undone.
                 Err(e) if e.kind() == ErrorKind::NotFound => undone.push(what),
@@ -530,8 +536,8 @@ impl Engine {
         let mut commands = Vec::new();
         let mut failures: Vec<(String, Error)> = Vec::new();
         for (i, step) in steps.into_iter().enumerate() {
-            let command = self.prepare(&step.plan).0.to_string();
-            match self.run(step.plan) {
+            let command = self.engine.prepare(&step.plan).0.to_string();
+            match self.engine.run(step.plan) {
                 Ok(()) => commands.push(command),
                 Err(e) => failures.push((format!("step {}/{total} ({})", i + 1, step.what), e)),
             }
@@ -602,27 +608,15 @@ fn wireless_phy(ifname: &IfName) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::Output;
+    use crate::testing;
 
     fn finish(plan: Plan<RunningContainer>, stdout: &str) -> Result<RunningContainer> {
-        (plan.finish)(crate::plan::Outcome {
-            output: Output {
-                status: Status::Code(0),
-                stdout: stdout.as_bytes().to_vec(),
-                stderr: Vec::new(),
-                dry_run: false,
-            },
-            error: None,
-        })
+        testing::replay_ok(crate::EngineKind::Docker, plan, stdout.as_bytes())
     }
 
     fn state_of(capture: &str) -> String {
         // The real `inspect` output; the plan asks only for Id and State of it.
-        let path = format!(
-            "{}/vendor-docs/captures/{capture}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let doc: serde_json::Value = parse_json(&std::fs::read(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = parse_json(&testing::capture(capture)).unwrap();
         let c = if doc.is_array() { &doc[0] } else { &doc };
         serde_json::json!({"Id": c["Id"], "State": c["State"]}).to_string()
     }

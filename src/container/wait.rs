@@ -1,0 +1,778 @@
+//! `wait-for`: wait until a container is running, healthy, exited,
+//! accepting TCP connections on a port, or has logged a line matching a
+//! pattern.
+//!
+//! The decisions live in `Waiter`, a pure state machine: it is told what
+//! the last probe found and answers with the next thing to do (inspect,
+//! connect, run the healthcheck, read the next log line, sleep, finish).
+//! [`Containers::wait_for`] and `Engine::wait_for_async` only carry those
+//! requests out, so the blocking and async variants behave the same.
+//!
+//! Probes back off (100 ms, doubling, at most 1 s) through
+//! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
+//! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
+//! installed).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Containers;
+use crate::container::logs::{LogLine, LogOptions};
+use crate::container::{inspect_plan, Container, HealthStatus, Status};
+use crate::decode::time::Timestamp;
+use crate::engine::drive::{Blocking, Driver};
+use crate::engine::plan::{Effect, Plan};
+use crate::engine::stream::Next;
+use crate::engine::{Argv, EngineKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::Protocol;
+use crate::input::{ContainerRef, LogPattern, ProbePort, Tail, TimeSpec};
+
+/// First pause between probes; it doubles up to [`MAX_PROBE_GAP`].
+const FIRST_PROBE_GAP: Duration = Duration::from_millis(100);
+/// Longest pause between probes.
+const MAX_PROBE_GAP: Duration = Duration::from_secs(1);
+/// Time given to one TCP connection attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// After connecting, how long to watch for an immediate close: docker's
+/// userland proxy accepts on the host port even when nothing listens in the
+/// container, then closes at once (vendor-docs/docker.md, "port probes").
+const CLOSE_WATCH: Duration = Duration::from_millis(300);
+/// Time given to the engine for the last-log-line report after a timeout.
+const REPORT_TIME: Duration = Duration::from_secs(5);
+
+/// What to wait for.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// The container's process runs (not paused, not restarting).
+    Running,
+    /// Its healthcheck reports healthy.
+    Healthy,
+    /// It has stopped: exited or dead.
+    Exited,
+    /// A TCP connection to the port is accepted and not closed at once: on
+    /// the host port it is published on, else on the container's IP.
+    Port(ProbePort),
+    /// A line of its log (existing or new, stdout or stderr) matches.
+    Log(LogPattern),
+}
+
+impl Condition {
+    /// A short description: `running`, `port 80/tcp`, `log /ready/`.
+    pub fn describe(&self) -> String {
+        match self {
+            Condition::Running => "running".into(),
+            Condition::Healthy => "healthy".into(),
+            Condition::Exited => "exited".into(),
+            Condition::Port(p) => format!("port {p}"),
+            Condition::Log(p) => format!("log /{}/", p.as_str()),
+        }
+    }
+}
+
+/// What a wait saw: on success the state in which the condition held; in a
+/// timeout error's message, the last state seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Observation {
+    /// The container, as named by the caller.
+    pub container: String,
+    /// The condition, described.
+    pub condition: String,
+    /// Its status at the last inspect (`None` if it was not inspected).
+    pub status: Option<Status>,
+    /// Its health at the last inspect, when it has a healthcheck.
+    pub health: Option<HealthStatus>,
+    /// Its exit code, once it has stopped.
+    pub exit_code: Option<i64>,
+    /// The address that accepted the connection (`--port`).
+    pub address: Option<String>,
+    /// The last log line seen (`--log`; after a timeout, the log's last line).
+    pub last_line: Option<String>,
+    /// How many probes ran (inspects, connection rounds, healthcheck runs,
+    /// log lines read).
+    pub probes: u32,
+    /// Milliseconds from the start of the wait.
+    pub waited_ms: u64,
+}
+
+/// The plan for `healthcheck run` (podman): true when healthy, false when
+/// unhealthy (exit 1), an error otherwise.
+///
+/// ```
+/// let plan = dockhand::container::wait::healthcheck_run_plan(&dockhand::input::ContainerRef::new("web").unwrap());
+/// assert_eq!(plan.args(), ["healthcheck", "run", "--", "web"]);
+/// ```
+pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
+    Plan::new(
+        Effect::ReadOnly,
+        Argv::new("healthcheck").arg("run").operands([name]),
+        |outcome| match (outcome.output.status.code(), outcome.error) {
+            (Some(0), _) => Ok(true),
+            (Some(1), _) => Ok(false),
+            (_, Some(e)) => Err(e),
+            (_, None) => Ok(true),
+        },
+    )
+}
+
+/// The addresses a port probe connects to: the host sockets the port is
+/// published on (a wildcard host address probed on loopback), or, when it is
+/// not published, the port on each of the container's IPs.
+///
+/// ```
+/// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
+/// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
+/// let port = dockhand::input::ProbePort::new(80).unwrap();
+/// assert!(!dockhand::container::wait::probe_addresses(c, port).is_empty());
+/// ```
+pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
+    let published: Vec<SocketAddr> = c
+        .ports
+        .iter()
+        .filter(|b| b.container_port == port.number() && b.protocol == Protocol::Tcp)
+        .filter(|b| b.host_port != 0)
+        .filter_map(|b| {
+            let ip = match b.host_ip.as_str() {
+                "" | "0.0.0.0" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                "::" => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                other => other.parse().ok()?,
+            };
+            Some(SocketAddr::new(ip, b.host_port))
+        })
+        .collect();
+    if !published.is_empty() {
+        return published;
+    }
+    c.networks
+        .iter()
+        .flat_map(|n| {
+            let v4 = n.ipv4.map(IpAddr::V4);
+            let v6 = n.ipv6.map(IpAddr::V6);
+            v4.into_iter().chain(v6)
+        })
+        .map(|ip| SocketAddr::new(ip, port.number()))
+        .collect()
+}
+
+/// The first address that accepts a TCP connection and does not close it
+/// at once.
+fn probe_tcp(addresses: &[SocketAddr]) -> Option<SocketAddr> {
+    use std::io::Read;
+    addresses.iter().copied().find(|addr| {
+        let Ok(mut stream) = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT) else {
+            return false;
+        };
+        if stream.set_read_timeout(Some(CLOSE_WATCH)).is_err() {
+            return true;
+        }
+        match stream.read(&mut [0u8; 1]) {
+            // Closed at once: a port proxy with nothing listening behind it.
+            Ok(0) => false,
+            Ok(_) => true,
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    })
+}
+
+/// The next thing a driver must do for a [`Waiter`].
+#[derive(Debug)]
+pub(crate) enum Request {
+    /// Inspect the container, within this time (`None`: the engine's own limit).
+    Inspect(Option<Duration>),
+    /// Try these addresses.
+    Connect(Vec<SocketAddr>),
+    /// Run the healthcheck (podman), within this time (`None`: the engine's own limit).
+    Healthcheck(Option<Duration>),
+    /// Pause.
+    Sleep(Duration),
+    /// (Re)start following the log from this time (from the start: `None`).
+    Follow(Option<Timestamp>),
+    /// Read the next log line, waiting at most until this instant.
+    NextLine(Option<Instant>),
+    /// Read the log's last line for the timeout report.
+    LastLine,
+    /// The wait is over.
+    Done(Result<Observation>),
+}
+
+/// What the driver found doing the last [`Request`].
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Start,
+    Inspected(Result<Box<Container>>),
+    Connected(Option<SocketAddr>),
+    Healthchecked(Result<bool>),
+    Slept(Result<()>),
+    Followed(Result<()>),
+    Line(Next<LogLine>),
+    LastLine(Option<String>),
+}
+
+/// What a probe round concluded.
+enum Verdict {
+    Holds,
+    NotYet,
+    Connect(Vec<SocketAddr>),
+    RunHealthcheck,
+    Never(Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Probing the condition.
+    Probing,
+    /// Deadline passed: gathering what to report.
+    Reporting,
+}
+
+/// The decisions of one wait, without any I/O (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    condition: Condition,
+    kind: EngineKind,
+    started: Instant,
+    timeout: Option<Duration>,
+    gap: Duration,
+    since: Option<Timestamp>,
+    phase: Phase,
+    obs: Observation,
+}
+
+impl Waiter {
+    pub(crate) fn new(
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+        kind: EngineKind,
+        started: Instant,
+    ) -> Waiter {
+        Waiter {
+            condition: condition.clone(),
+            kind,
+            started,
+            timeout,
+            gap: FIRST_PROBE_GAP,
+            since: None,
+            phase: Phase::Probing,
+            obs: Observation {
+                container: name.to_string(),
+                condition: condition.describe(),
+                status: None,
+                health: None,
+                exit_code: None,
+                address: None,
+                last_line: None,
+                probes: 0,
+                waited_ms: 0,
+            },
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.timeout.and_then(|t| self.started.checked_add(t))
+    }
+
+    /// Time allowed for one engine probe: the time left, but at least a
+    /// second (`None` without a deadline: the engine's own limit applies).
+    fn probe_time(&self, now: Instant) -> Option<Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(now).max(Duration::from_secs(1)))
+    }
+
+    /// The next request, given the reply to the previous one.
+    pub(crate) fn step(&mut self, reply: Reply, now: Instant) -> Request {
+        self.obs.waited_ms = now.duration_since(self.started).as_millis() as u64;
+        let is_log = matches!(self.condition, Condition::Log(_));
+        match reply {
+            Reply::Start if is_log => Request::Follow(None),
+            Reply::Start => Request::Inspect(self.probe_time(now)),
+            // Gathering the report, a failed look changes nothing: it is a timeout.
+            Reply::Inspected(Err(_)) if self.phase == Phase::Reporting => {
+                Request::Done(Err(self.timeout_error()))
+            }
+            Reply::Inspected(Err(e)) => Request::Done(Err(e)),
+            Reply::Inspected(Ok(c)) => {
+                self.record(&c);
+                if self.phase == Phase::Reporting {
+                    return Request::Done(Err(self.timeout_error()));
+                }
+                match self.judge(&c) {
+                    Verdict::Holds => self.done(),
+                    Verdict::Never(e) => Request::Done(Err(e)),
+                    Verdict::NotYet => self.pause(now),
+                    Verdict::Connect(addresses) => Request::Connect(addresses),
+                    Verdict::RunHealthcheck => Request::Healthcheck(self.probe_time(now)),
+                }
+            }
+            Reply::Connected(Some(addr)) => {
+                self.obs.probes += 1;
+                self.obs.address = Some(addr.to_string());
+                self.done()
+            }
+            Reply::Connected(None) => {
+                self.obs.probes += 1;
+                self.pause(now)
+            }
+            Reply::Healthchecked(Ok(true)) => {
+                self.obs.probes += 1;
+                self.obs.health = Some(HealthStatus::Healthy);
+                self.done()
+            }
+            Reply::Healthchecked(Ok(false)) => {
+                self.obs.probes += 1;
+                self.obs.health = Some(HealthStatus::Unhealthy);
+                self.pause(now)
+            }
+            Reply::Healthchecked(Err(e)) | Reply::Slept(Err(e)) | Reply::Followed(Err(e)) => {
+                Request::Done(Err(e))
+            }
+            Reply::Slept(Ok(())) if is_log => Request::Follow(self.since),
+            Reply::Slept(Ok(())) => Request::Inspect(self.probe_time(now)),
+            Reply::Followed(Ok(())) => Request::NextLine(self.deadline()),
+            Reply::Line(Next::Item(Ok(line))) => self.saw_line(&line),
+            Reply::Line(Next::Item(Err(e))) => Request::Done(Err(e)),
+            // The log ended: the container stopped. It may be restarted.
+            Reply::Line(Next::End) => self.pause(now),
+            Reply::Line(Next::TimedOut) => self.report(),
+            Reply::LastLine(line) => {
+                self.obs.last_line = line;
+                Request::Done(Err(self.timeout_error()))
+            }
+        }
+    }
+
+    fn record(&mut self, c: &Container) {
+        self.obs.probes += 1;
+        self.obs.status = Some(c.state.status);
+        self.obs.health = c.state.health.as_ref().map(|h| h.status);
+        self.obs.exit_code = c.state.status.is_stopped().then_some(c.state.exit_code);
+    }
+
+    fn judge(&self, c: &Container) -> Verdict {
+        let running = c.state.status == Status::Running;
+        match &self.condition {
+            Condition::Running if running => Verdict::Holds,
+            Condition::Exited if c.state.status.is_stopped() => Verdict::Holds,
+            Condition::Healthy => match &c.state.health {
+                None => Verdict::Never(Error::invalid_input(format!(
+                    "container {} has no healthcheck: it can never become healthy",
+                    self.obs.container
+                ))),
+                Some(h) if h.status == HealthStatus::Healthy => Verdict::Holds,
+                Some(_) if running && self.kind.quirks().run_healthcheck_to_probe => {
+                    Verdict::RunHealthcheck
+                }
+                Some(_) => Verdict::NotYet,
+            },
+            Condition::Port(port) if running => match probe_addresses(c, *port) {
+                addresses if addresses.is_empty() => Verdict::NotYet,
+                addresses => Verdict::Connect(addresses),
+            },
+            _ => Verdict::NotYet,
+        }
+    }
+
+    fn saw_line(&mut self, line: &LogLine) -> Request {
+        self.obs.probes += 1;
+        self.obs.last_line = Some(line.text().into_owned());
+        if let Some(t) = line.timestamp {
+            self.since = Some(t.plus(Duration::from_nanos(1)));
+        }
+        match &self.condition {
+            Condition::Log(p) if p.is_match(&line.message) => self.done(),
+            _ => Request::NextLine(self.deadline()),
+        }
+    }
+
+    /// Sleep before the next probe, or report once the deadline has passed.
+    fn pause(&mut self, now: Instant) -> Request {
+        let left = match self.deadline() {
+            Some(d) if now >= d => return self.report(),
+            Some(d) => d - now,
+            None => self.gap,
+        };
+        let sleep = self.gap.min(left);
+        self.gap = (self.gap * 2).min(MAX_PROBE_GAP);
+        Request::Sleep(sleep)
+    }
+
+    /// Gather what the timeout error reports: the state (log waits) or the
+    /// last log line (state waits).
+    fn report(&mut self) -> Request {
+        self.phase = Phase::Reporting;
+        match self.condition {
+            Condition::Log(_) => Request::Inspect(Some(REPORT_TIME)),
+            _ => Request::LastLine,
+        }
+    }
+
+    fn done(&mut self) -> Request {
+        Request::Done(Ok(self.obs.clone()))
+    }
+
+    fn timeout_error(&self) -> Error {
+        let o = &self.obs;
+        let mut seen = Vec::new();
+        if let Some(s) = o.status {
+            seen.push(format!("status {}", s.as_str()));
+        }
+        if let Some(h) = o.health {
+            seen.push(format!("health {}", health_word(h)));
+        }
+        if let Some(c) = o.exit_code {
+            seen.push(format!("exit code {c}"));
+        }
+        if let Some(line) = &o.last_line {
+            seen.push(format!("last log line {line:?}"));
+        }
+        if seen.is_empty() {
+            seen.push("nothing".into());
+        }
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "container {} is not {} after {:.1}s; last observed: {}",
+                o.container,
+                o.condition,
+                self.timeout.unwrap_or_default().as_secs_f64(),
+                seen.join(", ")
+            ),
+        )
+    }
+}
+
+fn health_word(h: HealthStatus) -> &'static str {
+    match h {
+        HealthStatus::Starting => "starting",
+        HealthStatus::Healthy => "healthy",
+        HealthStatus::Unhealthy => "unhealthy",
+        HealthStatus::Unknown => "unknown",
+    }
+}
+
+/// `plan` limited to `time` (`None`: the engine's own limit stays).
+fn within<T: 'static>(plan: Plan<T>, time: Option<Duration>) -> Plan<T> {
+    match time {
+        Some(t) => plan.timeout(Some(t)),
+        None => plan,
+    }
+}
+
+/// Options of the log reads a wait makes.
+fn follow_options(since: Option<Timestamp>) -> LogOptions {
+    LogOptions {
+        since: since.map(TimeSpec::At),
+        timestamps: true,
+        follow: true,
+        ..LogOptions::default()
+    }
+}
+
+fn last_line_options() -> LogOptions {
+    LogOptions {
+        tail: Tail::Last(1),
+        ..LogOptions::default()
+    }
+}
+
+impl Containers<'_> {
+    /// Wait until `condition` holds for container `name`, at most `timeout`
+    /// (`None`: no limit). On timeout the error ([`ErrorKind::Timeout`])
+    /// says what was last observed: status, health, last log line.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
+    /// let engine = Engine::detect()?;
+    /// let seen = engine.containers().wait_for(&ContainerRef::new("web")?, &Condition::Port("80".parse()?),
+    ///     Some(Duration::from_secs(30)))?;
+    /// println!("accepting on {:?}", seen.address);
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn wait_for(
+        &self,
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+    ) -> Result<Observation> {
+        Blocking::finish(self.wait_with(&Blocking, name, condition, timeout))
+    }
+
+    /// Async twin of [`Containers::wait_for`] (feature `tokio`). Dropping the
+    /// future kills and reaps any engine child it runs.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> dockhand::Result<()> {
+    /// use dockhand::{input::ContainerRef, container::wait::Condition, Engine};
+    /// let engine = Engine::detect()?;
+    /// engine.containers().wait_for_async(&ContainerRef::new("web")?, &Condition::Healthy, None).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn wait_for_async(
+        &self,
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+    ) -> Result<Observation> {
+        self.wait_with(&crate::engine::drive::Tokio, name, condition, timeout)
+            .await
+    }
+
+    /// The [`Waiter`]'s requests carried out by either driver.
+    async fn wait_with<D: Driver>(
+        &self,
+        driver: &D,
+        name: &ContainerRef,
+        condition: &Condition,
+        timeout: Option<Duration>,
+    ) -> Result<Observation> {
+        let names = std::slice::from_ref(name);
+        let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
+        let mut reply = Reply::Start;
+        let mut lines = None;
+        loop {
+            let request = waiter.step(reply, Instant::now());
+            if !matches!(request, Request::NextLine(_)) {
+                // Reap the log follower before anything else happens.
+                lines = None;
+            }
+            reply = match request {
+                Request::Done(result) => return result,
+                Request::Inspect(t) => Reply::Inspected(
+                    self.engine
+                        .drive(driver, within(inspect_plan(names), t), None)
+                        .await
+                        .and_then(|i| i.into_result())
+                        .map(|mut found| Box::new(found.remove(0))),
+                ),
+                Request::Connect(addresses) => {
+                    Reply::Connected(driver.offload(move || probe_tcp(&addresses)).await)
+                }
+                Request::Healthcheck(t) => Reply::Healthchecked(
+                    self.engine
+                        .drive(driver, within(healthcheck_run_plan(name), t), None)
+                        .await,
+                ),
+                Request::Sleep(d) => Reply::Slept(driver.sleep(d).await),
+                Request::Follow(since) => Reply::Followed(
+                    self.follow(driver, names, &follow_options(since))
+                        .await
+                        .map(|l| lines = Some(l)),
+                ),
+                Request::NextLine(deadline) => Reply::Line(match lines.as_mut() {
+                    Some(l) => driver.next_line(l, deadline).await,
+                    None => Next::End,
+                }),
+                Request::LastLine => {
+                    let mut last = None;
+                    if let Ok(mut l) = self.follow(driver, names, &last_line_options()).await {
+                        let deadline = Some(Instant::now() + REPORT_TIME);
+                        while let Next::Item(Ok(line)) = driver.next_line(&mut l, deadline).await {
+                            last = Some(line.text().into_owned());
+                        }
+                    }
+                    Reply::LastLine(last)
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::parse_inspect;
+    use crate::exec::Pipe;
+
+    fn container(engine: &str, slug: &str) -> Container {
+        parse_inspect(&crate::testing::capture(&format!("{engine}/{slug}")))
+            .unwrap()
+            .remove(0)
+    }
+
+    fn waiter(
+        condition: Condition,
+        timeout: Option<Duration>,
+        kind: EngineKind,
+    ) -> (Waiter, Instant) {
+        let start = Instant::now();
+        let name = ContainerRef::new("web").unwrap();
+        (Waiter::new(&name, &condition, timeout, kind, start), start)
+    }
+
+    #[test]
+    fn running_holds_at_once_and_reports_the_state() {
+        let (mut w, t0) = waiter(Condition::Running, None, EngineKind::Docker);
+        assert!(matches!(w.step(Reply::Start, t0), Request::Inspect(_)));
+        let c = container("docker", "containers-inspect-full.json");
+        match w.step(Reply::Inspected(Ok(Box::new(c))), t0) {
+            Request::Done(Ok(o)) => {
+                assert_eq!(o.status, Some(Status::Running));
+                assert_eq!(o.probes, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn probes_back_off_and_the_timeout_reports_what_was_seen() {
+        let timeout = Duration::from_secs(3);
+        let (mut w, t0) = waiter(Condition::Running, Some(timeout), EngineKind::Podman);
+        w.step(Reply::Start, t0);
+        let exited = container("podman", "containers-inspect-exited.json");
+        let mut sleeps = Vec::new();
+        let mut now = t0;
+        let mut req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
+        while let Request::Sleep(d) = req {
+            sleeps.push(d);
+            now += d;
+            assert!(matches!(
+                w.step(Reply::Slept(Ok(())), now),
+                Request::Inspect(_)
+            ));
+            req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
+        }
+        assert_eq!(sleeps[..4], [100, 200, 400, 800].map(Duration::from_millis));
+        assert!(sleeps.iter().all(|d| *d <= MAX_PROBE_GAP));
+        assert_eq!(
+            sleeps.iter().sum::<Duration>(),
+            timeout,
+            "sleeps end at the deadline"
+        );
+        assert!(matches!(req, Request::LastLine), "{req:?}");
+        match w.step(Reply::LastLine(Some("bye".into())), now) {
+            Request::Done(Err(e)) => {
+                assert_eq!(e.kind(), ErrorKind::Timeout);
+                let m = e.message();
+                assert!(m.contains("not running after 3.0s"), "{m}");
+                assert!(
+                    m.contains("status exited") && m.contains("exit code 3"),
+                    "{m}"
+                );
+                assert!(m.contains("last log line \"bye\""), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn healthy_without_a_healthcheck_fails_at_once_and_podman_runs_the_check() {
+        let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Docker);
+        w.step(Reply::Start, t0);
+        let plain = container("docker", "containers-inspect-full.json");
+        let req = w.step(Reply::Inspected(Ok(Box::new(plain))), t0);
+        assert!(
+            matches!(&req, Request::Done(Err(e)) if e.kind() == ErrorKind::InvalidInput),
+            "{req:?}"
+        );
+        let mut running = container("podman", "containers-inspect-full.json");
+        running.state.health = Some(crate::container::Health {
+            status: HealthStatus::Starting,
+            failing_streak: 0,
+        });
+        let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Podman);
+        w.step(Reply::Start, t0);
+        assert!(matches!(
+            w.step(Reply::Inspected(Ok(Box::new(running))), t0),
+            Request::Healthcheck(_)
+        ));
+        assert!(matches!(
+            w.step(Reply::Healthchecked(Ok(false)), t0),
+            Request::Sleep(_)
+        ));
+    }
+
+    #[test]
+    fn port_probes_published_sockets_on_loopback_or_the_container_ip() {
+        let c = container("docker", "containers-inspect-full.json");
+        let published = c
+            .ports
+            .iter()
+            .find(|b| b.protocol == Protocol::Tcp)
+            .unwrap();
+        let port = ProbePort::new(published.container_port).unwrap();
+        let addrs = probe_addresses(&c, port);
+        assert!(
+            addrs
+                .iter()
+                .all(|a| a.ip().is_loopback() || a.ip().to_string() == published.host_ip),
+            "{addrs:?}"
+        );
+        assert!(addrs
+            .iter()
+            .all(|a| a.port() != port.number() || a.port() == published.host_port));
+        let unpublished = ProbePort::new(4321).unwrap();
+        let inside = probe_addresses(&c, unpublished);
+        assert!(!inside.is_empty());
+        assert!(inside
+            .iter()
+            .all(|a| a.port() == 4321 && !a.ip().is_loopback()));
+    }
+
+    #[test]
+    fn log_waits_match_lines_and_follow_again_after_the_log_ends() {
+        let pattern = LogPattern::new("^ready on :\\d+$").unwrap();
+        let (mut w, t0) = waiter(
+            Condition::Log(pattern),
+            Some(Duration::from_secs(10)),
+            EngineKind::Docker,
+        );
+        assert!(matches!(w.step(Reply::Start, t0), Request::Follow(None)));
+        assert!(matches!(
+            w.step(Reply::Followed(Ok(())), t0),
+            Request::NextLine(Some(_))
+        ));
+        let line = |text: &str, secs| LogLine {
+            container: "web".into(),
+            stream: Pipe::Stderr,
+            timestamp: Some(Timestamp::from_unix(secs, 0)),
+            message: text.as_bytes().to_vec(),
+            partial: false,
+        };
+        let req = w.step(Reply::Line(Next::Item(Ok(line("starting", 5)))), t0);
+        assert!(matches!(req, Request::NextLine(_)));
+        assert!(matches!(
+            w.step(Reply::Line(Next::End), t0),
+            Request::Sleep(_)
+        ));
+        match w.step(Reply::Slept(Ok(())), t0) {
+            Request::Follow(Some(since)) => assert!(since > Timestamp::from_unix(5, 0)),
+            other => panic!("{other:?}"),
+        }
+        w.step(Reply::Followed(Ok(())), t0);
+        match w.step(Reply::Line(Next::Item(Ok(line("ready on :80", 6)))), t0) {
+            Request::Done(Ok(o)) => assert_eq!(o.last_line.as_deref(), Some("ready on :80")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_log_wait_that_times_out_reports_a_timeout_even_if_the_last_look_fails() {
+        let pattern = LogPattern::new("never").unwrap();
+        let (mut w, t0) = waiter(
+            Condition::Log(pattern),
+            Some(Duration::from_secs(1)),
+            EngineKind::Podman,
+        );
+        w.step(Reply::Start, t0);
+        w.step(Reply::Followed(Ok(())), t0);
+        let later = t0 + Duration::from_secs(1);
+        assert!(matches!(
+            w.step(Reply::Line(Next::TimedOut), later),
+            Request::Inspect(Some(REPORT_TIME))
+        ));
+        let gone = Error::new(ErrorKind::NotFound, "no such container: web");
+        match w.step(Reply::Inspected(Err(gone)), later) {
+            Request::Done(Err(e)) => assert_eq!(e.kind(), ErrorKind::Timeout, "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Tolerant JSON parsing shared by every typed model.
+//!
+//! Engines change shapes between versions and between docker and podman: a
+//! list becomes `null`, a number becomes a string, a key is renamed. Models
+//! therefore default missing collections to empty, accept `null` where a
+//! value is expected, keep the raw JSON, and never deny unknown fields. A
+//! document that still cannot be read is a [`Parse`](crate::ErrorKind::Parse)
+//! error carrying the raw text.
+
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Parse one JSON document; a failure keeps the raw text.
+///
+/// ```
+/// let v: Vec<u32> = dockhand::decode::json::parse_json(b"[1,2]").unwrap();
+/// assert_eq!(v, [1, 2]);
+/// let err = dockhand::decode::json::parse_json::<Vec<u32>>(b"[1,").unwrap_err();
+/// assert_eq!(err.raw(), Some("[1,"));
+/// ```
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::parse(format!("unexpected engine output: {e}"), bytes).with_source(e))
+}
+
+/// Parse output that is either one JSON array or one JSON value per line
+/// (docker's `--format '{{json .}}'` prints lines, podman prints an array).
+///
+/// ```
+/// let a: Vec<u32> = dockhand::decode::json::parse_json_list(b"[1, 2]").unwrap();
+/// let b: Vec<u32> = dockhand::decode::json::parse_json_list(b"1\n2\n").unwrap();
+/// assert_eq!(a, b);
+/// ```
+pub fn parse_json_list<T: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>> {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
+        return Ok(Vec::new());
+    }
+    if trimmed.starts_with(b"[") {
+        return parse_json(trimmed);
+    }
+    trimmed
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.trim_ascii().is_empty())
+        .map(parse_json)
+        .collect()
+}
+
+/// `deserialize_with` helper: `null` (or a missing field, with
+/// `#[serde(default)]`) becomes `T::default()`.
+pub fn null_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `deserialize_with` helper: a string, a number or a bool, read as text
+/// (engines disagree on which they print).
+pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// `deserialize_with` helper: a non-negative number given as a number, a
+/// numeric string or `null` (0), read as `u64`; fractions are truncated.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(0),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .ok_or_else(|| D::Error::custom(format!("expected a non-negative number, got {n}"))),
+        serde_json::Value::String(s) if s.trim().is_empty() => Ok(0),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| D::Error::custom(format!("expected a number, got {s:?}"))),
+        other => Err(D::Error::custom(format!("expected a number, got {other}"))),
+    }
+}
+
+/// The first 12 characters of an id, as engines abbreviate ids. Cut on a
+/// character boundary: an engine that prints something other than hex must
+/// not crash the caller (slicing `&id[..12]` would).
+///
+/// ```
+/// assert_eq!(dockhand::decode::json::short_id("1f5b94cc76ea0123456789"), "1f5b94cc76ea");
+/// assert_eq!(dockhand::decode::json::short_id("abc"), "abc");
+/// assert_eq!(dockhand::decode::json::short_id("0123456789a€bc"), "0123456789a€");
+/// ```
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug, Default)]
+    struct S {
+        #[serde(default, deserialize_with = "null_default")]
+        list: Vec<String>,
+        #[serde(default, deserialize_with = "lenient_string")]
+        v: String,
+    }
+
+    #[test]
+    fn null_and_missing_become_defaults() {
+        let s: S = parse_json(br#"{"list": null}"#).unwrap();
+        assert!(s.list.is_empty());
+        let s: S = parse_json(br#"{}"#).unwrap();
+        assert!(s.list.is_empty() && s.v.is_empty());
+    }
+
+    #[test]
+    fn numbers_and_strings_both_read_as_text() {
+        let s: S = parse_json(br#"{"v": 3}"#).unwrap();
+        assert_eq!(s.v, "3");
+        let s: S = parse_json(br#"{"v": "3"}"#).unwrap();
+        assert_eq!(s.v, "3");
+    }
+
+    #[derive(Deserialize)]
+    struct N {
+        #[serde(default, deserialize_with = "lenient_u64")]
+        n: u64,
+    }
+
+    #[test]
+    fn numbers_read_from_numbers_strings_and_null() {
+        for (doc, want) in [
+            (r#"{"n": 7}"#, 7),
+            (r#"{"n": "7"}"#, 7),
+            (r#"{"n": null}"#, 0),
+            (r#"{}"#, 0),
+            (r#"{"n": 7.9}"#, 7),
+        ] {
+            assert_eq!(parse_json::<N>(doc.as_bytes()).unwrap().n, want, "{doc}");
+        }
+        assert!(parse_json::<N>(br#"{"n": -1}"#).is_err());
+        assert!(parse_json::<N>(br#"{"n": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn garbage_is_a_parse_error_with_raw_text() {
+        let e = parse_json_list::<S>(b"{\"v\": 1}\nnot json\n").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Parse);
+        assert_eq!(e.raw(), Some("not json"));
+    }
+}

@@ -1,0 +1,327 @@
+//! Long-running engine commands read line by line as they write — `logs`
+//! of several containers, `events` — merged into one stream of typed items.
+//!
+//! Each child's stdout (and, where it carries lines of its own, stderr) is
+//! cut into lines by a [`LineDecoder`] in bounded memory; a resource turns
+//! each line into its item. A child that exits non-zero adds one classified
+//! error (from the tail of its stderr); SIGINT/SIGTERM ends the stream with
+//! an Interrupted error. [`LineStream`] is the blocking iterator,
+//! [`AsyncLineStream`] the tokio `Stream`; both share [`Decoded`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::classify::{classify, Tool};
+use super::{Argv, EngineKind};
+use crate::decode::lines::{Line, LineDecoder, PartStamps};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
+use crate::exec::{self, Cmd, Delivery, Output, Pipe};
+
+/// Engine output chunks waiting to be decoded (each at most
+/// [`READ_CHUNK`](crate::exec::READ_CHUNK) bytes) before the engine children
+/// are made to wait.
+pub(crate) const CHANNEL_CAPACITY: usize = 16;
+/// How much of a child's stderr is kept to explain its failure.
+const STDERR_TAIL: usize = 4096;
+
+/// One engine command of a line stream.
+#[derive(Debug)]
+pub(crate) struct LineChild {
+    /// Its arguments after the engine command.
+    pub args: Argv,
+    /// Whether its lines start with engine timestamps, and where it puts
+    /// those of the later parts of a long line.
+    pub stamps: Option<PartStamps>,
+    /// Bound on one line; longer ones come in pieces.
+    pub max_line: usize,
+    /// Whether its stderr carries lines to read (a container's stderr in
+    /// `logs`), or only the engine's complaints (kept for the error).
+    pub stderr_lines: bool,
+}
+
+/// Turns a line child `child` wrote on `pipe` into an item, or drops it (`None`).
+pub(crate) type ToItem<T> = Box<dyn FnMut(usize, Pipe, Line) -> Option<Result<T>> + Send>;
+
+/// The decoding state of every child of one stream, shared by both front ends.
+pub(crate) struct Decoded<T> {
+    kind: EngineKind,
+    children: Vec<ChildLines>,
+    to_item: ToItem<T>,
+    /// Items decoded and not yet handed out.
+    pub(crate) ready: VecDeque<Result<T>>,
+}
+
+struct ChildLines {
+    cmd: Cmd,
+    stdout: LineDecoder,
+    stderr: Option<LineDecoder>,
+    stderr_tail: Vec<u8>,
+}
+
+impl<T> fmt::Debug for Decoded<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded")
+            .field("children", &self.children.len())
+            .field("ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Decoded<T> {
+    /// The state for `children` run with the engine command `engine_cmd`.
+    pub(crate) fn new(
+        kind: EngineKind,
+        engine_cmd: &Cmd,
+        children: Vec<LineChild>,
+        to_item: ToItem<T>,
+    ) -> Decoded<T> {
+        let children = children
+            .into_iter()
+            .map(|c| ChildLines {
+                cmd: engine_cmd.clone().args(c.args),
+                stdout: LineDecoder::new(c.stamps, c.max_line),
+                stderr: c
+                    .stderr_lines
+                    .then(|| LineDecoder::new(c.stamps, c.max_line)),
+                stderr_tail: Vec::new(),
+            })
+            .collect();
+        Decoded {
+            kind,
+            children,
+            to_item,
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// The commands, in child order.
+    pub(crate) fn cmds(&self) -> Vec<Cmd> {
+        self.children.iter().map(|c| c.cmd.clone()).collect()
+    }
+
+    /// Decode one delivery of the fan-in into ready items.
+    pub(crate) fn absorb(&mut self, delivery: Delivery) {
+        let mut lines = Vec::new();
+        match delivery {
+            Delivery::Output { child, pipe, bytes } => {
+                let c = &mut self.children[child];
+                match pipe {
+                    Pipe::Stdout => c.stdout.push(&bytes, &mut lines),
+                    Pipe::Stderr => {
+                        if let Some(d) = &mut c.stderr {
+                            d.push(&bytes, &mut lines);
+                        }
+                        c.stderr_tail.extend_from_slice(&bytes);
+                        let excess = c.stderr_tail.len().saturating_sub(STDERR_TAIL);
+                        c.stderr_tail.drain(..excess);
+                    }
+                }
+                self.queue(child, pipe, lines);
+            }
+            Delivery::Exited { child, status } => {
+                self.children[child].stdout.finish(&mut lines);
+                self.queue(child, Pipe::Stdout, std::mem::take(&mut lines));
+                if let Some(d) = &mut self.children[child].stderr {
+                    d.finish(&mut lines);
+                }
+                self.queue(child, Pipe::Stderr, lines);
+                if !status.success() {
+                    let c = &self.children[child];
+                    let output = Output {
+                        status,
+                        stdout: Vec::new(),
+                        stderr: c.stderr_tail.clone(),
+                        dry_run: false,
+                    };
+                    let err = classify(Tool::Engine(self.kind), &c.cmd, &output);
+                    self.ready.push_back(Err(err));
+                }
+            }
+            Delivery::Interrupted(sig) => {
+                let groups = match self.children.len() {
+                    1 => "process group was",
+                    _ => "process groups were",
+                };
+                self.ready.push_back(Err(Error::new(
+                    ErrorKind::Interrupted,
+                    format!("interrupted by signal {sig}; the engine's {groups} killed"),
+                )
+                .with_status(ExitStatus::Signal(sig))));
+            }
+        }
+    }
+
+    fn queue(&mut self, child: usize, pipe: Pipe, lines: Vec<Line>) {
+        for line in lines {
+            if let Some(item) = (self.to_item)(child, pipe, line) {
+                self.ready.push_back(item);
+            }
+        }
+    }
+}
+
+/// What [`LineStream::next_before`] found.
+#[derive(Debug)]
+pub(crate) enum Next<T> {
+    Item(Result<T>),
+    End,
+    TimedOut,
+}
+
+/// Blocking iterator over the items of one or more long-running engine
+/// commands, merged as they arrive. It ends when every command has finished;
+/// dropping it kills the commands' process groups and reaps them. A command
+/// that fails yields one `Err` (the others go on); SIGINT/SIGTERM (when
+/// [`signals::install`](crate::exec::signals::install) was called) yields an
+/// [`ErrorKind::Interrupted`] error and ends it.
+#[derive(Debug)]
+pub struct LineStream<T> {
+    fan: exec::FanIn,
+    decoded: Decoded<T>,
+}
+
+impl<T> LineStream<T> {
+    /// Start every command of `decoded`.
+    pub(crate) fn start(decoded: Decoded<T>) -> Result<LineStream<T>> {
+        let fan = exec::fan_in(&decoded.cmds(), CHANNEL_CAPACITY)?;
+        Ok(LineStream { fan, decoded })
+    }
+
+    /// The next item, waiting no later than `deadline` (`None`: as long as it takes).
+    pub(crate) fn next_before(&mut self, deadline: Option<Instant>) -> Next<T> {
+        loop {
+            if let Some(item) = self.decoded.ready.pop_front() {
+                return Next::Item(item);
+            }
+            let received = match deadline {
+                Some(d) => self
+                    .fan
+                    .recv_timeout(d.saturating_duration_since(Instant::now())),
+                None => Ok(self.fan.recv()),
+            };
+            match received {
+                Ok(Some(delivery)) => self.decoded.absorb(delivery),
+                Ok(None) => return Next::End,
+                Err(()) => return Next::TimedOut,
+            }
+        }
+    }
+
+    /// Whether the next item can be had without waiting: decodes whatever
+    /// the engine children have already delivered and says if an item (or
+    /// an error) is ready. A follower that writes each item at once flushes
+    /// its output only when this is false, so a burst costs one write
+    /// instead of one per line, and nothing waits in a buffer while dockhand
+    /// waits.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use dockhand::{container::logs::LogOptions, input::ContainerRef, Engine};
+    /// let opts = LogOptions { follow: true, ..LogOptions::default() };
+    /// let mut lines = Engine::detect()?.containers().log_lines(&ContainerRef::many(["web"])?, &opts)?;
+    /// let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    /// while let Some(line) = lines.next() {
+    ///     writeln!(out, "{}", line?.text())?;
+    ///     if !lines.has_ready() {
+    ///         out.flush()?;
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_ready(&mut self) -> bool {
+        loop {
+            if !self.decoded.ready.is_empty() {
+                return true;
+            }
+            match self.fan.recv_timeout(Duration::ZERO) {
+                Ok(Some(delivery)) => self.decoded.absorb(delivery),
+                // Ended, or nothing delivered yet.
+                Ok(None) | Err(()) => return false,
+            }
+        }
+    }
+
+    /// Process ids of the engine children, in command order.
+    pub fn pids(&self) -> &[u32] {
+        self.fan.pids()
+    }
+}
+
+impl<T> Iterator for LineStream<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        match self.next_before(None) {
+            Next::Item(item) => Some(item),
+            Next::End | Next::TimedOut => None,
+        }
+    }
+}
+
+/// Async twin of [`LineStream`] (feature `tokio`): a
+/// [`Stream`](futures_core::Stream) of the same items with the same semantics.
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[derive(Debug)]
+pub struct AsyncLineStream<T> {
+    fan: exec::FanInAsync,
+    decoded: Decoded<T>,
+}
+
+#[cfg(feature = "tokio")]
+impl<T> AsyncLineStream<T> {
+    /// Start every command of `decoded`.
+    pub(crate) fn start(decoded: Decoded<T>) -> Result<AsyncLineStream<T>> {
+        let fan = exec::fan_in_async(&decoded.cmds(), CHANNEL_CAPACITY)?;
+        Ok(AsyncLineStream { fan, decoded })
+    }
+
+    /// The next item; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<T>> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
+    /// The next item, waiting no later than `deadline`.
+    pub(crate) async fn next_before(&mut self, deadline: Option<Instant>) -> Next<T> {
+        let item = match deadline {
+            Some(d) => match tokio::time::timeout_at(d.into(), self.next()).await {
+                Ok(item) => item,
+                Err(_) => return Next::TimedOut,
+            },
+            None => self.next().await,
+        };
+        item.map_or(Next::End, Next::Item)
+    }
+
+    /// Process ids of the engine children, in command order.
+    pub fn pids(&self) -> &[u32] {
+        self.fan.pids()
+    }
+
+    fn poll_item(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<T>>> {
+        use std::task::Poll;
+        loop {
+            if let Some(item) = self.decoded.ready.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            match self.fan.poll_recv(cx) {
+                Poll::Ready(Some(delivery)) => self.decoded.absorb(delivery),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T: Unpin> futures_core::Stream for AsyncLineStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<T>>> {
+        self.poll_item(cx)
+    }
+}

@@ -1,0 +1,141 @@
+//! Every error text captured from the real engines (vendor-docs/captures)
+//! goes through the classifier and must land in the kind its scenario
+//! implies. New captures with a known scenario word are checked automatically.
+
+use dockhand::engine::classify::{kind_of, Tool};
+use dockhand::{EngineKind, ErrorKind};
+
+/// Scenario words in capture slugs and the kind they imply; first match wins.
+const EXPECTED: &[(&str, ErrorKind)] = &[
+    ("permission-denied", ErrorKind::PermissionDenied),
+    ("nonexistent-context", ErrorKind::Unreachable),
+    ("daemon-down", ErrorKind::Unreachable),
+    ("stale-socket", ErrorKind::Unreachable),
+    ("remote-down", ErrorKind::Unreachable),
+    ("format-", ErrorKind::InvalidInput),
+    ("missing-command", ErrorKind::EngineFailure),
+    ("missing-context", ErrorKind::EngineFailure),
+    ("missing-container", ErrorKind::NotFound),
+    ("pull-dns-failure", ErrorKind::EngineFailure),
+    ("pull-connection-refused", ErrorKind::EngineFailure),
+    ("missing-image-local-registry", ErrorKind::EngineFailure),
+    ("in-use", ErrorKind::Conflict),
+    ("-missing", ErrorKind::NotFound),
+    ("not-published", ErrorKind::NotFound),
+    ("name-conflict", ErrorKind::Conflict),
+    ("-exists", ErrorKind::Conflict),
+    ("subnet-overlap", ErrorKind::Conflict),
+    ("connect-already", ErrorKind::Conflict),
+    ("rm-running", ErrorKind::Conflict),
+    ("rm-paused", ErrorKind::Conflict),
+    ("exec-stopped", ErrorKind::Conflict),
+    ("exec-paused", ErrorKind::Conflict),
+    ("pause-paused", ErrorKind::Conflict),
+    ("pause-stopped", ErrorKind::Conflict),
+    ("unpause-", ErrorKind::Conflict),
+    ("kill-stopped", ErrorKind::Conflict),
+    ("kill-paused", ErrorKind::Conflict),
+    ("stop-paused", ErrorKind::Conflict),
+    ("invalid", ErrorKind::InvalidInput),
+    ("bad-flag", ErrorKind::InvalidInput),
+    ("unknown", ErrorKind::InvalidInput),
+    ("stop-t-abc", ErrorKind::InvalidInput),
+    ("no-args", ErrorKind::InvalidInput),
+    ("tty-no-tty", ErrorKind::InvalidInput),
+];
+
+/// Scenarios not checked: the container's own exit codes (not engine errors),
+/// and failures whose text depends on the machine's network (DNS here).
+const NOT_CHECKED: &[&str] = &[
+    "exit-3",
+    "not-executable",
+    "healthcheck-run",
+    "err-run-sctp",
+    "missing-base",
+    "in-use-and-missing",
+    // The host lost docker0: an engine failure, not a missing container.
+    "default-bridge-missing",
+    "missing-image",
+    "pull-missing-dockerhub",
+];
+
+#[test]
+fn captured_error_texts_classify_as_their_scenario() {
+    let root = dockhand::testing::capture_path("");
+    let root = root.display();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (dir, kind) in [
+        ("docker", EngineKind::Docker),
+        ("podman", EngineKind::Podman),
+    ] {
+        let codes = std::fs::read_to_string(format!("{root}/{dir}/exit-codes.tsv")).unwrap();
+        for line in codes.lines() {
+            let mut cols = line.split('\t');
+            let (Some(slug), Some(code)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            if !slug.starts_with("err-")
+                || code == "0"
+                || NOT_CHECKED.iter().any(|s| slug.contains(s))
+            {
+                continue;
+            }
+            let Some((_, expected)) = EXPECTED.iter().find(|(word, _)| slug.contains(word)) else {
+                continue;
+            };
+            let Ok(stderr) = std::fs::read(format!("{root}/{dir}/{slug}.stderr.txt")) else {
+                continue;
+            };
+            // docker exec reports OCI failures on stdout.
+            let stdout =
+                std::fs::read(format!("{root}/{dir}/{slug}.stdout.txt")).unwrap_or_default();
+            let text = [stderr, stdout].concat();
+            let (got, _) = kind_of(Tool::Engine(kind), &text);
+            checked += 1;
+            if got != *expected {
+                wrong.push(format!(
+                    "{dir}/{slug}: expected {expected}, got {got}: {}",
+                    String::from_utf8_lossy(&text).trim()
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} captures checked");
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} misclassified:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn unreachable_and_registry_failures_are_transient() {
+    let root = dockhand::testing::capture_path("");
+    let root = root.display();
+    for (file, kind) in [
+        (
+            "docker/err-daemon-down-unix-ps.stderr.txt",
+            EngineKind::Docker,
+        ),
+        (
+            "docker/err-pull-connection-refused.stderr.txt",
+            EngineKind::Docker,
+        ),
+        (
+            "podman/err-pull-connection-refused.stderr.txt",
+            EngineKind::Podman,
+        ),
+        (
+            "podman/err-remote-down-url-info.stderr.txt",
+            EngineKind::Podman,
+        ),
+    ] {
+        let text = std::fs::read(format!("{root}/{file}")).unwrap();
+        assert!(
+            kind_of(Tool::Engine(kind), &text).1,
+            "{file} should be transient"
+        );
+    }
+}

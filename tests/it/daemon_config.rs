@@ -1,0 +1,108 @@
+//! `daemon-config` through the binary, on a temporary file (never the real
+//! /etc/docker/daemon.json).
+
+use crate::support::dockhand;
+use serde_json::{json, Value};
+
+fn read(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn set_get_unset_keep_unknown_keys_and_say_what_the_daemon_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.json");
+    std::fs::write(&file, r#"{"x-vendor": {"keep": true}, "debug": false}"#).unwrap();
+    let f = file.to_str().unwrap();
+
+    let r = dockhand([
+        "--json",
+        "daemon-config",
+        "--file",
+        f,
+        "set",
+        "debug",
+        "true",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["restart"], "reload");
+    assert_eq!(r.json()["changed_keys"], json!(["debug"]));
+    assert_eq!(
+        read(&dir.path().join("daemon.json.bak")),
+        json!({"x-vendor": {"keep": true}, "debug": false})
+    );
+
+    let r = dockhand([
+        "daemon-config",
+        "--file",
+        f,
+        "set",
+        "log-opts",
+        r#"{"max-size": "10m", "max-file": "3"}"#,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("restart needed"), "{r:?}");
+    let r = dockhand([
+        "daemon-config",
+        "--file",
+        f,
+        "set",
+        "log-opts.max-file",
+        "null",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        read(&file),
+        json!({"x-vendor": {"keep": true}, "debug": true, "log-opts": {"max-size": "10m"}})
+    );
+
+    let r = dockhand([
+        "--json",
+        "daemon-config",
+        "--file",
+        f,
+        "get",
+        "log-opts.max-size",
+    ]);
+    assert_eq!((r.code, r.json()), (0, json!("10m")), "{r:?}");
+    let r = dockhand(["daemon-config", "--file", f, "get", "registry-mirrors"]);
+    assert_eq!(r.code, 3, "not set: {r:?}");
+
+    let r = dockhand(["--json", "daemon-config", "--file", f, "unset", "log-opts"]);
+    assert_eq!(
+        (r.code, &r.json()["restart"]),
+        (0, &json!("restart")),
+        "{r:?}"
+    );
+    let r = dockhand(["--json", "daemon-config", "--file", f, "unset", "log-opts"]);
+    assert_eq!(r.json()["changed"], false, "unset twice: {r:?}");
+    assert_eq!(r.json()["restart"], "none");
+}
+
+#[test]
+fn invalid_values_and_invalid_files_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.json");
+    let f = file.to_str().unwrap();
+    let r = dockhand(["daemon-config", "--file", f, "set", "log-driver", "local"]);
+    assert_eq!(r.code, 2, "unquoted string: {r:?}");
+    assert!(r.stderr.contains("quotes"), "{r:?}");
+    assert!(!file.exists(), "nothing written");
+    for bad_key in ["a..b", "x y", ""] {
+        let r = dockhand(["daemon-config", "--file", f, "set", bad_key, "1"]);
+        assert_eq!(r.code, 2, "{bad_key:?}: {r:?}");
+    }
+
+    std::fs::write(&file, "{\"debug\": true,\n").unwrap();
+    let r = dockhand(["daemon-config", "--file", f, "set", "debug", "false"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("not valid JSON") && r.stderr.contains("refusing"),
+        "{r:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"debug\": true,\n"
+    );
+    assert!(!dir.path().join("daemon.json.bak").exists());
+}

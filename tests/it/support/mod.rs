@@ -1,0 +1,232 @@
+//! Shared harness of the integration tests: real engines, real processes.
+//!
+//! Conventions every test follows:
+//! - names come from [`unique`] (prefix + pid + counter), so parallel tests
+//!   and parallel test processes never collide;
+//! - everything a test creates carries [`labels`]: `dockhand.test=1` and
+//!   `dockhand.test.owner=<pid>`; [`sweep`] (called by [`engines`]) removes
+//!   what earlier, dead test processes left behind, never what a live one owns;
+//! - a [`Cleanup`] guard removes a test's containers even when it panics.
+
+pub mod objects;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Once, OnceLock};
+use std::time::Duration;
+
+use dockhand::exec::{run, Cmd, Limits};
+
+/// The test image every engine has (made by scripts/setup-engine.sh).
+pub const IMAGE: &str = "dockhand-test/busybox:latest";
+/// Label marking test artifacts.
+pub const TEST_LABEL: &str = "dockhand.test";
+/// Label naming the test process that owns an artifact.
+pub const OWNER_LABEL: &str = "dockhand.test.owner";
+
+/// The dockhand binary under test: `$DOCKHAND_BIN` when set (scripts/test.sh
+/// points it at the static release build), else the one cargo built.
+pub fn bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("DOCKHAND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dockhand").into())
+    })
+}
+
+/// What a finished process left.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// stdout parsed as JSON (panics with the output when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// The last stderr line parsed as JSON (`--json` errors).
+    pub fn json_error(&self) -> serde_json::Value {
+        let line = self.stderr.lines().last().unwrap_or_default();
+        serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("stderr is not a JSON error ({e}): {self:?}"))
+    }
+}
+
+/// Run a program to completion (2-minute safety limit), through dockhand's
+/// own executor.
+pub fn sh(cmd: Cmd) -> Ran {
+    let limits = Limits {
+        timeout: Some(Duration::from_secs(120)),
+        ..Limits::default()
+    };
+    let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
+    Ran {
+        code: out.status.shell_code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Run the dockhand binary with these arguments.
+pub fn dockhand<I, S>(args: I) -> Ran
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString>,
+{
+    sh(Cmd::new(bin()).args(args))
+}
+
+/// Run the dockhand binary against one engine.
+pub fn dockhand_on<I, S>(engine: &str, args: I) -> Ran
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString>,
+{
+    sh(Cmd::new(bin()).args(["--engine", engine]).args(args))
+}
+
+/// A name no other test (or test process) uses: `dh-<prefix>-<pid>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "dh-{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// `--label` arguments marking an artifact as this test process's.
+pub fn labels() -> Vec<String> {
+    vec![
+        "--label".into(),
+        format!("{TEST_LABEL}=1"),
+        "--label".into(),
+        format!("{OWNER_LABEL}={}", std::process::id()),
+    ]
+}
+
+/// The engines to test on: docker and podman, each once it answers.
+/// The first call sweeps leftovers of dead test processes.
+pub fn engines() -> Vec<&'static str> {
+    static SWEEP: Once = Once::new();
+    SWEEP.call_once(|| {
+        for engine in ["docker", "podman"] {
+            sweep(engine);
+        }
+    });
+    ["docker", "podman"]
+        .into_iter()
+        .filter(|e| sh(Cmd::new(*e).arg("info")).code == 0)
+        .collect()
+}
+
+/// Remove containers left by test processes that are no longer alive. Only
+/// containers carrying an owner label are considered: anything else is not ours.
+pub fn sweep(engine: &str) {
+    // podman's ps template has no `.Label`: it fails after printing the ids,
+    // and every live test container would look ownerless.
+    let owner = match engine {
+        "podman" => format!("{{{{index .Labels \"{OWNER_LABEL}\"}}}}"),
+        _ => format!("{{{{.Label \"{OWNER_LABEL}\"}}}}"),
+    };
+    let ps = sh(Cmd::new(engine).args([
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label={OWNER_LABEL}"),
+        "--format",
+        &format!("{{{{.ID}}}} {owner}"),
+    ]));
+    if ps.code != 0 {
+        return;
+    }
+    let stale: Vec<String> = ps
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let (id, owner) = l.split_once(' ')?;
+            let alive = owner
+                .parse::<u32>()
+                .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            (!alive).then(|| id.to_string())
+        })
+        .collect();
+    if !stale.is_empty() {
+        sh(Cmd::new(engine).args(["rm", "-f"]).args(stale));
+    }
+}
+
+/// Removes the named containers when dropped (also on panic).
+pub struct Cleanup {
+    engine: String,
+    names: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn new(engine: &str) -> Cleanup {
+        Cleanup {
+            engine: engine.into(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Remember a container to remove; returns the name for convenience.
+    pub fn add(&mut self, name: &str) -> String {
+        self.names.push(name.to_string());
+        name.to_string()
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !self.names.is_empty() {
+            sh(Cmd::new(&self.engine).args(["rm", "-f"]).args(&self.names));
+        }
+    }
+}
+
+/// Start a labelled, detached container running `cmd` (default: sleep).
+pub fn start_container(
+    engine: &str,
+    cleanup: &mut Cleanup,
+    prefix: &str,
+    extra: &[&str],
+    cmd: &[&str],
+) -> String {
+    let name = cleanup.add(&unique(prefix));
+    let mut c = Cmd::new(engine)
+        .args(["run", "-d", "--name", &name])
+        .args(labels())
+        .args(extra)
+        .arg(IMAGE);
+    c = if cmd.is_empty() {
+        c.args(["sleep", "600"])
+    } else {
+        c.args(cmd)
+    };
+    let r = sh(c);
+    assert_eq!(r.code, 0, "{engine} run failed: {r:?}");
+    name
+}
+
+/// Processes whose command line contains `needle` (from /proc).
+pub fn processes_matching(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
