@@ -985,3 +985,131 @@ fn cleanup_first(label: &str, engine: &str) -> String {
     ]));
     r.stdout.lines().next().unwrap().to_string()
 }
+
+#[test]
+fn sighup_is_handled_like_sigterm_and_exits_129() {
+    interrupt_with(nix::sys::signal::Signal::SIGHUP, 129, 3);
+}
+
+/// The direct children of `pid`, with their command lines.
+fn children_of(pid: u32) -> Vec<(u32, String)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+            let ppid: u32 = stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).ok()?;
+            (ppid == pid).then(|| (child, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+        })
+        .collect()
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn dead(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    })
+}
+
+#[test]
+fn hangup_or_sigkill_of_dockhand_leaves_no_engine_cli_behind() {
+    use nix::sys::signal::Signal::{SIGHUP, SIGKILL};
+    for engine in engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let quiet = start_container(engine, &mut cleanup, "hd-sig", &[], &TRAPPING);
+        let attached = unique("hd-sig-run");
+        cleanup.add(&attached);
+        // Long-running commands and the engine verb their child runs.
+        let commands: Vec<(Vec<String>, &str)> = vec![
+            (
+                vec![
+                    "exec".into(),
+                    quiet.clone(),
+                    "--".into(),
+                    "sleep".into(),
+                    "300".into(),
+                ],
+                "exec",
+            ),
+            (vec!["logs".into(), "-f".into(), quiet.clone()], "logs"),
+            (
+                vec![
+                    "events".into(),
+                    "--filter".into(),
+                    format!("container={quiet}"),
+                ],
+                "events",
+            ),
+            (vec!["wait".into(), quiet.clone()], "wait"),
+        ];
+        for signal in [SIGHUP, SIGKILL] {
+            let mut all = commands.clone();
+            let name = format!("{attached}-{}", signal as i32);
+            cleanup.add(&name);
+            all.push((
+                [
+                    &["run", "--name", &name][..],
+                    &labels().iter().map(String::as_str).collect::<Vec<_>>(),
+                    &[IMAGE, "sleep", "300"],
+                ]
+                .concat()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+                "start",
+            ));
+            let running: Vec<(std::process::Child, u32, String)> = all
+                .iter()
+                .map(|(args, verb)| {
+                    let mut argv = vec!["--engine", engine, "--timeout", "0"];
+                    argv.extend(args.iter().map(String::as_str));
+                    let child = spawn_dockhand(&argv, &[]);
+                    let pid = child.id();
+                    // Wait for the engine command dockhand runs for it.
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    let engine_cli = loop {
+                        let found = children_of(pid)
+                            .into_iter()
+                            .find(|(_, cmd)| cmd.split(' ').any(|w| w == *verb));
+                        match found {
+                            Some((cli, _)) => break cli,
+                            None if Instant::now() < deadline => {
+                                dockhand::exec::sleep(Duration::from_millis(20)).unwrap()
+                            }
+                            None => panic!("{engine} {args:?}: no `{verb}` child appeared"),
+                        }
+                    };
+                    (child, engine_cli, format!("{args:?}"))
+                })
+                .collect();
+            for (child, _, _) in &running {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal)
+                    .unwrap();
+            }
+            for (child, engine_cli, what) in running {
+                let out = child.wait_with_output().unwrap();
+                if signal == SIGHUP {
+                    assert_eq!(
+                        out.status.code(),
+                        Some(129),
+                        "{engine} {what}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                let end = Instant::now() + Duration::from_secs(5);
+                while !dead(engine_cli) && Instant::now() < end {
+                    dockhand::exec::sleep(Duration::from_millis(20)).unwrap();
+                }
+                assert!(
+                    dead(engine_cli),
+                    "{engine} {what}: the engine CLI {engine_cli} survived {signal}"
+                );
+            }
+        }
+    }
+}
