@@ -275,14 +275,13 @@ impl Containers<'_> {
     fn launch(&self, launch: Launch, opts: &RunOptions) -> Result<String> {
         check_command(&opts.command)?;
         let _locks = lock_names(self.engine, opts.name.iter())?;
-        let env_file = EnvFile::write(&opts.env)?;
+        let env_file = EnvFile::write(&opts.env, self.engine.passes_fds())?;
         let token = new_token()?;
-        let result = self.engine.run(launch_plan(
-            launch,
-            opts,
-            env_file.as_ref().map(EnvFile::path),
-            &token,
-        ));
+        let mut plan = launch_plan(launch, opts, env_file.as_ref().map(EnvFile::path), &token);
+        if let Some(fd) = env_file.as_ref().and_then(EnvFile::fd) {
+            plan = plan.pass_fd(fd);
+        }
+        let result = self.engine.run(plan);
         if result.is_err() {
             self.remove_half_made(&token);
         }

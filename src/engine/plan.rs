@@ -83,6 +83,7 @@ pub struct Plan<T> {
     pub(crate) args: Vec<OsString>,
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) fds: Vec<std::os::fd::RawFd>,
     pub(crate) effect: Effect,
     pub(crate) retry: Retry<T>,
     pub(crate) timeout: Option<Option<Duration>>,
@@ -109,6 +110,7 @@ impl<T: 'static> Plan<T> {
             args: args.into_iter().collect(),
             env: Vec::new(),
             stdin: None,
+            fds: Vec::new(),
             effect,
             retry: Retry::Transient,
             timeout: None,
@@ -153,6 +155,14 @@ impl<T: 'static> Plan<T> {
     /// Bytes to feed the command's stdin.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Plan<T> {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Let the command inherit the open descriptor `fd` (an env-file it
+    /// reads as `/dev/fd/N`, see [`Cmd::pass_fd`](crate::exec::Cmd::pass_fd));
+    /// the caller keeps it open while the plan runs.
+    pub fn pass_fd(mut self, fd: std::os::fd::RawFd) -> Plan<T> {
+        self.fds.push(fd);
         self
     }
 
@@ -224,6 +234,7 @@ impl<T: 'static> Plan<T> {
             args: self.args,
             env: self.env,
             stdin: self.stdin,
+            fds: self.fds,
             effect: self.effect,
             retry,
             timeout: self.timeout,

@@ -924,14 +924,14 @@ fn the_private_env_file_is_0600_while_the_engine_reads_it_and_gone_after() {
         ])));
         assert_ne!(failed.code, 0, "{engine}: {failed:?}");
         let seen = std::fs::read_to_string(&log).unwrap();
-        let files: Vec<(&str, &str)> = seen.lines().filter_map(|l| l.split_once(' ')).collect();
+        let files: Vec<Vec<&str>> = seen.lines().map(|l| l.split(' ').collect()).collect();
         assert_eq!(files.len(), 2, "{engine}: one env-file per run: {seen}");
-        for (mode, path) in files {
+        for file in files {
+            let (mode, path) = (file[0], file[1]);
             assert_eq!(mode, "600", "{engine}: {path} readable by others");
-            assert!(
-                !std::path::Path::new(path).exists(),
-                "{engine}: {path} left behind"
-            );
+            // A memfd, which has no name on any filesystem.
+            assert_eq!(path.rsplit_once('/').unwrap().0, "/dev/fd", "{seen}");
+            assert!(file[2].starts_with("/memfd:dockhand-env"), "{seen}");
         }
     }
 }
@@ -1111,5 +1111,138 @@ fn hangup_or_sigkill_of_dockhand_leaves_no_engine_cli_behind() {
                 );
             }
         }
+    }
+}
+
+/// A pid no process has.
+fn dead_pid() -> u32 {
+    (4_000_000..)
+        .find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        .unwrap()
+}
+
+#[test]
+fn sigkill_during_run_or_exec_leaves_no_secret_on_disk() {
+    for (i, engine) in engines().into_iter().enumerate() {
+        let mut cleanup = Cleanup::new(engine);
+        let running = start_container(engine, &mut cleanup, "hd-kill", &[], &TRAPPING);
+        let name = cleanup.add(&unique("hd-kill-run"));
+        let secret = format!("DH_HD_SECRET=hunter2-{}", unique("s"));
+        let cases: [(&str, Vec<&str>); 2] = [
+            (
+                "run",
+                vec!["run", "-d", "--name", &name, "-e", &secret, IMAGE, "true"],
+            ),
+            ("exec", vec!["exec", "-e", &secret, &running, "--", "true"]),
+        ];
+        for (n, (verb, args)) in cases.into_iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap();
+            let tmpdir = dir.path().join("tmp");
+            std::fs::create_dir(&tmpdir).unwrap();
+            let log = dir.path().join("log");
+            let stall = format!("{}.{}", 920_000 + 10 * i + n, std::process::id());
+            let wrapped = format!("{} {engine}", fixture("stall-engine"));
+            let mut argv = vec!["--engine", &wrapped];
+            argv.extend(args);
+            let child = spawn_dockhand(
+                &argv,
+                &[
+                    ("TMPDIR", tmpdir.to_str().unwrap()),
+                    ("DH_STALL_LOG", log.to_str().unwrap()),
+                    ("DH_STALL", &stall),
+                ],
+            );
+            // Wait until the engine call (with its env-file) is under way.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while processes_matching(&stall).is_empty() && Instant::now() < deadline {
+                dockhand::exec::sleep(Duration::from_millis(20)).unwrap();
+            }
+            assert!(
+                !processes_matching(&stall).is_empty(),
+                "{engine} {verb} never stalled"
+            );
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
+            // The wrapper dies with dockhand; its sleep (a grandchild, holding
+            // our pipes when `exec` shares dockhand's stdout) is ours to end.
+            let mut child = child;
+            while child.try_wait().unwrap().is_none() {
+                dockhand::exec::sleep(Duration::from_millis(20)).unwrap();
+            }
+            for pid in processes_matching(&stall) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = child.wait_with_output();
+            let left: Vec<_> = std::fs::read_dir(&tmpdir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            let called = std::fs::read_to_string(&log).unwrap();
+            assert!(
+                left.is_empty(),
+                "{engine} {verb}: left in $TMPDIR: {left:?} ({called})"
+            );
+            assert!(
+                called.contains("--env-file=/dev/fd/"),
+                "{engine} {verb}: {called}"
+            );
+            assert!(!called.contains("hunter2"), "{engine} {verb}: {called}");
+        }
+    }
+}
+
+#[test]
+fn through_sudo_the_env_file_is_a_private_file_and_dead_processes_files_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    for engine in engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let tmpdir = dir.path().join(format!("{engine}-tmp"));
+        std::fs::create_dir(&tmpdir).unwrap();
+        let stale = tmpdir.join(format!("dockhand-env-{}-x1Y2z3", dead_pid()));
+        std::fs::write(&stale, "DH_HD_OLD=secret of a SIGKILLed run\n").unwrap();
+        let log = dir.path().join(format!("{engine}.modes"));
+        // sudo first: it closes every descriptor it did not open.
+        let watched = format!(
+            "sudo -n {} {} {engine}",
+            fixture("env-file-modes"),
+            log.display()
+        );
+        let name = cleanup.add(&unique("hd-sudo"));
+        let r = sh(Cmd::new(bin())
+            .args([
+                "--engine",
+                &watched,
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "-e",
+                "DH_HD_K=v 1",
+            ])
+            .args(labels())
+            .arg(IMAGE)
+            .args(TRAPPING)
+            .env("TMPDIR", &tmpdir));
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert!(
+            !stale.exists(),
+            "{engine}: the dead process's env-file was not swept"
+        );
+        let seen = std::fs::read_to_string(&log).unwrap();
+        let (mode, path) = seen.trim().split_once(' ').unwrap();
+        assert_eq!(mode, "600", "{seen}");
+        assert!(path.starts_with(tmpdir.to_str().unwrap()), "{seen}");
+        assert!(
+            !std::path::Path::new(path).exists(),
+            "{engine}: {path} left behind"
+        );
+        let env = sh(Cmd::new(engine).args(["inspect", "--format", "{{json .Config.Env}}", &name]));
+        assert!(env.stdout.contains("\"DH_HD_K=v 1\""), "{engine}: {env:?}");
     }
 }
