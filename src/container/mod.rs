@@ -88,7 +88,7 @@ impl Named for Container {
 }
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
-fn lock_names<'a>(
+pub(crate) fn lock_names<'a>(
     engine: &Engine,
     names: impl IntoIterator<Item = &'a ContainerRef>,
 ) -> Result<Option<LockSet>> {

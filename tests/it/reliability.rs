@@ -402,14 +402,6 @@ fn engine_output_over_the_cap_is_a_clear_error() {
     );
 }
 
-/// A command that ends at once on SIGTERM (busybox `sleep` as pid 1 ignores
-/// it, so podman's `rm -f` would wait 10 s).
-const TRAPPING: [&str; 3] = [
-    "sh",
-    "-c",
-    "trap 'exit 0' TERM; while true; do sleep 1; done",
-];
-
 /// Run `n` dockhand processes at once; their results in order.
 fn at_once(n: usize, args: impl Fn(usize) -> Cmd + Sync) -> Vec<Ran> {
     std::thread::scope(|s| {
@@ -549,10 +541,21 @@ fn fifty_mutations_of_one_name_are_serialized_and_fifty_of_distinct_names_are_no
             51,
             "{engine}: one + fifty: {ps:?}"
         );
-        let left: Vec<_> = std::fs::read_dir(runtime.path().join("dockhand"))
+        // One lock file per scope, and every name free again.
+        let dir = runtime.path().join("dockhand");
+        let left: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
+            .map(|e| e.unwrap().file_name())
             .collect();
-        assert!(left.is_empty(), "{engine}: every lock released: {left:?}");
+        assert_eq!(left, [format!("container-{engine}.lock").as_str()]);
+        let all = names.iter().chain([&name]).map(String::as_str);
+        dockhand::container::lock::LockSet::acquire_in(
+            &dir,
+            &format!("container-{engine}"),
+            all,
+            Duration::ZERO,
+        )
+        .unwrap_or_else(|e| panic!("{engine}: a lock was not released: {e}"));
     }
 }
 
