@@ -20,6 +20,7 @@ use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
 /// let plan = copy_plan(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
 /// assert_eq!(plan.args(), ["cp", "--", "web:/etc/hosts", "/tmp/hosts"]);
 /// assert!(copy_plan(&CopyPath::new("/a")?, &CopyPath::new("/b")?).is_err());
+/// assert!(copy_plan(&CopyPath::new("-")?, &CopyPath::new("web:/x")?).is_err());
 /// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
@@ -27,6 +28,14 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
         return Err(Error::invalid_input(
             "cp copies between the host and a container: exactly one of SRC and DST must be CONTAINER:PATH",
         ));
+    }
+    for p in [src, dst] {
+        if matches!(p, CopyPath::Host(path) if path.as_os_str() == "-") {
+            return Err(Error::invalid_input(
+                "`-` (a tar stream on stdin/stdout) is not supported by cp: give a path \
+                 (`./-` for a file named -)",
+            ));
+        }
     }
     let word = |p: &CopyPath| -> OsString {
         match p {

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::envfile::EnvFile;
+use super::envfile::{redact_env, EnvFile};
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
 use super::Containers;
@@ -285,7 +285,7 @@ impl Containers<'_> {
         if result.is_err() {
             self.remove_half_made(&token);
         }
-        result
+        result.map_err(|e| redact_env(e, &opts.env))
     }
 
     /// Remove what a failed creation left behind (found by its token).

@@ -124,6 +124,28 @@ impl EnvFile {
     }
 }
 
+/// `err` without any of the values of `vars` (in its message and stderr):
+/// an engine that rejects an env-file line echoes it, value included.
+///
+/// ```
+/// use dockhand::{container::redact_env, input::EnvVar, Error};
+/// let e = Error::invalid_input("poorly formatted environment: 'K=hunter2'");
+/// let e = redact_env(e, &[EnvVar::new("K", "hunter2").unwrap()]);
+/// assert_eq!(e.message(), "poorly formatted environment: 'K=<redacted>'");
+/// ```
+pub fn redact_env(err: Error, vars: &[EnvVar]) -> Error {
+    let scrub = |text: &str| {
+        vars.iter()
+            .filter(|v| !v.value().is_empty())
+            .fold(text.to_string(), |t, v| t.replace(v.value(), "<redacted>"))
+    };
+    let (message, stderr) = (scrub(err.message()), scrub(err.stderr()));
+    if message == err.message() && stderr == err.stderr() {
+        return err;
+    }
+    err.with_message(message).with_stderr(stderr.as_bytes())
+}
+
 /// A memfd holding `text`, mode 0600, close-on-exec (the
 /// executor clears that flag in the engine's child only).
 fn in_memory(text: &str) -> std::io::Result<OwnedFd> {

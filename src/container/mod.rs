@@ -35,7 +35,7 @@ pub mod wait;
 
 pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
-pub use envfile::{env_file_text, EnvFile};
+pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
     action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,

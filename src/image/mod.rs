@@ -665,6 +665,12 @@ impl Images<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn import(&self, opts: &ImportOptions) -> Result<String> {
+        if opts.tarball.as_os_str() == "-" {
+            return Err(Error::invalid_input(
+                "`-` (a tarball on stdin) is not supported by import: give the tarball's path \
+                 (`./-` for a file named -)",
+            ));
+        }
         existing_file("tarball", &opts.tarball)?;
         self.engine.run(import_plan(opts))
     }

@@ -1249,3 +1249,55 @@ fn through_sudo_the_env_file_is_a_private_file_and_dead_processes_files_are_swep
         assert!(env.stdout.contains("\"DH_HD_K=v 1\""), "{engine}: {env:?}");
     }
 }
+
+#[test]
+fn dash_paths_and_keys_outside_the_portable_set_are_refused_before_any_engine_call() {
+    let dir = tempfile::tempdir().unwrap();
+    for engine in engines() {
+        let calls = dir.path().join(format!("{engine}.calls"));
+        let counted = format!("{} {} {engine}", fixture("count-calls"), calls.display());
+        let bom = "\u{feff}";
+        let cases: Vec<Vec<String>> = vec![
+            vec!["cp".into(), "-".into(), "dh-hd-x:/x".into()],
+            vec!["cp".into(), "dh-hd-x:/etc/hostname".into(), "-".into()],
+            vec!["import".into(), "-".into(), "dh-hd-img:1".into()],
+            vec![
+                "run".into(),
+                "-d".into(),
+                "-e".into(),
+                format!("{bom}=hunter2-bom"),
+                IMAGE.into(),
+            ],
+            vec![
+                "run".into(),
+                "-d".into(),
+                "-e".into(),
+                format!("{bom}K=hunter2-bom"),
+                IMAGE.into(),
+            ],
+            vec![
+                "run".into(),
+                "-d".into(),
+                "-e".into(),
+                "A-B=hunter2-dash".into(),
+                IMAGE.into(),
+            ],
+            vec![
+                "exec".into(),
+                "-e".into(),
+                "1X=hunter2-digit".into(),
+                "dh-hd-x".into(),
+                "true".into(),
+            ],
+        ];
+        for args in cases {
+            let r = sh(Cmd::new(bin()).args(["--engine", &counted]).args(&args));
+            assert_eq!(r.code, 2, "{engine} {args:?}: {r:?}");
+            assert!(
+                !r.stderr.contains("hunter2"),
+                "{engine} {args:?}: secret in {r:?}"
+            );
+        }
+        assert!(!calls.exists(), "{:?}", std::fs::read_to_string(&calls));
+    }
+}
