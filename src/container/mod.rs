@@ -31,9 +31,10 @@ pub mod lock;
 pub mod logs;
 mod model;
 mod query;
+pub mod untar;
 pub mod wait;
 
-pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
+pub use contents::{commit_plan, copy_plan, export_plan, CommitOptions};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
 pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
