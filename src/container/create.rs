@@ -1,14 +1,13 @@
 //! `create` and `run -d`: typed options to one engine call that is safe to
 //! retry, with environment values in a private env-file.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::envfile::{redact_env, EnvFile};
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
 use super::Containers;
-use crate::engine::plan::{Effect, Plan};
+use crate::engine::plan::{random_token, Effect, Plan};
 use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::input::{
@@ -213,21 +212,6 @@ fn find_by_token_plan(token: &str) -> Plan<Option<String>> {
     .map(|ids| ids.into_iter().next())
 }
 
-/// A random token (128 bits from the kernel), hex.
-fn new_token() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| {
-            Error::new(
-                crate::ErrorKind::EngineFailure,
-                format!("cannot read /dev/urandom: {e}"),
-            )
-            .with_source(e)
-        })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// Container arguments cannot carry NUL bytes (argv is C strings).
 fn check_command(command: &[String]) -> Result<()> {
     match command.iter().find(|a| a.contains('\0')) {
@@ -276,7 +260,7 @@ impl Containers<'_> {
         check_command(&opts.command)?;
         let _locks = lock_names(self.engine, opts.name.iter())?;
         let env_file = EnvFile::write(&opts.env, self.engine.passes_fds())?;
-        let token = new_token()?;
+        let token = random_token()?;
         let mut plan = launch_plan(launch, opts, env_file.as_ref().map(EnvFile::path), &token);
         if let Some(fd) = env_file.as_ref().and_then(EnvFile::fd) {
             plan = plan.pass_fd(fd);
@@ -402,7 +386,7 @@ mod tests {
 
     #[test]
     fn tokens_are_unique_hex_and_nul_in_commands_is_refused() {
-        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert!(KeyValue::pair(CREATION_TOKEN_LABEL, &a).is_ok());

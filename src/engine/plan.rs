@@ -15,6 +15,29 @@ use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::exec::Output;
 
+/// A random token (128 bits from the kernel), hex: the label value by which
+/// a retry finds out whether a lost first attempt created something
+/// (containers, imported images).
+///
+/// ```
+/// let t = dockhand::engine::plan::random_token().unwrap();
+/// assert_eq!(t.len(), 32);
+/// ```
+pub fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::EngineFailure,
+                format!("cannot read /dev/urandom: {e}"),
+            )
+            .with_source(e)
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Which program a plan runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Program {

@@ -1301,3 +1301,123 @@ fn dash_paths_and_keys_outside_the_portable_set_are_refused_before_any_engine_ca
         assert!(!calls.exists(), "{:?}", std::fs::read_to_string(&calls));
     }
 }
+
+/// dockhand on `engine` behind lose-first-answer, losing the answer of the
+/// first call of one of `verbs`; its result and the engine call log.
+fn losing_first(dir: &std::path::Path, engine: &str, verbs: &str, args: &[&str]) -> (Ran, String) {
+    let state = dir.join(format!("{engine}-{}", verbs.replace(' ', "-")));
+    let flaky = format!(
+        "{} {} {engine}",
+        fixture("lose-first-answer"),
+        state.display()
+    );
+    let r = sh(Cmd::new(bin())
+        .args(["--engine", &flaky, "--retry-delay", "100ms"])
+        .args(args)
+        .env("DH_LOSE_VERBS", verbs));
+    let log = std::fs::read_to_string(format!("{}.log", state.display())).unwrap_or_default();
+    (r, log)
+}
+
+/// How many logged engine calls start with `ENGINE VERB…`.
+fn calls_of(log: &str, engine: &str, verb: &str) -> usize {
+    log.lines()
+        .filter(|l| l.starts_with(&format!("{engine} {verb}")))
+        .count()
+}
+
+#[test]
+fn a_lost_answer_never_makes_a_mutation_happen_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    for engine in crate::support::objects::engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let mut objects = crate::support::objects::Objects::new(engine);
+        let c = start_container(engine, &mut cleanup, "hd-lost", &[], &TRAPPING);
+        let started = |name: &str| {
+            sh(Cmd::new(engine).args(["inspect", "--format", "{{.State.StartedAt}}", name])).stdout
+        };
+
+        // restart: re-sent, it would restart twice.
+        let before = started(&c);
+        let (r, log) = losing_first(dir.path(), engine, "restart", &["restart", &c]);
+        assert_eq!(r.code, 0, "{engine} restart: {r:?}");
+        assert_eq!(calls_of(&log, engine, "restart"), 1, "{engine}: {log}");
+        assert_ne!(started(&c), before, "{engine}: not restarted");
+
+        // import: re-sent, it would leave a second image.
+        let tarball = dir.path().join(format!("{engine}-rootfs.tar"));
+        let r = sh(Cmd::new("tar").args([
+            "-cf",
+            tarball.to_str().unwrap(),
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "Cargo.toml",
+        ]));
+        assert_eq!(r.code, 0, "{r:?}");
+        let case = objects.case();
+        let tag = objects.image(&format!(
+            "{}:1",
+            crate::support::objects::unique("hd-lost-img")
+        ));
+        let mut args = vec![
+            "import".to_string(),
+            tarball.to_str().unwrap().into(),
+            tag.clone(),
+        ];
+        for change in crate::support::objects::import_changes()
+            .into_iter()
+            .chain(["--change".into(), format!("LABEL dh.case={case}")])
+        {
+            args.push(change);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (r, log) = losing_first(dir.path(), engine, "import", &args);
+        assert_eq!(r.code, 0, "{engine} import: {r:?}");
+        assert_eq!(calls_of(&log, engine, "import"), 1, "{engine}: {log}");
+        let made = sh(Cmd::new(engine).args([
+            "images",
+            "-a",
+            "-q",
+            "--filter",
+            &format!("label=dh.case={case}"),
+        ]));
+        let ids: std::collections::BTreeSet<&str> = made.stdout.split_whitespace().collect();
+        assert_eq!(ids.len(), 1, "{engine}: one image: {made:?}");
+        assert!(
+            r.stdout.contains(ids.iter().next().unwrap()),
+            "{engine}: {r:?}"
+        );
+
+        // Idempotent by construction: re-sent, they end in the same state.
+        let net = objects.network(&crate::support::objects::unique("hd-lost-net"));
+        let vol = objects.volume(&crate::support::objects::unique("hd-lost-vol"));
+        let labels = labels();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let again = objects.image(&format!("{tag}-again"));
+        let cases: Vec<(&str, Vec<&str>)> = vec![
+            ("stop", vec!["stop", &c]),
+            ("start", vec!["start", &c]),
+            (
+                "network",
+                [&["network", "create"][..], &labels, &[net.as_str()]].concat(),
+            ),
+            (
+                "volume",
+                [&["volume", "create"][..], &labels, &[vol.as_str()]].concat(),
+            ),
+            ("tag", vec!["tag", &tag, &again]),
+            ("network", vec!["network", "rm", &net]),
+            ("volume", vec!["volume", "rm", &vol]),
+            ("rm", vec!["rm", "-f", &c]),
+        ];
+        for (verb, args) in cases {
+            let (r, log) = losing_first(dir.path(), engine, verb, &args);
+            assert_eq!(
+                r.code, 0,
+                "{engine} {args:?} after a lost answer: {r:?}\n{log}"
+            );
+        }
+        let gone = sh(Cmd::new(engine).args(["inspect", &c]));
+        assert_ne!(gone.code, 0, "{engine}: rm -f did not remove it");
+    }
+}
