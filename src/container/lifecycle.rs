@@ -212,13 +212,16 @@ pub fn action_plan(
     }
 }
 
+/// Each target of an action with how it went.
+type PerTarget = Vec<(String, Result<()>)>;
+
 /// The check before re-sending a `restart` whose answer was lost: it took
 /// effect when every container's `StartedAt` moved on since `before` (a
 /// second `restart` would restart them again).
 fn restarted_check(
     before: &[Container],
     ids: &[String],
-) -> impl Fn() -> Plan<Option<Vec<(String, Result<()>)>>> + Send + Sync + 'static {
+) -> impl Fn() -> Plan<Option<PerTarget>> + Send + Sync + 'static {
     let started: Vec<(String, Option<String>)> = before
         .iter()
         .map(|c| (c.id.clone(), c.state.started_at.clone()))
