@@ -139,10 +139,10 @@ impl Containers<'_> {
 
     /// Unpack a snapshot of the container's filesystem into `dir` (created
     /// when missing): `export` to a temporary tar inside `dir`, removed
-    /// before anything is unpacked (the engine's descriptor is kept), then
+    /// before anything is unpacked (read through a descriptor kept open), then
     /// unpacked by dockhand itself — without owners, setuid/setgid bits,
     /// device nodes or FIFOs, and never outside `dir` (see
-    /// [`untar`](super::untar)). Says what was left out.
+    /// [`untar`]). Says what was left out.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};

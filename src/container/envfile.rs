@@ -151,7 +151,14 @@ pub fn redact_env(err: Error, vars: &[EnvVar]) -> Error {
 fn in_memory(text: &str) -> std::io::Result<OwnedFd> {
     use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
     let name = CString::new("dockhand-env").expect("no NUL");
-    let fd = memfd_create(&name, MemFdCreateFlag::MFD_CLOEXEC)?;
+    let mut fd = memfd_create(&name, MemFdCreateFlag::MFD_CLOEXEC)?;
+    if fd.as_raw_fd() < 3 {
+        // dockhand was started with stdin/stdout/stderr closed: the child's
+        // own stdio would take this number. Move it above them.
+        let moved = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))?;
+        // SAFETY: `fcntl` returned a new descriptor nothing else owns.
+        fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(moved) };
+    }
     let mut file = File::from(fd);
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(text.as_bytes())?;
