@@ -464,6 +464,8 @@ fn security_and_namespace_flags_match_the_raw_cli() {
         "host",
         "--cgroupns",
         "private",
+        "--uts",
+        "host",
         "--userns",
         "host",
         "--no-healthcheck",
