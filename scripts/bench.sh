@@ -19,6 +19,9 @@
 #     printed BENCH_LOG_LINES lines and exited
 #  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
 #     100 `dockhand inspect` processes
+#  6. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
+#     posix_spawn), in callgrind instruction counts, not time
+#     (examples/bench_spawn.rs; docs/reliability.md)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
@@ -466,6 +469,23 @@ PYEOF
   fi
   cleanup
 done
+
+# ---------------------------------------------------------------- 6. spawn
+# User-space instructions per spawn: (count(51) - count(1)) / 50.
+if command -v valgrind >/dev/null && in_budget "6 spawn cost"; then
+  cargo build --release --locked --example bench_spawn >&2
+  : >"$RUN_DIR/spawn-callgrind.txt"
+  for way in spawn fork dockhand; do
+    for n in 1 51; do
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$TARGET/release/examples/bench_spawn" "$way" "$n" 2>&1 |
+        sed -n 's/.*Collected : //p' >"$RUN_DIR/spawn-$way-$n.txt"
+    done
+    echo "$way $((($(cat "$RUN_DIR/spawn-$way-51.txt") - $(cat "$RUN_DIR/spawn-$way-1.txt")) / 50))" \
+      >>"$RUN_DIR/spawn-callgrind.txt"
+  done
+  log "instructions per spawn (callgrind, user space): $(tr '\n' ' ' <"$RUN_DIR/spawn-callgrind.txt")"
+fi
 
 # ---------------------------------------------------------------- report
 log "report"

@@ -430,10 +430,21 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Export { name, dir } => {
             let name = resolve_one(&engine, name)?;
-            engine.containers().export(&name, &dir)?;
+            let report = engine.containers().export(&name, &dir)?;
             match out.is_json() {
-                true => out.json(&json!({"name": name, "dir": dir})),
-                false => out.line(dir.display()),
+                true => out.json(&json!({
+                    "name": name,
+                    "dir": dir,
+                    "entries": report.entries,
+                    "skipped": report.skipped,
+                    "setid_dropped": report.setid_dropped,
+                })),
+                false => {
+                    for s in &report.skipped {
+                        log::warn!("export: skipped {} ({})", s.path, s.reason);
+                    }
+                    out.line(dir.display())
+                }
             }
             Ok(0)
         }

@@ -1,11 +1,13 @@
 //! A container's files and image: `cp`, `export` (a snapshot of its
-//! filesystem unpacked on the host) and `commit`.
+//! filesystem unpacked on the host, safely: see [`untar`](super::untar))
+//! and `commit`.
 
 use std::ffi::OsString;
 use std::path::Path;
 
 use super::create::parse_id;
 use super::lock_names;
+use super::untar::{self, Unpacked};
 use super::Containers;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Argv;
@@ -20,6 +22,7 @@ use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
 /// let plan = copy_plan(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
 /// assert_eq!(plan.args(), ["cp", "--", "web:/etc/hosts", "/tmp/hosts"]);
 /// assert!(copy_plan(&CopyPath::new("/a")?, &CopyPath::new("/b")?).is_err());
+/// assert!(copy_plan(&CopyPath::new("-")?, &CopyPath::new("web:/x")?).is_err());
 /// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
@@ -27,6 +30,14 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
         return Err(Error::invalid_input(
             "cp copies between the host and a container: exactly one of SRC and DST must be CONTAINER:PATH",
         ));
+    }
+    for p in [src, dst] {
+        if matches!(p, CopyPath::Host(path) if path.as_os_str() == "-") {
+            return Err(Error::invalid_input(
+                "`-` (a tar stream on stdin/stdout) is not supported by cp: give a path \
+                 (`./-` for a file named -)",
+            ));
+        }
     }
     let word = |p: &CopyPath| -> OsString {
         match p {
@@ -55,21 +66,6 @@ pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
             .operands([target]),
         |o| o.into_result().map(drop),
     )
-}
-
-/// Host `tar -x -f TAR -C DIR`: unpack an export (no shell involved).
-///
-/// ```
-/// let plan = dockhand::container::untar_plan("/d/x.tar".as_ref(), "/d".as_ref());
-/// assert_eq!(plan.args(), ["-x", "-f", "/d/x.tar", "-C", "/d"]);
-/// ```
-pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
-    Plan::new(
-        Effect::Mutating,
-        Argv::new("-x").arg("-f").arg(tar).arg("-C").arg(dir),
-        |o| o.into_result().map(drop),
-    )
-    .on_host("tar")
 }
 
 /// Options of [`Containers::commit`].
@@ -142,15 +138,19 @@ impl Containers<'_> {
     }
 
     /// Unpack a snapshot of the container's filesystem into `dir` (created
-    /// when missing): `export` to a temporary tar inside `dir`, then the
-    /// host's `tar -x`. The tar is removed afterwards, also on failure.
+    /// when missing): `export` to a temporary tar inside `dir`, removed
+    /// before anything is unpacked (read through a descriptor kept open), then
+    /// unpacked by dockhand itself — without owners, setuid/setgid bits,
+    /// device nodes or FIFOs, and never outside `dir` (see
+    /// [`untar`]). Says what was left out.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// let report = Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// for s in &report.skipped { eprintln!("skipped {} ({})", s.path, s.reason); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<()> {
+    pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<Unpacked> {
         let io = |what: &str, e: std::io::Error| {
             Error::new(
                 ErrorKind::EngineFailure,
@@ -166,7 +166,20 @@ impl Containers<'_> {
             .tempfile_in(dir)
             .map_err(|e| io("write a temporary file in", e))?;
         self.engine.run(export_plan(target, tar.path()))?;
-        self.engine.run(untar_plan(tar.path(), dir))
+        if self.engine.is_dry_run() {
+            return Ok(Unpacked::default());
+        }
+        // The engine may have replaced the file (written beside it, renamed).
+        let exported = std::os::unix::fs::OpenOptionsExt::custom_flags(
+            std::fs::OpenOptions::new().read(true),
+            nix::libc::O_NOFOLLOW,
+        )
+        .open(tar.path())
+        .map_err(|e| io("read the exported archive in", e))?;
+        let mut archive = std::io::BufReader::new(exported);
+        drop(tar);
+        let root = std::fs::File::open(dir).map_err(|e| io("open", e))?;
+        untar::unpack(&mut archive, &root).map_err(|e| io("unpack the exported archive into", e))
     }
 
     /// Commit a container's filesystem to an image; its id.
@@ -192,13 +205,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn untar_runs_on_the_host_without_a_shell() {
-        let plan = untar_plan(Path::new("/d/.x.tar"), Path::new("/d"));
-        assert_eq!(
-            plan.program(),
-            &crate::engine::plan::Program::Host("tar".into())
-        );
-        assert_eq!(plan.args(), ["-x", "-f", "/d/.x.tar", "-C", "/d"]);
+    fn export_writes_to_a_file() {
         let e = export_plan(&ContainerRef::new("web").unwrap(), Path::new("/d/.x.tar"));
         assert_eq!(e.args(), ["export", "--output=/d/.x.tar", "--", "web"]);
     }

@@ -107,12 +107,15 @@ impl Containers<'_> {
                 ),
             ));
         }
-        let env_file = EnvFile::write(&opts.env)?;
-        let plan = exec_plan(
+        let env_file = EnvFile::write(&opts.env, self.engine.passes_fds())?;
+        let mut plan = exec_plan(
             &ContainerRef::new(c.id)?,
             opts,
             env_file.as_ref().map(EnvFile::path),
         );
+        if let Some(fd) = env_file.as_ref().and_then(EnvFile::fd) {
+            plan = plan.pass_fd(fd);
+        }
         Ok(self
             .engine
             .run_attached(plan, opts.interactive)?

@@ -212,6 +212,40 @@ pub fn action_plan(
     }
 }
 
+/// Each target of an action with how it went.
+type PerTarget = Vec<(String, Result<()>)>;
+
+/// The check before re-sending a `restart` whose answer was lost: it took
+/// effect when every container's `StartedAt` moved on since `before` (a
+/// second `restart` would restart them again).
+fn restarted_check(
+    before: &[Container],
+    ids: &[String],
+) -> impl Fn() -> Plan<Option<PerTarget>> + Send + Sync + 'static {
+    let started: Vec<(String, Option<String>)> = before
+        .iter()
+        .map(|c| (c.id.clone(), c.state.started_at.clone()))
+        .collect();
+    let refs: Vec<ContainerRef> = ids
+        .iter()
+        .filter_map(|id| ContainerRef::new(id).ok())
+        .collect();
+    move || {
+        let started = started.clone();
+        super::query::inspect_plan(&refs).map(move |now| {
+            let moved_on = |(id, was): &(String, Option<String>)| {
+                now.items.iter().any(|c| {
+                    &c.id == id && c.state.started_at.is_some() && c.state.started_at != *was
+                })
+            };
+            started
+                .iter()
+                .all(moved_on)
+                .then(|| started.iter().map(|(id, _)| (id.clone(), Ok(()))).collect())
+        })
+    }
+}
+
 /// Split a batch outcome per target: success for what stdout names, the
 /// error lines mentioning a target for the others.
 fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(String, Result<()>)> {
@@ -349,6 +383,9 @@ impl Containers<'_> {
             }
         }
         let mut plan = action_plan(self.engine.kind(), action, &ids);
+        if matches!(action, Action::Restart) {
+            plan = plan.verify_before_retry(restarted_check(&seen.items, &ids));
+        }
         if let (Action::Stop { timeout: Some(t) }, Some(base)) =
             (action, self.engine.limits().timeout)
         {

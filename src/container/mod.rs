@@ -34,13 +34,14 @@ pub mod lock;
 pub mod logs;
 mod model;
 mod query;
+pub mod untar;
 pub mod wait;
 
-pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
+pub use contents::{commit_plan, copy_plan, export_plan, CommitOptions};
 pub use create::{
     launch_steps, Healthcheck, Launch, LaunchSteps, Launched, RunOptions, CREATION_TOKEN_LABEL,
 };
-pub use envfile::{env_file_text, EnvFile};
+pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
     action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
@@ -93,7 +94,7 @@ impl Named for Container {
 }
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
-fn lock_names<'a>(
+pub(crate) fn lock_names<'a>(
     engine: &Engine,
     names: impl IntoIterator<Item = &'a ContainerRef>,
 ) -> Result<Option<LockSet>> {

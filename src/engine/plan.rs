@@ -15,6 +15,29 @@ use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::exec::Output;
 
+/// A random token (128 bits from the kernel), hex: the label value by which
+/// a retry finds out whether a lost first attempt created something
+/// (containers, imported images).
+///
+/// ```
+/// let t = dockhand::engine::plan::random_token().unwrap();
+/// assert_eq!(t.len(), 32);
+/// ```
+pub fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::EngineFailure,
+                format!("cannot read /dev/urandom: {e}"),
+            )
+            .with_source(e)
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Which program a plan runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Program {
@@ -83,6 +106,7 @@ pub struct Plan<T> {
     pub(crate) args: Vec<OsString>,
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) fds: Vec<std::os::fd::RawFd>,
     pub(crate) effect: Effect,
     pub(crate) retry: Retry<T>,
     pub(crate) timeout: Option<Option<Duration>>,
@@ -109,6 +133,7 @@ impl<T: 'static> Plan<T> {
             args: args.into_iter().collect(),
             env: Vec::new(),
             stdin: None,
+            fds: Vec::new(),
             effect,
             retry: Retry::Transient,
             timeout: None,
@@ -153,6 +178,14 @@ impl<T: 'static> Plan<T> {
     /// Bytes to feed the command's stdin.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Plan<T> {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Let the command inherit the open descriptor `fd` (an env-file it
+    /// reads as `/dev/fd/N`, see [`Cmd::pass_fd`](crate::exec::Cmd::pass_fd));
+    /// the caller keeps it open while the plan runs.
+    pub fn pass_fd(mut self, fd: std::os::fd::RawFd) -> Plan<T> {
+        self.fds.push(fd);
         self
     }
 
@@ -224,6 +257,7 @@ impl<T: 'static> Plan<T> {
             args: self.args,
             env: self.env,
             stdin: self.stdin,
+            fds: self.fds,
             effect: self.effect,
             retry,
             timeout: self.timeout,

@@ -108,6 +108,9 @@ impl Engine {
         if let Some(bytes) = &plan.stdin {
             cmd = cmd.stdin(bytes.clone());
         }
+        for &fd in &plan.fds {
+            cmd = cmd.pass_fd(fd);
+        }
         let mut limits = *self.limits();
         if let Some(t) = plan.timeout {
             limits.timeout = t;

@@ -420,6 +420,10 @@ impl ImportOptions {
     }
 }
 
+/// The label each image [`Images::import`] makes carries: a random value by
+/// which a retry finds an image the lost first attempt imported.
+pub const IMPORT_TOKEN_LABEL: &str = "dockhand.import-token";
+
 /// Import a root-filesystem tarball as an image; the value is the full id.
 ///
 /// ```
@@ -665,8 +669,29 @@ impl Images<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn import(&self, opts: &ImportOptions) -> Result<String> {
+        if opts.tarball.as_os_str() == "-" {
+            return Err(Error::invalid_input(
+                "`-` (a tarball on stdin) is not supported by import: give the tarball's path \
+                 (`./-` for a file named -)",
+            ));
+        }
         existing_file("tarball", &opts.tarball)?;
-        self.engine.run(import_plan(opts))
+        // A re-sent import would make a second image: the token label tells
+        // a retry whether the first attempt made it after all.
+        let token = crate::engine::plan::random_token()?;
+        let mut tagged = opts.clone();
+        tagged
+            .changes
+            .push(Change::new(&format!("LABEL {IMPORT_TOKEN_LABEL}={token}"))?);
+        let filter = KeyValue::new("filter", &format!("label={IMPORT_TOKEN_LABEL}={token}"))?;
+        let plan = import_plan(&tagged).verify_before_retry(move || {
+            let found = ListOptions {
+                all: true,
+                filters: vec![filter.clone()],
+            };
+            list_ids_plan(&found).map(|ids| ids.into_iter().next().map(|id| full_id(&id)))
+        });
+        self.engine.run(plan)
     }
 
     /// Save images into one archive at `path`, replacing it if it exists.

@@ -19,6 +19,7 @@ mod daemon_config;
 mod images;
 mod info;
 mod layers;
+mod locks;
 mod logs;
 mod netns;
 mod networks;

@@ -18,6 +18,13 @@ use dockhand::exec::{run, Cmd, Limits};
 
 /// The test image every engine has (made by scripts/setup-engine.sh).
 pub const IMAGE: &str = "dockhand-test/busybox:latest";
+/// A container command that ends at once on SIGTERM (busybox `sleep` as
+/// PID 1 ignores it, so `stop`/`rm -f` would wait 10 s).
+pub const TRAPPING: [&str; 3] = [
+    "sh",
+    "-c",
+    "trap 'exit 0' TERM; while true; do sleep 1; done",
+];
 /// Label marking test artifacts.
 pub const TEST_LABEL: &str = "dockhand.test";
 /// Label naming the test process that owns an artifact.
