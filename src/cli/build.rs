@@ -57,9 +57,9 @@ pub enum Command {
         /// Docker builder; podman always uses buildah.
         #[arg(long, value_enum, default_value = "auto")]
         builder: BuilderArg,
-        /// Time limit of the whole build (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
+        /// Time limit of the whole build (default: --timeout when given, else 30m; 0 = none).
+        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        max_time: Option<Duration>,
     },
     /// Write a Dockerfile for a light image: base, command, packages, files, env, user.
     Dockerfile {
@@ -118,7 +118,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 BuilderArg::Classic => Builder::Classic,
                 BuilderArg::Buildkit => Builder::BuildKit,
             };
-            opts.timeout = (!max_time.is_zero()).then_some(max_time);
+            opts.timeout = global.transfer_timeout(max_time);
             let id = global.engine()?.images().build(&opts)?;
             if id.is_empty() {
                 // A dry run: the build was only printed.
@@ -192,7 +192,6 @@ mod tests {
             "import /x.tar a:1 -c LABEL=a",
             "save a b -o /x.tar",
             "load -i /x.tar",
-            "pull a --platform linux/arm64",
             "network ls --filter label=a=b",
             "network create n --subnet 10.0.0.0/24 --gateway 10.0.0.1 --internal -l a=b --driver bridge",
             "network connect n c --alias x",

@@ -68,6 +68,21 @@ pub struct Quirks {
     /// Extra `rm --force` arguments so a running container is killed at
     /// once, as docker does (podman first waits its 10 s stop timeout).
     pub force_remove_args: &'static [&'static str],
+    /// Flag asking for (`=true`) or skipping (`=false`) TLS verification of
+    /// a registry (`None`: docker has none; dockerd decides, and trusts
+    /// 127.0.0.0/8 and its `insecure-registries` as plain http).
+    pub tls_verify_flag: Option<&'static str>,
+    /// Whether `pull` (without `--quiet`) prints `Digest: sha256:…`, the
+    /// manifest digest it got (podman prints only the image id: the digest
+    /// is read from `image inspect`).
+    pub pull_prints_digest: bool,
+    /// Flag of `push` writing the pushed manifest's digest to a file
+    /// (`None`: docker prints `TAG: digest: sha256:… size: N` instead).
+    pub push_digest_file_flag: Option<&'static str>,
+    /// Variable naming the credentials file, which `pull` and `push` refuse
+    /// when it names no file (podman: `stat …: no such file or directory`,
+    /// even for anonymous pulls; docker treats a missing config as empty).
+    pub auth_file_env_must_exist: Option<&'static str>,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -94,6 +109,10 @@ const DOCKER: Quirks = Quirks {
     follow_stopped_truncates: false,
     commit_message_args: &[],
     force_remove_args: &[],
+    tls_verify_flag: None,
+    pull_prints_digest: true,
+    push_digest_file_flag: None,
+    auth_file_env_must_exist: None,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -114,6 +133,10 @@ const PODMAN: Quirks = Quirks {
     follow_stopped_truncates: true,
     commit_message_args: &["--format=docker"],
     force_remove_args: &["--time=0"],
+    tls_verify_flag: Some("--tls-verify"),
+    pull_prints_digest: false,
+    push_digest_file_flag: Some("--digestfile"),
+    auth_file_env_must_exist: Some("REGISTRY_AUTH_FILE"),
 };
 
 impl EngineKind {

@@ -43,7 +43,7 @@ pub use container_opts::{
     ContainerLink, ContainerPort, CopyPath, Cpus, EnvVar, MemorySize, PortSpec, Protocol,
     RestartPolicy, Signal, VolumeSpec, Word,
 };
-pub use image::{ImageRef, ImageTag, Platform};
+pub use image::{ImageRef, ImageTag, Platform, Registry};
 pub use kv::KeyValue;
 pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};

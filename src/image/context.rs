@@ -1,0 +1,1 @@
+//! Remote build contexts (in progress).
