@@ -401,10 +401,44 @@ fn targets() -> Vec<Target> {
             name: "pull failure (stderr)",
             parse: |t, b| {
                 let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
-                ran_failed(t, image::pull_plan(&opts, true), b"", b).map(shown)
+                ran_failed(
+                    t,
+                    image::registry::pull_plan(engine(t), &opts, false),
+                    b"",
+                    b,
+                )
+                .map(shown)
             },
-            captures: &["*/err-pull-*.stderr.txt"],
+            captures: &["*/err-pull-*.stderr.txt", "*/err-registry-*.stderr.txt"],
             answers: EngineError,
+        },
+        Target {
+            name: "pull digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
+                ran_ok(
+                    image::registry::pull_plan(EngineKind::Docker, &opts, false),
+                    b,
+                )
+                .map(shown)
+            },
+            captures: &["docker/registry-pull-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "push digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PushOptions::new(ImageTag::new("r:1/a").unwrap());
+                let plan = image::registry::push_plan(
+                    EngineKind::Docker,
+                    &opts,
+                    false,
+                    Path::new("/nonexistent"),
+                );
+                ran_ok(plan, b).map(shown)
+            },
+            captures: &["docker/registry-push*.stdout.txt"],
+            answers: ParseError,
         },
         Target {
             name: "build id (iidfile)",

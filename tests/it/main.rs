@@ -22,6 +22,7 @@ mod layers;
 mod logs;
 mod netns;
 mod networks;
+mod registry;
 mod reliability;
 mod runner;
 mod volumes;
