@@ -107,9 +107,15 @@ impl Engine {
         if let Some(bytes) = &plan.stdin {
             cmd = cmd.stdin(bytes.clone());
         }
+        if let Some(path) = &plan.stdin_file {
+            cmd = cmd.stdin_file(path);
+        }
         let mut limits = *self.limits();
         if let Some(t) = plan.timeout {
             limits.timeout = t;
+        }
+        if let Some(cap) = plan.output_cap {
+            limits.output_cap = cap;
         }
         (cmd, limits)
     }

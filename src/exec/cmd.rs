@@ -3,6 +3,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 /// A program, its argv and extra environment — nothing runs until an
 /// executor in this module spawns it. There is no shell anywhere: every
@@ -23,6 +24,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    stdin_file: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -33,6 +35,7 @@ impl Cmd {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            stdin_file: None,
         }
     }
 
@@ -63,6 +66,19 @@ impl Cmd {
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
         self.stdin = Some(bytes.into());
         self
+    }
+
+    /// The child reads its stdin from this file (a build context tarball:
+    /// read by the child itself, never held in memory). Bytes given with
+    /// [`Cmd::stdin`] win over it.
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Cmd {
+        self.stdin_file = Some(path.into());
+        self
+    }
+
+    /// The file for stdin, if any.
+    pub fn get_stdin_file(&self) -> Option<&Path> {
+        self.stdin_file.as_deref()
     }
 
     /// The program.
@@ -124,6 +140,8 @@ impl fmt::Display for Cmd {
         }
         if self.stdin.is_some() {
             f.write_str(" < (stdin)")?;
+        } else if let Some(path) = &self.stdin_file {
+            write!(f, " < {}", quote(path.as_os_str()))?;
         }
         Ok(())
     }

@@ -154,6 +154,19 @@ fn spawn_error(cmd: &Cmd, err: io::Error) -> Error {
         .with_source(err)
 }
 
+/// The error for a stdin file that cannot be opened (nothing was started).
+fn stdin_file_error(cmd: &Cmd, path: &std::path::Path, err: io::Error) -> Error {
+    Error::new(
+        ErrorKind::EngineFailure,
+        format!(
+            "cannot open {} for the command's stdin: {err}",
+            path.display()
+        ),
+    )
+    .with_command(cmd.to_string())
+    .with_source(err)
+}
+
 /// The error for a child whose exit could not be waited for.
 fn wait_error(command: &str, err: io::Error) -> Error {
     Error::new(ErrorKind::EngineFailure, err.to_string())

@@ -32,7 +32,7 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
-    let mut command = Command::from(captured_command(cmd));
+    let mut command = Command::from(captured_command(cmd)?);
     command.kill_on_drop(true);
     let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let group = child.id().map(|id| Pid::from_raw(id as i32));
