@@ -15,6 +15,7 @@ mod build;
 mod classify_captures;
 mod cli;
 mod containers;
+mod contexts;
 mod daemon_config;
 mod images;
 mod info;
