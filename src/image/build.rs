@@ -14,7 +14,7 @@
 //! lines (the failing step and its output), without the id/cache chatter.
 //!
 //! The context is a local directory or, fetched first by dockhand
-//! ([`context`](super::context)), an http(s) tarball (the engine reads it on
+//! ([`context`]), an http(s) tarball (the engine reads it on
 //! stdin: `build -`) or a git checkout (a directory).
 
 use std::path::{Path, PathBuf};

@@ -176,10 +176,9 @@ fn git_source(text: &str) -> Result<ContextSource> {
         None => (text, None),
     };
     check_url(url)?;
-    let (reference, subdir) = match fragment.map(|f| f.split_once(':').unwrap_or((f, ""))) {
-        None => ("", ""),
-        Some(parts) => parts,
-    };
+    let (reference, subdir) = fragment
+        .map(|f| f.split_once(':').unwrap_or((f, "")))
+        .unwrap_or_default();
     let reference = (!reference.is_empty())
         .then(|| check_git_ref(reference))
         .transpose()?;

@@ -169,7 +169,9 @@ fn tarball_urls_build_on_both_engines_checked_against_their_sha256() {
 fn git_contexts_build_the_ref_and_subdir_asked_for_on_both_engines() {
     let (git, http) = (var("CTX_GIT_URL"), var("CTX_GIT_HTTP_URL"));
     let (v1, main) = (var("CTX_GIT_COMMIT"), var("CTX_GIT_MAIN"));
-    let cases: Vec<(String, Vec<&str>, (&str, &str), Option<&str>)> = vec![
+    // (context, extra build arguments, (dhr.context label, /hello.txt), commit)
+    type Case<'a> = (String, Vec<&'a str>, (&'a str, &'a str), Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             format!("{git}#dhr-branch:app"),
             vec![],
