@@ -291,16 +291,7 @@ impl Images<'_> {
         )?;
         // A private directory, not a file in /tmp: the CLI replaces the file
         // (as root under `sudo docker`), and we must still be able to remove it.
-        let dir = tempfile::Builder::new()
-            .prefix("dockhand-build-")
-            .tempdir()
-            .map_err(|e| {
-                Error::new(
-                    crate::ErrorKind::EngineFailure,
-                    format!("cannot create a temporary directory: {e}"),
-                )
-                .with_source(e)
-            })?;
+        let dir = super::private_temp_dir("dockhand-build-")?;
         let id = self.engine.run(build_plan(
             self.engine.kind(),
             opts,

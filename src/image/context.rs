@@ -527,19 +527,6 @@ fn looks_like_tar(bytes: &[u8]) -> bool {
     magic.iter().any(|m| bytes.starts_with(m)) || bytes.get(257..262) == Some(b"ustar")
 }
 
-fn temp_dir() -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix("dockhand-context-")
-        .tempdir()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::EngineFailure,
-                format!("cannot create a temporary directory: {e}"),
-            )
-            .with_source(e)
-        })
-}
-
 fn io_failure(what: String) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::new(ErrorKind::EngineFailure, format!("{what}: {e}")).with_source(e)
 }
@@ -609,7 +596,7 @@ fn fetch_tarball(
         Some(t) => t,
         None => Downloader::detect()?,
     };
-    let dir = temp_dir()?;
+    let dir = super::private_temp_dir("dockhand-context-")?;
     let path = dir.path().join("context.tar");
     // Counts what the tool wrote, to tell the executor's cap from other kills.
     let seen = Arc::new(AtomicU64::new(0));
@@ -673,7 +660,7 @@ fn fetch_git(
             "git is not installed: a git build context needs it",
         ));
     }
-    let dir = temp_dir()?;
+    let dir = super::private_temp_dir("dockhand-context-")?;
     let repo = dir.path().join("repo");
     engine.run(git_init_plan(&repo))?;
     match engine.run(git_fetch_plan(&repo, git, true, opts.timeout)) {

@@ -509,6 +509,22 @@ pub fn parse_loaded(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// A private temporary directory `/tmp/PREFIXxxxx` (removed when dropped)
+/// for the files a command writes or reads: image ids, digests, fetched
+/// contexts, stand-in credentials.
+pub(crate) fn private_temp_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::EngineFailure,
+                format!("cannot create a temporary directory: {e}"),
+            )
+            .with_source(e)
+        })
+}
+
 /// Refuse a path that does not exist before handing it to the engine (both
 /// would only say "no such file" in words that classify as nothing).
 fn existing_file(what: &str, path: &Path) -> Result<()> {

@@ -402,18 +402,14 @@ fn stand_in_auth_file(kind: EngineKind) -> Result<Option<(&'static str, tempfile
         Some(path) if !Path::new(&path).exists() => {}
         _ => return Ok(None),
     }
-    let failed = |e: std::io::Error| {
+    let dir = super::private_temp_dir("dockhand-auth-")?;
+    std::fs::write(dir.path().join("auth.json"), "{}\n").map_err(|e| {
         Error::new(
             ErrorKind::EngineFailure,
             format!("cannot create an empty credentials file: {e}"),
         )
         .with_source(e)
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("dockhand-auth-")
-        .tempdir()
-        .map_err(failed)?;
-    std::fs::write(dir.path().join("auth.json"), "{}\n").map_err(failed)?;
+    })?;
     Ok(Some((var, dir)))
 }
 
@@ -514,16 +510,7 @@ impl Images<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn push(&self, opts: &PushOptions, observer: Option<&Observer>) -> Result<Pushed> {
-        let dir = tempfile::Builder::new()
-            .prefix("dockhand-push-")
-            .tempdir()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::EngineFailure,
-                    format!("cannot create a temporary directory: {e}"),
-                )
-                .with_source(e)
-            })?;
+        let dir = super::private_temp_dir("dockhand-push-")?;
         let stand_in = stand_in_auth_file(self.engine.kind())?;
         let plan = push_plan(
             self.engine.kind(),
