@@ -2,6 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    fds: Vec<RawFd>,
     stdin_file: Option<PathBuf>,
 }
 
@@ -35,6 +37,7 @@ impl Cmd {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            fds: Vec::new(),
             stdin_file: None,
         }
     }
@@ -65,6 +68,15 @@ impl Cmd {
     /// Bytes written to the child's stdin (stdin is /dev/null otherwise).
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Let the child inherit the open file descriptor `fd` under the same
+    /// number (it reads it as `/dev/fd/N`). Descriptors dockhand opens are
+    /// close-on-exec; only the child of this command gets this one, and the
+    /// caller keeps it open until the command has finished.
+    pub fn pass_fd(mut self, fd: RawFd) -> Cmd {
+        self.fds.push(fd);
         self
     }
 
@@ -99,6 +111,11 @@ impl Cmd {
     /// Bytes for stdin, if any.
     pub fn get_stdin(&self) -> Option<&[u8]> {
         self.stdin.as_deref()
+    }
+
+    /// Descriptors the child inherits ([`Cmd::pass_fd`]).
+    pub fn get_fds(&self) -> &[RawFd] {
+        &self.fds
     }
 
     /// The argv as lossy strings (for logs and dry-run comparisons).
