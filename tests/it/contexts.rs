@@ -265,7 +265,7 @@ fn flaky_sources_are_retried_and_a_hung_one_ends_at_the_fetch_timeout() {
     let http = var("CTX_HTTP").trim_start_matches("http://");
     let engine = engines()[0];
     let mut objs = Objects::new(engine);
-    let retry = ["--retries", "3", "--retry-delay", "100ms", "-v"];
+    let retry = ["--retries", "3", "--retry-delay", "100ms", "--verbose"];
 
     let fault = Fault::start(
         http,
@@ -516,7 +516,7 @@ fn git_over_ssh_uses_the_callers_ssh_command_and_never_prompts() {
             "--json",
             "--retries",
             "3",
-            "-v",
+            "--verbose",
             "build",
             &url,
         ])

@@ -139,7 +139,7 @@ fn pull(engine: &str, retries: u32, image: &str, extra: &[&str]) -> Ran {
         &retries,
         "--retry-delay",
         "100ms",
-        "-v",
+        "--verbose",
         "pull",
         "--tls-verify=false",
         image,
@@ -238,7 +238,7 @@ fn podman_takes_the_registry_from_a_registries_conf_without_tls_verify() {
     let r = dockhand_env(
         "podman",
         &[],
-        &["--json", "--retries", "3", "-v", "pull", &name],
+        &["--json", "--retries", "3", "--verbose", "pull", &name],
     );
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("HTTP response to HTTPS client"), "{r:?}");
