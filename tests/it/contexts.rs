@@ -29,11 +29,7 @@ fn servers() -> &'static BTreeMap<String, String> {
             .arg(&dir)
             .env("DHR_CONTEXT_LIFETIME", "1800"));
         assert_eq!(r.code, 0, "context-servers start: {r:?}");
-        stop_when_gone(&[
-            fixture("context-servers"),
-            "stop".into(),
-            dir.display().to_string(),
-        ]);
+        stop_when_gone("context-servers", &dir);
         std::fs::read_to_string(dir.join("servers.env"))
             .unwrap()
             .lines()

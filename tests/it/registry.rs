@@ -37,11 +37,7 @@ impl Registry {
             .args(extra)
             .env("DHR_REGISTRY_LIFETIME", "1800"));
         assert_eq!(r.code, 0, "registry start: {r:?}");
-        stop_when_gone(&[
-            fixture("registry"),
-            "stop".into(),
-            dir.display().to_string(),
-        ]);
+        stop_when_gone("registry", &dir);
         Registry {
             addr: r.stdout.trim().to_string(),
             dir,

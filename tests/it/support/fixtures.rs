@@ -3,6 +3,7 @@
 //! with its request counters.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::sh;
 use dockhand::exec::Cmd;
@@ -12,17 +13,16 @@ pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// When this test process is gone, run `stop` (a fixture's stop command):
-/// statics are never dropped, so a detached watcher does it.
-pub fn stop_when_gone(stop: &[String]) {
-    let words: Vec<String> = stop
-        .iter()
-        .map(|w| shlex::try_quote(w).unwrap().into_owned())
-        .collect();
+/// When this test process is gone, stop the server that `fixture NAME
+/// start DIR` started and remove DIR: statics are never dropped, so a
+/// detached watcher does it.
+pub fn stop_when_gone(name: &str, dir: &Path) {
+    let quoted = |w: &str| shlex::try_quote(w).unwrap().into_owned();
+    let dir = quoted(&dir.display().to_string());
     let script = format!(
-        "exec >/dev/null 2>&1 </dev/null; while kill -0 {} 2>/dev/null; do sleep 1; done; {}",
+        "exec >/dev/null 2>&1 </dev/null; while kill -0 {} 2>/dev/null; do sleep 1; done; {} stop {dir}; rm -rf {dir}",
         std::process::id(),
-        words.join(" ")
+        quoted(&fixture(name)),
     );
     let r = sh(Cmd::new("setsid").args(["-f", "sh", "-c", &script]));
     assert_eq!(r.code, 0, "{r:?}");
