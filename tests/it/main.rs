@@ -25,6 +25,7 @@ mod netns;
 mod networks;
 mod registry;
 mod reliability;
+mod run_flags;
 mod runner;
 mod volumes;
 mod wait;
