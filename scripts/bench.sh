@@ -19,7 +19,12 @@
 #     printed BENCH_LOG_LINES lines and exited
 #  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
 #     100 `dockhand inspect` processes
-#  6. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
+#  6. registry: `dockhand pull` of the test image from a loopback registry
+#     (tests/fixtures/registry) vs the raw `ENGINE pull`, and the time
+#     `dockhand pull` with the default retry policy takes to get through a
+#     registry whose first K manifest GETs fail (tests/fixtures/fault-registry
+#     flaky:K, 503), K = 1 and 2, BENCH_LOG_ROUNDS rounds each
+#  7. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
 #     posix_spawn), in callgrind instruction counts, not time
 #     (examples/bench_spawn.rs; docs/reliability.md)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
@@ -193,6 +198,17 @@ for E in engines:
             ms(p["pow.inspect50"]), ms(p["py.raw50"]), f"{p['pow.inspect50'] / p['py.raw50']:.2f}×", "—", "—", "—")
     pair("5 ref", (E, "proc"), "pow.process", "inspect.release",
          "python3 + python-on-whales, one inspect per process", "`dockhand inspect X` (release)")
+    for v in variants:
+        pair("6", (E, "pull"), f"pull.{v}", "pull.raw", f"`pull REF` from 127.0.0.1 ({v})", f"`{E} pull REF`")
+    recover = read(E + "-recover.tsv")
+    if recover:
+        by_k = {}
+        for l in recover.splitlines():
+            k, secs = l.split("\t")
+            by_k.setdefault(int(k), []).append(float(secs) * 1000)
+        for k, ts in sorted(by_k.items()):
+            row("6", f"`pull` through a registry failing its first {k} manifest GET(s) (default policy)",
+                "—", ms(med(ts)), "—", "—", f"{min(ts):.0f}–{max(ts):.0f} ms", "—", "—")
     print("\n".join(rows))
     count = read(E + "-logs-dockhand-count.txt")
     if count:
@@ -301,6 +317,7 @@ in_budget() {
 # shell). Results: $RUN_DIR/<engine>-<group>-<round>.json.
 NAMES=()
 CMDS=()
+PREPARE=()
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 group() {
   local engine=$1 name=$2 rounds=$3 runs=$4 warmup=$5 n=${#CMDS[@]} r i k
@@ -313,7 +330,7 @@ group() {
     # hyperfine's outlier warnings are expected here; show its stderr on failure only.
     # --foreground: hyperfine stays in our process group, so Ctrl-C reaches it.
     if ! timeout --foreground 900 hyperfine -N --style none --output=pipe --warmup "$warmup" --runs "$runs" \
-      --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
+      "${PREPARE[@]}" --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
       cat "$RUN_DIR/hyperfine.err" >&2
       log "hyperfine failed in group $engine $name"
       exit 1
@@ -321,6 +338,7 @@ group() {
   done
   NAMES=()
   CMDS=()
+  PREPARE=()
 }
 
 # ---------------------------------------------------------------- 3. dry run
@@ -342,6 +360,62 @@ for v in "${VARIANTS[@]}"; do
   add "dry.$v" "$bin ${dry_words[*]}"
 done
 group all dry "$ROUNDS" 1 2
+
+# ---------------------------------------------------------------- 6. registry
+# One real registry on a loopback port for the whole run (stopped on exit).
+REG_DIR="$RUN_DIR/registry"
+REG=""
+stop_registry() {
+  [ -n "$REG" ] && tests/fixtures/registry stop "$REG_DIR" >/dev/null 2>&1
+  REG=""
+}
+# A new image nobody has pulled (dockerd skips the manifest GET of content it
+# has seen): a one-file rootfs imported into $1, pushed, removed there again.
+fresh_image() {
+  local e=$1 tls=$2 dir ref
+  dir=$(mktemp -d)
+  printf '%s' "$RUN_ID-$RANDOM$RANDOM" >"$dir/f"
+  tar -C "$dir" -cf "$dir/r.tar" f
+  ref="$REG/$PREFIX/fresh-$RANDOM$RANDOM:latest"
+  "$e" import --change "LABEL dockhand.bench=1" "$dir/r.tar" "$ref" >/dev/null
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$e" push $tls "$ref" >/dev/null 2>&1
+  "$e" rmi "$ref" >/dev/null
+  rm -rf "$dir"
+  echo "${ref#"$REG"/}"
+}
+bench_registry() {
+  local E=$1 tls="" ref path k r fault t0 t1
+  [ "$E" = podman ] && tls=--tls-verify=false
+  if [ -z "$REG" ]; then
+    REG=$(tests/fixtures/registry start "$REG_DIR")
+  fi
+  ref="$REG/$PREFIX/busybox:latest"
+  "$E" tag "$IMAGE" "$ref"
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$E" push $tls "$ref" >/dev/null 2>&1
+  log "$E 6: pull from the loopback registry, dockhand vs raw"
+  PREPARE=(--prepare "$E rmi $ref")
+  "$E" pull $tls "$ref" >/dev/null 2>&1
+  add pull.raw "$E pull $tls $ref"
+  for v in "${VARIANTS[@]}"; do add "pull.$v" "$(bin_of "$v") pull --tls-verify=false $ref"; done
+  group "$E" pull "$ROUNDS" 1 0
+  "$E" rmi "$ref" >/dev/null 2>&1 || true
+  log "$E 6: recovery from a registry failing its first K manifest GETs (default policy)"
+  for k in 1 2; do
+    for ((r = 0; r < LOG_ROUNDS; r++)); do
+      path=$(fresh_image "$E" "$tls")
+      fault=$(tests/fixtures/fault-registry start "$RUN_DIR/fault" --upstream "$REG" --mode "flaky:$k" --fault status:503)
+      t0=$EPOCHREALTIME
+      "$REL" pull --tls-verify=false "$fault/$path" >/dev/null
+      t1=$EPOCHREALTIME
+      tests/fixtures/fault-registry stop "$RUN_DIR/fault" >/dev/null
+      "$E" rmi "$fault/$path" >/dev/null 2>&1 || true
+      printf '%s\t%s\n' "$k" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$RUN_DIR/$E-recover.tsv"
+    done
+  done
+}
+trap 'cleanup; stop_registry' EXIT
 
 # ---------------------------------------------------------------- per engine
 for E in "${ENGINES[@]}"; do
@@ -467,12 +541,17 @@ PYEOF
     group "$E" logs "$LOG_ROUNDS" 1 0
     echo "${follow[*]}" >"$RUN_DIR/$E-logs-follow.txt"
   fi
+  # 6. registry
+  if in_budget "$E: 6 registry"; then
+    bench_registry "$E"
+  fi
   cleanup
 done
+stop_registry
 
-# ---------------------------------------------------------------- 6. spawn
+# ---------------------------------------------------------------- 7. spawn
 # User-space instructions per spawn: (count(51) - count(1)) / 50.
-if command -v valgrind >/dev/null && in_budget "6 spawn cost"; then
+if command -v valgrind >/dev/null && in_budget "7 spawn cost"; then
   cargo build --release --locked --example bench_spawn >&2
   : >"$RUN_DIR/spawn-callgrind.txt"
   for way in spawn fork dockhand; do

@@ -16,7 +16,7 @@
 //! | 3 | [`input`] | validated values for everything that ends up in an argv |
 //! | 4 | [`engine`] | [`Engine`] (configuration), [`Plan`], the argv builder, the run paths and retry loop, batching, error classification, docker/podman quirks, line streams |
 //! | 5 | [`container`] | containers: model, queries, create/run, lifecycle, exec and files, locks, logs, wait-for |
-//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load, pull, build, Dockerfiles |
+//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load; registries (pull, push, login, logout); build, also from fetched tarball and git contexts; Dockerfiles |
 //! | 5 | [`network`] | networks: list, inspect, create, remove, connect, gateways |
 //! | 5 | [`volume`] | volumes: list, inspect, create, remove |
 //! | 5 | [`events`] | engine events as typed records, collected or streamed |

@@ -35,6 +35,7 @@ use dockhand::engine::plan::{Plan, Program};
 use dockhand::engine::{batch, Argv};
 use dockhand::exec::Cmd;
 use dockhand::image::build;
+use dockhand::image::context::LocalContext;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
@@ -168,7 +169,15 @@ fn build_id_from_iidfile(tool: Tool, iidfile_text: &[u8]) -> Result<()> {
     let iidfile = dir.path().join("iid");
     std::fs::write(&iidfile, iidfile_text).unwrap();
     let opts = build::BuildOptions::new(dir.path());
-    ran_ok(build::build_plan(engine(tool), &opts, &iidfile), b"").map(shown)
+    let local = LocalContext::Dir {
+        path: dir.path().into(),
+        dockerfile: None,
+    };
+    ran_ok(
+        build::build_plan(engine(tool), &opts, &local, &iidfile),
+        b"",
+    )
+    .map(shown)
 }
 
 fn targets() -> Vec<Target> {
@@ -404,10 +413,44 @@ fn targets() -> Vec<Target> {
             name: "pull failure (stderr)",
             parse: |t, b| {
                 let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
-                ran_failed(t, image::pull_plan(&opts, true), b"", b).map(shown)
+                ran_failed(
+                    t,
+                    image::registry::pull_plan(engine(t), &opts, false),
+                    b"",
+                    b,
+                )
+                .map(shown)
             },
-            captures: &["*/err-pull-*.stderr.txt"],
+            captures: &["*/err-pull-*.stderr.txt", "*/err-registry-*.stderr.txt"],
             answers: EngineError,
+        },
+        Target {
+            name: "pull digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
+                ran_ok(
+                    image::registry::pull_plan(EngineKind::Docker, &opts, false),
+                    b,
+                )
+                .map(shown)
+            },
+            captures: &["docker/registry-pull-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "push digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PushOptions::new(ImageTag::new("r:1/a").unwrap());
+                let plan = image::registry::push_plan(
+                    EngineKind::Docker,
+                    &opts,
+                    false,
+                    Path::new("/nonexistent"),
+                );
+                ran_ok(plan, b).map(shown)
+            },
+            captures: &["docker/registry-push*.stdout.txt"],
+            answers: ParseError,
         },
         Target {
             name: "build id (iidfile)",
@@ -422,9 +465,13 @@ fn targets() -> Vec<Target> {
             name: "build failure (stdout and stderr)",
             parse: |t, b| {
                 let opts = build::BuildOptions::new("/tmp/ctx");
+                let local = LocalContext::Tarball {
+                    path: "/tmp/ctx.tar".into(),
+                    dockerfile: None,
+                };
                 ran_failed(
                     t,
-                    build::build_plan(engine(t), &opts, Path::new("/nonexistent/iid")),
+                    build::build_plan(engine(t), &opts, &local, Path::new("/nonexistent/iid")),
                     b,
                     b,
                 )

@@ -219,7 +219,7 @@ fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         _ if args.exit => Condition::Exited,
         _ => Condition::Running,
     };
-    let timeout = (!global.timeout.is_zero()).then_some(global.timeout);
+    let timeout = global.command_timeout();
     let seen = global
         .engine()?
         .containers()

@@ -13,6 +13,7 @@ mod logs;
 mod netns;
 mod network;
 mod output;
+mod registry;
 mod run_args;
 mod system;
 mod volume;
@@ -24,10 +25,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Mode;
+use dockhand::image::TRANSFER_TIMEOUT;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
 
 pub use output::Out;
+
+/// `--timeout` when not given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
 #[derive(Parser, Debug)]
@@ -54,9 +59,10 @@ pub struct Global {
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none).
-    #[arg(long, global = true, default_value = "30s", value_parser = duration_arg)]
-    pub timeout: Duration,
+    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none) [default: 30s;
+    /// transfers (pull, push, build, import, save, load): 30m each attempt].
+    #[arg(long, global = true, value_name = "D", value_parser = duration_arg)]
+    pub timeout: Option<Duration>,
     /// Attempts for transient failures (1 = no retry).
     #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
@@ -94,6 +100,8 @@ pub enum Command {
     #[command(flatten)]
     Image(image::Command),
     #[command(flatten)]
+    Registry(registry::Command),
+    #[command(flatten)]
     Build(build::Command),
     #[command(flatten)]
     Network(network::Command),
@@ -108,6 +116,20 @@ pub enum Command {
 }
 
 impl Global {
+    /// The time limit of a quick engine command: `--timeout`, 30 s when not given.
+    pub fn command_timeout(&self) -> Option<Duration> {
+        let t = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
+    /// The time limit of each attempt of a transfer (pull, push, build,
+    /// import, save, load): the command's own `--max-time`, else `--timeout`
+    /// when given, else [`TRANSFER_TIMEOUT`]; 0 = none.
+    pub fn transfer_timeout(&self, max_time: Option<Duration>) -> Option<Duration> {
+        let t = max_time.or(self.timeout).unwrap_or(TRANSFER_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
     /// The engine these options describe.
     pub fn engine(&self) -> Result<Engine, Error> {
         let engine = match &self.engine {
@@ -124,7 +146,7 @@ impl Global {
         Ok(engine
             .with_host(self.host.clone())
             .with_context(self.context.clone())
-            .with_timeout((!self.timeout.is_zero()).then_some(self.timeout))
+            .with_timeout(self.command_timeout())
             .with_output_cap(self.output_cap)
             .with_retry(RetryPolicy {
                 attempts: self.retries,
@@ -170,6 +192,7 @@ pub fn main() -> i32 {
         Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
         Command::Link(cmd) => link::run(cmd, &cli.global, &out),
         Command::Image(cmd) => image::run(cmd, &cli.global, &out),
+        Command::Registry(cmd) => registry::run(cmd, &cli.global, &out),
         Command::Build(cmd) => build::run(cmd, &cli.global, &out),
         Command::Network(cmd) => network::run(cmd, &cli.global, &out),
         Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),

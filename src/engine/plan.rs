@@ -8,6 +8,7 @@
 //! their parsers are tested without any engine.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,9 +108,11 @@ pub struct Plan<T> {
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) stdin: Option<Vec<u8>>,
     pub(crate) fds: Vec<std::os::fd::RawFd>,
+    pub(crate) stdin_file: Option<PathBuf>,
     pub(crate) effect: Effect,
     pub(crate) retry: Retry<T>,
     pub(crate) timeout: Option<Option<Duration>>,
+    pub(crate) output_cap: Option<usize>,
     pub(crate) finish: Finish<T>,
 }
 
@@ -134,9 +137,11 @@ impl<T: 'static> Plan<T> {
             env: Vec::new(),
             stdin: None,
             fds: Vec::new(),
+            stdin_file: None,
             effect,
             retry: Retry::Transient,
             timeout: None,
+            output_cap: None,
             finish: Box::new(finish),
         }
     }
@@ -186,6 +191,20 @@ impl<T: 'static> Plan<T> {
     /// the caller keeps it open while the plan runs.
     pub fn pass_fd(mut self, fd: std::os::fd::RawFd) -> Plan<T> {
         self.fds.push(fd);
+        self
+    }
+
+    /// The command reads its stdin from this file, opened anew for every
+    /// attempt (a build context tarball for `build -`).
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Plan<T> {
+        self.stdin_file = Some(path.into());
+        self
+    }
+
+    /// Override the engine's cap on each of stdout and stderr: more output
+    /// kills the command (a download into memory that must stay small).
+    pub fn output_cap(mut self, bytes: usize) -> Plan<T> {
+        self.output_cap = Some(bytes);
         self
     }
 
@@ -258,9 +277,11 @@ impl<T: 'static> Plan<T> {
             env: self.env,
             stdin: self.stdin,
             fds: self.fds,
+            stdin_file: self.stdin_file,
             effect: self.effect,
             retry,
             timeout: self.timeout,
+            output_cap: self.output_cap,
             finish: Box::new(move |o| finish(o).map(f)),
         }
     }

@@ -111,9 +111,15 @@ impl Engine {
         for &fd in &plan.fds {
             cmd = cmd.pass_fd(fd);
         }
+        if let Some(path) = &plan.stdin_file {
+            cmd = cmd.stdin_file(path);
+        }
         let mut limits = *self.limits();
         if let Some(t) = plan.timeout {
             limits.timeout = t;
+        }
+        if let Some(cap) = plan.output_cap {
+            limits.output_cap = cap;
         }
         // Past a rollback's deadline: a zero timeout (`attempt` refuses it).
         let limits = self.within_deadline(limits).unwrap_or(Limits {

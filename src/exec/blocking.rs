@@ -60,7 +60,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     let started = Instant::now();
     // A timeout too large for the clock is no timeout (not a panic).
     let deadline = limits.timeout.and_then(|t| started.checked_add(t));
-    let mut child = captured_command(cmd)
+    let mut child = captured_command(cmd)?
         .spawn()
         .map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
@@ -209,19 +209,23 @@ pub(crate) fn sleep_through_interrupts(duration: Duration) {
 }
 
 /// The Command for `cmd` with its output captured: stdin piped when there
-/// are bytes for it (else /dev/null), stdout and stderr piped, and a process
-/// group of its own (both executors use it).
-pub(super) fn captured_command(cmd: &Cmd) -> Command {
+/// are bytes for it, the file when it has one (else /dev/null), stdout and
+/// stderr piped, and a process group of its own (both executors use it).
+pub(super) fn captured_command(cmd: &Cmd) -> Result<Command> {
+    let stdin = match (cmd.get_stdin(), cmd.get_stdin_file()) {
+        (Some(_), _) => Stdio::piped(),
+        (None, Some(path)) => Stdio::from(
+            std::fs::File::open(path).map_err(|e| super::stdin_file_error(cmd, path, e))?,
+        ),
+        (None, None) => Stdio::null(),
+    };
     let mut command = std_command(cmd);
     command
-        .stdin(match cmd.get_stdin() {
-            Some(_) => Stdio::piped(),
-            None => Stdio::null(),
-        })
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    command
+    Ok(command)
 }
 
 /// The std::process::Command for `cmd` (program, argv, env — never a shell).

@@ -52,7 +52,7 @@ pub use container_opts::ports::{ContainerPort, ExposedPorts, PortRange, PortSpec
 pub use container_opts::process::{Entrypoint, GpuRequest, GroupName, PullPolicy, Sysctl, Ulimit};
 pub use container_opts::security::{Capability, NamespaceMode, SecurityOpt, UsernsMode};
 pub use container_opts::{ContainerLink, CopyPath, EnvVar, RestartPolicy, Signal, Word};
-pub use image::{ImageRef, ImageTag, Platform};
+pub use image::{ImageRef, ImageTag, Platform, Registry};
 pub use kv::KeyValue;
 pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
