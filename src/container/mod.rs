@@ -22,6 +22,7 @@
 //! Mutations hold a cross-process lock per container name ([`lock`]),
 //! waiting up to [`Engine::lock_timeout`].
 
+mod config;
 mod contents;
 mod create;
 mod envfile;
@@ -33,6 +34,10 @@ mod model;
 mod query;
 pub mod wait;
 
+pub use config::{
+    without_env_values, Capabilities, ContainerConfig, Environment, Healthcheck, LogConfig,
+    ResourceLimits, Restart, RestartName,
+};
 pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
 pub use envfile::{env_file_text, EnvFile};

@@ -677,6 +677,8 @@ mod tests {
         running.state.health = Some(crate::container::Health {
             status: HealthStatus::Starting,
             failing_streak: 0,
+            last_output: None,
+            last_exit_code: None,
         });
         let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Podman);
         w.step(Reply::Start, t0);
