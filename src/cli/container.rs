@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, RunOptions,
-    UpdateOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, ExitReport, IpVersion, PsQuery,
+    RunOptions, UpdateOptions,
 };
 use dockhand::input::{
     ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
@@ -74,12 +74,17 @@ pub enum Command {
         #[arg(short, long)]
         force: bool,
     },
-    /// Wait until a container stops and print its exit code (--timeout limits the wait).
+    /// Wait until a container stops and print its exit code (--timeout limits
+    /// the wait); exit 6 when it never ran.
+    #[command(after_help = "Examples:\n  dockhand wait job\n  dockhand --timeout 10m --json wait job")]
     Wait {
         /// Container name or id.
         name: ContainerRef,
     },
-    /// Print the exit code of a stopped container.
+    /// Print the exit code of a stopped container; exit 6 (and JSON
+    /// `"exit_code": null`) when it never started or its start failed, 5 while
+    /// it still runs.
+    #[command(after_help = "Examples:\n  code=$(dockhand exit-code job) || echo \"job never ran ($?)\"\n  dockhand --json exit-code job")]
     ExitCode {
         /// Container name or id.
         name: ContainerRef,
@@ -412,13 +417,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         Command::Rm { names, force } => act(&engine, out, &Action::Remove { force }, names),
         Command::Wait { name } => {
             let name = resolve_one(&engine, name)?;
-            let code = engine.containers().wait(&name)?;
-            print_exit_code(out, &name, code)
+            print_exit(out, &engine.containers().wait_exit(&name)?)
         }
-        Command::ExitCode { name } => {
-            let code = engine.containers().exit_code(&name)?;
-            print_exit_code(out, &name, code)
-        }
+        Command::ExitCode { name } => print_exit(out, &engine.containers().exit_code(&name)?),
         Command::Inspect { names } => inspect(&engine, out, names),
         Command::Status { names } => {
             let statuses = engine.containers().statuses(&names)?;
@@ -676,12 +677,34 @@ fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
     Ok(0)
 }
 
-fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Error> {
-    match out.is_json() {
-        true => out.json(&json!({"name": name, "exit_code": code})),
-        false => out.line(code),
+/// The exit code, or (exit 6) that the container never ran.
+fn print_exit(out: &Out, report: &ExitReport) -> Result<i32, Error> {
+    if out.is_json() {
+        out.json(report);
     }
-    Ok(0)
+    match (report.exit_code, report.ran()) {
+        (Some(code), true) => {
+            if !out.is_json() {
+                out.line(code);
+            }
+            Ok(0)
+        }
+        _ => {
+            if !out.is_json() {
+                let why = match &report.error {
+                    Some(e) => format!("its start failed: {e}"),
+                    None => "it was never started".into(),
+                };
+                out.note(format!(
+                    "container {} never ran ({}; status {})",
+                    report.name,
+                    why,
+                    report.status.as_str()
+                ));
+            }
+            Ok(super::NEVER_RAN)
+        }
+    }
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {

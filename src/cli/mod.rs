@@ -134,6 +134,10 @@ impl Global {
     }
 }
 
+/// Exit code of `exit-code` and `wait` for a container that never ran
+/// (created and never started, or its start failed): the README's table.
+pub const NEVER_RAN: i32 = 6;
+
 /// dockhand's exit code for an error kind (the README's table).
 pub fn exit_code(err: &Error) -> i32 {
     match err.kind() {

@@ -44,7 +44,7 @@ pub use envfile::{env_file_text, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
     action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
-    UpdateOptions,
+    ExitOutcome, ExitReport, UpdateOptions,
 };
 pub use model::{
     parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
