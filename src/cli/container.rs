@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, ExitReport, IpVersion, PsQuery,
-    RunOptions, UpdateOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, ExitReport, IpVersion,
+    PortBinding, PsQuery, PsRow, RunOptions, Status, UpdateOptions,
 };
 use dockhand::input::{
     ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
@@ -76,7 +76,9 @@ pub enum Command {
     },
     /// Wait until a container stops and print its exit code (--timeout limits
     /// the wait); exit 6 when it never ran.
-    #[command(after_help = "Examples:\n  dockhand wait job\n  dockhand --timeout 10m --json wait job")]
+    #[command(
+        after_help = "Examples:\n  dockhand wait job\n  dockhand --timeout 10m --json wait job"
+    )]
     Wait {
         /// Container name or id.
         name: ContainerRef,
@@ -84,7 +86,9 @@ pub enum Command {
     /// Print the exit code of a stopped container; exit 6 (and JSON
     /// `"exit_code": null`) when it never started or its start failed, 5 while
     /// it still runs.
-    #[command(after_help = "Examples:\n  code=$(dockhand exit-code job) || echo \"job never ran ($?)\"\n  dockhand --json exit-code job")]
+    #[command(
+        after_help = "Examples:\n  code=$(dockhand exit-code job) || echo \"job never ran ($?)\"\n  dockhand --json exit-code job"
+    )]
     ExitCode {
         /// Container name or id.
         name: ContainerRef,
@@ -204,7 +208,12 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// List containers (running; all with -a).
+    /// List containers (running; all with -a) from one engine call: id,
+    /// name, image, state, ports, networks, exit code, health (podman: also
+    /// labels). --inspect gives the full typed view (one more call).
+    #[command(
+        after_help = "Examples:\n  dockhand ps -a -l app=web\n  dockhand --json ps --filter status=exited\n  dockhand --json ps -a --inspect\n  dockhand inspect $(dockhand ps -q -l app=web)"
+    )]
     Ps {
         /// Include stopped containers.
         #[arg(short, long)]
@@ -215,6 +224,12 @@ pub enum Command {
         /// Only containers with this label.
         #[arg(short, long = "label", value_name = "KEY=VALUE")]
         labels: Vec<KeyValue>,
+        /// Print full ids only, one per line.
+        #[arg(short, long, conflicts_with = "inspect")]
+        quiet: bool,
+        /// The full typed description of each (ps + one batched inspect).
+        #[arg(long)]
+        inspect: bool,
     },
     /// Remove stopped containers whose names start with PREFIX, keeping the newest N.
     Cleanup {
@@ -586,15 +601,28 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             all,
             filters,
             labels,
+            quiet,
+            inspect,
         } => {
-            let rows = engine.containers().list(&PsQuery {
+            let query = PsQuery {
                 all,
                 filters,
                 labels,
-            })?;
-            match out.is_json() {
-                true => out.json(&rows),
-                false => print_table(out, &rows),
+            };
+            if inspect {
+                let full = engine.containers().list(&query)?;
+                match out.is_json() {
+                    true => out.json(&full),
+                    false => print_table(out, full.iter().map(TableRow::of_container)),
+                }
+                return Ok(0);
+            }
+            let rows = engine.containers().ps(&query)?;
+            match (quiet, out.is_json()) {
+                (true, true) => out.json(&rows.iter().map(|r| &r.id).collect::<Vec<_>>()),
+                (true, false) => rows.iter().for_each(|r| out.line(&r.id)),
+                (false, true) => out.json(&rows),
+                (false, false) => print_table(out, rows.iter().map(TableRow::of_ps)),
             }
             Ok(0)
         }
@@ -730,14 +758,52 @@ fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, 
     seen.into_result().map(|_| 0)
 }
 
-fn print_table(out: &Out, rows: &[Container]) {
+/// What a line of the `ps` table shows, from a [`PsRow`] or a [`Container`].
+struct TableRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: Status,
+    image: &'a str,
+    ports: &'a [PortBinding],
+}
+
+impl TableRow<'_> {
+    fn of_ps(r: &PsRow) -> TableRow<'_> {
+        TableRow {
+            id: &r.id,
+            name: &r.name,
+            status: r.status,
+            image: &r.image,
+            ports: &r.ports,
+        }
+    }
+
+    fn of_container(c: &Container) -> TableRow<'_> {
+        TableRow {
+            id: &c.id,
+            name: &c.name,
+            status: c.state.status,
+            image: &c.image,
+            ports: &c.ports,
+        }
+    }
+}
+
+/// The `ps` table: id, name, status, image and actual ports of each row.
+fn print_table<'a>(out: &Out, rows: impl Iterator<Item = TableRow<'a>>) {
     out.line(format!(
         "{:<12}  {:<24}  {:<10}  {:<32}  PORTS",
         "CONTAINER ID", "NAME", "STATUS", "IMAGE"
     ));
-    for c in rows {
-        let ports: Vec<String> = c
-            .ports
+    for TableRow {
+        id,
+        name,
+        status,
+        image,
+        ports,
+    } in rows
+    {
+        let ports: Vec<String> = ports
             .iter()
             .map(|b| {
                 format!(
@@ -750,10 +816,10 @@ fn print_table(out: &Out, rows: &[Container]) {
             .collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<10}  {:<32}  {}",
-            dockhand::decode::json::short_id(&c.id),
-            c.name,
-            c.state.status.as_str(),
-            c.image,
+            dockhand::decode::json::short_id(id),
+            name,
+            status.as_str(),
+            image,
             ports.join(", ")
         ));
     }

@@ -31,6 +31,7 @@ mod lifecycle;
 pub mod lock;
 pub mod logs;
 mod model;
+mod ps;
 mod query;
 pub mod wait;
 
@@ -50,6 +51,7 @@ pub use model::{
     parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
     MountKind, NetworkAttachment, PortBinding, State, Status,
 };
+pub use ps::{ps_plan, PsRow};
 pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
 
 use crate::container::lock::LockSet;

@@ -575,6 +575,47 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
             r.stdout.starts_with("CONTAINER ID") && r.stdout.contains(&stopped),
             "{r:?}"
         );
+        // ps answers from ONE engine call; --inspect adds one batched inspect.
+        let dir = tempfile::tempdir().unwrap();
+        let (counted, file) = counting_engine(dir.path(), engine);
+        let r =
+            sh(Cmd::new(bin()).args(["--engine", &counted, "--json", "ps", "-a", "-l", &label]));
+        let rows = r.json();
+        assert_eq!(calls(&file).len(), 1, "{engine}: {:?}", calls(&file));
+        assert!(
+            !calls(&file)[0].contains("{{json .}}"),
+            "no size computation"
+        );
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == stopped.as_str())
+            .unwrap();
+        assert_eq!(row["status"], "exited", "{engine}: {row}");
+        assert!(row["exit_code"].is_number(), "{engine}: {row}");
+        assert_eq!(row["id"].as_str().unwrap().len(), 64);
+        let r = sh(Cmd::new(bin()).args([
+            "--engine",
+            &counted,
+            "--json",
+            "ps",
+            "-a",
+            "-l",
+            &label,
+            "--inspect",
+        ]));
+        assert_eq!(calls(&file).len(), 3, "{engine}: {:?}", calls(&file));
+        let full = r.json();
+        assert_eq!(full.as_array().unwrap().len(), 3);
+        assert!(full[0]["config"]["restart"].is_object() && full[0]["raw"]["Id"].is_string());
+        let ids = dockhand_on(engine, ["ps", "-a", "-q", "-l", &label]);
+        assert_eq!(ids.stdout.lines().count(), 3, "{ids:?}");
+        let r = dockhand_on(
+            engine,
+            ["--json", "inspect"].into_iter().chain(ids.stdout.lines()),
+        );
+        assert_eq!(r.json().as_array().unwrap().len(), 3, "inspect $(ps -q)");
         // The library's factory reset by label finds the stopped ones too.
         let removed = e
             .containers()
