@@ -12,12 +12,12 @@ use serde_json::json;
 
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, ExitReport, IpVersion,
-    PortBinding, PsQuery, PsRow, RunOptions, Status, UpdateOptions,
+    Action, ActionResult, AttachOptions, CommitOptions, Container, ExecOptions, ExitReport,
+    IpVersion, PortBinding, PsQuery, PsRow, RunOptions, Status, UpdateOptions,
 };
 use dockhand::input::{
-    ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
-    KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+    ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, DetachKeys, EnvVar, ImageRef,
+    ImageTag, KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
 };
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -42,8 +42,22 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Start containers.
-    Start(NamesArgs),
+    /// Start containers; with -a (one container) attach this terminal's
+    /// output (and with -i its input) until it exits or is detached (exit 0).
+    #[command(after_help = "Examples:\n  dockhand start web db\n  dockhand start -ai shell")]
+    Start {
+        #[command(flatten)]
+        names: NamesArgs,
+        /// Attach to its output (one container).
+        #[arg(short, long)]
+        attach: bool,
+        /// With --attach: pass this terminal's input on.
+        #[arg(short, long, requires = "attach")]
+        interactive: bool,
+        /// With --attach: keys that detach (default ctrl-p,ctrl-q).
+        #[arg(long, value_name = "KEYS", requires = "attach")]
+        detach_keys: Option<DetachKeys>,
+    },
     /// Stop containers.
     Stop {
         #[command(flatten)]
@@ -121,7 +135,14 @@ pub enum Command {
         #[arg(long)]
         network: Option<Word>,
     },
-    /// Print a container's published ports (host address of one port when given).
+    /// Print a container's actual port bindings (host address of one port
+    /// when given; exit 3 when it is not published or the container has no
+    /// process: podman's pre-allocated ports of a stopped container are not
+    /// bindings). `port` is the same, as in docker.
+    #[command(
+        visible_alias = "port",
+        after_help = "Examples:\n  dockhand ports web\n  dockhand port web 80\n  dockhand port web 53/udp\n  dockhand --json ports web"
+    )]
     Ports {
         /// Container name or id.
         name: ContainerRef,
@@ -159,6 +180,10 @@ pub enum Command {
         /// Kill the command after this long (default: no limit).
         #[arg(long, value_parser = duration_arg)]
         time_limit: Option<Duration>,
+        /// Keys that detach from an -it session (default ctrl-p,ctrl-q); a
+        /// detach exits 0 and leaves the command running.
+        #[arg(long, value_name = "KEYS")]
+        detach_keys: Option<DetachKeys>,
         /// The command and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
@@ -191,6 +216,18 @@ pub enum Command {
         /// Author.
         #[arg(short, long)]
         author: Option<Word>,
+    },
+    /// Rename a container (holding the name locks of both names).
+    #[command(
+        after_help = "Examples:\n  dockhand rename web web-old\n  dockhand --json rename 3f2a web"
+    )]
+    Rename {
+        /// Current name or id.
+        old: ContainerRef,
+        /// New name.
+        new: ContainerRef,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Change a container's CPU and memory limits.
     Update {
@@ -423,7 +460,30 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let id = engine.containers().create(&spec.into_options()?)?;
             print_created(&engine, out, &id)
         }
-        Command::Start(n) => act(&engine, out, &Action::Start, n),
+        Command::Start {
+            names,
+            attach: false,
+            ..
+        } => act(&engine, out, &Action::Start, names),
+        Command::Start {
+            names,
+            interactive,
+            detach_keys,
+            ..
+        } => {
+            let [name] = names.names.as_slice() else {
+                return Err(Error::invalid_input("start --attach takes one container"));
+            };
+            let name = resolve_one(&engine, name.clone())?;
+            let opts = AttachOptions {
+                stdin: interactive,
+                detach_keys,
+            };
+            Ok(engine
+                .containers()
+                .start_attached_with(&name, &opts)?
+                .exit_code())
+        }
         Command::Stop { names, time } => act(&engine, out, &Action::Stop { timeout: time }, names),
         Command::Restart(n) => act(&engine, out, &Action::Restart, n),
         Command::Kill { names, signal } => act(&engine, out, &Action::Kill { signal }, names),
@@ -528,6 +588,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             interactive,
             tty,
             time_limit,
+            detach_keys,
             command,
         } => {
             let opts = ExecOptions {
@@ -538,6 +599,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 interactive,
                 tty,
                 time_limit,
+                detach_keys,
             };
             engine.containers().exec(&name, &opts)
         }
@@ -623,6 +685,16 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 (true, false) => rows.iter().for_each(|r| out.line(&r.id)),
                 (false, true) => out.json(&rows),
                 (false, false) => print_table(out, rows.iter().map(TableRow::of_ps)),
+            }
+            Ok(0)
+        }
+        Command::Rename { old, new, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let old = resolve_one(&engine, old)?;
+            let done = engine.containers().rename(&old, &new)?;
+            match out.is_json() {
+                true => out.json(&done),
+                false => out.line(format!("{} renamed to {}", done.old, done.new)),
             }
             Ok(0)
         }

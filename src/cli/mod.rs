@@ -4,6 +4,7 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod activity;
 mod build;
 mod container;
 mod daemon_config;
@@ -103,6 +104,8 @@ pub enum Command {
     Container(container::Command),
     #[command(flatten)]
     Logs(logs::Command),
+    #[command(flatten)]
+    Activity(activity::Command),
 }
 
 impl Global {
@@ -178,6 +181,7 @@ pub fn main() -> i32 {
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
+        Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

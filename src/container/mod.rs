@@ -22,6 +22,7 @@
 //! Mutations hold a cross-process lock per container name ([`lock`]),
 //! waiting up to [`Engine::lock_timeout`].
 
+mod attach;
 mod config;
 mod contents;
 mod create;
@@ -33,13 +34,19 @@ pub mod logs;
 mod model;
 mod ps;
 mod query;
+mod rename;
+mod stats;
+mod top;
 pub mod wait;
 
+pub use attach::{attach_plan, start_interactive_plan, AttachOptions, Attached};
 pub use config::{
     without_env_values, Capabilities, ContainerConfig, Environment, Healthcheck, LogConfig,
     ResourceLimits, Restart, RestartName,
 };
-pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
+pub use contents::{
+    commit_plan, copy_plan, diff_plan, export_plan, untar_plan, Change, ChangeKind, CommitOptions,
+};
 pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
 pub use envfile::{env_file_text, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
@@ -53,6 +60,11 @@ pub use model::{
 };
 pub use ps::{ps_plan, PsRow};
 pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
+pub use rename::{rename_plan, Renamed};
+#[cfg(feature = "tokio")]
+pub use stats::AsyncStatsStream;
+pub use stats::{stats_plan, Stats, StatsFrame, StatsStream};
+pub use top::{parse_top, top_plan, Processes};
 
 use crate::container::lock::LockSet;
 use crate::engine::batch::Named;

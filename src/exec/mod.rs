@@ -25,7 +25,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use blocking::{run, run_inherit, run_observed, sleep};
+pub use blocking::{run, run_inherit, run_inherit_stderr_tail, run_observed, sleep};
 pub use cmd::{quote, Cmd};
 pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
