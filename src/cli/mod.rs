@@ -8,6 +8,7 @@ mod activity;
 mod build;
 mod container;
 mod daemon_config;
+mod disk;
 mod image;
 mod link;
 mod logs;
@@ -106,6 +107,8 @@ pub enum Command {
     Logs(logs::Command),
     #[command(flatten)]
     Activity(activity::Command),
+    #[command(flatten)]
+    Disk(disk::Command),
 }
 
 impl Global {
@@ -182,6 +185,7 @@ pub fn main() -> i32 {
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
         Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
+        Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -505,7 +505,10 @@ mod tests {
             let got = frames(EngineKind::Docker, docker(), &capture(slug));
             assert!(got.len() >= 2, "{slug}: {} frames", got.len());
             assert!(got.iter().all(|f| f.len() == 2), "{slug}");
-            assert!(got.windows(2).all(|w| w[0] != w[1]), "{slug}: redraws dropped");
+            assert!(
+                got.windows(2).all(|w| w[0] != w[1]),
+                "{slug}: redraws dropped"
+            );
             assert_eq!(got[0][0].name, "dhf-st-a");
         }
         let podman = asked(&["423a7846f14f", "a5c255ae8716"], &["dhf-st-a", "dhf-st-b"]);

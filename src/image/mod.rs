@@ -25,6 +25,9 @@ use crate::input::{check_plain, ImageRef, ImageTag, KeyValue, Platform};
 
 pub mod build;
 pub mod dockerfile;
+mod history;
+
+pub use history::{history_plan, HistoryEntry};
 
 /// Time limit of the commands that move whole images (pull, import, save,
 /// load, build) unless the caller sets another: they take far longer than
