@@ -335,7 +335,7 @@ impl Prune<'_> {
         let mut objects: Vec<PrunedObject> = removed
             .into_iter()
             .map(|word| {
-                preview
+                let previewed = preview
                     .objects
                     .iter()
                     .find(|o| {
@@ -343,17 +343,18 @@ impl Prune<'_> {
                             .is_some_and(|id| id == word || id.ends_with(&word))
                             || o.name.as_deref() == Some(word.as_str())
                     })
-                    .cloned()
-                    .unwrap_or_else(|| match what {
-                        PruneKind::Volumes | PruneKind::Networks => PrunedObject {
-                            id: None,
-                            name: Some(word),
-                        },
-                        _ => PrunedObject {
-                            id: Some(word),
-                            name: None,
-                        },
-                    })
+                    .cloned();
+                // Created after the preview: only the engine's word for it.
+                previewed.unwrap_or(match what {
+                    PruneKind::Volumes | PruneKind::Networks => PrunedObject {
+                        id: None,
+                        name: Some(word),
+                    },
+                    _ => PrunedObject {
+                        id: Some(word),
+                        name: None,
+                    },
+                })
             })
             .collect();
         objects.sort();

@@ -146,11 +146,7 @@ fn stats_args(kind: EngineKind, ids: &[String], stream: bool) -> Argv {
     };
     Argv::new("stats")
         .flag_if("--no-stream", !stream)
-        .args(
-            (stream && kind == EngineKind::Podman)
-                .then_some("--interval=1")
-                .into_iter(),
-        )
+        .args((stream && kind == EngineKind::Podman).then_some("--interval=1"))
         .opt("--format", Some(format))
         .operands(ids)
 }
