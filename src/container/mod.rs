@@ -63,7 +63,7 @@ pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuer
 pub use rename::{rename_plan, Renamed};
 #[cfg(feature = "tokio")]
 pub use stats::AsyncStatsStream;
-pub use stats::{stats_plan, Stats, StatsFrame, StatsStream};
+pub use stats::{stats_frames, stats_plan, Stats, StatsFrame, StatsStream};
 pub use top::{parse_top, top_plan, Processes};
 
 use crate::container::lock::LockSet;

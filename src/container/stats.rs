@@ -289,6 +289,36 @@ impl Framer {
     }
 }
 
+/// Decode the output of a stats stream (`stats` without `--no-stream`) of
+/// the containers with these full `ids` (asked as `names`) into samples,
+/// as [`Containers::stats_stream`] does while it arrives.
+///
+/// ```
+/// # let bytes = std::fs::read("vendor-docs/captures/docker/stats-stream-json-lines.stdout.txt").unwrap();
+/// use dockhand::{container::stats_frames, EngineKind};
+/// let ids = ["0131164d80e2".repeat(5) + "0000", "747750988adc".repeat(5) + "0000"];
+/// let frames = stats_frames(EngineKind::Docker, &ids, &["a".into(), "b".into()], &bytes);
+/// assert!(frames.iter().all(|f| f.as_ref().unwrap().len() == 2));
+/// ```
+pub fn stats_frames(
+    kind: EngineKind,
+    ids: &[String],
+    names: &[String],
+    bytes: &[u8],
+) -> Vec<Result<StatsFrame>> {
+    let mut framer = Framer::new(
+        kind,
+        Asked {
+            ids: ids.to_vec(),
+            names: names.to_vec(),
+        },
+    );
+    bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| framer.push(line))
+        .collect()
+}
+
 /// `line` without terminal control sequences (`ESC [ … letter`).
 fn without_escapes(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
@@ -483,10 +513,8 @@ mod tests {
     }
 
     fn frames(kind: EngineKind, a: Asked, bytes: &[u8]) -> Vec<StatsFrame> {
-        let mut f = Framer::new(kind, a);
-        bytes
-            .split(|b| *b == b'\n')
-            .filter_map(|l| f.push(l))
+        stats_frames(kind, &a.ids, &a.names, bytes)
+            .into_iter()
             .map(|r| r.unwrap())
             .collect()
     }
