@@ -329,6 +329,7 @@ fn targets() -> Vec<Target> {
                 "docker/ps-flags-json-lines*.txt",
                 "docker/ps-flags-custom-template*.txt",
                 "docker/ps-all-json-lines.txt",
+                "*/vb-ps-template*.stdout.txt",
                 "podman/ps-flags-all*.json",
                 "podman/ps-prealloc-*.json",
                 "podman/ps-all.json",
@@ -383,6 +384,7 @@ fn targets() -> Vec<Target> {
                 // 20.10 prints the word `json` for `--format json`: dockhand uses the template.
                 "!docker/image-history-format-json-shortcut-client20.txt",
                 "podman/image-history-*.json",
+                "*/vb-history-bytes*.stdout.txt",
             ],
             answers: ParseError,
         },

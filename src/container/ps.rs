@@ -506,6 +506,56 @@ mod tests {
     }
 
     #[test]
+    fn dockhands_own_requests_on_both_engines() {
+        use crate::input::KeyValue;
+        let query = PsQuery {
+            all: true,
+            labels: vec![KeyValue::new("label", "dockhand.test=vendor-docs").unwrap()],
+            ..PsQuery::default()
+        };
+        for (kind, slug) in [
+            (EngineKind::Docker, "docker/vb-ps-template.stdout.txt"),
+            (
+                EngineKind::Docker,
+                "docker/vb-ps-template-client20.stdout.txt",
+            ),
+            (EngineKind::Podman, "podman/vb-ps-template.stdout.txt"),
+        ] {
+            let rows = replay_ok(kind, ps_plan(kind, &query), &capture(slug)).unwrap();
+            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(names.len(), 3, "{slug}: {names:?}");
+            let run = rows.iter().find(|r| r.name == "dh-vb-cap-run").unwrap();
+            assert_eq!(run.status, Status::Running);
+            let bound: Vec<(u16, &str)> = run
+                .ports
+                .iter()
+                .map(|p| (p.container_port, p.host_ip.as_str()))
+                .collect();
+            assert!(bound.contains(&(80, "127.0.0.1")), "{slug}: {bound:?}");
+            assert!(
+                bound.contains(&(9001, "0.0.0.0")),
+                "{slug}: the range's second port"
+            );
+            let exited = rows.iter().find(|r| r.name == "dh-vb-cap-exited").unwrap();
+            assert_eq!(exited.exit_code, Some(3), "{slug}");
+            let created = rows.iter().find(|r| r.name == "dh-vb-cap-created").unwrap();
+            assert!(created.ports.is_empty(), "{slug}: nothing listens");
+            assert_eq!(created.exit_code, None);
+            match kind {
+                EngineKind::Podman => {
+                    assert_eq!(created.assigned_ports.len(), 1);
+                    assert_eq!(run.labels.as_ref().unwrap()["dhc.note"], "a,b=c");
+                }
+                _ => assert!(run.labels.is_none()),
+            }
+            assert!(
+                rows.windows(2).all(|w| w[0].created >= w[1].created),
+                "{slug}: newest first"
+            );
+        }
+    }
+
+    #[test]
     fn status_texts_and_port_texts() {
         assert_eq!(exit_code_in("Exited (137) 3 minutes ago"), Some(137));
         assert_eq!(exit_code_in("Up 3 minutes"), None);

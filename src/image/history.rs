@@ -157,6 +157,18 @@ mod tests {
             "lower-case created, not Created"
         );
         assert!(podman[0].created_by.contains("ADD file:"));
+        for (kind, slug) in [
+            (EngineKind::Docker, "docker/vb-history-bytes.stdout.txt"),
+            (
+                EngineKind::Docker,
+                "docker/vb-history-bytes-client20.stdout.txt",
+            ),
+            (EngineKind::Podman, "podman/vb-history-bytes.stdout.txt"),
+        ] {
+            let layers = replay_ok(kind, history_plan(kind, &img), &capture(slug)).unwrap();
+            assert!(layers[0].size_bytes > 1_000_000, "{slug}: exact bytes");
+            assert!(layers[0].created.is_some(), "{slug}");
+        }
         let sized = replay_ok(
             EngineKind::Docker,
             history_plan(EngineKind::Docker, &img),
