@@ -15,8 +15,9 @@
 //! Label filters go to the engine's listing where it has them and are
 //! checked again on the inspected labels (`label!=` only there); `until` is
 //! fixed to one instant (epoch seconds) for the preview and the prune, and
-//! compared with creation times. docker refuses `until` for volumes: so does
-//! dockhand (exit 2). The engine's prune may still take an object created
+//! compared with creation times. docker refuses `until` for volumes and
+//! podman 4.3 `label!=` for volumes: so does dockhand (exit 2), before
+//! anything runs. The engine's prune may still take an object created
 //! between the preview and the prune; what the engine reports removed is the
 //! answer of [`Prune::run`].
 //!
@@ -97,7 +98,9 @@ pub struct Pruned {
 }
 
 /// The engine's prune command: `KIND prune --force --filter=…`, `until` as
-/// the epoch seconds of `now` minus its duration.
+/// the epoch seconds of `now` minus its duration. Retried on transient
+/// failures (podman fails a network prune when a container vanishes while it
+/// looks at them all).
 ///
 /// ```
 /// use dockhand::{decode::time::Timestamp, prune::{prune_plan, PruneKind}, EngineKind};
@@ -118,16 +121,32 @@ pub fn prune_plan(
     let args = Argv::new(what.object())
         .args(["prune", "--force"])
         .each("--filter", filters.iter().map(|f| f.engine_filter(now)));
-    Ok(Plan::write(args, |out| Ok(parse_pruned(&out.stdout_text()))).no_retry())
+    // Safe to repeat: a second prune removes what is still unused then.
+    Ok(Plan::write(args, |out| {
+        Ok(parse_pruned(&out.stdout_text()))
+    }))
 }
 
-/// What the engines accept: docker refuses `until` for volumes.
+/// What the engines accept: docker refuses `until` for volumes, podman 4.3
+/// `label!=` for volumes.
 fn check(kind: EngineKind, what: PruneKind, filters: &[PruneFilter]) -> Result<()> {
     let until = filters.iter().any(|f| matches!(f, PruneFilter::Until(_)));
-    if kind == EngineKind::Docker && what == PruneKind::Volumes && until {
+    let negated = filters
+        .iter()
+        .any(|f| matches!(f, PruneFilter::Label { negated: true, .. }));
+    if what != PruneKind::Volumes {
+        return Ok(());
+    }
+    if kind == EngineKind::Docker && until {
         return Err(Error::invalid_input(
             "docker cannot prune volumes with an until filter (\"Invalid filter 'until'\"); use label filters",
         ));
+    }
+    if negated && !kind.quirks().volume_prune_negated_label {
+        return Err(Error::invalid_input(format!(
+            "{} cannot prune volumes with a label!= filter; use label= filters",
+            kind.as_str()
+        )));
     }
     Ok(())
 }

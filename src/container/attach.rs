@@ -13,7 +13,9 @@
 //! | `start -ai`, `run -it` | exit 0 | exit 0 |
 //!
 //! Where the exit status alone is ambiguous (0: the detach, or a container
-//! that exited with 0), one `inspect` decides: still running means detached.
+//! that exited — podman's `attach` exits 0 whatever the container's code),
+//! one `inspect` decides: still running means detached, else the exit code
+//! is the container's.
 //! podman needs the keys as separate writes (a terminal sends them so).
 
 use serde::Serialize;
@@ -74,7 +76,8 @@ pub(crate) enum Session {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
     Known(Attached),
-    /// Exit 0, which is also what a detach gives: the container's state decides.
+    /// Exit 0, which is also what a detach gives: the container's state
+    /// decides (and, when it stopped, its recorded exit code).
     DetachedIfRunning,
 }
 
@@ -210,15 +213,14 @@ impl Containers<'_> {
         }
         match ending(self.engine.kind(), session, status, &tail) {
             Ending::Known(a) => Ok(a),
-            Ending::DetachedIfRunning => {
-                let still = self
-                    .inspect_one(target)
-                    .is_ok_and(|c| c.state.status == Status::Running);
-                Ok(match still {
-                    true => Attached::Detached,
-                    false => Attached::Exited { code: 0 },
-                })
-            }
+            Ending::DetachedIfRunning => Ok(match self.inspect_one(target) {
+                Ok(c) if c.state.status == Status::Running => Attached::Detached,
+                Ok(c) => Attached::Exited {
+                    code: i32::try_from(c.state.exit_code).unwrap_or(1),
+                },
+                // Gone (`--rm`): the engine's 0 is all there is.
+                Err(_) => Attached::Exited { code: 0 },
+            }),
         }
     }
 }

@@ -155,6 +155,10 @@ const PODMAN: &[Rule] = &[
     ),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
+    // A container removed while the command walked the list of all of them
+    // (`network prune` beside another client's `rm`): doing it again works
+    // (captures/podman/err-network-prune-container-vanished).
+    rule(&["does not exist in database"], EngineFailure, true),
     rule(&["no such container"], NotFound, false),
     rule(&["no container with name or id"], NotFound, false),
     rule(&["no such object"], NotFound, false),

@@ -68,6 +68,9 @@ pub struct Quirks {
     /// Extra `rm --force` arguments so a running container is killed at
     /// once, as docker does (podman first waits its 10 s stop timeout).
     pub force_remove_args: &'static [&'static str],
+    /// Whether `volume prune` takes a `label!=` filter (podman 4.3:
+    /// `"label!" is an invalid volume filter`).
+    pub volume_prune_negated_label: bool,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -94,6 +97,7 @@ const DOCKER: Quirks = Quirks {
     follow_stopped_truncates: false,
     commit_message_args: &[],
     force_remove_args: &[],
+    volume_prune_negated_label: true,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -114,6 +118,7 @@ const PODMAN: Quirks = Quirks {
     follow_stopped_truncates: true,
     commit_message_args: &["--format=docker"],
     force_remove_args: &["--time=0"],
+    volume_prune_negated_label: false,
 };
 
 impl EngineKind {

@@ -24,5 +24,6 @@ mod netns;
 mod networks;
 mod reliability;
 mod runner;
+mod verbs;
 mod volumes;
 mod wait;
