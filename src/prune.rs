@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::container::PsQuery;
+use crate::container::{Container, PsQuery};
 use crate::decode::time::Timestamp;
 use crate::decode::units::parse_size;
 use crate::engine::plan::Plan;
@@ -295,7 +295,11 @@ impl Prune<'_> {
                     .collect()
             }
             PruneKind::Networks => {
-                let in_use = self.networks_of_containers(kind)?;
+                let in_use: BTreeSet<String> = self
+                    .podman_containers(kind)?
+                    .into_iter()
+                    .flat_map(|c| c.networks.into_iter().map(|n| n.name))
+                    .collect();
                 let predefined = ["bridge", "host", "none", kind.quirks().default_network];
                 self.engine
                     .networks()
@@ -317,7 +321,12 @@ impl Prune<'_> {
                         .chain(labels.into_iter().map(Ok))
                         .collect::<Result<_>>()?,
                 };
-                let mounted = self.volumes_of_containers(kind)?;
+                // podman's `dangling=true` also lists the volumes of running containers.
+                let mounted: BTreeSet<String> = self
+                    .podman_containers(kind)?
+                    .into_iter()
+                    .flat_map(|c| c.mounts.into_iter().filter_map(|m| m.name))
+                    .collect();
                 self.engine
                     .volumes()
                     .list(&listing)?
@@ -386,40 +395,17 @@ impl Prune<'_> {
         })
     }
 
-    /// Networks the engine's network prune keeps because of containers
-    /// beyond their running members: podman keeps those of every container.
-    fn networks_of_containers(&self, kind: EngineKind) -> Result<BTreeSet<String>> {
+    /// Every container, for the preview of podman's network and volume
+    /// prunes, which keep what any container uses (docker's listings say it
+    /// themselves: nothing to ask there).
+    fn podman_containers(&self, kind: EngineKind) -> Result<Vec<Container>> {
         if kind != EngineKind::Podman {
-            return Ok(BTreeSet::new());
+            return Ok(Vec::new());
         }
-        Ok(self
-            .engine
-            .containers()
-            .list(&PsQuery {
-                all: true,
-                ..PsQuery::default()
-            })?
-            .into_iter()
-            .flat_map(|c| c.networks.into_iter().map(|n| n.name))
-            .collect())
-    }
-
-    /// Volumes some container mounts (podman's `dangling=true` does not
-    /// exclude those of running containers; docker's listing does it).
-    fn volumes_of_containers(&self, kind: EngineKind) -> Result<BTreeSet<String>> {
-        if kind != EngineKind::Podman {
-            return Ok(BTreeSet::new());
-        }
-        Ok(self
-            .engine
-            .containers()
-            .list(&PsQuery {
-                all: true,
-                ..PsQuery::default()
-            })?
-            .into_iter()
-            .flat_map(|c| c.mounts.into_iter().filter_map(|m| m.name))
-            .collect())
+        self.engine.containers().list(&PsQuery {
+            all: true,
+            ..PsQuery::default()
+        })
     }
 }
 

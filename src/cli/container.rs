@@ -3,7 +3,6 @@
 //! clap through dockhand's input types, so bad input exits 2 before any
 //! engine call.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use dockhand::input::{
     ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, DetachKeys, EnvVar, ImageRef,
     ImageTag, KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
 };
-use dockhand::{Engine, Error, ErrorKind};
+use dockhand::{Engine, Error};
 
 /// Container subcommands.
 #[derive(Subcommand, Debug)]
@@ -909,21 +908,5 @@ fn confirm_reset(doomed: &[Container], yes: bool) -> Result<(), Error> {
         names.len(),
         names.join(", ")
     );
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid_input(format!(
-            "{summary}; refusing without --yes"
-        )));
-    }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
-    match answer.trim() {
-        "y" | "Y" | "yes" => Ok(()),
-        _ => Err(Error::new(ErrorKind::InvalidInput, "reset cancelled")),
-    }
+    super::confirm(&summary, "reset")
 }

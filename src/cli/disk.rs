@@ -1,14 +1,12 @@
 //! Disk space: `system df` and `prune containers|images|networks|volumes`.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use clap::{Subcommand, ValueEnum};
 
 use super::activity::human;
 use super::{Global, Out};
 use dockhand::input::PruneFilter;
 use dockhand::prune::{PruneKind, Pruned};
-use dockhand::{Error, ErrorKind};
+use dockhand::Error;
 
 /// Disk-space subcommands.
 #[derive(Subcommand, Debug)]
@@ -145,25 +143,9 @@ fn print_pruned(out: &Out, p: &Pruned) {
 /// Without `--yes` a prune asks on a terminal and refuses otherwise.
 fn confirm(would: &Pruned) -> Result<(), Error> {
     let summary = format!(
-        "prune would remove {} {}",
+        "prune would remove {} {} (see --dry-run)",
         would.objects.len(),
         would.kind.as_str()
     );
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid_input(format!(
-            "{summary} (see --dry-run); refusing without --yes"
-        )));
-    }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{summary}. Remove them? [y/N] ");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
-    match answer.trim() {
-        "y" | "Y" | "yes" => Ok(()),
-        _ => Err(Error::new(ErrorKind::InvalidInput, "prune cancelled")),
-    }
+    super::confirm(&summary, "prune")
 }

@@ -140,6 +140,33 @@ impl Global {
     }
 }
 
+/// Ask before removing what `summary` describes: yes/no on a terminal;
+/// without one, refuse (InvalidInput, exit 2) and point at `--yes`. `verb`
+/// names the command in the answer to a "no".
+pub fn confirm(summary: &str, verb: &str) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{summary}; refusing without --yes"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{verb} cancelled"),
+        )),
+    }
+}
+
 /// Exit code of `exit-code` and `wait` for a container that never ran
 /// (created and never started, or its start failed): the README's table.
 pub const NEVER_RAN: i32 = 6;

@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn units_of_both_engines() {
-        assert_eq!(parse_size("23.54GiB"), Some(25_275_664_876));
+        assert_eq!(parse_size("23.54GiB"), Some(25_275_882_537));
         assert_eq!(parse_size("67.11MB"), Some(67_110_000));
         assert_eq!(parse_size("1.816kB"), Some(1816));
         assert_eq!(parse_size("75B"), Some(75));

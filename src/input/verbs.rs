@@ -2,8 +2,6 @@
 //! and `prune`: process columns, detach keys, HTTP paths and statuses, and
 //! prune filters.
 
-use std::fmt;
-
 use super::{check_plain, KeyValue, TimeSpec};
 use crate::decode::time::Timestamp;
 use crate::error::{Error, Result};
@@ -150,18 +148,7 @@ impl DetachKeys {
     }
 }
 
-impl fmt::Display for DetachKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::str::FromStr for DetachKeys {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        DetachKeys::new(s)
-    }
-}
+text_impls!(DetachKeys);
 
 /// The path (and query) of an HTTP readiness probe: starts with `/`, no
 /// whitespace or control characters (it goes into a request line).
@@ -202,18 +189,7 @@ impl HttpPath {
     }
 }
 
-impl fmt::Display for HttpPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::str::FromStr for HttpPath {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        HttpPath::new(s)
-    }
-}
+text_impls!(HttpPath);
 
 /// An HTTP status code a readiness probe waits for (100–599).
 ///

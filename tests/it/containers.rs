@@ -81,21 +81,6 @@ fn engine_lib(engine: &str) -> Engine {
     Engine::from_command(engine).unwrap()
 }
 
-/// Calls the count-calls fixture recorded in `file`.
-fn calls(file: &Path) -> Vec<String> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn counting_engine(dir: &Path, engine: &str) -> (String, std::path::PathBuf) {
-    let file = dir.join("calls");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
-    (format!("{fixture} {} {engine}", file.display()), file)
-}
-
 #[test]
 fn status_and_inspect_of_many_names_are_one_engine_call_and_keep_the_found_ones() {
     for engine in engines() {

@@ -4,7 +4,7 @@
 //! `prune` and its preview, `wait-for --http`, `system df`, `image history`,
 //! and bad input refused before any engine call.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::objects::{self, Objects};
@@ -16,21 +16,6 @@ use dockhand::Engine;
 
 /// Killed at once on `rm -f` (podman otherwise waits 10 s for pid 1 `sh`).
 const QUICK: &[&str] = &["--stop-timeout", "0"];
-
-/// The calls a count-calls engine made (tests/fixtures/count-calls).
-fn counted(dir: &Path, engine: &str) -> (String, PathBuf) {
-    let file = dir.join("calls");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
-    (format!("{fixture} {} {engine}", file.display()), file)
-}
-
-fn calls(file: &Path) -> Vec<String> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// `engine ARGS…` must succeed.
 fn raw(engine: &str, args: &[&str]) -> Ran {
@@ -240,7 +225,7 @@ fn stats_top_diff_and_rename() {
         // One inspect (names first: one missing name fails a whole stats
         // call on both engines) and one stats call for all of them.
         let dir = tempfile::tempdir().unwrap();
-        let (engine, file) = counted(dir.path(), e);
+        let (engine, file) = counting_engine(dir.path(), e);
         let r =
             sh(Cmd::new(bin()).args(["--engine", &engine, "--json", "stats", &a, &missing, &b]));
         assert_eq!(r.code, 3, "{e}: {r:?}");
@@ -374,7 +359,7 @@ impl Tmux {
     fn keys(&self, keys: &[&str]) {
         for k in keys {
             raw("tmux", &["-L", &self.socket, "send-keys", k]);
-            std::thread::sleep(Duration::from_millis(300));
+            dockhand::exec::sleep(Duration::from_millis(300)).unwrap();
         }
     }
 
@@ -391,7 +376,7 @@ impl Tmux {
                     return Some(code);
                 }
             }
-            std::thread::sleep(Duration::from_millis(200));
+            dockhand::exec::sleep(Duration::from_millis(200)).unwrap();
         }
         None
     }
@@ -420,7 +405,7 @@ fn detach_keys_end_attach_exec_and_start_with_success_and_leave_it_running() {
         ];
         for (args, keys) in sessions {
             let t = Tmux::start(&format!("{} --engine {e} {args}", bin()));
-            std::thread::sleep(Duration::from_secs(2));
+            dockhand::exec::sleep(Duration::from_secs(2)).unwrap();
             t.keys(&["echo vb-typed-$((6*7))", "Enter"]);
             t.keys(&keys);
             // podman's exec ends a detach after about 5 s.
@@ -437,7 +422,7 @@ fn detach_keys_end_attach_exec_and_start_with_success_and_leave_it_running() {
         }
         // Not a detach: the container's process ends, and its code is dockhand's.
         let t = Tmux::start(&format!("{} --engine {e} attach {shell}", bin()));
-        std::thread::sleep(Duration::from_secs(2));
+        dockhand::exec::sleep(Duration::from_secs(2)).unwrap();
         t.keys(&["exit 3", "Enter"]);
         assert_eq!(
             t.status(Duration::from_secs(15)),
@@ -679,7 +664,7 @@ fn system_df_and_image_history_are_typed() {
 fn bad_input_of_the_new_verbs_is_refused_before_any_engine_call() {
     for e in engines() {
         let dir = tempfile::tempdir().unwrap();
-        let (engine, file) = counted(dir.path(), e);
+        let (engine, file) = counting_engine(dir.path(), e);
         for args in [
             &["attach", "--detach-keys", "", "web"][..],
             &["attach", "--detach-keys", "ctrl-1", "web"],
