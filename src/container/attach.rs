@@ -20,6 +20,7 @@
 
 use serde::Serialize;
 
+use super::interact::start_attached_plan;
 use super::model::Status;
 use super::Containers;
 use crate::engine::plan::{Effect, Plan};
@@ -54,7 +55,8 @@ impl Attached {
     }
 }
 
-/// Options of [`Containers::attach`] and [`Containers::start_attached_with`].
+/// Options of [`Containers::attach`], [`Containers::start_attached_with`]
+/// and [`start_attached_plan`].
 #[derive(Debug, Clone, Default)]
 pub struct AttachOptions {
     /// Pass our stdin through (`--interactive`; for `attach`, not `--no-stdin`).
@@ -128,27 +130,6 @@ pub fn attach_plan(target: &ContainerRef, opts: &AttachOptions) -> Plan<()> {
         .timeout(None)
 }
 
-/// `start --attach [--interactive] [--detach-keys=K] -- NAME`: start a
-/// created container with our terminal, the way `run -it` does.
-///
-/// ```
-/// use dockhand::container::{start_interactive_plan, AttachOptions};
-/// let o = AttachOptions { stdin: true, detach_keys: None };
-/// let plan = start_interactive_plan(&"job".parse()?, &o);
-/// assert_eq!(plan.args(), ["start", "--attach", "--interactive", "--", "job"]);
-/// # Ok::<(), dockhand::Error>(())
-/// ```
-pub fn start_interactive_plan(target: &ContainerRef, opts: &AttachOptions) -> Plan<()> {
-    let args = Argv::new("start")
-        .flag("--attach")
-        .flag_if("--interactive", opts.stdin)
-        .opt("--detach-keys", opts.detach_keys.as_ref())
-        .operands([target]);
-    Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
-        .no_retry()
-        .timeout(None)
-}
-
 impl Containers<'_> {
     /// Attach our terminal to a running container's main process until it
     /// exits ([`Attached::Exited`] with its code) or the detach keys are
@@ -193,7 +174,7 @@ impl Containers<'_> {
         target: &ContainerRef,
         opts: &AttachOptions,
     ) -> Result<Attached> {
-        let plan = start_interactive_plan(target, opts);
+        let plan = start_attached_plan(target, opts);
         self.attached(Session::Start, plan, opts.stdin, target)
     }
 

@@ -55,7 +55,7 @@ pub struct ContainerConfig {
     /// Memory, CPU and process limits.
     pub limits: ResourceLimits,
     /// The healthcheck, when the container (or its image) defines one.
-    pub healthcheck: Option<Healthcheck>,
+    pub healthcheck: Option<HealthcheckConfig>,
     /// Logging.
     pub log: LogConfig,
     /// Whether an init process runs as PID 1 (`--init`).
@@ -225,7 +225,7 @@ pub struct ResourceLimits {
 /// engine's default applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Healthcheck {
+pub struct HealthcheckConfig {
     /// `["CMD-SHELL", cmd]`, `["CMD", arg…]`, or `["NONE"]` (disabled).
     pub test: Vec<String>,
     /// Time between checks.
@@ -238,7 +238,7 @@ pub struct Healthcheck {
     pub retries: Option<u64>,
 }
 
-impl Healthcheck {
+impl HealthcheckConfig {
     /// Whether this disables the image's healthcheck (`--no-healthcheck`).
     pub fn is_disabled(&self) -> bool {
         self.test.first().is_some_and(|t| t == "NONE")
@@ -512,7 +512,7 @@ pub(super) fn normalize(config: WireConfig, host: WireHostConfig, top: WireTop) 
                     .filter(|n| *n > 0)
                     .map(|n| n / 1_000_000)
             };
-            Healthcheck {
+            HealthcheckConfig {
                 test: hc.test,
                 interval_ms: ms(hc.interval),
                 timeout_ms: ms(hc.timeout),

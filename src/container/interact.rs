@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::attach::Session;
+use super::attach::{AttachOptions, Session};
 use super::envfile::EnvFile;
 use super::model::Status;
 use super::Containers;
@@ -59,18 +59,25 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
         .timeout(opts.time_limit)
 }
 
-/// `start --attach`: start a created container and stream its output
-/// until it exits.
+/// `start --attach [--interactive] [--detach-keys=K] -- NAME`: start a
+/// created container and stream its output until it exits; with
+/// `opts.stdin`, our stdin goes to its stdin (`run -it` is create + this).
 ///
 /// ```
-/// let plan = dockhand::container::start_attached_plan(&"job".parse()?);
-/// assert_eq!(plan.args(), ["start", "--attach", "--", "job"]);
+/// use dockhand::container::{start_attached_plan, AttachOptions};
+/// let o = AttachOptions { stdin: true, detach_keys: Some("ctrl-a,x".parse()?) };
+/// let plan = start_attached_plan(&"job".parse()?, &o);
+/// assert_eq!(plan.args(), ["start", "--attach", "--interactive", "--detach-keys=ctrl-a,x", "--", "job"]);
 /// # Ok::<(), dockhand::Error>(())
 /// ```
-pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
+pub fn start_attached_plan(target: &ContainerRef, opts: &AttachOptions) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        Argv::new("start").flag("--attach").operands([target]),
+        Argv::new("start")
+            .flag("--attach")
+            .flag_if("--interactive", opts.stdin)
+            .opt("--detach-keys", opts.detach_keys.as_ref())
+            .operands([target]),
         |o| o.into_result().map(drop),
     )
     .no_retry()
@@ -133,7 +140,10 @@ impl Containers<'_> {
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
         Ok(self
             .engine
-            .run_attached(start_attached_plan(target), false)?
+            .run_attached(
+                start_attached_plan(target, &AttachOptions::default()),
+                false,
+            )?
             .shell_code())
     }
 }

@@ -9,8 +9,11 @@
 //!   [`Containers::list`], [`Containers::find_by_labels`],
 //!   [`Containers::resolve`] (id prefixes), and on a [`Container`]: `pid`,
 //!   `addresses`, `port_bindings`, `gateways`;
-//! - creation: [`Containers::run`], [`Containers::create`] (environment in a
-//!   private env-file, retries guarded by a creation token);
+//! - creation: [`Containers::run`], [`Containers::create`],
+//!   [`Containers::run_attached`], [`Containers::launch`] (every docker-run
+//!   option in [`RunOptions`], environment in a private env-file, retries
+//!   guarded by a creation token, several networks on docker by
+//!   create + connect + start, undone on failure);
 //! - lifecycle: [`Containers::act`] with an [`Action`] on many names,
 //!   [`Containers::remove`], [`Containers::wait`],
 //!   [`Containers::exit_code`], [`Containers::update`],
@@ -39,15 +42,17 @@ mod stats;
 mod top;
 pub mod wait;
 
-pub use attach::{attach_plan, start_interactive_plan, AttachOptions, Attached};
+pub use attach::{attach_plan, AttachOptions, Attached};
 pub use config::{
-    without_env_values, Capabilities, ContainerConfig, Environment, Healthcheck, LogConfig,
+    without_env_values, Capabilities, ContainerConfig, Environment, HealthcheckConfig, LogConfig,
     ResourceLimits, Restart, RestartName,
 };
 pub use contents::{
     commit_plan, copy_plan, diff_plan, export_plan, untar_plan, Change, ChangeKind, CommitOptions,
 };
-pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
+pub use create::{
+    launch_steps, Healthcheck, Launch, LaunchSteps, Launched, RunOptions, CREATION_TOKEN_LABEL,
+};
 pub use envfile::{env_file_text, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{

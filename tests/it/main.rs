@@ -23,6 +23,7 @@ mod logs;
 mod netns;
 mod networks;
 mod reliability;
+mod run_flags;
 mod runner;
 mod verbs;
 mod volumes;
