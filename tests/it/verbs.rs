@@ -389,11 +389,12 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn detach_keys_end_attach_exec_and_start_with_success_and_leave_it_running() {
+fn detach_keys_end_attach_exec_start_and_run_with_success_and_leave_it_running() {
     for e in engines() {
         let mut cleanup = Cleanup::new(e);
         let shell = raw_container(e, &mut cleanup, &["run", "-dit"], &[], &["sh"]);
         let created = raw_container(e, &mut cleanup, &["create", "-it"], &[], &["sh"]);
+        let run_it = cleanup.add(&unique("vb-run-it"));
         let sessions = [
             (format!("attach {shell}"), vec!["C-p", "C-q"]),
             (
@@ -402,6 +403,13 @@ fn detach_keys_end_attach_exec_and_start_with_success_and_leave_it_running() {
             ),
             (format!("exec -it {shell} sh"), vec!["C-p", "C-q"]),
             (format!("start -ai {created}"), vec!["C-p", "C-q"]),
+            (
+                format!(
+                    "run -it --name {run_it} -l {TEST_LABEL}=1 -l {OWNER_LABEL}={} --stop-timeout 0 {IMAGE} sh",
+                    std::process::id()
+                ),
+                vec!["C-p", "C-q"],
+            ),
         ];
         for (args, keys) in sessions {
             let t = Tmux::start(&format!("{} --engine {e} {args}", bin()));
@@ -413,7 +421,7 @@ fn detach_keys_end_attach_exec_and_start_with_success_and_leave_it_running() {
             assert_eq!(status, Some(0), "{e} {args}: {}", t.pane());
             assert!(t.pane().contains("vb-typed-42"), "{e} {args}: {}", t.pane());
         }
-        for name in [&shell, &created] {
+        for name in [&shell, &created, &run_it] {
             let r = dockhand_on(e, ["status", name]);
             assert!(
                 r.stdout.ends_with(" running\n"),
