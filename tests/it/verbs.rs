@@ -286,6 +286,33 @@ fn stats_top_diff_and_rename() {
             "{e}: same name"
         );
         assert_eq!(dockhand_on(e, ["rename", &missing, &renamed]).code, 3);
+        // Both names are locked: a lock held on the NEW name (another dockhand
+        // about to create a container with it) makes the rename wait, then exit 5.
+        let runtime = tempfile::tempdir().unwrap();
+        let wanted = unique("vb-wanted");
+        let _held = dockhand::container::lock::NameLock::acquire_in(
+            &runtime.path().join("dockhand"),
+            &format!("container-{e}"),
+            &wanted,
+            Duration::ZERO,
+        )
+        .unwrap();
+        let r = sh(Cmd::new(bin())
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .args([
+                "--engine",
+                e,
+                "rename",
+                "--lock-timeout",
+                "300ms",
+                &renamed,
+                &wanted,
+            ]));
+        assert_eq!(r.code, 5, "{e}: {r:?}");
+        assert!(r.stderr.contains("operation in progress"), "{r:?}");
+        assert!(dockhand_on(e, ["status", &renamed])
+            .stdout
+            .ends_with(" created\n"));
     }
 }
 
