@@ -160,6 +160,8 @@ for E in engines:
     for v in variants:
         pair("2", (E, "batch"), f"status50.{v}", "raw50", f"`status` of 50 ({v})",
              f"one `{E} inspect` of 50", le(1.3))
+    pair("2", (E, "ps"), "ps.release", "rawps", "`ps -a` of the run's containers (release)",
+         f"`{E} ps -a`", le(1.3))
     pair("2", (E, "loop"), "status50.release", "loop50", "`status` of 50 (release)",
          f"50 × `{E} inspect`", ge(15), speedup=True)
     follow = read(E + "-logs-follow.txt")
@@ -472,6 +474,10 @@ for E in "${ENGINES[@]}"; do
     add raw50 "$raw50"
     for v in "${VARIANTS[@]}"; do add "status50.$v" "$(bin_of "$v") status ${many[*]}"; done
     group "$E" batch "$ROUNDS" 1 1
+    log "$E 2: ps -a of the run's containers vs raw ps (one engine call since issue 13)"
+    add rawps "$E ps -a --no-trunc --filter label=dockhand.bench.run=$RUN_ID"
+    add ps.release "$REL ps -a --filter label=dockhand.bench.run=$RUN_ID"
+    group "$E" ps "$ROUNDS" 1 1
     log "$E 2: status of 50 vs a loop of 50 raw inspects"
     add loop50 "sh $loop"
     add status50.release "$REL status ${many[*]}"

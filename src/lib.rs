@@ -22,6 +22,7 @@
 //! | 5 | [`events`] | engine events as typed records, collected or streamed |
 //! | 5 | [`system`] | the engine itself: version, info, the `check` diagnosis, `daemon.json` |
 //! | 5 | [`netns`] | host plumbing: commands in a container's network namespace, veth/macvlan/moved interfaces |
+//! | 6 | [`prune`] | removing stopped containers, dangling images, unused networks and volumes, with a preview |
 //! | – | `testing` | (feature `testing`) captured engine output replayed through plans, for tests |
 //!
 //! A module imports only from layers below its own (resources may use each
@@ -78,6 +79,7 @@ pub mod image;
 pub mod input;
 pub mod netns;
 pub mod network;
+pub mod prune;
 pub mod system;
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

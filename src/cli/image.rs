@@ -96,6 +96,15 @@ pub enum ImageCommand {
         #[arg(required = true)]
         images: Vec<String>,
     },
+    /// The layers an image was built from, newest first: id, creation time,
+    /// size in bytes, the instruction.
+    #[command(
+        after_help = "Examples:\n  dockhand image history busybox:latest\n  dockhand --json image history busybox:latest"
+    )]
+    History {
+        /// Image reference or id.
+        image: ImageRef,
+    },
 }
 
 /// Run one image subcommand; returns the exit code.
@@ -117,6 +126,33 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let found = global.engine()?.run(image::inspect_plan(&refs))?;
             print_inspected(out, &found.items);
             found.error.map_or(Ok(0), Err)
+        }
+        Command::Image {
+            cmd: ImageCommand::History { image },
+        } => {
+            let layers = global.engine()?.images().history(&image)?;
+            match out.is_json() {
+                true => out.json(&layers),
+                false => {
+                    out.line(format!(
+                        "{:<12}  {:<30}  {:>10}  CREATED BY",
+                        "IMAGE", "CREATED", "SIZE"
+                    ));
+                    for l in &layers {
+                        let id = l.id.as_deref().map_or("<missing>", |id| {
+                            dockhand::decode::json::short_id(id.trim_start_matches("sha256:"))
+                        });
+                        out.line(format!(
+                            "{:<12}  {:<30}  {:>10}  {}",
+                            id,
+                            l.created.as_deref().unwrap_or("-"),
+                            l.size_bytes,
+                            l.created_by
+                        ));
+                    }
+                }
+            }
+            Ok(0)
         }
         Command::ImageExists { image } => {
             let image = ImageRef::new(image)?;

@@ -4,9 +4,11 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod activity;
 mod build;
 mod container;
 mod daemon_config;
+mod disk;
 mod image;
 mod link;
 mod logs;
@@ -113,6 +115,10 @@ pub enum Command {
     Container(container::Command),
     #[command(flatten)]
     Logs(logs::Command),
+    #[command(flatten)]
+    Activity(activity::Command),
+    #[command(flatten)]
+    Disk(disk::Command),
 }
 
 impl Global {
@@ -158,6 +164,37 @@ impl Global {
     }
 }
 
+/// Ask before removing what `summary` describes: yes/no on a terminal;
+/// without one, refuse (InvalidInput, exit 2) and point at `--yes`. `verb`
+/// names the command in the answer to a "no".
+pub fn confirm(summary: &str, verb: &str) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{summary}; refusing without --yes"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{verb} cancelled"),
+        )),
+    }
+}
+
+/// Exit code of `exit-code` and `wait` for a container that never ran
+/// (created and never started, or its start failed): the README's table.
+pub const NEVER_RAN: i32 = 6;
+
 /// dockhand's exit code for an error kind (the README's table).
 pub fn exit_code(err: &Error) -> i32 {
     match err.kind() {
@@ -199,6 +236,8 @@ pub fn main() -> i32 {
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
+        Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
+        Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

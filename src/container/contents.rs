@@ -1,9 +1,11 @@
 //! A container's files and image: `cp`, `export` (a snapshot of its
-//! filesystem unpacked on the host, safely: see [`untar`](super::untar))
-//! and `commit`.
+//! filesystem unpacked on the host, safely: see [`untar`](super::untar)),
+//! `diff` (what changed in it) and `commit`.
 
 use std::ffi::OsString;
 use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use super::create::parse_id;
 use super::lock_names;
@@ -118,7 +120,96 @@ pub fn commit_plan(
     .no_retry()
 }
 
+/// One path of a container's filesystem that differs from its image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// The path inside the container.
+    pub path: String,
+    /// What happened to it.
+    pub kind: ChangeKind,
+}
+
+/// How a path changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// Added (`A`).
+    Added,
+    /// Changed (`C`).
+    Changed,
+    /// Deleted (`D`).
+    Deleted,
+}
+
+impl ChangeKind {
+    /// docker's and podman's letter: `A`, `C` or `D`.
+    pub fn letter(self) -> char {
+        match self {
+            ChangeKind::Added => 'A',
+            ChangeKind::Changed => 'C',
+            ChangeKind::Deleted => 'D',
+        }
+    }
+}
+
+/// `diff -- NAME`: the `A|C|D PATH` lines both engines print, sorted by path
+/// (the two docker CLIs print them in different orders). A container that
+/// was never started has no changes.
+///
+/// ```
+/// use dockhand::container::{diff_plan, ChangeKind};
+/// let plan = diff_plan(&"web".parse()?);
+/// assert_eq!(plan.args(), ["diff", "--", "web"]);
+/// let changes = dockhand::testing::replay_ok(dockhand::EngineKind::Docker, plan, b"C /etc\nA /etc/new file\n")?;
+/// assert_eq!((changes[1].kind, changes[1].path.as_str()), (ChangeKind::Added, "/etc/new file"));
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+pub fn diff_plan(target: &ContainerRef) -> Plan<Vec<Change>> {
+    Plan::read(Argv::new("diff").operands([target]), |out| {
+        let text = out.stdout_text();
+        let mut changes = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let kind = match line.split_once(' ') {
+                    Some(("A", _)) => ChangeKind::Added,
+                    Some(("C", _)) => ChangeKind::Changed,
+                    Some(("D", _)) => ChangeKind::Deleted,
+                    _ => {
+                        return Err(Error::parse(
+                            format!("unexpected diff line {line:?}"),
+                            &out.stdout,
+                        ))
+                    }
+                };
+                Ok(Change {
+                    path: line[2..].to_string(),
+                    kind,
+                })
+            })
+            .collect::<Result<Vec<Change>>>()?;
+        changes.sort();
+        Ok(changes)
+    })
+}
+
 impl Containers<'_> {
+    /// What changed in a container's filesystem since it was created from
+    /// its image, sorted by path.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// for c in Engine::detect()?.containers().diff(&ContainerRef::new("web")?)? {
+    ///     println!("{} {}", c.kind.letter(), c.path);
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn diff(&self, target: &ContainerRef) -> Result<Vec<Change>> {
+        self.engine.run(diff_plan(target))
+    }
+
     /// Copy between the host and a container (`CONTAINER:PATH` on one side);
     /// copying into a container takes its lock.
     ///

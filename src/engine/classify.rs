@@ -211,6 +211,10 @@ const PODMAN: &[Rule] = &[
     ),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
+    // A container removed while the command walked the list of all of them
+    // (`network prune` beside another client's `rm`): doing it again works
+    // (captures/podman/err-network-prune-container-vanished).
+    rule(&["does not exist in database"], EngineFailure, true),
     rule(&["no such container"], NotFound, false),
     rule(&["no container with name or id"], NotFound, false),
     rule(&["no such object"], NotFound, false),
@@ -223,6 +227,8 @@ const PODMAN: &[Rule] = &[
     rule(&["volume not found"], NotFound, false),
     rule(&["no such pod"], NotFound, false),
     rule(&["failed to find published port"], NotFound, false),
+    // `diff` of a missing container (captures/podman/err-diff-absent).
+    rule(&["layer not known"], NotFound, false),
     rule(&["is not connected to network"], NotFound, false),
     rule(&["already in use"], Conflict, false),
     // network/volume create of a taken name; connect of an attached container.
@@ -236,6 +242,8 @@ const PODMAN: &[Rule] = &[
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),
     rule(&["is not running"], Conflict, false),
+    // `top` of a stopped container (captures/podman/err-top-stopped).
+    rule(&["can only be used on running containers"], Conflict, false),
     rule(&["is paused"], Conflict, false),
     rule(&["is not paused"], Conflict, false),
     rule(&["dependent containers"], Conflict, false),

@@ -107,6 +107,9 @@ pub struct Quirks {
     /// when it names no file (podman: `stat …: no such file or directory`,
     /// even for anonymous pulls; docker treats a missing config as empty).
     pub auth_file_env_must_exist: Option<&'static str>,
+    /// Whether `volume prune` takes a `label!=` filter (podman 4.3:
+    /// `"label!" is an invalid volume filter`).
+    pub volume_prune_negated_label: bool,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -145,6 +148,7 @@ const DOCKER: Quirks = Quirks {
     pull_prints_digest: true,
     push_digest_file_flag: None,
     auth_file_env_must_exist: None,
+    volume_prune_negated_label: true,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -177,6 +181,7 @@ const PODMAN: Quirks = Quirks {
     pull_prints_digest: false,
     push_digest_file_flag: Some("--digestfile"),
     auth_file_env_must_exist: Some("REGISTRY_AUTH_FILE"),
+    volume_prune_negated_label: false,
 };
 
 impl EngineKind {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use blocking::sleep_through_interrupts;
-pub use blocking::{run, run_inherit, run_observed, sleep};
+pub use blocking::{run, run_inherit, run_inherit_stderr_tail, run_observed, sleep};
 pub use cmd::{quote, Cmd};
 pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]

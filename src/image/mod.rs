@@ -28,7 +28,9 @@ pub mod build;
 pub mod context;
 pub mod dockerfile;
 pub mod registry;
+mod history;
 
+pub use history::{history_plan, HistoryEntry};
 pub use registry::{LoginOptions, Password, PullOptions, Pulled, PushOptions, Pushed};
 
 /// Time limit of the commands that move whole images (pull, import, save,

@@ -36,6 +36,7 @@ mod names;
 mod net;
 mod observe;
 mod subnet;
+mod verbs;
 
 use std::time::Duration;
 
@@ -58,6 +59,7 @@ pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;
+pub use verbs::{DetachKeys, HttpPath, HttpStatus, PruneFilter, TopField};
 
 use crate::error::{Error, Result};
 

@@ -42,6 +42,12 @@ const EXPECTED: &[(&str, ErrorKind)] = &[
     ("stop-t-abc", ErrorKind::InvalidInput),
     ("no-args", ErrorKind::InvalidInput),
     ("tty-no-tty", ErrorKind::InvalidInput),
+    ("top-stopped", ErrorKind::Conflict),
+    ("top-absent", ErrorKind::NotFound),
+    ("diff-absent", ErrorKind::NotFound),
+    ("rename-source-absent", ErrorKind::NotFound),
+    ("rename-target-in-use", ErrorKind::Conflict),
+    ("image-history-absent", ErrorKind::NotFound),
 ];
 
 /// Scenarios not checked: the container's own exit codes (not engine errors),

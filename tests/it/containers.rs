@@ -81,21 +81,6 @@ fn engine_lib(engine: &str) -> Engine {
     Engine::from_command(engine).unwrap()
 }
 
-/// Calls the count-calls fixture recorded in `file`.
-fn calls(file: &Path) -> Vec<String> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn counting_engine(dir: &Path, engine: &str) -> (String, std::path::PathBuf) {
-    let file = dir.join("calls");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
-    (format!("{fixture} {} {engine}", file.display()), file)
-}
-
 #[test]
 fn status_and_inspect_of_many_names_are_one_engine_call_and_keep_the_found_ones() {
     for engine in engines() {
@@ -575,6 +560,47 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
             r.stdout.starts_with("CONTAINER ID") && r.stdout.contains(&stopped),
             "{r:?}"
         );
+        // ps answers from ONE engine call; --inspect adds one batched inspect.
+        let dir = tempfile::tempdir().unwrap();
+        let (counted, file) = counting_engine(dir.path(), engine);
+        let r =
+            sh(Cmd::new(bin()).args(["--engine", &counted, "--json", "ps", "-a", "-l", &label]));
+        let rows = r.json();
+        assert_eq!(calls(&file).len(), 1, "{engine}: {:?}", calls(&file));
+        assert!(
+            !calls(&file)[0].contains("{{json .}}"),
+            "no size computation"
+        );
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == stopped.as_str())
+            .unwrap();
+        assert_eq!(row["status"], "exited", "{engine}: {row}");
+        assert!(row["exit_code"].is_number(), "{engine}: {row}");
+        assert_eq!(row["id"].as_str().unwrap().len(), 64);
+        let r = sh(Cmd::new(bin()).args([
+            "--engine",
+            &counted,
+            "--json",
+            "ps",
+            "-a",
+            "-l",
+            &label,
+            "--inspect",
+        ]));
+        assert_eq!(calls(&file).len(), 3, "{engine}: {:?}", calls(&file));
+        let full = r.json();
+        assert_eq!(full.as_array().unwrap().len(), 3);
+        assert!(full[0]["config"]["restart"].is_object() && full[0]["raw"]["Id"].is_string());
+        let ids = dockhand_on(engine, ["ps", "-a", "-q", "-l", &label]);
+        assert_eq!(ids.stdout.lines().count(), 3, "{ids:?}");
+        let r = dockhand_on(
+            engine,
+            ["--json", "inspect"].into_iter().chain(ids.stdout.lines()),
+        );
+        assert_eq!(r.json().as_array().unwrap().len(), 3, "inspect $(ps -q)");
         // The library's factory reset by label finds the stopped ones too.
         let removed = e
             .containers()
@@ -735,12 +761,16 @@ fn cleanup_keeps_the_newest_stopped_and_reset_needs_yes() {
             r.stderr.contains(&format!("dry-run: {engine} rm --force")),
             "{r:?}"
         );
-        assert!(r
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|v| v["result"] == "planned"));
+        // `--all` also lists other tests' containers: one removed between the
+        // listing and the planned rm is "absent".
+        assert!(
+            r.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["result"] == "planned" || v["result"] == "absent"),
+            "{r:?}"
+        );
         assert_eq!(
             status_of(engine, &running),
             "running",

@@ -28,5 +28,6 @@ mod registry;
 mod reliability;
 mod run_flags;
 mod runner;
+mod verbs;
 mod volumes;
 mod wait;

@@ -13,6 +13,7 @@ use std::path::Path;
 
 pub use options::{Healthcheck, RunOptions};
 
+use super::attach::AttachOptions;
 use super::envfile::{redact_env, EnvFile};
 use super::interact::start_attached_plan;
 use super::lock_names;
@@ -221,12 +222,17 @@ impl Containers<'_> {
         }
         let launched = self.launch(Launch::Create, opts)?;
         let target = self.launched_ref(&launched.id, opts)?;
+        let attach = AttachOptions {
+            stdin: opts.interactive,
+            detach_keys: None,
+        };
+        if opts.interactive && opts.tty {
+            // A terminal session: the detach keys end it with 0, the container running.
+            return Ok(self.start_attached_with(&target, &attach)?.exit_code());
+        }
         Ok(self
             .engine
-            .run_attached(
-                start_attached_plan(&target, opts.interactive),
-                opts.interactive,
-            )?
+            .run_attached(start_attached_plan(&target, &attach), opts.interactive)?
             .shell_code())
     }
 

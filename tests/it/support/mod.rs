@@ -220,6 +220,23 @@ pub fn start_container(
     name
 }
 
+/// An `--engine` command that runs the real `engine` after recording each
+/// call in a file (tests/fixtures/count-calls): the command and the file.
+pub fn counting_engine(dir: &std::path::Path, engine: &str) -> (String, std::path::PathBuf) {
+    let file = dir.join("calls");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
+    (format!("{fixture} {} {engine}", file.display()), file)
+}
+
+/// The calls a [`counting_engine`] recorded in `file`, one per line.
+pub fn calls(file: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// Processes whose command line contains `needle` (from /proc).
 pub fn processes_matching(needle: &str) -> Vec<u32> {
     std::fs::read_dir("/proc")
