@@ -3,5 +3,13 @@
 mod cli;
 
 fn main() {
+    // The release build aborts on a panic (Cargo.toml: half a MiB smaller),
+    // so no Drop guard runs: after the message, kill the engine commands
+    // still running, as those guards would have.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        dockhand::exec::kill_child_groups();
+    }));
     std::process::exit(cli::main());
 }

@@ -35,6 +35,7 @@ pub use streaming::{fan_in_async, FanInAsync};
 pub(crate) use tokio_exec::sleep_async_through_interrupts;
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
+pub use waiting::kill_child_groups;
 pub(crate) use waiting::ready;
 
 use serde::Serialize;

@@ -149,6 +149,51 @@ pub(crate) async fn kill_group(
     log::debug!("killed process group {group} (leader reaped: {reaped})");
 }
 
+/// SIGKILL the process group of every child of this process that leads its
+/// own group — every command the executors spawn does — without waiting.
+///
+/// The last resort where no guard can run: the `dockhand` binary aborts on
+/// a panic instead of unwinding (Cargo.toml's release profile), and its
+/// panic hook calls this, so a bug never leaves an engine CLI behind (the
+/// direct child would also get `PR_SET_PDEATHSIG`, but a child of it — docker
+/// under `sudo` — would not). Children found through `/proc`; our own group
+/// is never signalled.
+///
+/// ```no_run
+/// dockhand::exec::kill_child_groups();
+/// ```
+pub fn kill_child_groups() {
+    let me = std::process::id();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; comm may hold any byte, so split
+        // after its last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace().skip(1);
+        let parent = fields.next().and_then(|f| f.parse::<u32>().ok());
+        let group = fields.next().and_then(|f| f.parse::<u32>().ok());
+        if parent == Some(me) && group == Some(pid) {
+            if let Ok(raw) = i32::try_from(pid) {
+                let _ = killpg(Pid::from_raw(raw), Signal::SIGKILL);
+            }
+        }
+    }
+}
+
 fn group_alive(group: Pid) -> bool {
     !matches!(killpg(group, None), Err(Errno::ESRCH))
 }

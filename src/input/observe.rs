@@ -248,8 +248,11 @@ impl fmt::Display for ProbePort {
     }
 }
 
-/// A regular expression matched against log lines (as bytes, so lines that
-/// are not UTF-8 still match on their ASCII parts).
+/// A regular expression matched against log lines (lines that are not UTF-8
+/// still match on their other parts: invalid bytes read as U+FFFD).
+///
+/// The syntax is regex-lite's: the `regex` crate's without Unicode classes,
+/// so `\d`, `\w`, `\s` and `\b` are ASCII-only and `\p{…}` is refused.
 ///
 /// ```
 /// use dockhand::input::LogPattern;
@@ -258,16 +261,16 @@ impl fmt::Display for ProbePort {
 /// assert!("(".parse::<LogPattern>().is_err());
 /// ```
 #[derive(Debug, Clone)]
-pub struct LogPattern(regex::bytes::Regex);
+pub struct LogPattern(regex_lite::Regex);
 
 /// Compiled patterns larger than this are refused (the default of the
-/// regex crate is 10 MiB; a readiness pattern needs far less).
+/// regex-lite crate is 10 MiB; a readiness pattern needs far less).
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 impl LogPattern {
     /// Compile `pattern`.
     pub fn new(pattern: &str) -> Result<LogPattern> {
-        regex::bytes::RegexBuilder::new(pattern)
+        regex_lite::RegexBuilder::new(pattern)
             .size_limit(PATTERN_SIZE_LIMIT)
             .build()
             .map(LogPattern)
@@ -276,7 +279,11 @@ impl LogPattern {
 
     /// Whether `line` contains a match.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        self.0.is_match(line)
+        match std::str::from_utf8(line) {
+            Ok(text) => self.0.is_match(text),
+            // Rare (binary output): copy once rather than miss the match.
+            Err(_) => self.0.is_match(&String::from_utf8_lossy(line)),
+        }
     }
 
     /// The pattern as given.

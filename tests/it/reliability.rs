@@ -1441,3 +1441,87 @@ fn a_lost_answer_never_makes_a_mutation_happen_twice() {
         assert_ne!(gone.code, 0, "{engine}: rm -f did not remove it");
     }
 }
+
+/// The binary's panic hook (it aborts, so no guard runs) calls
+/// `kill_child_groups`: every child leading its own group dies with its whole
+/// group, a child in our own group is left alone. It kills all children of
+/// its process, so the check runs in a re-executed copy of this test binary.
+#[test]
+#[allow(clippy::disallowed_methods, clippy::zombie_processes)] // children spawned directly; the parent test kills the one left
+fn kill_child_groups_ends_each_child_group_and_nothing_else() {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    const CHILD_MODE: &str = "DH_KILL_CHILD_GROUPS";
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+    };
+    if std::env::var_os(CHILD_MODE).is_some() {
+        let mut leader = Command::new("sh")
+            .args(["-c", "sleep 300 & echo $!; wait"])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut member = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(leader.stdout.take().unwrap()),
+            &mut member,
+        )
+        .unwrap();
+        let same_group = Command::new("sleep")
+            .arg("300")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        println!(
+            "pids: {} {} {}",
+            leader.id(),
+            member.trim(),
+            same_group.id()
+        );
+        dockhand::exec::kill_child_groups();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let status = loop {
+            match leader.try_wait().unwrap() {
+                Some(status) => break status.to_string(),
+                None if std::time::Instant::now() > deadline => break "alive".into(),
+                None => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        println!("leader: {status}");
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "reliability::kill_child_groups_ends_each_child_group_and_nothing_else",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_MODE, "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let pids: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.split_once("pids: ").map(|(_, p)| p))
+        .unwrap_or_else(|| panic!("no pids in {text}"))
+        .split(' ')
+        .collect();
+    assert!(text.contains("signal: 9"), "leader not killed: {text}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(pids[1]) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let member_alive = alive(pids[1]);
+    let same_group_alive = alive(pids[2]);
+    let _ = Command::new("kill").args(["-9", pids[1], pids[2]]).status();
+    assert!(!member_alive, "the group member {} survived", pids[1]);
+    assert!(same_group_alive, "a child in our own group was killed");
+}
