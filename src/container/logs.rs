@@ -103,7 +103,11 @@ impl LogLine {
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"message\":");
-        push_json_str(out, &self.text());
+        // `text()` on valid UTF-8, without walking it as lossy chunks.
+        match std::str::from_utf8(&self.message) {
+            Ok(text) => push_json_str(out, text),
+            Err(_) => push_json_str(out, &self.text()),
+        }
         if self.partial {
             out.extend_from_slice(b",\"partial\":true");
         }
