@@ -446,7 +446,7 @@ pub type AsyncEvents = AsyncLineStream<Event>;
 
 /// Lines of the engine's stdout to events, up to `until`; its stderr only
 /// explains a failure.
-fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
+pub(crate) fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
     let (args, until) = events_args(engine.kind(), opts, Timestamp::now());
     let child = LineChild {
         args,

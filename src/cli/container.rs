@@ -713,16 +713,20 @@ fn print_exit(out: &Out, report: &ExitReport) -> Result<i32, Error> {
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
-    let seen = engine.containers().inspect(&names)?;
+    let mut seen = engine.containers().inspect(&names)?;
     match out.is_json() {
         true => out.json(&seen.items),
         false => {
-            // People get the normalized fields; --json adds the engine's raw object.
+            // People get the normalized fields; --json adds the engine's raw
+            // object. It is set aside, not copied and dropped: that copy of
+            // the whole document was a quarter of `inspect`'s own work.
             let plain: Vec<serde_json::Value> = seen
                 .items
-                .iter()
+                .iter_mut()
                 .map(|c| {
-                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    let raw = std::mem::take(&mut c.raw);
+                    let mut v = serde_json::to_value(&*c).unwrap_or_default();
+                    c.raw = raw;
                     if let Some(map) = v.as_object_mut() {
                         map.remove("raw");
                     }

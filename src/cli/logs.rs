@@ -130,12 +130,15 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     let mut stdout = BufWriter::new(std::io::stdout().lock());
     let mut stderr = BufWriter::new(std::io::stderr().lock());
     let mut lines = engine.containers().log_lines(&args.names, &opts)?;
+    // One buffer for every JSON line (no serializer, no allocation per line).
+    let mut json = Vec::with_capacity(512);
     while let Some(line) = lines.next() {
         let line = line?;
         let written = if out.is_json() {
-            serde_json::to_writer(&mut stdout, &line)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout))
+            json.clear();
+            line.push_json(&mut json);
+            json.push(b'\n');
+            stdout.write_all(&json)
         } else {
             let target: &mut dyn Write = match line.stream {
                 Pipe::Stdout => &mut stdout,

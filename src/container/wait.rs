@@ -8,7 +8,15 @@
 //! [`Containers::wait_for`] and `Engine::wait_for_async` only carry those
 //! requests out, so the blocking and async variants behave the same.
 //!
-//! Probes back off (100 ms, doubling, at most 1 s) through
+//! State waits (`running`, `healthy`, `exited`) watch the container's
+//! engine events: after the first look that does not hold, an `events`
+//! child filtered to the container starts (`--since` a moment before, so an
+//! event while it connects is replayed, not lost), the container is
+//! inspected once more, and then again on each of its events — so the wait
+//! reacts to a change within one event delivery and one inspect, without
+//! polling. A quiet second still brings a look (events can be lost when
+//! the daemon restarts), and a wait whose events cannot be read falls back
+//! to polling. Other probes back off (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
 //! installed).
@@ -27,13 +35,20 @@ use crate::engine::plan::{Effect, Plan};
 use crate::engine::stream::Next;
 use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Event, EventOptions};
 use crate::input::Protocol;
-use crate::input::{ContainerRef, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec};
+use crate::input::{
+    ContainerRef, EventFilter, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec,
+};
 
 /// First pause between probes; it doubles up to [`MAX_PROBE_GAP`].
 const FIRST_PROBE_GAP: Duration = Duration::from_millis(100);
-/// Longest pause between probes.
+/// Longest pause between probes; also the longest a state wait that
+/// watches events goes without a look.
 const MAX_PROBE_GAP: Duration = Duration::from_secs(1);
+/// How far back a state wait's event watch starts, so that an event while
+/// the `events` child connects is replayed rather than missed.
+const WATCH_REPLAY: Duration = Duration::from_secs(1);
 /// Time given to one TCP connection attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// After connecting, how long to watch for an immediate close: docker's
@@ -338,6 +353,10 @@ pub(crate) enum Request {
     Follow(Option<Timestamp>),
     /// Read the next log line, waiting at most until this instant.
     NextLine(Option<Instant>),
+    /// Start watching the container's events.
+    Watch,
+    /// Wait for the next event, at most until this instant.
+    NextEvent(Instant),
     /// Read the log's last line for the timeout report.
     LastLine,
     /// The wait is over.
@@ -355,6 +374,8 @@ pub(crate) enum Reply {
     Slept(Result<()>),
     Followed(Result<()>),
     Line(Next<LogLine>),
+    Watching(Result<()>),
+    Event(Next<Event>),
     LastLine(Option<String>),
 }
 
@@ -366,6 +387,17 @@ enum Verdict {
     Get(Vec<SocketAddr>),
     RunHealthcheck,
     Never(Error),
+}
+
+/// Whether a state wait watches the container's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Not yet started (or not a state wait).
+    No,
+    /// The events child runs: wait on it between looks.
+    Yes,
+    /// Its events could not be read: poll instead.
+    Failed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,6 +418,7 @@ pub(crate) struct Waiter {
     gap: Duration,
     since: Option<Timestamp>,
     phase: Phase,
+    watch: Watch,
     obs: Observation,
 }
 
@@ -405,6 +438,7 @@ impl Waiter {
             gap: FIRST_PROBE_GAP,
             since: None,
             phase: Phase::Probing,
+            watch: Watch::No,
             obs: Observation {
                 container: name.to_string(),
                 condition: condition.describe(),
@@ -451,7 +485,7 @@ impl Waiter {
                 match self.judge(&c) {
                     Verdict::Holds => self.done(),
                     Verdict::Never(e) => Request::Done(Err(e)),
-                    Verdict::NotYet => self.pause(now),
+                    Verdict::NotYet => self.not_yet(now),
                     Verdict::Connect(addresses) => Request::Connect(addresses),
                     Verdict::Get(addresses) => match &self.condition {
                         Condition::Http(h) => Request::Get(addresses, Box::new(h.clone())),
@@ -501,6 +535,39 @@ impl Waiter {
             // The log ended: the container stopped. It may be restarted.
             Reply::Line(Next::End) => self.pause(now),
             Reply::Line(Next::TimedOut) => self.report(),
+            Reply::Watching(Ok(())) => {
+                self.watch = Watch::Yes;
+                // A change before the watch began is seen by this look.
+                Request::Inspect(self.probe_time(now))
+            }
+            Reply::Watching(Err(e)) => {
+                log::debug!(
+                    "cannot watch the events of {}, polling: {e}",
+                    self.obs.container
+                );
+                self.watch = Watch::Failed;
+                self.pause(now)
+            }
+            // An event of the container, or a quiet spell: look again.
+            Reply::Event(Next::Item(Ok(_)) | Next::TimedOut) => match self.deadline() {
+                Some(d) if now >= d => self.report(),
+                _ => Request::Inspect(self.probe_time(now)),
+            },
+            Reply::Event(Next::Item(Err(e))) if e.kind() == ErrorKind::Interrupted => {
+                Request::Done(Err(e))
+            }
+            Reply::Event(Next::Item(Err(e))) => {
+                log::debug!(
+                    "the event watch of {} failed, polling: {e}",
+                    self.obs.container
+                );
+                self.watch = Watch::Failed;
+                self.pause(now)
+            }
+            Reply::Event(Next::End) => {
+                self.watch = Watch::Failed;
+                self.pause(now)
+            }
             Reply::LastLine(line) => {
                 self.obs.last_line = line;
                 Request::Done(Err(self.timeout_error()))
@@ -561,6 +628,27 @@ impl Waiter {
         match &self.condition {
             Condition::Log(p) if p.is_match(&line.message) => self.done(),
             _ => Request::NextLine(self.deadline()),
+        }
+    }
+
+    /// The condition does not hold yet: a state wait watches the
+    /// container's events (from the first such look on), others pause.
+    fn not_yet(&mut self, now: Instant) -> Request {
+        let state_wait = matches!(
+            self.condition,
+            Condition::Running | Condition::Healthy | Condition::Exited
+        );
+        match self.watch {
+            Watch::No if state_wait => Request::Watch,
+            Watch::Yes => {
+                let quiet = now + MAX_PROBE_GAP;
+                match self.deadline() {
+                    Some(d) if now >= d => self.report(),
+                    Some(d) => Request::NextEvent(d.min(quiet)),
+                    None => Request::NextEvent(quiet),
+                }
+            }
+            _ => self.pause(now),
         }
     }
 
@@ -651,6 +739,18 @@ fn follow_options(since: Option<Timestamp>) -> LogOptions {
     }
 }
 
+/// The events of container `name` from a moment before `now` on.
+fn watch_options(name: &ContainerRef, now: Timestamp) -> Result<EventOptions> {
+    Ok(EventOptions {
+        filters: vec![
+            EventFilter::new("type", "container")?,
+            EventFilter::new("container", name.as_str())?,
+        ],
+        since: Some(TimeSpec::At(now.minus(WATCH_REPLAY))),
+        until: None,
+    })
+}
+
 fn last_line_options() -> LogOptions {
     LogOptions {
         tail: Tail::Last(1),
@@ -715,6 +815,7 @@ impl Containers<'_> {
         let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
         let mut reply = Reply::Start;
         let mut lines = None;
+        let mut events = None;
         loop {
             let request = waiter.step(reply, Instant::now());
             if !matches!(request, Request::NextLine(_)) {
@@ -723,6 +824,17 @@ impl Containers<'_> {
             }
             reply = match request {
                 Request::Done(result) => return result,
+                Request::Watch => Reply::Watching(
+                    watch_options(name, Timestamp::now())
+                        .and_then(|opts| {
+                            driver.start_lines(crate::events::decoded(self.engine, &opts))
+                        })
+                        .map(|e| events = Some(e)),
+                ),
+                Request::NextEvent(until) => Reply::Event(match events.as_mut() {
+                    Some(e) => driver.next_line(e, Some(until)).await,
+                    None => Next::End,
+                }),
                 Request::Inspect(t) => Reply::Inspected(
                     self.engine
                         .drive(driver, within(inspect_plan(names), t), None)
@@ -810,7 +922,11 @@ mod tests {
         let exited = container("podman", "containers-inspect-exited.json");
         let mut sleeps = Vec::new();
         let mut now = t0;
-        let mut req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
+        // A state wait watches events; one whose events cannot be read polls.
+        let req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
+        assert!(matches!(req, Request::Watch), "{req:?}");
+        let refused = Error::new(ErrorKind::EngineFailure, "no events here");
+        let mut req = w.step(Reply::Watching(Err(refused)), now);
         while let Request::Sleep(d) = req {
             sleeps.push(d);
             now += d;
@@ -841,6 +957,58 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn state_waits_look_again_on_each_event_or_after_a_quiet_second() {
+        let timeout = Duration::from_millis(2500);
+        let (mut w, t0) = waiter(Condition::Exited, Some(timeout), EngineKind::Docker);
+        w.step(Reply::Start, t0);
+        let running = container("docker", "containers-inspect-full.json");
+        let look =
+            |w: &mut Waiter, now| w.step(Reply::Inspected(Ok(Box::new(running.clone()))), now);
+        assert!(matches!(look(&mut w, t0), Request::Watch));
+        // The look right after the watch starts closes the gap before it.
+        assert!(matches!(
+            w.step(Reply::Watching(Ok(())), t0),
+            Request::Inspect(_)
+        ));
+        match look(&mut w, t0) {
+            Request::NextEvent(until) => assert_eq!(until, t0 + MAX_PROBE_GAP),
+            other => panic!("{other:?}"),
+        }
+        // A quiet second: one more look, no sleep.
+        let t1 = t0 + MAX_PROBE_GAP;
+        assert!(matches!(
+            w.step(Reply::Event(Next::TimedOut), t1),
+            Request::Inspect(_)
+        ));
+        // Near the deadline the event wait ends at the deadline, then reports.
+        let t2 = t0 + Duration::from_secs(2);
+        match look(&mut w, t2) {
+            Request::NextEvent(until) => assert_eq!(until, t0 + timeout),
+            other => panic!("{other:?}"),
+        }
+        let end = t0 + timeout;
+        assert!(matches!(
+            w.step(Reply::Event(Next::TimedOut), end),
+            Request::LastLine
+        ));
+        // The events child ending (daemon gone, say) falls back to polling.
+        let (mut w, t0) = waiter(Condition::Exited, None, EngineKind::Podman);
+        w.step(Reply::Start, t0);
+        look(&mut w, t0);
+        w.step(Reply::Watching(Ok(())), t0);
+        look(&mut w, t0);
+        assert!(matches!(
+            w.step(Reply::Event(Next::End), t0),
+            Request::Sleep(_)
+        ));
+        assert!(matches!(
+            w.step(Reply::Slept(Ok(())), t0),
+            Request::Inspect(_)
+        ));
+        assert!(matches!(look(&mut w, t0), Request::Sleep(_)));
     }
 
     #[test]

@@ -162,6 +162,10 @@ impl LineDecoder {
             let mut j = 0;
             let mut rescan = false;
             while j < end {
+                j = self.next_to_look_at(rest, j, end);
+                if j == end {
+                    break;
+                }
                 if rest[j] == b'\n' {
                     self.take(&rest[..j]);
                     self.emit(true, out);
@@ -197,6 +201,30 @@ impl LineDecoder {
         }
     }
 
+    /// The first index from `j` (below `end`, else `end`) where `rest` holds
+    /// a newline or may hold a part timestamp: the bytes in between are
+    /// taken as they are, without looking at each (the loop over every byte
+    /// was a sixth of `logs --json`).
+    fn next_to_look_at(&self, rest: &[u8], j: usize, end: usize) -> usize {
+        let newline = |to: usize| {
+            rest[j..to]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(to, |k| j + k)
+        };
+        match self.stamps {
+            None => newline(end),
+            Some(PartStamps::EveryChunk(size)) => match size.checked_sub(self.since_stamp) {
+                Some(at) if (j..end).contains(&at) => newline(at),
+                _ => newline(end),
+            },
+            Some(PartStamps::AnyWrite) => rest[j..end]
+                .iter()
+                .position(|&b| b == b'\n' || b.is_ascii_digit())
+                .map_or(end, |k| j + k),
+        }
+    }
+
     /// Whether an engine part timestamp may start at `rest[j]`.
     fn part_stamp_may_start(&self, rest: &[u8], j: usize) -> bool {
         match self.stamps {
@@ -213,11 +241,14 @@ impl LineDecoder {
     }
 
     fn emit(&mut self, complete: bool, out: &mut Vec<Line>) {
+        // A copy of exactly the line's size; the buffer stays for the next
+        // line (taking it made every line grow a new one: 4–5 reallocations).
         out.push(Line {
             time: self.time,
-            bytes: std::mem::take(&mut self.line),
+            bytes: self.line.clone(),
             complete,
         });
+        self.line.clear();
     }
 }
 

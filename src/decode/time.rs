@@ -158,16 +158,39 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with nine fraction digits.
     pub fn to_rfc3339(&self) -> String {
+        self.with_rfc3339(str::to_string)
+    }
+
+    /// `f` of the RFC 3339 text, without allocating for years 0–9999 (one
+    /// log line of `logs --json` formats one timestamp: this was a quarter
+    /// of dockhand's instructions there, through `format!`).
+    pub(crate) fn with_rfc3339<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         let days = self.secs.div_euclid(86_400);
         let rest = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
-            rest / 3600,
-            rest % 3600 / 60,
-            rest % 60,
-            self.nanos
-        )
+        let (hh, mm, ss) = (rest / 3600, rest % 3600 / 60, rest % 60);
+        if !(0..=9999).contains(&y) {
+            return f(&format!(
+                "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:09}Z",
+                self.nanos
+            ));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000000000Z";
+        let mut put = |end: usize, width: usize, mut value: u64| {
+            for at in (end - width..end).rev() {
+                text[at] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(4, 4, y as u64);
+        put(7, 2, m as u64);
+        put(10, 2, d as u64);
+        put(13, 2, hh as u64);
+        put(16, 2, mm as u64);
+        put(19, 2, ss as u64);
+        put(29, 9, u64::from(self.nanos));
+        // Only ASCII digits were written into an ASCII template.
+        f(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
@@ -182,13 +205,13 @@ impl From<SystemTime> for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        self.with_rfc3339(|text| f.write_str(text))
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        self.with_rfc3339(|text| s.serialize_str(text))
     }
 }
 
@@ -244,6 +267,34 @@ mod tests {
         // podman trims trailing zeros in events.
         let p = Timestamp::parse_rfc3339("2026-11-23T17:03:22.9089801Z").unwrap();
         assert_eq!(p.unix_nanos() % 1_000_000_000, 908_980_100);
+    }
+
+    #[test]
+    fn the_fixed_width_text_is_what_format_printed() {
+        let formatted = |t: Timestamp| {
+            let (y, m, d) = civil_from_days(t.secs.div_euclid(86_400));
+            let rest = t.secs.rem_euclid(86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
+                rest / 3600,
+                rest % 3600 / 60,
+                rest % 60,
+                t.nanos
+            )
+        };
+        let mut secs: i64 = -62_167_219_300; // a little before year 0
+        while secs < 253_402_400_000 {
+            // past year 9999
+            let t = Timestamp::from_unix(secs, (secs.unsigned_abs() % 1_000_000_007) as u32);
+            assert_eq!(t.to_rfc3339(), formatted(t), "{secs}");
+            secs += 86_400 * 37 + 3_599;
+        }
+        for t in [
+            Timestamp::from_unix(0, 0),
+            Timestamp::from_unix(-1, 999_999_999),
+        ] {
+            assert_eq!(t.to_string(), formatted(t));
+        }
     }
 
     #[test]

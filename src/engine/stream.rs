@@ -20,7 +20,9 @@ use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 
 /// Engine output chunks waiting to be decoded (each at most
 /// [`READ_CHUNK`](crate::exec::READ_CHUNK) bytes) before the engine children
-/// are made to wait.
+/// are made to wait: the async side's reader threads (the blocking side
+/// reads the pipes itself, when the next item is asked for).
+#[cfg(feature = "tokio")]
 pub(crate) const CHANNEL_CAPACITY: usize = 16;
 /// How much of a child's stderr is kept to explain its failure.
 const STDERR_TAIL: usize = 4096;
@@ -184,7 +186,7 @@ pub struct LineStream<T> {
 impl<T> LineStream<T> {
     /// Start every command of `decoded`.
     pub(crate) fn start(decoded: Decoded<T>) -> Result<LineStream<T>> {
-        let fan = exec::fan_in(&decoded.cmds(), CHANNEL_CAPACITY)?;
+        let fan = exec::fan_in(&decoded.cmds())?;
         Ok(LineStream { fan, decoded })
     }
 

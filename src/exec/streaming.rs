@@ -6,12 +6,16 @@
 #![allow(clippy::disallowed_methods)] // spawning lives in exec/
 
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStderr, ChildStdout, Stdio};
+#[cfg(feature = "tokio")]
 use std::sync::mpsc;
+#[cfg(feature = "tokio")]
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
@@ -143,17 +147,13 @@ pub enum Delivery {
 /// Bytes read from a pipe at a time; one [`Delivery::Output`] holds at most this.
 pub const READ_CHUNK: usize = 8 * 1024;
 
-/// Where reader threads put deliveries: a bounded channel, so a consumer
-/// that does not keep up makes the readers, and then the children, wait.
+/// Where reader threads put deliveries (the async side): a bounded channel,
+/// so a consumer that does not keep up makes the readers, and then the
+/// children, wait.
+#[cfg(feature = "tokio")]
 trait Sink: Clone + Send + 'static {
     /// Deliver; false once the consumer is gone.
     fn deliver(&self, d: Delivery) -> bool;
-}
-
-impl Sink for mpsc::SyncSender<Delivery> {
-    fn deliver(&self, d: Delivery) -> bool {
-        self.send(d).is_ok()
-    }
 }
 
 #[cfg(feature = "tokio")]
@@ -165,57 +165,175 @@ impl Sink for tokio::sync::mpsc::Sender<Delivery> {
 }
 
 /// Several long-running children whose stdout and stderr arrive merged, as
-/// they are written, through a bounded channel (blocking side).
+/// they are written (blocking side).
 ///
-/// A supervisor thread owns the children: it reaps each one when its pipes
-/// close, kills and reaps all of them when the `FanIn` is dropped, and on
+/// The pipes are read in the thread that asks for the next delivery (one
+/// `poll` over every open pipe, then one read of at most [`READ_CHUNK`]
+/// bytes): no reader threads, no hand-off between threads for each chunk,
+/// and a consumer that does not keep up makes the children wait in their
+/// pipes, so memory stays bounded. A child is reaped when both its pipes
+/// have closed; dropping the `FanIn` kills and reaps all of them; on
 /// SIGINT/SIGTERM (when [`signals::install`](super::signals::install) was
-/// called) kills them and delivers [`Delivery::Interrupted`].
+/// called) they are killed and [`Delivery::Interrupted`] is delivered.
 ///
 /// ```
 /// use dockhand::exec::{fan_in, Cmd, Delivery, Pipe};
-/// let fan = fan_in(&[Cmd::new("printf").arg("hi"), Cmd::new("sh").args(["-c", "echo oops >&2; exit 3"])], 4).unwrap();
+/// let fan = fan_in(&[Cmd::new("printf").arg("hi"), Cmd::new("sh").args(["-c", "echo oops >&2; exit 3"])]).unwrap();
 /// let all: Vec<Delivery> = fan.collect();
 /// assert!(all.contains(&Delivery::Output { child: 0, pipe: Pipe::Stdout, bytes: b"hi".to_vec() }));
 /// assert!(all.contains(&Delivery::Exited { child: 1, status: dockhand::ExitStatus::Code(3) }));
 /// ```
 #[derive(Debug)]
 pub struct FanIn {
-    // Field order matters: the receiver is dropped first, so readers blocked
-    // on a full channel give up before the supervisor is stopped and joined.
-    rx: mpsc::Receiver<Delivery>,
-    supervisor: Supervisor,
+    children: Vec<Polled>,
+    pids: Vec<u32>,
+    buf: Vec<u8>,
+    /// Where the next look for a ready pipe starts (no child starves).
+    turn: usize,
+    /// Interrupted was delivered: nothing follows.
+    over: bool,
+}
+
+/// One child of a [`FanIn`] and its pipes still open.
+#[derive(Debug)]
+struct Polled {
+    child: Streaming,
+    stdout: Option<ChildStdout>,
+    stderr: Option<ChildStderr>,
+    /// Its [`Delivery::Exited`] was delivered.
+    reported: bool,
 }
 
 /// Start every command in `cmds` (stdin closed, own process group) and merge
-/// their output; `capacity` bounds the deliveries waiting to be received.
-pub fn fan_in(cmds: &[Cmd], capacity: usize) -> Result<FanIn> {
-    let (tx, rx) = mpsc::sync_channel(capacity.max(1));
-    let supervisor = Supervisor::start(cmds, tx)?;
-    Ok(FanIn { rx, supervisor })
+/// their output.
+pub fn fan_in(cmds: &[Cmd]) -> Result<FanIn> {
+    let mut children = Vec::with_capacity(cmds.len());
+    for cmd in cmds {
+        // On error the children started so far are killed by their Drop.
+        let mut child = spawn_streaming(cmd)?;
+        children.push(Polled {
+            stdout: child.take_stdout(),
+            stderr: child.take_stderr(),
+            child,
+            reported: false,
+        });
+    }
+    Ok(FanIn {
+        pids: children.iter().map(|c| c.child.id()).collect(),
+        children,
+        buf: vec![0u8; READ_CHUNK],
+        turn: 0,
+        over: false,
+    })
 }
 
 impl FanIn {
     /// The next delivery; `None` once every child exited (or after
     /// [`Delivery::Interrupted`]).
-    pub fn recv(&self) -> Option<Delivery> {
-        self.rx.recv().ok()
+    pub fn recv(&mut self) -> Option<Delivery> {
+        self.next_before(None).unwrap_or(None)
     }
 
     /// Like [`recv`](FanIn::recv), waiting at most `timeout`: `Err(())` when
     /// nothing arrived in time.
     #[allow(clippy::result_unit_err)]
-    pub fn recv_timeout(&self, timeout: Duration) -> std::result::Result<Option<Delivery>, ()> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(d) => Ok(Some(d)),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(None),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(()),
-        }
+    pub fn recv_timeout(&mut self, timeout: Duration) -> std::result::Result<Option<Delivery>, ()> {
+        self.next_before(Instant::now().checked_add(timeout))
     }
 
     /// Process ids of the children (process group ids too), in command order.
     pub fn pids(&self) -> &[u32] {
-        &self.supervisor.pids
+        &self.pids
+    }
+
+    fn next_before(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> std::result::Result<Option<Delivery>, ()> {
+        loop {
+            if self.over {
+                return Ok(None);
+            }
+            if let Some(sig) = signals::pending() {
+                self.children.iter_mut().for_each(|c| c.child.kill());
+                self.over = true;
+                return Ok(Some(Delivery::Interrupted(sig)));
+            }
+            // A child whose pipes both closed exits now: reap and report it.
+            let closed = self
+                .children
+                .iter()
+                .position(|c| !c.reported && c.stdout.is_none() && c.stderr.is_none());
+            if let Some(i) = closed {
+                let c = &mut self.children[i];
+                c.reported = true;
+                let status = reap_after_eof(&mut c.child);
+                return Ok(Some(Delivery::Exited { child: i, status }));
+            }
+            if self.children.iter().all(|c| c.reported) {
+                return Ok(None);
+            }
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(POLL),
+                None => POLL,
+            };
+            match self.ready_pipe(wait) {
+                Some((child, pipe)) => {
+                    if let Some(bytes) = self.read(child, pipe) {
+                        return Ok(Some(Delivery::Output { child, pipe, bytes }));
+                    }
+                }
+                None if deadline.is_some_and(|d| Instant::now() >= d) => return Err(()),
+                // A slice of the wait passed: look at the signals again.
+                None => {}
+            }
+        }
+    }
+
+    /// One pipe with something to read (or closed), waiting at most `wait`.
+    fn ready_pipe(&mut self, wait: Duration) -> Option<(usize, Pipe)> {
+        let mut open = Vec::with_capacity(self.children.len() * 2);
+        let mut fds = Vec::with_capacity(self.children.len() * 2);
+        for (i, c) in self.children.iter().enumerate() {
+            if let Some(p) = &c.stdout {
+                open.push((i, Pipe::Stdout));
+                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+            }
+            if let Some(p) = &c.stderr {
+                open.push((i, Pipe::Stderr));
+                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+            }
+        }
+        let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+        // EINTR (a signal arrived) counts as nothing ready: the caller looks.
+        if poll(&mut fds, PollTimeout::from(millis)).unwrap_or(0) <= 0 {
+            return None;
+        }
+        let n = fds.len();
+        let ready = (0..n)
+            .map(|k| (k + self.turn) % n)
+            .find(|&k| fds[k].revents().is_some_and(|r| !r.is_empty()))?;
+        self.turn = self.turn.wrapping_add(1);
+        Some(open[ready])
+    }
+
+    /// Read once from a ready pipe: its bytes, or `None` when it closed.
+    fn read(&mut self, child: usize, pipe: Pipe) -> Option<Vec<u8>> {
+        let c = &mut self.children[child];
+        let read = match pipe {
+            Pipe::Stdout => c.stdout.as_mut().map(|p| p.read(&mut self.buf)),
+            Pipe::Stderr => c.stderr.as_mut().map(|p| p.read(&mut self.buf)),
+        };
+        match read {
+            Some(Ok(n)) if n > 0 => return Some(self.buf[..n].to_vec()),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => return None,
+            _ => {}
+        }
+        match pipe {
+            Pipe::Stdout => c.stdout = None,
+            Pipe::Stderr => c.stderr = None,
+        }
+        None
     }
 }
 
@@ -273,12 +391,14 @@ impl FanInAsync {
     }
 }
 
+#[cfg(feature = "tokio")]
 /// Messages from reader threads and the owner to the supervisor thread.
 enum Control {
     PipeClosed(usize),
     Stop,
 }
 
+#[cfg(feature = "tokio")]
 /// The thread that owns the children; stopping it kills and reaps them.
 #[derive(Debug)]
 struct Supervisor {
@@ -287,9 +407,11 @@ struct Supervisor {
     pids: Vec<u32>,
 }
 
+#[cfg(feature = "tokio")]
 /// Reader and supervisor threads only move bytes: a small stack is plenty.
 const THREAD_STACK: usize = 128 * 1024;
 
+#[cfg(feature = "tokio")]
 impl Supervisor {
     fn start<S: Sink>(cmds: &[Cmd], sink: S) -> Result<Supervisor> {
         let (control, inbox) = mpsc::channel();
@@ -343,6 +465,7 @@ impl Supervisor {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl Drop for Supervisor {
     fn drop(&mut self) {
         let _ = self.control.send(Control::Stop);
@@ -352,6 +475,7 @@ impl Drop for Supervisor {
     }
 }
 
+#[cfg(feature = "tokio")]
 fn thread_error(e: std::io::Error) -> crate::Error {
     crate::Error::new(
         crate::ErrorKind::EngineFailure,
@@ -360,6 +484,7 @@ fn thread_error(e: std::io::Error) -> crate::Error {
     .with_source(e)
 }
 
+#[cfg(feature = "tokio")]
 /// Copy one pipe into the sink until EOF or until the consumer is gone.
 fn pump(mut reader: Box<dyn Read + Send>, child: usize, pipe: Pipe, sink: &impl Sink) {
     let mut buf = vec![0u8; READ_CHUNK];
@@ -378,6 +503,7 @@ fn pump(mut reader: Box<dyn Read + Send>, child: usize, pipe: Pipe, sink: &impl 
     }
 }
 
+#[cfg(feature = "tokio")]
 /// Reap children as their pipes close; on Stop or a signal kill them all.
 fn supervise(mut children: Vec<Streaming>, inbox: &mpsc::Receiver<Control>, sink: &impl Sink) {
     let mut open_pipes = vec![2u8; children.len()];

@@ -41,6 +41,8 @@ const SIDEWAYS: &[(&str, &str)] = &[
     // connect`; `--mac-address` first asks the engine's API versions.
     ("container", "network"),
     ("container", "system"),
+    // `wait-for --running/--healthy/--exit` watches the container's events.
+    ("container", "events"),
 ];
 
 /// Names the crate root re-exports, and the module they come from.

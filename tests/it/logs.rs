@@ -589,3 +589,42 @@ async fn the_async_stream_reads_the_same_lines() {
         assert_eq!(texts(&lines, Pipe::Stderr), ["err1", "err2"], "{e}");
     }
 }
+
+/// `logs -f` (text and `--json`) of a running container that writes
+/// thousands of lines, some needing JSON escapes, on both streams: exactly
+/// the lines the engine itself prints, in its order per stream. (An unended
+/// last line is left out: `docker logs -f` itself drops it when the
+/// container exits while it follows.)
+#[test]
+fn follow_output_is_the_engines_own_line_for_line() {
+    // Lines written while dockhand follows: a short pause first.
+    let script = r#"sleep 1; i=0; while [ $i -lt 3000 ]; do
+        printf 'line %d "quoted" back\\slash	tab é\n' $i; i=$((i+1));
+        [ $((i % 500)) -eq 0 ] && echo "err $i" >&2; done; echo last"#;
+    for e in engines() {
+        let mut cleanup = Cleanup::new(e);
+        let name = start_container(e, &mut cleanup, "perf-follow", FAST, &["sh", "-c", script]);
+        let text = dockhand_on(e, ["logs", "-f", &name]);
+        let json = dockhand_on(e, ["--json", "logs", "-f", &name]);
+        assert_eq!((text.code, json.code), (0, 0), "{e}: {text:?} {json:?}");
+        let raw = sh(Cmd::new(e).args(["logs", &name]));
+        assert_eq!(raw.code, 0, "{raw:?}");
+        assert_eq!(raw.stdout.lines().count(), 3001, "{e}");
+        assert_eq!(
+            text.stdout, raw.stdout,
+            "{e}: text follow differs from the engine's"
+        );
+        assert_eq!(text.stderr, raw.stderr, "{e}");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        for line in json.stdout.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let message = v["message"].as_str().unwrap().to_string();
+            match v["stream"].as_str() {
+                Some("stdout") => out.push(message),
+                _ => err.push(message),
+            }
+        }
+        assert_eq!(out, raw.stdout.lines().collect::<Vec<_>>(), "{e}");
+        assert_eq!(err, raw.stderr.lines().collect::<Vec<_>>(), "{e}");
+    }
+}

@@ -248,3 +248,63 @@ async fn the_async_wait_sees_the_same() {
         assert_no_engine_process(e, &name);
     }
 }
+
+/// `--running` and `--exit` watch the container's events (one filtered
+/// `events` child) rather than polling, and end on the change itself: a
+/// created container that is started later, then its exit.
+#[test]
+fn state_waits_watch_events_and_end_on_the_change() {
+    for e in engines() {
+        let mut cleanup = Cleanup::new(e);
+        let dir = tempfile::tempdir().unwrap();
+        let (counting, calls_file) = counting_engine(dir.path(), e);
+        let name = cleanup.add(&unique("perf-watch"));
+        let created = sh(Cmd::new(e)
+            .args(["create", "--name", &name])
+            .args(labels())
+            .args(OFFLINE)
+            .args([IMAGE, "sh", "-c", "sleep 2; exit 3"]));
+        assert_eq!(created.code, 0, "{created:?}");
+        let mut waiting = dockhand::exec::spawn_streaming(
+            &Cmd::new(bin())
+                .args(["--engine", &counting, "--json", "--timeout", "60s"])
+                .args(["wait-for", &name, "--running"]),
+        )
+        .unwrap();
+        // Start it only once the wait watches its events.
+        let watching = || calls(&calls_file).iter().any(|c| c.contains(" events "));
+        while !watching() {
+            assert!(
+                waiting
+                    .wait_timeout(Duration::from_millis(50))
+                    .unwrap()
+                    .is_none(),
+                "{e}: the wait ended before the container started"
+            );
+        }
+        let started = sh(Cmd::new(e).args(["start", &name]));
+        assert_eq!(started.code, 0, "{started:?}");
+        let mut out = String::new();
+        waiting
+            .take_stdout()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(waiting.wait().unwrap().success(), "{e}: {out}");
+        let seen: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(seen["status"], "running", "{e}: {seen}");
+        let exited = dockhand_on(&counting, ["--json", "wait-for", &name, "--exit"]);
+        assert_eq!(exited.code, 0, "{exited:?}");
+        assert_eq!(exited.json()["exit_code"], 3, "{e}: {exited:?}");
+        let log = calls(&calls_file);
+        let watches: Vec<&String> = log.iter().filter(|c| c.contains(" events ")).collect();
+        assert_eq!(watches.len(), 2, "{e}: one event watch per wait: {log:#?}");
+        assert!(
+            watches
+                .iter()
+                .all(|c| c.contains(&format!("container={name}")) && c.contains("--since")),
+            "{e}: {watches:#?}"
+        );
+        assert_no_engine_process(e, &name);
+    }
+}
