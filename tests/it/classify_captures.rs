@@ -7,6 +7,12 @@ use dockhand::{EngineKind, ErrorKind};
 
 /// Scenario words in capture slugs and the kind they imply; first match wins.
 const EXPECTED: &[(&str, ErrorKind)] = &[
+    // Engines over ssh (vendor-docs/ssh.md); transience: SSH_EXPECTED below.
+    ("ssh-inspect-missing", ErrorKind::NotFound),
+    ("ssh-connection-nosuch", ErrorKind::InvalidInput),
+    ("ssh-auth", ErrorKind::PermissionDenied),
+    ("ssh-remote-socket-eacces-debug", ErrorKind::PermissionDenied),
+    ("ssh-", ErrorKind::Unreachable),
     ("permission-denied", ErrorKind::PermissionDenied),
     ("nonexistent-context", ErrorKind::Unreachable),
     ("daemon-down", ErrorKind::Unreachable),
@@ -138,4 +144,72 @@ fn unreachable_and_registry_failures_are_transient() {
             "{file} should be transient"
         );
     }
+}
+
+/// Every ssh capture's kind AND whether dockhand retries it (issue 15:
+/// host keys, authentication and a missing remote CLI are permanent; the
+/// connection and the remote daemon are transient). First match wins.
+const SSH_EXPECTED: &[(&str, ErrorKind, bool)] = &[
+    ("ssh-inspect-missing", ErrorKind::NotFound, false),
+    ("ssh-connection-nosuch", ErrorKind::InvalidInput, false),
+    ("ssh-hostkey", ErrorKind::Unreachable, false),
+    ("ssh-context-hostkey", ErrorKind::Unreachable, false),
+    ("ssh-auth", ErrorKind::PermissionDenied, false),
+    ("ssh-remote-cli-absent", ErrorKind::Unreachable, false),
+    ("ssh-remote-socket-eacces-debug", ErrorKind::PermissionDenied, false),
+    // Without --debug docker prints the daemon-down text for EACCES too.
+    ("ssh-remote-socket-eacces", ErrorKind::Unreachable, true),
+    ("ssh-conn-refused", ErrorKind::Unreachable, true),
+    ("ssh-context-conn-refused", ErrorKind::Unreachable, true),
+    ("ssh-proxy-conn-refused", ErrorKind::Unreachable, true),
+    ("ssh-conn-timeout", ErrorKind::Unreachable, true),
+    ("ssh-proxy-conn-timeout", ErrorKind::Unreachable, true),
+    ("ssh-no-route", ErrorKind::Unreachable, true),
+    ("ssh-name-unresolved", ErrorKind::Unreachable, true),
+    ("ssh-remote-daemon-down", ErrorKind::Unreachable, true),
+    ("ssh-context-remote-daemon-down", ErrorKind::Unreachable, true),
+    ("ssh-remote-service-down", ErrorKind::Unreachable, true),
+    ("ssh-remote-socket-absent", ErrorKind::Unreachable, true),
+];
+
+#[test]
+fn every_ssh_capture_has_its_kind_and_retry_rule() {
+    let root = dockhand::testing::capture_path("");
+    let root = root.display();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (dir, kind) in [
+        ("docker", EngineKind::Docker),
+        ("podman", EngineKind::Podman),
+    ] {
+        let codes = std::fs::read_to_string(format!("{root}/{dir}/exit-codes.tsv")).unwrap();
+        for line in codes.lines() {
+            let Some(slug) = line.split('\t').next() else {
+                continue;
+            };
+            if !slug.starts_with("err-ssh-") {
+                continue;
+            }
+            let Some((_, expected, transient)) =
+                SSH_EXPECTED.iter().find(|(word, ..)| slug.contains(word))
+            else {
+                wrong.push(format!("{dir}/{slug}: no row in SSH_EXPECTED"));
+                continue;
+            };
+            // A few 20.10 texts equal 28.2's and were not kept twice.
+            let Ok(text) = std::fs::read(format!("{root}/{dir}/{slug}.stderr.txt")) else {
+                continue;
+            };
+            let got = kind_of(Tool::Engine(kind), &text);
+            checked += 1;
+            if got != (*expected, *transient) {
+                wrong.push(format!(
+                    "{dir}/{slug}: expected ({expected}, transient {transient}), got {got:?}: {}",
+                    String::from_utf8_lossy(&text).trim()
+                ));
+            }
+        }
+    }
+    assert!(checked >= 45, "only {checked} ssh captures checked");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
