@@ -358,35 +358,131 @@ const fn ssh(all: &'static [&'static str], failure: SshFailure, transient: bool)
 /// them) and podman's built-in client's (exit 125, after its warnings), in
 /// vendor-docs/ssh.md's order. The more precise rule comes first.
 const SSH: &[SshRule] = &[
-    ssh(&["remote host identification has changed"], SshFailure::HostKeyChanged, false),
-    ssh(&["knownhosts: key mismatch"], SshFailure::HostKeyChanged, false),
-    ssh(&["host key is known for"], SshFailure::HostKeyUnknown, false),
-    ssh(&["host key verification failed"], SshFailure::HostKeyUnknown, false),
-    ssh(&["knownhosts: key is unknown"], SshFailure::HostKeyUnknown, false),
+    ssh(
+        &["remote host identification has changed"],
+        SshFailure::HostKeyChanged,
+        false,
+    ),
+    ssh(
+        &["knownhosts: key mismatch"],
+        SshFailure::HostKeyChanged,
+        false,
+    ),
+    ssh(
+        &["host key is known for"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
+    ssh(
+        &["host key verification failed"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
+    ssh(
+        &["knownhosts: key is unknown"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
     // `USER@HOST: Permission denied (publickey,password).`: ssh itself failed.
-    ssh(&["exit status 255", "permission denied ("], SshFailure::AuthRefused, false),
-    ssh(&["ssh: unable to authenticate"], SshFailure::AuthRefused, false),
+    ssh(
+        &["exit status 255", "permission denied ("],
+        SshFailure::AuthRefused,
+        false,
+    ),
+    ssh(
+        &["ssh: unable to authenticate"],
+        SshFailure::AuthRefused,
+        false,
+    ),
     // The remote shell's "command not found" (bash, dash, busybox …).
-    ssh(&["has exited with exit status 127"], SshFailure::RemoteCliMissing, false),
-    ssh(&["ssh: connect to host", "timed out"], SshFailure::ConnectTimeout, true),
-    ssh(&["timed out during banner exchange"], SshFailure::ConnectTimeout, true),
-    ssh(&["failed to connect: dial tcp", "i/o timeout"], SshFailure::ConnectTimeout, true),
-    ssh(&["ssh: connect to host", "connection refused"], SshFailure::ConnectionRefused, true),
+    ssh(
+        &["has exited with exit status 127"],
+        SshFailure::RemoteCliMissing,
+        false,
+    ),
+    ssh(
+        &["ssh: connect to host", "timed out"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["timed out during banner exchange"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "i/o timeout"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "connection refused"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
     // sshd gone behind a ProxyCommand, or sshd's MaxStartups refusing.
-    ssh(&["kex_exchange_identification"], SshFailure::ConnectionRefused, true),
-    ssh(&["failed to connect: dial tcp", "connection refused"], SshFailure::ConnectionRefused, true),
-    ssh(&["ssh: connect to host", "no route to host"], SshFailure::NoRoute, true),
-    ssh(&["ssh: connect to host", "network is unreachable"], SshFailure::NoRoute, true),
-    ssh(&["failed to connect: dial tcp", "no route to host"], SshFailure::NoRoute, true),
-    ssh(&["failed to connect: dial tcp", "network is unreachable"], SshFailure::NoRoute, true),
-    ssh(&["could not resolve hostname", "temporary failure"], SshFailure::NameUnresolved, true),
-    ssh(&["could not resolve hostname"], SshFailure::NameUnresolved, false),
-    ssh(&["failed to connect: dial tcp", "no such host"], SshFailure::NameUnresolved, false),
+    ssh(
+        &["kex_exchange_identification"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "connection refused"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "no route to host"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "network is unreachable"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "no route to host"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "network is unreachable"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["could not resolve hostname", "temporary failure"],
+        SshFailure::NameUnresolved,
+        true,
+    ),
+    ssh(
+        &["could not resolve hostname"],
+        SshFailure::NameUnresolved,
+        false,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "no such host"],
+        SshFailure::NameUnresolved,
+        false,
+    ),
     // docker hides the remote's words unless --debug: then they say EACCES.
-    ssh(&["raw stream connection", "permission denied"], SshFailure::RemotePermissionDenied, false),
+    ssh(
+        &["raw stream connection", "permission denied"],
+        SshFailure::RemotePermissionDenied,
+        false,
+    ),
     // The dummy host docker's ssh transport names instead of the real one.
-    ssh(&["cannot connect to the docker daemon at http://docker.example.com"], SshFailure::RemoteEngineDown, true),
-    ssh(&["ssh: rejected: connect failed"], SshFailure::RemoteEngineDown, true),
+    ssh(
+        &["cannot connect to the docker daemon at http://docker.example.com"],
+        SshFailure::RemoteEngineDown,
+        true,
+    ),
+    ssh(
+        &["ssh: rejected: connect failed"],
+        SshFailure::RemoteEngineDown,
+        true,
+    ),
 ];
 
 /// The ssh failure `stderr` describes, with whether a retry may cure it
@@ -457,10 +553,11 @@ pub fn classify(tool: Tool, cmd: &Cmd, output: &Output) -> Error {
     let message = match (ssh, message_line(&text)) {
         (Some((failure, _)), line) => match ssh_detail(&text) {
             Some(detail) => format!("{}: {detail}", failure.describe()),
-            None => line.map_or_else(
-                || failure.describe().to_string(),
-                |l| format!("{}: {l}", failure.describe()),
-            ),
+            // docker names a dummy host there; the engine names the real one.
+            None => match line.filter(|l| !l.contains("docker.example.com")) {
+                Some(l) => format!("{}: {l}", failure.describe()),
+                None => failure.describe().to_string(),
+            },
         },
         (None, Some(line)) => line.to_string(),
         (None, None) => format!("`{program}` failed with {}", output.status),
@@ -649,7 +746,10 @@ mod tests {
             "ssh: the remote host's key has CHANGED since it was recorded in known_hosts: Host key verification failed."
         );
         let e = classified(D, "docker/err-ssh-auth-refused-client20.stderr.txt");
-        assert!(e.message().ends_with("Permission denied (publickey)."), "{e}");
+        assert!(
+            e.message().ends_with("Permission denied (publickey)."),
+            "{e}"
+        );
         let e = classified(D, "docker/err-ssh-remote-cli-absent-busybox.stderr.txt");
         assert_eq!((e.kind(), e.is_transient()), (Unreachable, false));
         assert!(e.message().contains("no docker CLI"), "{e}");

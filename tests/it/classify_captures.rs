@@ -11,7 +11,10 @@ const EXPECTED: &[(&str, ErrorKind)] = &[
     ("ssh-inspect-missing", ErrorKind::NotFound),
     ("ssh-connection-nosuch", ErrorKind::InvalidInput),
     ("ssh-auth", ErrorKind::PermissionDenied),
-    ("ssh-remote-socket-eacces-debug", ErrorKind::PermissionDenied),
+    (
+        "ssh-remote-socket-eacces-debug",
+        ErrorKind::PermissionDenied,
+    ),
     ("ssh-", ErrorKind::Unreachable),
     ("permission-denied", ErrorKind::PermissionDenied),
     ("nonexistent-context", ErrorKind::Unreachable),
@@ -156,7 +159,11 @@ const SSH_EXPECTED: &[(&str, ErrorKind, bool)] = &[
     ("ssh-context-hostkey", ErrorKind::Unreachable, false),
     ("ssh-auth", ErrorKind::PermissionDenied, false),
     ("ssh-remote-cli-absent", ErrorKind::Unreachable, false),
-    ("ssh-remote-socket-eacces-debug", ErrorKind::PermissionDenied, false),
+    (
+        "ssh-remote-socket-eacces-debug",
+        ErrorKind::PermissionDenied,
+        false,
+    ),
     // Without --debug docker prints the daemon-down text for EACCES too.
     ("ssh-remote-socket-eacces", ErrorKind::Unreachable, true),
     ("ssh-conn-refused", ErrorKind::Unreachable, true),
@@ -167,7 +174,11 @@ const SSH_EXPECTED: &[(&str, ErrorKind, bool)] = &[
     ("ssh-no-route", ErrorKind::Unreachable, true),
     ("ssh-name-unresolved", ErrorKind::Unreachable, true),
     ("ssh-remote-daemon-down", ErrorKind::Unreachable, true),
-    ("ssh-context-remote-daemon-down", ErrorKind::Unreachable, true),
+    (
+        "ssh-context-remote-daemon-down",
+        ErrorKind::Unreachable,
+        true,
+    ),
     ("ssh-remote-service-down", ErrorKind::Unreachable, true),
     ("ssh-remote-socket-absent", ErrorKind::Unreachable, true),
 ];
