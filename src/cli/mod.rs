@@ -17,11 +17,13 @@ mod system;
 mod volume;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
+use dockhand::engine::ssh::SshSharing;
 use dockhand::engine::Mode;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
@@ -50,6 +52,14 @@ pub struct Global {
     /// Engine context (docker --context, podman --connection).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+    /// ssh key for an engine reached over ssh (podman --identity; docker:
+    /// `ssh -i KEY` through dockhand's ssh wrapper).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub identity: Option<PathBuf>,
+    /// docker over ssh: keep one shared ssh connection per host open this
+    /// long after the last call (ControlMaster/ControlPersist; 0 = no sharing).
+    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", default_value = "60s", value_parser = duration_arg, value_name = "D")]
+    pub ssh_share: Duration,
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -122,6 +132,8 @@ impl Global {
         Ok(engine
             .with_host(self.host.clone())
             .with_context(self.context.clone())
+            .with_identity(self.identity.clone())
+            .with_ssh_sharing((!self.ssh_share.is_zero()).then(|| SshSharing::new(self.ssh_share)))
             .with_timeout((!self.timeout.is_zero()).then_some(self.timeout))
             .with_output_cap(self.output_cap)
             .with_retry(RetryPolicy {

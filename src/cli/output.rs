@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use dockhand::engine::classify::ssh_failure;
 use dockhand::Error;
 use serde::Serialize;
 use serde_json::json;
@@ -47,6 +48,7 @@ impl Out {
                 "exit_code": status.and_then(|s| s.code()),
                 "signal": status.and_then(|s| match s { dockhand::ExitStatus::Signal(n) => Some(n), _ => None }),
                 "stderr": err.stderr(),
+                "ssh": ssh_failure(err.stderr().as_bytes()).map(|(f, _)| f),
                 "raw": err.raw(),
             }});
             let _ = writeln!(stderr, "{doc}");
