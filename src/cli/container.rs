@@ -434,6 +434,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Pid { name } => {
+            // The pid is the engine host's; from here it names another process.
+            engine.require_local("pid")?;
             let c = engine.containers().inspect_one(&name)?;
             let pid = c.pid()?;
             match out.is_json() {

@@ -85,7 +85,9 @@ pub struct WaitArgs {
     #[arg(long)]
     exit: bool,
     /// A TCP connection is accepted on the host port PORT is published on,
-    /// or on the container's IP when it is not published.
+    /// or on the container's IP when it is not published. With a remote
+    /// engine: the published port at the remote host's address, else a
+    /// listening socket inside the container (the output says which).
     #[arg(long, value_name = "PORT[/tcp]")]
     port: Option<ProbePort>,
     /// A log line (existing or new, stdout or stderr) matches REGEX.
@@ -232,10 +234,16 @@ fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// `web: port 80/tcp (127.0.0.1:32771) after 1.2s`.
+/// `web: port 80/tcp (127.0.0.1:32771, published port on this machine) after 1.2s`.
 fn observation_text(o: &Observation) -> String {
     let detail = match (&o.address, o.exit_code, &o.last_line) {
-        (Some(addr), _, _) => format!(" ({addr})"),
+        (Some(addr), _, _) => match o.via {
+            Some(via) => format!(" ({addr}, {})", via.describe()),
+            None => format!(" ({addr})"),
+        },
+        (None, _, _) if o.via.is_some() => {
+            format!(" ({})", o.via.map_or("", |v| v.describe()))
+        }
         (_, Some(code), _) => format!(" (exit code {code})"),
         (_, _, Some(line)) if o.condition.starts_with("log") => format!(" ({line:?})"),
         _ => String::new(),

@@ -146,6 +146,23 @@ impl Global {
     }
 }
 
+impl Global {
+    /// Whether an endpoint was chosen on the command line or in the
+    /// environment (commands that never ask the engine check only then).
+    pub fn names_an_endpoint(&self) -> bool {
+        self.host.is_some()
+            || self.context.is_some()
+            || [
+                "DOCKER_HOST",
+                "DOCKER_CONTEXT",
+                "CONTAINER_HOST",
+                "CONTAINER_CONNECTION",
+            ]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+    }
+}
+
 /// dockhand's exit code for an error kind (the README's table).
 pub fn exit_code(err: &Error) -> i32 {
     match err.kind() {

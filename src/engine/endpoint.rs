@@ -523,7 +523,7 @@ impl Engine {
             ),
         };
         Err(Error::invalid_input(format!(
-            "`{what}` acts on the PIDs, network namespaces and interfaces of the machine dockhand runs on, \
+            "`{what}` acts on the PIDs, network namespaces, interfaces or files of the machine dockhand runs on, \
              but the engine is remote ({endpoint}, from {}); run dockhand on that host instead: {on_box}",
             endpoint.source_text(self.kind())
         )))
