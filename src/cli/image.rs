@@ -1,6 +1,6 @@
 //! `images`, `image inspect`, `image-exists`, `rmi`, `tag`, `import`, `save`, `load`, `pull`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,7 +209,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 // Nothing is pulled, so there is nothing to inspect.
                 return engine.run(image::pull_plan(&opts, true)).map(|()| 0);
             }
-            let image = if std::io::stderr().is_terminal() {
+            let image = if out.is_terminal() {
                 let show: Observer = Arc::new(|_, chunk: &[u8]| {
                     let _ = std::io::stderr().write_all(chunk);
                 });

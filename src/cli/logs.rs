@@ -116,8 +116,8 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         max_line: args.max_line,
     };
     let prefix_names = args.names.len() > 1;
-    let mut stdout = BufWriter::new(std::io::stdout().lock());
-    let mut stderr = BufWriter::new(std::io::stderr().lock());
+    let mut stdout = BufWriter::new(out.stdout());
+    let mut stderr = BufWriter::new(out.stderr());
     let mut lines = engine.containers().log_lines(&args.names, &opts)?;
     while let Some(line) = lines.next() {
         let line = line?;
@@ -172,7 +172,7 @@ fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         since: args.since,
         until: args.until,
     };
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = out.stdout();
     for event in engine.system().event_stream(&opts)? {
         let event = event?;
         let written = if out.is_json() {

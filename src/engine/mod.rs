@@ -166,6 +166,24 @@ impl Engine {
         })
     }
 
+    /// The same configuration with another engine command (`sudo -n
+    /// docker`, `podman` …), split like [`Engine::from_command`].
+    ///
+    /// ```
+    /// let e = dockhand::Engine::from_command("docker")?.with_host(Some("ssh://box".into())).with_command("podman")?;
+    /// assert_eq!(e.command().to_string(), "podman --url ssh://box");
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn with_command(self, command: &str) -> Result<Engine> {
+        let other = Engine::from_command(command)?;
+        Ok(Engine {
+            command: other.command,
+            kind: other.kind,
+            ..self
+        }
+        .moved())
+    }
+
     /// Daemon endpoint passed as `--host` (docker) / `--url` (podman).
     #[must_use]
     pub fn with_host(mut self, host: Option<String>) -> Engine {
