@@ -22,7 +22,7 @@ use dockhand::input::{
 use dockhand::{Engine, Error, ErrorKind};
 
 /// Container subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Create and start a container; with -d print its full id, else stream
     /// its output and exit with its exit code.
@@ -243,8 +243,28 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Run { detach: false, .. } => {
+                Some("`run` without -d streams one container's output: use `run -d`, then `logs` or `wait`")
+            }
+            Command::Exec { .. } => Some("`exec` runs attached to this terminal: run it per host"),
+            Command::Export { .. } => Some("`export` unpacks into one local directory: run it per host"),
+            Command::Cp {
+                src: CopyPath::Container(..),
+                dst: CopyPath::Host(_),
+                ..
+            } => Some("`cp` from containers to one local path would overwrite it per host: run it per host"),
+            Command::Reset { yes: false, .. } => Some("`reset` on a fleet needs --yes (no host can ask)"),
+            _ => None,
+        }
+    }
+}
+
 /// Containers to act on, and how long to wait for their locks.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct NamesArgs {
     /// Container names or ids.
     #[arg(required = true)]
@@ -254,7 +274,7 @@ pub struct NamesArgs {
 }
 
 /// `--lock-timeout` of mutating commands.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct LockArgs {
     /// How long to wait while another dockhand process changes the same container.
     #[arg(long, default_value = "30s", value_parser = duration_arg)]
@@ -262,7 +282,7 @@ pub struct LockArgs {
 }
 
 /// What `run` and `create` take. dockhand's own options go before IMAGE.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct SpecArgs {
     /// Container name.
     #[arg(long)]

@@ -9,7 +9,7 @@ use dockhand::system::daemon_config::{self, parse_value, Edit, EditReport, KeyPa
 use dockhand::Error;
 
 /// Daemon configuration subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Read or edit docker's daemon.json (atomic write, .bak kept, unknown keys kept).
     DaemonConfig {
@@ -22,7 +22,7 @@ pub enum Command {
 }
 
 /// `daemon-config …` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum DaemonConfigCommand {
     /// Print the whole file, or the value at KEY (exit 3 when not set).
     Get {

@@ -13,7 +13,7 @@ use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, Ti
 use dockhand::Error;
 
 /// Observation subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Print container logs: the container's stdout on stdout, its stderr on
     /// stderr (with --json: one JSON object per line on stdout).
@@ -28,8 +28,23 @@ pub enum Command {
     WaitFor(WaitArgs),
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Logs(a) if a.follow => {
+                Some("`logs -f` follows without end: leave out -f, or run it per host")
+            }
+            Command::Events(a) if a.until.is_none() => {
+                Some("`events` without --until follows without end: give --until")
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Arguments of `logs`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
     /// Containers (names or ids); several are merged as their lines arrive.
     #[arg(required = true, value_name = "NAME")]
@@ -55,7 +70,7 @@ pub struct LogsArgs {
 }
 
 /// Arguments of `events`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct EventsArgs {
     /// KEY=VALUE: container, event (docker's words: die, destroy …), image,
     /// label, network, pod, type, volume …; repeat for several.
@@ -70,7 +85,7 @@ pub struct EventsArgs {
 }
 
 /// Arguments of `wait-for`: the container and exactly one condition.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("condition").required(true).args(["running", "healthy", "exit", "port", "log"])))]
 pub struct WaitArgs {
     /// The container (name or id).

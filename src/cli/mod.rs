@@ -7,6 +7,7 @@
 mod build;
 mod container;
 mod daemon_config;
+mod fleet;
 mod image;
 mod link;
 mod logs;
@@ -25,6 +26,7 @@ use clap::{Args, Parser, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::ssh::SshSharing;
 use dockhand::engine::Mode;
+use dockhand::fleet::Selector;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -81,6 +83,35 @@ pub struct Global {
     /// Log each command (shell-quoted) and its duration. RUST_LOG=debug works too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Run on these hosts: ssh URLs, docker contexts or podman connections, comma-separated.
+    #[arg(long, global = true, value_name = "A,B,…", conflicts_with_all = ["host", "context", "fleet"], help_heading = "Fleet")]
+    pub hosts: Option<String>,
+    /// Run on the hosts of this fleet file (JSON: name, url or context, groups, labels).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["host", "context"], help_heading = "Fleet")]
+    pub fleet: Option<PathBuf>,
+    /// Only the fleet's hosts with KEY=VALUE (group=G, name=N, or a label); repeat: all must hold.
+    #[arg(long, global = true, value_name = "KEY=VALUE", help_heading = "Fleet")]
+    pub select: Vec<Selector>,
+    /// Hosts working at once.
+    #[arg(long, global = true, default_value_t = dockhand::fleet::DEFAULT_PARALLEL, value_name = "N",
+          value_parser = positive, help_heading = "Fleet")]
+    pub parallel: usize,
+    /// Rolling: batches of N hosts, each once the last succeeded (stops after --max-failures, default 1).
+    #[arg(long, global = true, value_name = "N", value_parser = positive, help_heading = "Fleet")]
+    pub rolling: Option<usize>,
+    /// Start no more hosts once K have failed (default: no limit; with --rolling 1).
+    #[arg(long, global = true, value_name = "K", value_parser = positive, help_heading = "Fleet")]
+    pub max_failures: Option<usize>,
+    /// The engine of one fleet host (set by the fleet runner, not a flag).
+    #[arg(skip)]
+    pub fleet_engine: Option<Engine>,
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number from 1 to 100000")),
+    }
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -89,7 +120,7 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 
 /// The subcommands. Each area (system, containers, images, …) has its own
 /// module with its own `Command` enum, flattened in here, and its own `run`.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
@@ -118,6 +149,9 @@ pub enum Command {
 impl Global {
     /// The engine these options describe.
     pub fn engine(&self) -> Result<Engine, Error> {
+        if let Some(member) = &self.fleet_engine {
+            return Ok(member.clone());
+        }
         let engine = match &self.engine {
             Some(cmd) => Engine::from_command(cmd)?,
             None => Engine::detect()?,
@@ -192,17 +226,9 @@ pub fn main() -> i32 {
         log::warn!("cannot install signal handlers: {e}");
     }
     let out = Out::new(cli.global.json);
-    let result = match cli.command {
-        Command::System(cmd) => system::run(cmd, &cli.global, &out),
-        Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
-        Command::Link(cmd) => link::run(cmd, &cli.global, &out),
-        Command::Image(cmd) => image::run(cmd, &cli.global, &out),
-        Command::Build(cmd) => build::run(cmd, &cli.global, &out),
-        Command::Network(cmd) => network::run(cmd, &cli.global, &out),
-        Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
-        Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
-        Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
-        Command::Container(cmd) => container::run(cmd, &cli.global, &out),
+    let result = match cli.global.hosts.is_some() || cli.global.fleet.is_some() {
+        true => fleet::run(cli.command, &cli.global, &out),
+        false => dispatch(cli.command, &cli.global, &out),
     };
     match result {
         Ok(code) => code,
@@ -210,6 +236,22 @@ pub fn main() -> i32 {
             out.error(&err);
             exit_code(&err)
         }
+    }
+}
+
+/// Run one subcommand against the engine `global` describes.
+fn dispatch(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    match command {
+        Command::System(cmd) => system::run(cmd, global, out),
+        Command::Netns(cmd) => netns::run(cmd, global, out),
+        Command::Link(cmd) => link::run(cmd, global, out),
+        Command::Image(cmd) => image::run(cmd, global, out),
+        Command::Build(cmd) => build::run(cmd, global, out),
+        Command::Network(cmd) => network::run(cmd, global, out),
+        Command::Volume(cmd) => volume::run(cmd, global, out),
+        Command::DaemonConfig(cmd) => daemon_config::run(cmd, global, out),
+        Command::Logs(cmd) => logs::run(cmd, global, out),
+        Command::Container(cmd) => container::run(cmd, global, out),
     }
 }
 

@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 pub struct Out {
     json: bool,
     capture: Option<Arc<Mutex<Captured>>>,
+    /// Errors as their message alone (one line per host of a fleet).
+    brief: bool,
 }
 
 /// What one host's command printed, kept for the fleet's report.
@@ -34,14 +36,17 @@ impl Out {
         Out {
             json,
             capture: None,
+            brief: false,
         }
     }
 
-    /// An `Out` that keeps everything in `into` instead of printing it.
-    pub fn captured(json: bool, into: Arc<Mutex<Captured>>) -> Out {
+    /// An `Out` that keeps everything in `into` instead of printing it;
+    /// `brief`: errors as their message alone (the evidence stays in `--json`).
+    pub fn captured(json: bool, into: Arc<Mutex<Captured>>, brief: bool) -> Out {
         Out {
             json,
             capture: Some(into),
+            brief,
         }
     }
 
@@ -100,6 +105,7 @@ impl Out {
     pub fn error(&self, err: &Error) {
         let text = match self.json {
             true => json!({ "error": error_json(err) }).to_string(),
+            false if self.brief => format!("dockhand: {}", err.message()),
             false => format!("dockhand: {err}"),
         };
         if !self.with_capture(|c| {

@@ -7,7 +7,7 @@ use super::{exit_code, Global, Out};
 use dockhand::Error;
 
 /// System subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Print dockhand's version (with --json: also the engine's, when it answers).
     Version,
