@@ -584,10 +584,11 @@ fn message_line(stderr: &str) -> Option<&str> {
 /// Permission denied (publickey).`); podman's is its `Error:` line.
 fn ssh_detail(stderr: &str) -> Option<String> {
     let (_, ssh_part) = stderr.split_once("stderr=")?;
+    // The CLI's own hint follows (`Run 'docker run --help' for more information`).
     ssh_part
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("Run '") && !l.starts_with("See '"))
         .last()
         .map(str::to_string)
 }

@@ -16,6 +16,7 @@ mod classify_captures;
 mod cli;
 mod containers;
 mod daemon_config;
+mod fleet;
 mod images;
 mod info;
 mod layers;

@@ -8,6 +8,7 @@
 //!   what earlier, dead test processes left behind, never what a live one owns;
 //! - a [`Cleanup`] guard removes a test's containers even when it panics.
 
+pub mod hosts;
 pub mod objects;
 
 use std::sync::atomic::{AtomicU32, Ordering};
