@@ -2,6 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// A program, its argv and extra environment — nothing runs until an
@@ -25,6 +26,7 @@ pub struct Cmd {
     stdin: Option<Vec<u8>>,
     path_first: Option<OsString>,
     unshown_env: Vec<(OsString, OsString)>,
+    fds: Vec<RawFd>,
 }
 
 impl Cmd {
@@ -37,6 +39,7 @@ impl Cmd {
             stdin: None,
             path_first: None,
             unshown_env: Vec::new(),
+            fds: Vec::new(),
         }
     }
 
@@ -103,6 +106,15 @@ impl Cmd {
         &self.unshown_env
     }
 
+    /// Let the child inherit the open file descriptor `fd` under the same
+    /// number (it reads it as `/dev/fd/N`). Descriptors dockhand opens are
+    /// close-on-exec; only the child of this command gets this one, and the
+    /// caller keeps it open until the command has finished.
+    pub fn pass_fd(mut self, fd: RawFd) -> Cmd {
+        self.fds.push(fd);
+        self
+    }
+
     /// The program.
     pub fn get_program(&self) -> &OsStr {
         &self.program
@@ -121,6 +133,11 @@ impl Cmd {
     /// Bytes for stdin, if any.
     pub fn get_stdin(&self) -> Option<&[u8]> {
         self.stdin.as_deref()
+    }
+
+    /// Descriptors the child inherits ([`Cmd::pass_fd`]).
+    pub fn get_fds(&self) -> &[RawFd] {
+        &self.fds
     }
 
     /// The argv as lossy strings (for logs and dry-run comparisons).
