@@ -5,7 +5,7 @@
 //! HOST docker system dial-stdio`) and reads no variable for ssh options,
 //! and ssh reads `~/.ssh/config` from the passwd home, not `$HOME`. So
 //! dockhand puts a directory of its own first on the engine's PATH, holding
-//! a six-line `ssh` script that drops that directory from PATH again and
+//! a short `ssh` script that drops that directory from PATH again and
 //! runs the next `ssh` with dockhand's options first (ssh keeps the first
 //! value it sees of an option, so they beat docker's and the user's config).
 //! The options reach the script in variables dockhand sets for the engine

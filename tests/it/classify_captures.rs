@@ -68,46 +68,73 @@ const NOT_CHECKED: &[&str] = &[
     "pull-missing-dockerhub",
 ];
 
-#[test]
-fn captured_error_texts_classify_as_their_scenario() {
+/// One captured failure: its engine dialect, file slug, exit code and text.
+struct CapturedError {
+    dir: &'static str,
+    kind: EngineKind,
+    slug: String,
+    code: String,
+    stderr: Vec<u8>,
+}
+
+/// Every `err-*` row of both engines' exit-codes.tsv whose stderr was kept
+/// (a few 20.10 texts equal 28.2's and were not kept twice).
+fn captured_errors() -> Vec<CapturedError> {
     let root = dockhand::testing::capture_path("");
-    let root = root.display();
-    let mut checked = 0;
-    let mut wrong = Vec::new();
+    let mut found = Vec::new();
     for (dir, kind) in [
         ("docker", EngineKind::Docker),
         ("podman", EngineKind::Podman),
     ] {
-        let codes = std::fs::read_to_string(format!("{root}/{dir}/exit-codes.tsv")).unwrap();
+        let codes = std::fs::read_to_string(root.join(dir).join("exit-codes.tsv")).unwrap();
         for line in codes.lines() {
             let mut cols = line.split('\t');
             let (Some(slug), Some(code)) = (cols.next(), cols.next()) else {
                 continue;
             };
-            if !slug.starts_with("err-")
-                || code == "0"
-                || NOT_CHECKED.iter().any(|s| slug.contains(s))
-            {
-                continue;
-            }
-            let Some((_, expected)) = EXPECTED.iter().find(|(word, _)| slug.contains(word)) else {
+            let Ok(stderr) = std::fs::read(root.join(dir).join(format!("{slug}.stderr.txt")))
+            else {
                 continue;
             };
-            let Ok(stderr) = std::fs::read(format!("{root}/{dir}/{slug}.stderr.txt")) else {
-                continue;
-            };
-            // docker exec reports OCI failures on stdout.
-            let stdout =
-                std::fs::read(format!("{root}/{dir}/{slug}.stdout.txt")).unwrap_or_default();
-            let text = [stderr, stdout].concat();
-            let (got, _) = kind_of(Tool::Engine(kind), &text);
-            checked += 1;
-            if got != *expected {
-                wrong.push(format!(
-                    "{dir}/{slug}: expected {expected}, got {got}: {}",
-                    String::from_utf8_lossy(&text).trim()
-                ));
+            if slug.starts_with("err-") {
+                found.push(CapturedError {
+                    dir,
+                    kind,
+                    slug: slug.to_string(),
+                    code: code.to_string(),
+                    stderr,
+                });
             }
+        }
+    }
+    found
+}
+
+#[test]
+fn captured_error_texts_classify_as_their_scenario() {
+    let root = dockhand::testing::capture_path("");
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for c in captured_errors() {
+        let slug = c.slug.as_str();
+        if c.code == "0" || NOT_CHECKED.iter().any(|s| slug.contains(s)) {
+            continue;
+        }
+        let Some((_, expected)) = EXPECTED.iter().find(|(word, _)| slug.contains(word)) else {
+            continue;
+        };
+        // docker exec reports OCI failures on stdout.
+        let stdout =
+            std::fs::read(root.join(c.dir).join(format!("{slug}.stdout.txt"))).unwrap_or_default();
+        let text = [c.stderr, stdout].concat();
+        let (got, _) = kind_of(Tool::Engine(c.kind), &text);
+        checked += 1;
+        if got != *expected {
+            wrong.push(format!(
+                "{}/{slug}: expected {expected}, got {got}: {}",
+                c.dir,
+                String::from_utf8_lossy(&text).trim()
+            ));
         }
     }
     assert!(checked > 100, "only {checked} captures checked");
@@ -185,40 +212,27 @@ const SSH_EXPECTED: &[(&str, ErrorKind, bool)] = &[
 
 #[test]
 fn every_ssh_capture_has_its_kind_and_retry_rule() {
-    let root = dockhand::testing::capture_path("");
-    let root = root.display();
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for (dir, kind) in [
-        ("docker", EngineKind::Docker),
-        ("podman", EngineKind::Podman),
-    ] {
-        let codes = std::fs::read_to_string(format!("{root}/{dir}/exit-codes.tsv")).unwrap();
-        for line in codes.lines() {
-            let Some(slug) = line.split('\t').next() else {
-                continue;
-            };
-            if !slug.starts_with("err-ssh-") {
-                continue;
-            }
-            let Some((_, expected, transient)) =
-                SSH_EXPECTED.iter().find(|(word, ..)| slug.contains(word))
-            else {
-                wrong.push(format!("{dir}/{slug}: no row in SSH_EXPECTED"));
-                continue;
-            };
-            // A few 20.10 texts equal 28.2's and were not kept twice.
-            let Ok(text) = std::fs::read(format!("{root}/{dir}/{slug}.stderr.txt")) else {
-                continue;
-            };
-            let got = kind_of(Tool::Engine(kind), &text);
-            checked += 1;
-            if got != (*expected, *transient) {
-                wrong.push(format!(
-                    "{dir}/{slug}: expected ({expected}, transient {transient}), got {got:?}: {}",
-                    String::from_utf8_lossy(&text).trim()
-                ));
-            }
+    for c in captured_errors() {
+        if !c.slug.starts_with("err-ssh-") {
+            continue;
+        }
+        let Some((_, expected, transient)) =
+            SSH_EXPECTED.iter().find(|(word, ..)| c.slug.contains(word))
+        else {
+            wrong.push(format!("{}/{}: no row in SSH_EXPECTED", c.dir, c.slug));
+            continue;
+        };
+        let got = kind_of(Tool::Engine(c.kind), &c.stderr);
+        checked += 1;
+        if got != (*expected, *transient) {
+            wrong.push(format!(
+                "{}/{}: expected ({expected}, transient {transient}), got {got:?}: {}",
+                c.dir,
+                c.slug,
+                String::from_utf8_lossy(&c.stderr).trim()
+            ));
         }
     }
     assert!(checked >= 45, "only {checked} ssh captures checked");
