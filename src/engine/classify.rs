@@ -5,7 +5,7 @@
 //! `vendor-docs/errors.md` (and, for engines reached over ssh,
 //! `vendor-docs/ssh.md`); tests replay those captures.
 //!
-//! An engine CLI's stderr is first matched against the [`SSH`] table: a
+//! An engine CLI's stderr is first matched against the `SSH` table: a
 //! failure on the way to a remote engine (host key, authentication, the
 //! connection, the remote daemon or CLI) gets its [`SshFailure`], which
 //! decides the kind and whether a retry may help, before any rule that
@@ -576,7 +576,7 @@ fn message_line(stderr: &str) -> Option<&str> {
     stderr
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !(l.starts_with("time=\"") && l.contains(" level=")))
+        .find(|l| !(l.is_empty() || l.starts_with("time=\"") && l.contains(" level=")))
 }
 
 /// ssh's own last words: docker puts ssh's stderr after `stderr=`, its
@@ -588,8 +588,7 @@ fn ssh_detail(stderr: &str) -> Option<String> {
     ssh_part
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Run '") && !l.starts_with("See '"))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with("Run '") && !l.starts_with("See '"))
         .map(str::to_string)
 }
 

@@ -8,12 +8,12 @@
 //! on every member and answers with a [`FleetReport`] (one [`HostResult`]
 //! per member, in fleet order); [`Fleet::each`] runs any closure (a
 //! resource handle's method), and `run_async`/`each_async` do the same on
-//! tokio. Both executors ask one pure schedule ([`schedule`]) which host
+//! tokio. Both executors ask one pure schedule (`schedule.rs`) which host
 //! starts when, so they start the same hosts in the same order. Per-host
 //! timeouts and retries are each engine's own.
 //!
 //! Fleets come from a list (`a,b,c`: ssh URLs, context or connection names;
-//! [`Fleet::from_hosts`]) or a file ([`file`], JSON).
+//! [`Fleet::from_hosts`]) or a file ([`mod@file`], JSON).
 
 pub mod file;
 mod schedule;
@@ -70,7 +70,7 @@ impl Member {
     fn matches(&self, s: &Selector) -> bool {
         match s.key.as_str() {
             "name" => self.name == s.value,
-            "group" => self.groups.iter().any(|g| *g == s.value),
+            "group" => self.groups.contains(&s.value),
             key => self.labels.get(key) == Some(&s.value),
         }
     }
