@@ -83,6 +83,8 @@ const DOCKER: &[Rule] = &[
     ),
     // A context that does not exist: nothing to connect to; retrying will not help.
     rule(&["unable to resolve docker endpoint"], Unreachable, false),
+    // `context inspect NAME` of a context that does not exist (endpoint lookup).
+    rule(&["context not found"], Unreachable, false),
     rule(&["cannot connect to the docker daemon"], Unreachable, true),
     rule(&["error during connect"], Unreachable, true),
     rule(
