@@ -292,8 +292,13 @@ FLEET_DIR=""
 cleanup() {
   local e ids
   if [ -n "$FLEET_DIR" ]; then
-    tests/fixtures/testhosts down "$FLEET_DIR" >&2 || log "testhosts down $FLEET_DIR failed"
-    rmdir "$FLEET_DIR" 2>/dev/null || true
+    if tests/fixtures/testhosts down "$FLEET_DIR" >&2; then
+      # dockhand's ssh wrapper dir (its masters died with the set).
+      rm -rf "$FLEET_DIR/ssh"
+      rmdir "$FLEET_DIR" 2>/dev/null || true
+    else
+      log "testhosts down $FLEET_DIR failed"
+    fi
     FLEET_DIR=""
   fi
   for e in "${ENGINES[@]}"; do
