@@ -24,6 +24,7 @@ mod logs;
 mod netns;
 mod networks;
 mod reliability;
+mod run_flags;
 mod runner;
 mod volumes;
 mod wait;
