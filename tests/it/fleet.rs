@@ -84,7 +84,7 @@ fn fleet_results_per_host_with_faults(hosts: &TestHosts, engine: &str) {
         "100ms",
         "--timeout",
         "20s",
-        "-v",
+        "--verbose",
         "--hosts",
         &list,
         "--json",
@@ -569,7 +569,7 @@ fn podman_remote_over_unix_socket_and_ssh(hosts: &TestHosts) {
             &ssh,
             "--identity",
             &hosts.fact(&["ssh", "wrong_key"]),
-            "-v",
+            "--verbose",
         ],
     );
     assert_eq!(r.code, 4, "{r:?}");
