@@ -19,7 +19,15 @@
 #     printed BENCH_LOG_LINES lines and exited
 #  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
 #     100 `dockhand inspect` processes
-#  6. fleets: one `status` on 3 real test hosts over ssh (tests/fixtures/testhosts,
+#  6. registry: `dockhand pull` of the test image from a loopback registry
+#     (tests/fixtures/registry) vs the raw `ENGINE pull`, and the time
+#     `dockhand pull` with the default retry policy takes to get through a
+#     registry whose first K manifest GETs fail (tests/fixtures/fault-registry
+#     flaky:K, 503), K = 1 and 2, BENCH_LOG_ROUNDS rounds each
+#  7. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
+#     posix_spawn), in callgrind instruction counts, not time
+#     (examples/bench_spawn.rs; docs/reliability.md)
+#  8. fleets: one `status` on 3 real test hosts over ssh (tests/fixtures/testhosts,
 #     the client in the set's client netns), all at once vs one after another
 #     (--parallel 1), each without and with ssh connection sharing (--ssh-share)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
@@ -155,6 +163,8 @@ for E in engines:
     for v in variants:
         pair("2", (E, "batch"), f"status50.{v}", "raw50", f"`status` of 50 ({v})",
              f"one `{E} inspect` of 50", le(1.3))
+    pair("2", (E, "ps"), "ps.release", "rawps", "`ps -a` of the run's containers (release)",
+         f"`{E} ps -a`", le(1.3))
     pair("2", (E, "loop"), "status50.release", "loop50", "`status` of 50 (release)",
          f"50 × `{E} inspect`", ge(15), speedup=True)
     follow = read(E + "-logs-follow.txt")
@@ -193,6 +203,17 @@ for E in engines:
             ms(p["pow.inspect50"]), ms(p["py.raw50"]), f"{p['pow.inspect50'] / p['py.raw50']:.2f}×", "—", "—", "—")
     pair("5 ref", (E, "proc"), "pow.process", "inspect.release",
          "python3 + python-on-whales, one inspect per process", "`dockhand inspect X` (release)")
+    for v in variants:
+        pair("6", (E, "pull"), f"pull.{v}", "pull.raw", f"`pull REF` from 127.0.0.1 ({v})", f"`{E} pull REF`")
+    recover = read(E + "-recover.tsv")
+    if recover:
+        by_k = {}
+        for l in recover.splitlines():
+            k, secs = l.split("\t")
+            by_k.setdefault(int(k), []).append(float(secs) * 1000)
+        for k, ts in sorted(by_k.items()):
+            row("6", f"`pull` through a registry failing its first {k} manifest GET(s) (default policy)",
+                "—", ms(med(ts)), "—", "—", f"{min(ts):.0f}–{max(ts):.0f} ms", "—", "—")
     print("\n".join(rows))
     count = read(E + "-logs-dockhand-count.txt")
     if count:
@@ -207,13 +228,13 @@ if ("all", "fleet") in groups:
     rows.clear()
     print("### fleets: one `status` on 3 test hosts over ssh (docker CLI, client in the client netns)\n")
     print(header)
-    pair("6", ("all", "fleet"), "fleet.par", "fleet.seq", "`--hosts h1,h2,h3 status X`, no sharing",
+    pair("8", ("all", "fleet"), "fleet.par", "fleet.seq", "`--hosts h1,h2,h3 status X`, no sharing",
          "the same with `--parallel 1`", speedup=True)
-    pair("6", ("all", "fleet"), "fleet.par_share", "fleet.seq_share", "`--hosts h1,h2,h3 status X`, sharing",
+    pair("8", ("all", "fleet"), "fleet.par_share", "fleet.seq_share", "`--hosts h1,h2,h3 status X`, sharing",
          "the same with `--parallel 1`", speedup=True)
-    pair("6", ("all", "fleet"), "fleet.par_share", "fleet.par", "parallel, `--ssh-share 60s`",
+    pair("8", ("all", "fleet"), "fleet.par_share", "fleet.par", "parallel, `--ssh-share 60s`",
          "parallel, `--ssh-share 0`", speedup=True)
-    pair("6", ("all", "fleet"), "fleet.seq_share", "fleet.seq", "one after another, `--ssh-share 60s`",
+    pair("8", ("all", "fleet"), "fleet.seq_share", "fleet.seq", "one after another, `--ssh-share 60s`",
          "one after another, `--ssh-share 0`", speedup=True)
     print("\n".join(rows) + "\n")
 
@@ -326,6 +347,7 @@ in_budget() {
 # shell). Results: $RUN_DIR/<engine>-<group>-<round>.json.
 NAMES=()
 CMDS=()
+PREPARE=()
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 group() {
   local engine=$1 name=$2 rounds=$3 runs=$4 warmup=$5 n=${#CMDS[@]} r i k
@@ -338,7 +360,7 @@ group() {
     # hyperfine's outlier warnings are expected here; show its stderr on failure only.
     # --foreground: hyperfine stays in our process group, so Ctrl-C reaches it.
     if ! timeout --foreground 900 hyperfine -N --style none --output=pipe --warmup "$warmup" --runs "$runs" \
-      --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
+      "${PREPARE[@]}" --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
       cat "$RUN_DIR/hyperfine.err" >&2
       log "hyperfine failed in group $engine $name"
       exit 1
@@ -346,6 +368,7 @@ group() {
   done
   NAMES=()
   CMDS=()
+  PREPARE=()
 }
 
 # ---------------------------------------------------------------- 3. dry run
@@ -367,6 +390,62 @@ for v in "${VARIANTS[@]}"; do
   add "dry.$v" "$bin ${dry_words[*]}"
 done
 group all dry "$ROUNDS" 1 2
+
+# ---------------------------------------------------------------- 6. registry
+# One real registry on a loopback port for the whole run (stopped on exit).
+REG_DIR="$RUN_DIR/registry"
+REG=""
+stop_registry() {
+  [ -n "$REG" ] && tests/fixtures/registry stop "$REG_DIR" >/dev/null 2>&1
+  REG=""
+}
+# A new image nobody has pulled (dockerd skips the manifest GET of content it
+# has seen): a one-file rootfs imported into $1, pushed, removed there again.
+fresh_image() {
+  local e=$1 tls=$2 dir ref
+  dir=$(mktemp -d)
+  printf '%s' "$RUN_ID-$RANDOM$RANDOM" >"$dir/f"
+  tar -C "$dir" -cf "$dir/r.tar" f
+  ref="$REG/$PREFIX/fresh-$RANDOM$RANDOM:latest"
+  "$e" import --change "LABEL dockhand.bench=1" "$dir/r.tar" "$ref" >/dev/null
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$e" push $tls "$ref" >/dev/null 2>&1
+  "$e" rmi "$ref" >/dev/null
+  rm -rf "$dir"
+  echo "${ref#"$REG"/}"
+}
+bench_registry() {
+  local E=$1 tls="" ref path k r fault t0 t1
+  [ "$E" = podman ] && tls=--tls-verify=false
+  if [ -z "$REG" ]; then
+    REG=$(tests/fixtures/registry start "$REG_DIR")
+  fi
+  ref="$REG/$PREFIX/busybox:latest"
+  "$E" tag "$IMAGE" "$ref"
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$E" push $tls "$ref" >/dev/null 2>&1
+  log "$E 6: pull from the loopback registry, dockhand vs raw"
+  PREPARE=(--prepare "$E rmi $ref")
+  "$E" pull $tls "$ref" >/dev/null 2>&1
+  add pull.raw "$E pull $tls $ref"
+  for v in "${VARIANTS[@]}"; do add "pull.$v" "$(bin_of "$v") pull --tls-verify=false $ref"; done
+  group "$E" pull "$ROUNDS" 1 0
+  "$E" rmi "$ref" >/dev/null 2>&1 || true
+  log "$E 6: recovery from a registry failing its first K manifest GETs (default policy)"
+  for k in 1 2; do
+    for ((r = 0; r < LOG_ROUNDS; r++)); do
+      path=$(fresh_image "$E" "$tls")
+      fault=$(tests/fixtures/fault-registry start "$RUN_DIR/fault" --upstream "$REG" --mode "flaky:$k" --fault status:503)
+      t0=$EPOCHREALTIME
+      "$REL" pull --tls-verify=false "$fault/$path" >/dev/null
+      t1=$EPOCHREALTIME
+      tests/fixtures/fault-registry stop "$RUN_DIR/fault" >/dev/null
+      "$E" rmi "$fault/$path" >/dev/null 2>&1 || true
+      printf '%s\t%s\n' "$k" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$RUN_DIR/$E-recover.tsv"
+    done
+  done
+}
+trap 'cleanup; stop_registry' EXIT
 
 # ---------------------------------------------------------------- per engine
 for E in "${ENGINES[@]}"; do
@@ -423,6 +502,10 @@ for E in "${ENGINES[@]}"; do
     add raw50 "$raw50"
     for v in "${VARIANTS[@]}"; do add "status50.$v" "$(bin_of "$v") status ${many[*]}"; done
     group "$E" batch "$ROUNDS" 1 1
+    log "$E 2: ps -a of the run's containers vs raw ps (one engine call since issue 13)"
+    add rawps "$E ps -a --no-trunc --filter label=dockhand.bench.run=$RUN_ID"
+    add ps.release "$REL ps -a --filter label=dockhand.bench.run=$RUN_ID"
+    group "$E" ps "$ROUNDS" 1 1
     log "$E 2: status of 50 vs a loop of 50 raw inspects"
     add loop50 "sh $loop"
     add status50.release "$REL status ${many[*]}"
@@ -492,12 +575,34 @@ PYEOF
     group "$E" logs "$LOG_ROUNDS" 1 0
     echo "${follow[*]}" >"$RUN_DIR/$E-logs-follow.txt"
   fi
+  # 6. registry
+  if in_budget "$E: 6 registry"; then
+    bench_registry "$E"
+  fi
   cleanup
 done
+stop_registry
 
-# ---------------------------------------------------------------- report
-if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && in_budget "6 fleet"; then
-  log "6: status on 3 test hosts over ssh: parallel vs sequential, without and with connection sharing"
+# ---------------------------------------------------------------- 7. spawn
+# User-space instructions per spawn: (count(51) - count(1)) / 50.
+if command -v valgrind >/dev/null && in_budget "7 spawn cost"; then
+  cargo build --release --locked --example bench_spawn >&2
+  : >"$RUN_DIR/spawn-callgrind.txt"
+  for way in spawn fork dockhand; do
+    for n in 1 51; do
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$TARGET/release/examples/bench_spawn" "$way" "$n" 2>&1 |
+        sed -n 's/.*Collected : //p' >"$RUN_DIR/spawn-$way-$n.txt"
+    done
+    echo "$way $((($(cat "$RUN_DIR/spawn-$way-51.txt") - $(cat "$RUN_DIR/spawn-$way-1.txt")) / 50))" \
+      >>"$RUN_DIR/spawn-callgrind.txt"
+  done
+  log "instructions per spawn (callgrind, user space): $(tr '\n' ' ' <"$RUN_DIR/spawn-callgrind.txt")"
+fi
+
+# ---------------------------------------------------------------- 8. fleet
+if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && in_budget "8 fleet"; then
+  log "8: status on 3 test hosts over ssh: parallel vs sequential, without and with connection sharing"
   tests/fixtures/testhosts sweep >&2 || true
   FLEET_DIR=$(mktemp -d /tmp/dhb-XXXXXX)
   tests/fixtures/testhosts up "$FLEET_DIR" 3 >&2
@@ -519,6 +624,7 @@ if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && in_budget "6 fleet"; then
   cleanup
 fi
 
+# ---------------------------------------------------------------- report
 log "report"
 for v in "${VARIANTS[@]}"; do stat -c %s "$(bin_of "$v")" >"$RUN_DIR/size-$v.txt"; done
 /usr/bin/time -o "$RUN_DIR/rss-engine-cli.txt" -f '%M' "${ENGINES[0]}" version >/dev/null 2>&1 || true

@@ -17,12 +17,13 @@
 //! | 4 | [`engine`] | [`Engine`] (configuration), [`Plan`], the argv builder, the run paths and retry loop, batching, error classification, docker/podman quirks, line streams; where the engine is ([`engine::endpoint`]) and docker's ssh options ([`engine::ssh`]) |
 //! | 4 | [`fleet`] | many engines running the same plans: parallel with bounded concurrency, rolling batches, per-host results |
 //! | 5 | [`container`] | containers: model, queries, create/run, lifecycle, exec and files, locks, logs, wait-for |
-//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load, pull, build, Dockerfiles |
+//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load; registries (pull, push, login, logout); build, also from fetched tarball and git contexts; Dockerfiles |
 //! | 5 | [`network`] | networks: list, inspect, create, remove, connect, gateways |
 //! | 5 | [`volume`] | volumes: list, inspect, create, remove |
 //! | 5 | [`events`] | engine events as typed records, collected or streamed |
 //! | 5 | [`system`] | the engine itself: version, info, the `check` diagnosis, `daemon.json` |
 //! | 5 | [`netns`] | host plumbing: commands in a container's network namespace, veth/macvlan/moved interfaces |
+//! | 6 | [`prune`] | removing stopped containers, dangling images, unused networks and volumes, with a preview |
 //! | – | `testing` | (feature `testing`) captured engine output replayed through plans, for tests |
 //!
 //! A module imports only from layers below its own (resources may use each
@@ -80,6 +81,7 @@ pub mod image;
 pub mod input;
 pub mod netns;
 pub mod network;
+pub mod prune;
 pub mod system;
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -28,7 +28,7 @@ struct HostRun {
 }
 
 /// Why `command` cannot run on a fleet (`None`: it can).
-fn refusal(command: &Command) -> Option<&'static str> {
+fn refusal(command: &Command, global: &Global) -> Option<&'static str> {
     match command {
         Command::Container(c) => c.fleet_refusal(),
         Command::Logs(c) => c.fleet_refusal(),
@@ -39,6 +39,9 @@ fn refusal(command: &Command) -> Option<&'static str> {
         }
         Command::Image(c) => c.fleet_refusal(),
         Command::Build(c) => c.fleet_refusal(),
+        Command::Registry(c) => c.fleet_refusal(),
+        Command::Activity(c) => c.fleet_refusal(),
+        Command::Disk(c) => c.fleet_refusal(global.dry_run),
         _ => None,
     }
 }
@@ -77,7 +80,7 @@ fn fleet_of(global: &Global) -> Result<Fleet, Error> {
 
 /// Run `command` on every selected host; returns the exit code.
 pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
-    if let Some(why) = refusal(&command) {
+    if let Some(why) = refusal(&command, global) {
         return Err(Error::invalid_input(format!("not on a fleet: {why}")));
     }
     let fleet = fleet_of(global)?;

@@ -4,9 +4,11 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod activity;
 mod build;
 mod container;
 mod daemon_config;
+mod disk;
 mod fleet;
 mod image;
 mod link;
@@ -14,6 +16,7 @@ mod logs;
 mod netns;
 mod network;
 mod output;
+mod registry;
 mod run_args;
 mod system;
 mod volume;
@@ -28,10 +31,14 @@ use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::ssh::SshSharing;
 use dockhand::engine::Mode;
 use dockhand::fleet::Selector;
+use dockhand::image::TRANSFER_TIMEOUT;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
 
 pub use output::Out;
+
+/// `--timeout` when not given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
 #[derive(Parser, Debug)]
@@ -66,9 +73,10 @@ pub struct Global {
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none).
-    #[arg(long, global = true, default_value = "30s", value_parser = duration_arg)]
-    pub timeout: Duration,
+    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none) [default: 30s;
+    /// transfers (pull, push, build, import, save, load): 30m each attempt].
+    #[arg(long, global = true, value_name = "D", value_parser = duration_arg)]
+    pub timeout: Option<Duration>,
     /// Attempts for transient failures (1 = no retry).
     #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
@@ -135,6 +143,8 @@ pub enum Command {
     #[command(flatten)]
     Image(image::Command),
     #[command(flatten)]
+    Registry(registry::Command),
+    #[command(flatten)]
     Build(build::Command),
     #[command(flatten)]
     Network(network::Command),
@@ -146,9 +156,27 @@ pub enum Command {
     Container(container::Command),
     #[command(flatten)]
     Logs(logs::Command),
+    #[command(flatten)]
+    Activity(activity::Command),
+    #[command(flatten)]
+    Disk(disk::Command),
 }
 
 impl Global {
+    /// The time limit of a quick engine command: `--timeout`, 30 s when not given.
+    pub fn command_timeout(&self) -> Option<Duration> {
+        let t = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
+    /// The time limit of each attempt of a transfer (pull, push, build,
+    /// import, save, load): the command's own `--max-time`, else `--timeout`
+    /// when given, else [`TRANSFER_TIMEOUT`]; 0 = none.
+    pub fn transfer_timeout(&self, max_time: Option<Duration>) -> Option<Duration> {
+        let t = max_time.or(self.timeout).unwrap_or(TRANSFER_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
     /// The engine these options describe.
     pub fn engine(&self) -> Result<Engine, Error> {
         if let Some(member) = &self.fleet_engine {
@@ -170,7 +198,7 @@ impl Global {
             .with_context(self.context.clone())
             .with_identity(self.identity.clone())
             .with_ssh_sharing((!self.ssh_share.is_zero()).then(|| SshSharing::new(self.ssh_share)))
-            .with_timeout((!self.timeout.is_zero()).then_some(self.timeout))
+            .with_timeout(self.command_timeout())
             .with_output_cap(self.output_cap)
             .with_retry(RetryPolicy {
                 attempts: self.retries,
@@ -198,6 +226,37 @@ impl Global {
             .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
     }
 }
+
+/// Ask before removing what `summary` describes: yes/no on a terminal;
+/// without one, refuse (InvalidInput, exit 2) and point at `--yes`. `verb`
+/// names the command in the answer to a "no".
+pub fn confirm(summary: &str, verb: &str) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{summary}; refusing without --yes"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{verb} cancelled"),
+        )),
+    }
+}
+
+/// Exit code of `exit-code` and `wait` for a container that never ran
+/// (created and never started, or its start failed): the README's table.
+pub const NEVER_RAN: i32 = 6;
 
 /// dockhand's exit code for an error kind (the README's table).
 pub fn exit_code(err: &Error) -> i32 {
@@ -248,12 +307,15 @@ fn dispatch(command: Command, global: &Global, out: &Out) -> Result<i32, Error> 
         Command::Netns(cmd) => netns::run(cmd, global, out),
         Command::Link(cmd) => link::run(cmd, global, out),
         Command::Image(cmd) => image::run(cmd, global, out),
+        Command::Registry(cmd) => registry::run(cmd, global, out),
         Command::Build(cmd) => build::run(cmd, global, out),
         Command::Network(cmd) => network::run(cmd, global, out),
         Command::Volume(cmd) => volume::run(cmd, global, out),
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, global, out),
         Command::Logs(cmd) => logs::run(cmd, global, out),
         Command::Container(cmd) => container::run(cmd, global, out),
+        Command::Activity(cmd) => activity::run(cmd, global, out),
+        Command::Disk(cmd) => disk::run(cmd, global, out),
     }
 }
 

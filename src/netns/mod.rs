@@ -331,7 +331,7 @@ impl Netns<'_> {
     /// ```
     pub fn add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
         self.engine.require_local("link add veth")?;
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -349,7 +349,7 @@ impl Netns<'_> {
     /// ```
     pub fn add_macvlan(&self, container: &ContainerRef, spec: &MacvlanSpec) -> Result<LinkChange> {
         self.engine.require_local("link add macvlan")?;
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -369,7 +369,7 @@ impl Netns<'_> {
     /// ```
     pub fn move_in(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
         self.engine.require_local("link move")?;
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
             require_iw(spec.host_if.as_str(), phy)?;
@@ -391,7 +391,7 @@ impl Netns<'_> {
     /// ```
     pub fn remove(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
         self.engine.require_local("link del")?;
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
         if let Some(phy) = &record.phy {
@@ -446,6 +446,19 @@ impl Netns<'_> {
                 result: steps.and_then(|s| self.teardown(s)),
             })
             .collect())
+    }
+
+    /// The running container with its own namespace, and the container's
+    /// lock (by the reference given and by its id) held for a change: a
+    /// concurrent identical change then finds this one's result, complete.
+    fn locked(
+        &self,
+        container: &ContainerRef,
+    ) -> Result<(RunningContainer, Option<crate::container::lock::LockSet>)> {
+        let target = own_netns(self.running_container(container)?)?;
+        let id = ContainerRef::new(&target.id)?;
+        let lock = crate::container::lock_names(self.engine, [container, &id])?;
+        Ok((target, lock))
     }
 
     fn routes(&self, ns: Namespace) -> Result<Vec<Route>> {
