@@ -55,7 +55,8 @@ fn remote_engines_and_fleets_on_real_hosts() {
     fleet_results_per_host_with_faults(&hosts, "/usr/bin/docker");
     check_names_the_endpoint_and_diagnoses_ssh(&hosts);
     rolling_update_stops_after_a_failure(&hosts);
-    wait_for_port_probes_the_remote_host(&hosts);
+    a_fleet_file_carries_any_subcommand(&hosts);
+    wait_for_port_and_http_probe_the_remote_host(&hosts);
     connection_sharing_opens_one_ssh_connection(&hosts, &ssh_dir);
     podman_remote_over_unix_socket_and_ssh(&hosts);
     library_fleet_blocking_and_tokio(&hosts);
@@ -152,7 +153,11 @@ fn fleet_results_per_host_with_faults(hosts: &TestHosts, engine: &str) {
         "{engine}: summary: {}",
         r.stderr
     );
-    // Text: prefixed lines, one line per failure, a summary line.
+    // Text: prefixed lines, one line per failure, a summary line. It does not
+    // depend on the CLI's version (and a dropped host costs 20.10 5 s a try).
+    if engine != "docker" {
+        return;
+    }
     let r = hosts.dockhand(
         &[],
         &[
@@ -365,11 +370,176 @@ fn rolling_update_stops_after_a_failure(hosts: &TestHosts) {
     );
 }
 
-fn wait_for_port_probes_the_remote_host(hosts: &TestHosts) {
+/// A fleet file (an ssh URL, a docker context name, another engine
+/// command; groups and labels) selecting hosts for reads and lifecycle
+/// commands: host-prefixed text, one JSON array, the most severe exit code.
+fn a_fleet_file_carries_any_subcommand(hosts: &TestHosts) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("docker");
+    let config = config.to_str().unwrap();
+    let ctx = unique("fl-fctx");
+    let create = crate::support::sh(
+        dockhand::exec::Cmd::new("docker")
+            .env("DOCKER_CONFIG", config)
+            .args([
+                "context",
+                "create",
+                &ctx,
+                "--docker",
+                &format!("host={}", hosts.host(2, "url")),
+            ]),
+    );
+    assert_eq!(create.code, 0, "{create:?}");
+    let file = dir.path().join("fleet.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"hosts": [
+            {"name": "edge-a", "url": hosts.host(1, "url"), "groups": ["edge"], "labels": {"site": "ber"}},
+            {"name": "edge-b", "context": ctx, "groups": ["edge"], "labels": {"site": "muc"}},
+            {"name": "core", "url": hosts.host(3, "url"), "engine": "/usr/bin/docker", "groups": ["core"]},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    // Shared ssh connections (idle ones close 5 s after the last use).
+    let share = dir.path().join("ssh");
+    let env = [
+        ("DOCKER_CONFIG", config),
+        ("DOCKHAND_SSH_DIR", share.to_str().unwrap()),
+    ];
+    let fleet_sharing = |share: &str, args: &[&str]| {
+        let mut all = vec!["--ssh-share", share, "--timeout", "20s", "--fleet", file];
+        all.extend(args);
+        hosts.dockhand(&env, &all)
+    };
+    let fleet = |args: &[&str]| fleet_sharing("5s", args);
+    let hosts_of = |doc: &Value| -> Vec<String> {
+        doc.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["host"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let name = unique("fl-file");
+    let r = fleet(&[
+        "--select",
+        "group=edge",
+        "--json",
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        "8080",
+        IMAGE,
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(hosts_of(&r.json()), ["edge-a", "edge-b"], "{r:?}");
+    let on = |i| {
+        hosts
+            .docker_on(i, &["ps", "-aq", "--filter", &format!("name=^{name}$")])
+            .stdout
+            .trim()
+            .to_string()
+    };
+    assert!(!on(1).is_empty() && !on(2).is_empty(), "edge hosts run it");
+    assert!(on(3).is_empty(), "core was not selected");
+    // Each edge host's own published port, at its own address.
+    let r = fleet(&[
+        "--select",
+        "group=edge",
+        "--json",
+        "wait-for",
+        &name,
+        "--http",
+        "/etc/hostname",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    for (host, i) in [("edge-a", 1), ("edge-b", 2)] {
+        let o = &by_host(&doc, host)["result"];
+        assert_eq!(o["via"], "published_remote", "{host}: {o}");
+        let addr = o["address"].as_str().unwrap();
+        assert!(
+            addr.starts_with(&format!("{}:", hosts.host(i, "addr"))),
+            "{host}: {o}"
+        );
+    }
+    // A label selects; text lines carry the host's name.
+    let r = fleet(&["--select", "site=muc", "stop", "--time", "1", &name]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout.trim(), format!("edge-b: {name} stopped"), "{r:?}");
+    let r = fleet(&["--select", "group=edge", "top", &name]);
+    assert_eq!(r.code, 5, "edge-b's container is stopped: {r:?}");
+    let r = fleet(&["--json", "ps", "--all"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    assert_eq!(hosts_of(&doc), ["edge-a", "edge-b", "core"], "fleet order");
+    let status_of = |host: &str| -> Option<String> {
+        by_host(&doc, host)["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .map(|c| c["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        [status_of("edge-a"), status_of("edge-b"), status_of("core")],
+        [Some("running".into()), Some("exited".into()), None],
+        "{doc}"
+    );
+    // The most severe failure decides: conflict (running) over not found.
+    let r = fleet(&["--json", "exit-code", &name]);
+    assert_eq!(r.code, 5, "{r:?}");
+    let doc = r.json();
+    let kinds: Vec<Option<&str>> = ["edge-a", "edge-b", "core"]
+        .iter()
+        .map(|h| by_host(&doc, h)["error"]["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, [Some("conflict"), None, Some("not_found")], "{doc}");
+    assert_eq!(by_host(&doc, "edge-b")["ok"], true, "{doc}");
+    // ... and an unreachable host over both (new connections: a shared one
+    // still has the remote shell's old PATH).
+    {
+        let _fault = Fault::on(hosts, &[("hide-cli", 3)]);
+        let r = fleet_sharing("0", &["exit-code", &name]);
+        assert_eq!(r.code, 4, "{r:?}");
+        assert!(
+            r.stderr.contains(
+                "fleet: 3 hosts: 1 ok, 2 failed (edge-a: conflict, core: unreachable), 0 skipped; exit 4"
+            ),
+            "{r:?}"
+        );
+    }
+    let r = fleet(&["rm", "-f", &name]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut removed: Vec<&str> = r.stdout.lines().collect();
+    removed.sort_unstable();
+    assert_eq!(
+        removed,
+        [
+            format!("core: {name} absent"),
+            format!("edge-a: {name} removed"),
+            format!("edge-b: {name} removed")
+        ],
+        "{r:?}"
+    );
+}
+
+fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
     let h1 = hosts.host(1, "url");
+    // Shared ssh connections (idle ones close 5 s after the last use).
+    let share = tempfile::tempdir().unwrap();
+    let share = share.path().join("ssh");
+    let env = [("DOCKHAND_SSH_DIR", share.to_str().unwrap())];
     let (published, inside) = (unique("fl-pub"), unique("fl-in"));
     for (name, publish) in [(&published, true), (&inside, false)] {
-        let mut args = vec!["--ssh-share", "0", "-H", &h1, "run", "-d", "--name", name];
+        let mut args = vec!["--ssh-share", "5s", "-H", &h1, "run", "-d", "--name", name];
         if publish {
             args.extend(["-p", "8080"]);
         }
@@ -380,14 +550,14 @@ fn wait_for_port_probes_the_remote_host(hosts: &TestHosts) {
             "-p",
             if publish { "8080" } else { "9090" },
         ]);
-        let r = hosts.dockhand(&[], &args);
+        let r = hosts.dockhand(&env, &args);
         assert_eq!(r.code, 0, "{r:?}");
     }
     let r = hosts.dockhand(
-        &[],
+        &env,
         &[
             "--ssh-share",
-            "0",
+            "5s",
             "-H",
             &h1,
             "--timeout",
@@ -418,10 +588,10 @@ fn wait_for_port_probes_the_remote_host(hosts: &TestHosts) {
         "the remote host's address: {o}"
     );
     let r = hosts.dockhand(
-        &[],
+        &env,
         &[
             "--ssh-share",
-            "0",
+            "5s",
             "-H",
             &h1,
             "--timeout",
@@ -438,12 +608,65 @@ fn wait_for_port_probes_the_remote_host(hosts: &TestHosts) {
             .contains("(inside the container, on the remote host)"),
         "{r:?}"
     );
-    // A port nothing listens on times out, saying what it saw.
+    // --http goes where --port connects: the published port at the remote
+    // host's address; a port not published there cannot be asked from here.
     let r = hosts.dockhand(
-        &[],
+        &env,
         &[
             "--ssh-share",
-            "0",
+            "5s",
+            "-H",
+            &h1,
+            "--timeout",
+            "20s",
+            "--json",
+            "wait-for",
+            &published,
+            "--http",
+            "/etc/hostname",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let o = r.json();
+    assert_eq!(
+        (o["via"].as_str(), o["http_status"].as_u64()),
+        (Some("published_remote"), Some(200)),
+        "{o}"
+    );
+    assert_eq!(
+        o["address"],
+        format!("{}:{host_port}", hosts.host(1, "addr")),
+        "{o}"
+    );
+    let r = hosts.dockhand(
+        &env,
+        &[
+            "--ssh-share",
+            "5s",
+            "-H",
+            &h1,
+            "--timeout",
+            "20s",
+            "wait-for",
+            &inside,
+            "--http",
+            "/",
+            "--port",
+            "9090",
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("9090/tcp is not published at the remote host's address"),
+        "{r:?}"
+    );
+    // A port nothing listens on times out, saying what it saw.
+    let r = hosts.dockhand(
+        &env,
+        &[
+            "--ssh-share",
+            "5s",
             "-H",
             &h1,
             "--timeout",
@@ -456,7 +679,7 @@ fn wait_for_port_probes_the_remote_host(hosts: &TestHosts) {
     );
     assert_eq!(r.code, 124, "{r:?}");
     // Local-only commands refuse the remote engine, saying where to run them.
-    let r = hosts.dockhand(&[], &["-H", &h1, "pid", &inside]);
+    let r = hosts.dockhand(&env, &["-H", &h1, "pid", &inside]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("ssh root@host1 dockhand pid"), "{r:?}");
 }
