@@ -9,6 +9,7 @@
 //! ([`dockhand::fleet::severity`]); a summary line goes to stderr. Commands
 //! that need this terminal or write one local file are refused (exit 2).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,6 +21,17 @@ use serde_json::{json, Value};
 
 use super::output::{error_json, Captured};
 use super::{dispatch, exit_code, Command, Global, Out};
+
+thread_local! {
+    /// The host this thread works for, during a fleet run.
+    static HOST: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The host the calling thread works for (`None`: not in a fleet run), so
+/// log lines (retries, `--verbose`) say which host they are about.
+pub fn current_host() -> Option<String> {
+    HOST.with(|h| h.borrow().clone())
+}
 
 /// What one host's run left.
 struct HostRun {
@@ -87,6 +99,7 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     let runs: Mutex<BTreeMap<String, HostRun>> = Mutex::default();
     let print = Mutex::new(());
     let report = fleet.each(|member| {
+        HOST.with(|h| *h.borrow_mut() = Some(member.name.clone()));
         let capture = Arc::new(Mutex::new(Captured::default()));
         let host_out = Out::captured(out.is_json(), Arc::clone(&capture), global.verbose == 0);
         let host_global = Global {

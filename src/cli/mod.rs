@@ -324,7 +324,17 @@ fn init_logging(verbose: u8) {
         0 => "warn",
         _ => "dockhand=debug,warn",
     };
+    // env_logger's own layout, after the host's name in a fleet run.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
+        .format(|buf, record| {
+            let host = fleet::current_host().map(|h| h + ": ").unwrap_or_default();
+            writeln!(
+                buf,
+                "{host}[{:<5} {}] {}",
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
         .init();
 }

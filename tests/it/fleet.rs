@@ -139,8 +139,11 @@ fn fleet_results_per_host_with_faults(hosts: &TestHosts, engine: &str) {
         .lines()
         .filter(|l| l.contains("retrying"))
         .collect();
+    // Log lines, too, start with the host they are about.
     assert!(
-        retried.iter().all(|l| l.contains(&blackhole)),
+        retried
+            .iter()
+            .all(|l| l.starts_with(&format!("{blackhole}: [WARN")) && l.contains(&blackhole)),
         "{engine}: {retried:?}"
     );
     assert!(
@@ -885,6 +888,31 @@ fn fleet_flags_and_files_are_checked_before_any_engine_call() {
             "not on a fleet: `exec`",
         ),
         (vec!["--hosts", "a", "logs", "-f", "web"], "`logs -f`"),
+        (vec!["--hosts", "a", "attach", "web"], "`attach`"),
+        (
+            vec!["--hosts", "a", "start", "-a", "web"],
+            "`start --attach`",
+        ),
+        (
+            vec!["--hosts", "a", "stats", "--stream", "web"],
+            "`stats --stream`",
+        ),
+        (
+            vec!["--hosts", "a", "prune", "images"],
+            "needs --yes or --dry-run",
+        ),
+        (
+            vec![
+                "--hosts",
+                "a",
+                "login",
+                "r.example",
+                "-u",
+                "x",
+                "--password-stdin",
+            ],
+            "credentials are stored on this machine",
+        ),
         (vec!["--hosts", "a", "--select", "nokey", "ps"], "KEY=VALUE"),
         (
             vec!["--hosts", "a", "--select", "group=edge", "ps"],
