@@ -42,6 +42,24 @@ fn by_host<'a>(doc: &'a Value, host: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {host} in {doc}"))
 }
 
+/// A new docker context (in the docker config dir `config`) for host `i`.
+fn docker_context(hosts: &TestHosts, config: &str, i: usize) -> String {
+    let ctx = unique("fl-ctx");
+    let create = crate::support::sh(
+        dockhand::exec::Cmd::new("docker")
+            .env("DOCKER_CONFIG", config)
+            .args([
+                "context",
+                "create",
+                &ctx,
+                "--docker",
+                &format!("host={}", hosts.host(i, "url")),
+            ]),
+    );
+    assert_eq!(create.code, 0, "{create:?}");
+    ctx
+}
+
 #[test]
 fn remote_engines_and_fleets_on_real_hosts() {
     let hosts = TestHosts::up(3, true);
@@ -226,19 +244,7 @@ fn check_names_the_endpoint_and_diagnoses_ssh(hosts: &TestHosts) {
     );
     let config = tempfile::tempdir().unwrap();
     let config = config.path().to_str().unwrap().to_string();
-    let ctx = unique("fl-ctx");
-    let create = crate::support::sh(
-        dockhand::exec::Cmd::new("docker")
-            .env("DOCKER_CONFIG", &config)
-            .args([
-                "context",
-                "create",
-                &ctx,
-                "--docker",
-                &format!("host={}", hosts.host(2, "url")),
-            ]),
-    );
-    assert_eq!(create.code, 0, "{create:?}");
+    let ctx = docker_context(hosts, &config, 2);
     let r = hosts.dockhand(
         &[("DOCKER_CONFIG", &config)],
         &["--ssh-share", "0", "--context", &ctx, "--json", "check"],
@@ -380,19 +386,7 @@ fn a_fleet_file_carries_any_subcommand(hosts: &TestHosts) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("docker");
     let config = config.to_str().unwrap();
-    let ctx = unique("fl-fctx");
-    let create = crate::support::sh(
-        dockhand::exec::Cmd::new("docker")
-            .env("DOCKER_CONFIG", config)
-            .args([
-                "context",
-                "create",
-                &ctx,
-                "--docker",
-                &format!("host={}", hosts.host(2, "url")),
-            ]),
-    );
-    assert_eq!(create.code, 0, "{create:?}");
+    let ctx = docker_context(hosts, config, 2);
     let file = dir.path().join("fleet.json");
     std::fs::write(
         &file,
@@ -540,9 +534,14 @@ fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
     let share = tempfile::tempdir().unwrap();
     let share = share.path().join("ssh");
     let env = [("DOCKHAND_SSH_DIR", share.to_str().unwrap())];
+    let on_h1 = |args: &[&str]| {
+        let mut all = vec!["--ssh-share", "5s", "-H", &h1];
+        all.extend(args);
+        hosts.dockhand(&env, &all)
+    };
     let (published, inside) = (unique("fl-pub"), unique("fl-in"));
     for (name, publish) in [(&published, true), (&inside, false)] {
-        let mut args = vec!["--ssh-share", "5s", "-H", &h1, "run", "-d", "--name", name];
+        let mut args = vec!["run", "-d", "--name", name];
         if publish {
             args.extend(["-p", "8080"]);
         }
@@ -553,28 +552,9 @@ fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
             "-p",
             if publish { "8080" } else { "9090" },
         ]);
-        let r = hosts.dockhand(&env, &args);
+        let r = on_h1(&args);
         assert_eq!(r.code, 0, "{r:?}");
     }
-    let r = hosts.dockhand(
-        &env,
-        &[
-            "--ssh-share",
-            "5s",
-            "-H",
-            &h1,
-            "--timeout",
-            "20s",
-            "--json",
-            "wait-for",
-            &published,
-            "--port",
-            "8080",
-        ],
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let o = r.json();
-    assert_eq!(o["via"], "published_remote", "{o}");
     let port = hosts.docker_on(1, &["port", &published, "8080/tcp"]).stdout;
     let host_port = port
         .lines()
@@ -585,79 +565,48 @@ fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
         .unwrap()
         .trim()
         .to_string();
-    assert_eq!(
-        o["address"],
-        format!("{}:{host_port}", hosts.host(1, "addr")),
-        "the remote host's address: {o}"
-    );
-    let r = hosts.dockhand(
-        &env,
-        &[
-            "--ssh-share",
-            "5s",
-            "-H",
-            &h1,
+    let address = format!("{}:{host_port}", hosts.host(1, "addr"));
+    // --port, and --http going where --port connects: the published port at
+    // the remote host's address.
+    for (condition, value) in [("--port", "8080"), ("--http", "/etc/hostname")] {
+        let r = on_h1(&[
             "--timeout",
             "20s",
+            "--json",
             "wait-for",
-            &inside,
-            "--port",
-            "9090",
-        ],
-    );
+            &published,
+            condition,
+            value,
+        ]);
+        assert_eq!(r.code, 0, "{condition}: {r:?}");
+        let o = r.json();
+        assert_eq!(
+            (o["via"].as_str(), o["address"].as_str()),
+            (Some("published_remote"), Some(address.as_str())),
+            "{condition}: {o}"
+        );
+        if condition == "--http" {
+            assert_eq!(o["http_status"], 200, "{o}");
+        }
+    }
+    let r = on_h1(&["--timeout", "20s", "wait-for", &inside, "--port", "9090"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout
             .contains("(inside the container, on the remote host)"),
         "{r:?}"
     );
-    // --http goes where --port connects: the published port at the remote
-    // host's address; a port not published there cannot be asked from here.
-    let r = hosts.dockhand(
-        &env,
-        &[
-            "--ssh-share",
-            "5s",
-            "-H",
-            &h1,
-            "--timeout",
-            "20s",
-            "--json",
-            "wait-for",
-            &published,
-            "--http",
-            "/etc/hostname",
-        ],
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let o = r.json();
-    assert_eq!(
-        (o["via"].as_str(), o["http_status"].as_u64()),
-        (Some("published_remote"), Some(200)),
-        "{o}"
-    );
-    assert_eq!(
-        o["address"],
-        format!("{}:{host_port}", hosts.host(1, "addr")),
-        "{o}"
-    );
-    let r = hosts.dockhand(
-        &env,
-        &[
-            "--ssh-share",
-            "5s",
-            "-H",
-            &h1,
-            "--timeout",
-            "20s",
-            "wait-for",
-            &inside,
-            "--http",
-            "/",
-            "--port",
-            "9090",
-        ],
-    );
+    // A port not published there cannot be asked over HTTP from here.
+    let r = on_h1(&[
+        "--timeout",
+        "20s",
+        "wait-for",
+        &inside,
+        "--http",
+        "/",
+        "--port",
+        "9090",
+    ]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr
@@ -665,24 +614,10 @@ fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
         "{r:?}"
     );
     // A port nothing listens on times out, saying what it saw.
-    let r = hosts.dockhand(
-        &env,
-        &[
-            "--ssh-share",
-            "5s",
-            "-H",
-            &h1,
-            "--timeout",
-            "2s",
-            "wait-for",
-            &inside,
-            "--port",
-            "7070",
-        ],
-    );
+    let r = on_h1(&["--timeout", "2s", "wait-for", &inside, "--port", "7070"]);
     assert_eq!(r.code, 124, "{r:?}");
     // Local-only commands refuse the remote engine, saying where to run them.
-    let r = hosts.dockhand(&env, &["-H", &h1, "pid", &inside]);
+    let r = on_h1(&["pid", &inside]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("ssh root@host1 dockhand pid"), "{r:?}");
 }
