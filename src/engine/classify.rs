@@ -646,6 +646,22 @@ pub fn ssh_failure(stderr: &[u8]) -> Option<(SshFailure, bool)> {
     ssh_failure_in(&text)
 }
 
+/// Whether `stderr` says the named docker context or podman connection
+/// does not exist (a typo, or a plain host name where an `ssh://` URL was
+/// meant).
+///
+/// ```
+/// use dockhand::engine::classify::names_no_endpoint;
+/// assert!(names_no_endpoint(br#"unable to resolve docker endpoint: context "box1": context not found: open ..."#));
+/// assert!(!names_no_endpoint(b"Error: No such object: web"));
+/// ```
+pub fn names_no_endpoint(stderr: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(stderr).to_lowercase();
+    ["context not found", "service destination not found"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
 fn ssh_failure_in(lower: &str) -> Option<(SshFailure, bool)> {
     SSH.iter()
         .find(|r| r.all.iter().all(|needle| lower.contains(needle)))

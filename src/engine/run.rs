@@ -14,7 +14,7 @@ use super::classify::{self, Tool};
 use super::drive::{Blocking, Driver};
 use super::plan::{Effect, Outcome, Plan, Program, Retry};
 use super::retry::{Decision, RetryPolicy};
-use super::{Engine, Mode};
+use super::{Engine, EngineKind, Mode};
 use crate::error::{ExitStatus, Result};
 use crate::exec::{self, Cmd, Limits, Observer, Output};
 
@@ -237,6 +237,16 @@ impl Engine {
                 *e = e
                     .clone()
                     .with_message(format!("{}: {}", self.endpoint_hint(), e.message()));
+            } else if classify::names_no_endpoint(&output.stderr) {
+                let list = match self.kind() {
+                    EngineKind::Podman => "podman system connection ls",
+                    _ => "docker context ls",
+                };
+                *e = e.clone().with_message(format!(
+                    "there is no {} (see `{list}`; a host by address is ssh://USER@HOST): {}",
+                    self.endpoint_hint(),
+                    e.message()
+                ));
             }
         }
         Ok(Outcome { output, error })

@@ -866,7 +866,28 @@ fn fleet_flags_and_files_are_checked_before_any_engine_call() {
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
         assert!(r.stderr.contains(want), "{args:?}: {r:?}");
     }
+    // A plain name is a docker context: one that does not exist is named
+    // (docker looks it up on this machine, no network).
     let dir = tempfile::tempdir().unwrap();
+    let r = crate::support::sh(
+        dockhand::exec::Cmd::new(crate::support::bin())
+            .env("DOCKER_CONFIG", dir.path())
+            .args([
+                "--engine",
+                "docker",
+                "--hosts",
+                "dh-fl-nosuch",
+                "status",
+                "x",
+            ]),
+    );
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "dh-fl-nosuch: dockhand: there is no context dh-fl-nosuch (see `docker context ls`"
+        ),
+        "{r:?}"
+    );
     let file = dir.path().join("fleet.json");
     std::fs::write(
         &file,
