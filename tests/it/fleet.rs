@@ -14,7 +14,8 @@ use dockhand::{Engine, ErrorKind, Plan};
 use serde_json::Value;
 
 use crate::support::hosts::TestHosts;
-use crate::support::{dockhand, unique, IMAGE};
+use crate::support::{dockhand, processes_matching, unique, IMAGE};
+use dockhand::exec::{spawn_streaming, Cmd};
 
 /// Faults put on a host for one scenario, undone when dropped.
 struct Fault<'a>(&'a TestHosts, Vec<usize>);
@@ -513,6 +514,41 @@ fn a_fleet_file_carries_any_subcommand(hosts: &TestHosts) {
             "{r:?}"
         );
     }
+    // Ctrl-C: every host's engine child is killed and reaped, and the fleet
+    // exits 130 (edge-b's `wait` returns at once, unless the signal came first).
+    let words = hosts.client_env(&env);
+    let mut child = spawn_streaming(
+        &Cmd::new(&words[0])
+            .args(&words[1..])
+            .arg(crate::support::bin())
+            .args(["--ssh-share", "0", "--timeout", "60s", "--fleet", file])
+            .args(["--select", "group=edge", "wait", &name]),
+    )
+    .unwrap();
+    let waiting = format!("wait -- {name}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while processes_matching(&waiting).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no engine `wait` started"
+        );
+        dockhand::exec::sleep(Duration::from_millis(50)).unwrap();
+    }
+    let mut stderr = child.take_stderr().unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait_timeout(Duration::from_secs(10)).unwrap();
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert_eq!(status, Some(dockhand::ExitStatus::Code(130)), "{said}");
+    let summary = said.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("fleet: 2 hosts: ")
+            && summary.contains("edge-a: interrupted")
+            && summary.ends_with("exit 130"),
+        "{said}"
+    );
+    assert_eq!(processes_matching(&waiting), Vec::<u32>::new(), "{said}");
     let r = fleet(&["rm", "-f", &name]);
     assert_eq!(r.code, 0, "{r:?}");
     let mut removed: Vec<&str> = r.stdout.lines().collect();
