@@ -40,6 +40,9 @@
 #     FinishedAt, or the end of the first passing health check) to the exit
 #     of `dockhand wait-for --running/--exit/--healthy`, BENCH_LOG_ROUNDS
 #     rounds; `ENGINE wait` for --exit as the reference
+# 10. fleets: one `status` on 3 real test hosts over ssh (tests/fixtures/testhosts,
+#     the client in the set's client netns), all at once vs one after another
+#     (--parallel 1), each without and with ssh connection sharing (--ssh-share)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
@@ -275,6 +278,20 @@ for E in engines:
               "(k8s-file, podman issue #21914), so this engine's logs rows read without -f.", end="")
     print("\n")
 
+if ("all", "fleet") in groups:
+    rows.clear()
+    print("### fleets: one `status` on 3 test hosts over ssh (docker CLI, client in the client netns)\n")
+    print(header)
+    pair("10", ("all", "fleet"), "fleet.par", "fleet.seq", "`--hosts h1,h2,h3 status X`, no sharing",
+         "the same with `--parallel 1`", speedup=True)
+    pair("10", ("all", "fleet"), "fleet.par_share", "fleet.seq_share", "`--hosts h1,h2,h3 status X`, sharing",
+         "the same with `--parallel 1`", speedup=True)
+    pair("10", ("all", "fleet"), "fleet.par_share", "fleet.par", "parallel, `--ssh-share 60s`",
+         "parallel, `--ssh-share 0`", speedup=True)
+    pair("10", ("all", "fleet"), "fleet.seq_share", "fleet.seq", "one after another, `--ssh-share 60s`",
+         "one after another, `--ssh-share 0`", speedup=True)
+    print("\n".join(rows) + "\n")
+
 print("### dockhand itself: `--dry-run run` with 20 options (no engine child)\n")
 print("| # | binary | peak RSS (median of 15) | CPU user+sys (median of round means) | wall (median) | size | goal | verdict |")
 print("|---|---|---:|---:|---:|---:|---|---|")
@@ -346,8 +363,19 @@ bin_of() { if [ "$1" = static ]; then echo "$STATIC"; else echo "$REL"; fi; }
 
 # ---------------------------------------------------------------- cleanup
 mkdir -p "$RUN_DIR"
+FLEET_DIR=""
 cleanup() {
   local e ids
+  if [ -n "$FLEET_DIR" ]; then
+    if tests/fixtures/testhosts down "$FLEET_DIR" >&2; then
+      # dockhand's ssh wrapper dir (its masters died with the set).
+      rm -rf "$FLEET_DIR/ssh"
+      rmdir "$FLEET_DIR" 2>/dev/null || true
+    else
+      log "testhosts down $FLEET_DIR failed"
+    fi
+    FLEET_DIR=""
+  fi
   for e in "${ENGINES[@]}"; do
     ids=$(timeout --foreground 60 "$e" ps -aq --filter "label=dockhand.bench.run=$RUN_ID" 2>/dev/null || true)
     if [ -n "$ids" ]; then
@@ -695,6 +723,30 @@ if command -v valgrind >/dev/null && in_budget "7 spawn cost"; then
       >>"$RUN_DIR/spawn-callgrind.txt"
   done
   log "instructions per spawn (callgrind, user space): $(tr '\n' ' ' <"$RUN_DIR/spawn-callgrind.txt")"
+fi
+
+# ---------------------------------------------------------------- 10. fleet
+if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && in_budget "10 fleet"; then
+  log "8: status on 3 test hosts over ssh: parallel vs sequential, without and with connection sharing"
+  tests/fixtures/testhosts sweep >&2 || true
+  FLEET_DIR=$(mktemp -d /tmp/dhb-XXXXXX)
+  tests/fixtures/testhosts up "$FLEET_DIR" 3 >&2
+  # shellcheck source=/dev/null
+  . "$FLEET_DIR/hosts.env"
+  fleet_c="$PREFIX-fleet"
+  for i in 1 2 3; do
+    sock_var=HOST_${i}_SOCK
+    timeout --foreground 120 docker -H "unix://${!sock_var}" run -d --name "$fleet_c" "$IMAGE" sleep 3600 >/dev/null
+  done
+  hosts="$HOST_1_URL,$HOST_2_URL,$HOST_3_URL"
+  # hyperfine -N splits on blanks: no word below has one.
+  client="env PATH=$SSH_BIN_DIR:$PATH TESTHOSTS_SSH_CONFIG=$SSH_CONFIG_DIRECT DOCKHAND_SSH_DIR=$FLEET_DIR/ssh $CLIENT_EXEC $REL"
+  add fleet.par "$client --hosts $hosts --ssh-share 0 status $fleet_c"
+  add fleet.seq "$client --hosts $hosts --parallel 1 --ssh-share 0 status $fleet_c"
+  add fleet.par_share "$client --hosts $hosts --ssh-share 60s status $fleet_c"
+  add fleet.seq_share "$client --hosts $hosts --parallel 1 --ssh-share 60s status $fleet_c"
+  group all fleet "$ROUNDS" 1 1
+  cleanup
 fi
 
 # ---------------------------------------------------------------- report

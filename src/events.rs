@@ -473,7 +473,7 @@ pub(crate) fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
     };
     Decoded::new(
         engine.kind(),
-        &engine.command(),
+        &engine.transported(),
         vec![child],
         Box::new(to_item),
     )

@@ -14,7 +14,8 @@
 //! | 2 | [`exec`] | [`Cmd`](exec::Cmd), a command as data, and the only code that spawns or sleeps: blocking and tokio executors, streaming children, signals |
 //! | 3 | [`decode`] | pure decoders of what engines print: tolerant JSON, lines in bounded memory, timestamps |
 //! | 3 | [`input`] | validated values for everything that ends up in an argv |
-//! | 4 | [`engine`] | [`Engine`] (configuration), [`Plan`], the argv builder, the run paths and retry loop, batching, error classification, docker/podman quirks, line streams |
+//! | 4 | [`engine`] | [`Engine`] (configuration), [`Plan`], the argv builder, the run paths and retry loop, batching, error classification, docker/podman quirks, line streams; where the engine is ([`engine::endpoint`]) and docker's ssh options ([`engine::ssh`]) |
+//! | 4 | [`fleet`] | many engines running the same plans: parallel with bounded concurrency, rolling batches, per-host results |
 //! | 5 | [`container`] | containers: model, queries, create/run, lifecycle, exec and files, locks, logs, wait-for |
 //! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load; registries (pull, push, login, logout); build, also from fetched tarball and git contexts; Dockerfiles |
 //! | 5 | [`network`] | networks: list, inspect, create, remove, connect, gateways |
@@ -75,6 +76,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod fleet;
 pub mod image;
 pub mod input;
 pub mod netns;

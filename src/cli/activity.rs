@@ -11,7 +11,7 @@ use dockhand::input::{ContainerRef, DetachKeys, TopField};
 use dockhand::Error;
 
 /// Subcommands about containers' processes, usage and file changes.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// CPU, memory, network and block I/O of containers: one sample of all
     /// of them in one engine call (--stream: a sample every second or so
@@ -63,6 +63,19 @@ pub enum Command {
         #[arg(long)]
         no_stdin: bool,
     },
+}
+
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Stats { stream: true, .. } => {
+                Some("`stats --stream` samples without end: leave out --stream, or run it per host")
+            }
+            Command::Attach { .. } => Some("`attach` attaches this terminal: run it per host"),
+            _ => None,
+        }
+    }
 }
 
 /// Run one subcommand; returns the exit code.

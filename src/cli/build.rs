@@ -26,8 +26,18 @@ pub enum BuilderArg {
     Buildkit,
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Dockerfile { .. } => Some("`dockerfile` asks no engine: run it once"),
+            _ => None,
+        }
+    }
+}
+
 /// Build subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Build an image; prints its full id (sha256:<64 hex>), read from --iidfile.
     /// CONTEXT is a directory, an http(s) tarball URL, or a git repository

@@ -22,7 +22,7 @@ use dockhand::input::{
 use dockhand::{Engine, Error};
 
 /// Container subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Create and start a container; with -d print its full id, else stream
     /// its output and exit with its exit code.
@@ -300,8 +300,31 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Run { detach: false, .. } => {
+                Some("`run` without -d streams one container's output: use `run -d`, then `logs` or `wait`")
+            }
+            Command::Exec { .. } => Some("`exec` runs attached to this terminal: run it per host"),
+            Command::Start { attach: true, .. } => {
+                Some("`start --attach` attaches this terminal: start without it, then `logs` or `wait`")
+            }
+            Command::Export { .. } => Some("`export` unpacks into one local directory: run it per host"),
+            Command::Cp {
+                src: CopyPath::Container(..),
+                dst: CopyPath::Host(_),
+                ..
+            } => Some("`cp` from containers to one local path would overwrite it per host: run it per host"),
+            Command::Reset { yes: false, .. } => Some("`reset` on a fleet needs --yes (no host can ask)"),
+            _ => None,
+        }
+    }
+}
+
 /// Containers to act on, and how long to wait for their locks.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct NamesArgs {
     /// Container names or ids.
     #[arg(required = true)]
@@ -311,7 +334,7 @@ pub struct NamesArgs {
 }
 
 /// `--lock-timeout` of mutating commands.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct LockArgs {
     /// How long to wait while another dockhand process changes the same container.
     #[arg(long, default_value = "30s", value_parser = duration_arg)]
@@ -404,6 +427,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Pid { name } => {
+            // The pid is the engine host's; from here it names another process.
+            engine.require_local("pid")?;
             let c = engine.containers().inspect_one(&name)?;
             let pid = c.pid()?;
             match out.is_json() {

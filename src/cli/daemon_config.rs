@@ -9,7 +9,7 @@ use dockhand::system::daemon_config::{self, parse_value, Edit, EditReport, KeyPa
 use dockhand::Error;
 
 /// Daemon configuration subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Read or edit docker's daemon.json (atomic write, .bak kept, unknown keys kept).
     DaemonConfig {
@@ -22,7 +22,7 @@ pub enum Command {
 }
 
 /// `daemon-config …` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum DaemonConfigCommand {
     /// Print the whole file, or the value at KEY (exit 3 when not set).
     Get {
@@ -44,8 +44,12 @@ pub enum DaemonConfigCommand {
 }
 
 /// Run one daemon-config subcommand; returns the exit code.
-pub fn run(cmd: Command, _global: &Global, out: &Out) -> Result<i32, Error> {
+pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     let Command::DaemonConfig { file, cmd } = cmd;
+    // The file is this machine's; a remote engine's daemon reads its own.
+    if global.names_an_endpoint() {
+        global.engine()?.require_local("daemon-config")?;
+    }
     let edit = match cmd {
         DaemonConfigCommand::Get { key } => {
             let key = key.as_deref().map(KeyPath::new).transpose()?;

@@ -9,7 +9,7 @@ use dockhand::prune::{PruneKind, Pruned};
 use dockhand::Error;
 
 /// Disk-space subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// The engine itself.
     System {
@@ -35,8 +35,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it
+    /// can); `dry_run`: the global `--dry-run`, which asks nothing.
+    pub fn fleet_refusal(&self, dry_run: bool) -> Option<&'static str> {
+        match self {
+            Command::Prune { yes: false, .. } if !dry_run => {
+                Some("`prune` on a fleet needs --yes or --dry-run (no host can ask)")
+            }
+            _ => None,
+        }
+    }
+}
+
 /// `system` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum SystemCommand {
     /// Disk use of images, containers, volumes and the build cache, with what
     /// a prune could reclaim (the whole engine's, other users' objects included).

@@ -11,8 +11,18 @@ use dockhand::image::{self, Change, Image, ImportOptions, ListOptions};
 use dockhand::input::{ImageRef, ImageTag, KeyValue};
 use dockhand::Error;
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Save { .. } => Some("`save` writes one local archive: run it per host"),
+            _ => None,
+        }
+    }
+}
+
 /// Image subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// List images, fully inspected (two engine calls, whatever their number).
     Images {
@@ -87,7 +97,7 @@ pub enum Command {
 }
 
 /// `image …` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum ImageCommand {
     /// Inspect images in one engine call; prints the found ones and exits 3
     /// when any is missing.

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{exit_code, Global, Out};
 
 /// The `link` command group.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Attach host interfaces to running containers (veth, macvlan, move), all or nothing.
     #[command(subcommand)]
@@ -18,7 +18,7 @@ pub enum Command {
 }
 
 /// `link` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum LinkCommand {
     /// Create an interface in a container.
     #[command(subcommand)]
@@ -55,7 +55,7 @@ pub enum LinkCommand {
 }
 
 /// `link add` kinds.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum AddCommand {
     /// A veth pair: one end in the container, the other on the host (optionally in a bridge).
     Veth {
@@ -98,7 +98,7 @@ pub enum AddCommand {
 }
 
 /// Addresses and gateway of the interface in the container.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct AddressArgs {
     /// Address with prefix (IPv4 or IPv6); repeat for more.
     #[arg(long = "ip", value_name = "CIDR")]

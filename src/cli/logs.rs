@@ -15,7 +15,7 @@ use dockhand::input::{
 use dockhand::Error;
 
 /// Observation subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Print container logs: the container's stdout on stdout, its stderr on
     /// stderr (with --json: one JSON object per line on stdout).
@@ -33,8 +33,23 @@ pub enum Command {
     WaitFor(WaitArgs),
 }
 
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Logs(a) if a.follow => {
+                Some("`logs -f` follows without end: leave out -f, or run it per host")
+            }
+            Command::Events(a) if a.until.is_none() => {
+                Some("`events` without --until follows without end: give --until")
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Arguments of `logs`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
     /// Containers (names or ids); several are merged as their lines arrive.
     #[arg(required = true, value_name = "NAME")]
@@ -60,7 +75,7 @@ pub struct LogsArgs {
 }
 
 /// Arguments of `events`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct EventsArgs {
     /// KEY=VALUE: container, event (docker's words: die, destroy …), image,
     /// label, network, pod, type, volume …; repeat for several.
@@ -75,7 +90,7 @@ pub struct EventsArgs {
 }
 
 /// Arguments of `wait-for`: the container and exactly one condition.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("condition").required(true).multiple(true).args(["running", "healthy", "exit", "port", "log", "http"])))]
 pub struct WaitArgs {
     /// The container (name or id).
@@ -91,7 +106,9 @@ pub struct WaitArgs {
     exit: bool,
     /// A TCP connection is accepted on the host port PORT is published on
     /// (probed on 127.0.0.1), or on the container's IP when it is not
-    /// published. With --http: the port to GET from.
+    /// published. With a remote engine: the published port at the remote
+    /// host's address, else a listening socket inside the container (the
+    /// output says which). With --http: the port to GET from.
     #[arg(long, value_name = "PORT[/tcp]")]
     port: Option<ProbePort>,
     /// A log line (existing or new, stdout or stderr) matches REGEX.
@@ -127,8 +144,8 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         max_line: args.max_line,
     };
     let prefix_names = args.names.len() > 1;
-    let mut stdout = BufWriter::new(std::io::stdout().lock());
-    let mut stderr = BufWriter::new(std::io::stderr().lock());
+    let mut stdout = BufWriter::new(out.stdout());
+    let mut stderr = BufWriter::new(out.stderr());
     let mut lines = engine.containers().log_lines(&args.names, &opts)?;
     // One buffer for every JSON line (no serializer, no allocation per line).
     let mut json = Vec::with_capacity(512);
@@ -186,7 +203,7 @@ fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
         since: args.since,
         until: args.until,
     };
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = out.stdout();
     for event in engine.system().event_stream(&opts)? {
         let event = event?;
         let written = if out.is_json() {
@@ -267,13 +284,23 @@ fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// `web: port 80/tcp (127.0.0.1:32771) after 1.2s`.
+/// `web: port 80/tcp (127.0.0.1:32771, published port on this machine) after 1.2s`.
 fn observation_text(o: &Observation) -> String {
     let detail = match (&o.address, o.exit_code, &o.last_line) {
-        (Some(addr), _, _) => match o.http_status {
-            Some(status) => format!(" ({addr} answered {status})"),
-            None => format!(" ({addr})"),
-        },
+        (Some(addr), _, _) => {
+            let answered = o.http_status.map(|s| format!(" answered {s}"));
+            match o.via {
+                Some(via) => format!(
+                    " ({addr}{}, {})",
+                    answered.unwrap_or_default(),
+                    via.describe()
+                ),
+                None => format!(" ({addr}{})", answered.unwrap_or_default()),
+            }
+        }
+        (None, _, _) if o.via.is_some() => {
+            format!(" ({})", o.via.map_or("", |v| v.describe()))
+        }
         (_, Some(code), _) => format!(" (exit code {code})"),
         (_, _, Some(line)) if o.condition.starts_with("log") => format!(" ({line:?})"),
         _ => String::new(),

@@ -9,6 +9,7 @@ mod build;
 mod container;
 mod daemon_config;
 mod disk;
+mod fleet;
 mod image;
 mod link;
 mod logs;
@@ -21,12 +22,15 @@ mod system;
 mod volume;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
+use dockhand::engine::ssh::SshSharing;
 use dockhand::engine::Mode;
+use dockhand::fleet::Selector;
 use dockhand::image::TRANSFER_TIMEOUT;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
@@ -58,6 +62,14 @@ pub struct Global {
     /// Engine context (docker --context, podman --connection).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+    /// ssh key for an engine reached over ssh (podman --identity; docker:
+    /// `ssh -i KEY` through dockhand's ssh wrapper).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub identity: Option<PathBuf>,
+    /// docker over ssh: keep one shared ssh connection per host open this
+    /// long after the last call (ControlMaster/ControlPersist; 0 = no sharing).
+    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", default_value = "60s", value_parser = duration_arg, value_name = "D")]
+    pub ssh_share: Duration,
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -81,6 +93,35 @@ pub struct Global {
     /// (No short form: `-v` is `run`'s `--volume`, as in docker.)
     #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Run on these hosts: ssh URLs, docker contexts or podman connections, comma-separated.
+    #[arg(long, global = true, value_name = "A,B,…", conflicts_with_all = ["host", "context", "fleet"], help_heading = "Fleet")]
+    pub hosts: Option<String>,
+    /// Run on the hosts of this fleet file (JSON: name, url or context, groups, labels).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["host", "context"], help_heading = "Fleet")]
+    pub fleet: Option<PathBuf>,
+    /// Only the fleet's hosts with KEY=VALUE (group=G, name=N, or a label); repeat: all must hold.
+    #[arg(long, global = true, value_name = "KEY=VALUE", help_heading = "Fleet")]
+    pub select: Vec<Selector>,
+    /// Hosts working at once.
+    #[arg(long, global = true, default_value_t = dockhand::fleet::DEFAULT_PARALLEL, value_name = "N",
+          value_parser = positive, help_heading = "Fleet")]
+    pub parallel: usize,
+    /// Rolling: batches of N hosts, each once the last succeeded (stops after --max-failures, default 1).
+    #[arg(long, global = true, value_name = "N", value_parser = positive, help_heading = "Fleet")]
+    pub rolling: Option<usize>,
+    /// Start no more hosts once K have failed (default: no limit; with --rolling 1).
+    #[arg(long, global = true, value_name = "K", value_parser = positive, help_heading = "Fleet")]
+    pub max_failures: Option<usize>,
+    /// The engine of one fleet host (set by the fleet runner, not a flag).
+    #[arg(skip)]
+    pub fleet_engine: Option<Engine>,
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number from 1 to 100000")),
+    }
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -89,7 +130,7 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 
 /// The subcommands. Each area (system, containers, images, …) has its own
 /// module with its own `Command` enum, flattened in here, and its own `run`.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
@@ -138,6 +179,9 @@ impl Global {
 
     /// The engine these options describe.
     pub fn engine(&self) -> Result<Engine, Error> {
+        if let Some(member) = &self.fleet_engine {
+            return Ok(member.clone());
+        }
         let engine = match &self.engine {
             Some(cmd) => Engine::from_command(cmd)?,
             None => Engine::detect()?,
@@ -152,6 +196,8 @@ impl Global {
         Ok(engine
             .with_host(self.host.clone())
             .with_context(self.context.clone())
+            .with_identity(self.identity.clone())
+            .with_ssh_sharing((!self.ssh_share.is_zero()).then(|| SshSharing::new(self.ssh_share)))
             .with_timeout(self.command_timeout())
             .with_output_cap(self.output_cap)
             .with_retry(RetryPolicy {
@@ -161,6 +207,23 @@ impl Global {
                 ..RetryPolicy::default()
             })
             .with_mode(mode))
+    }
+}
+
+impl Global {
+    /// Whether an endpoint was chosen on the command line or in the
+    /// environment (commands that never ask the engine check only then).
+    pub fn names_an_endpoint(&self) -> bool {
+        self.host.is_some()
+            || self.context.is_some()
+            || [
+                "DOCKER_HOST",
+                "DOCKER_CONTEXT",
+                "CONTAINER_HOST",
+                "CONTAINER_CONNECTION",
+            ]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
     }
 }
 
@@ -224,20 +287,9 @@ pub fn main() -> i32 {
         log::warn!("cannot install signal handlers: {e}");
     }
     let out = Out::new(cli.global.json);
-    let result = match cli.command {
-        Command::System(cmd) => system::run(cmd, &cli.global, &out),
-        Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
-        Command::Link(cmd) => link::run(cmd, &cli.global, &out),
-        Command::Image(cmd) => image::run(cmd, &cli.global, &out),
-        Command::Registry(cmd) => registry::run(cmd, &cli.global, &out),
-        Command::Build(cmd) => build::run(cmd, &cli.global, &out),
-        Command::Network(cmd) => network::run(cmd, &cli.global, &out),
-        Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
-        Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
-        Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
-        Command::Container(cmd) => container::run(cmd, &cli.global, &out),
-        Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
-        Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
+    let result = match cli.global.hosts.is_some() || cli.global.fleet.is_some() {
+        true => fleet::run(cli.command, &cli.global, &out),
+        false => dispatch(cli.command, &cli.global, &out),
     };
     match result {
         Ok(code) => code,
@@ -248,12 +300,41 @@ pub fn main() -> i32 {
     }
 }
 
+/// Run one subcommand against the engine `global` describes.
+fn dispatch(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
+    match command {
+        Command::System(cmd) => system::run(cmd, global, out),
+        Command::Netns(cmd) => netns::run(cmd, global, out),
+        Command::Link(cmd) => link::run(cmd, global, out),
+        Command::Image(cmd) => image::run(cmd, global, out),
+        Command::Registry(cmd) => registry::run(cmd, global, out),
+        Command::Build(cmd) => build::run(cmd, global, out),
+        Command::Network(cmd) => network::run(cmd, global, out),
+        Command::Volume(cmd) => volume::run(cmd, global, out),
+        Command::DaemonConfig(cmd) => daemon_config::run(cmd, global, out),
+        Command::Logs(cmd) => logs::run(cmd, global, out),
+        Command::Container(cmd) => container::run(cmd, global, out),
+        Command::Activity(cmd) => activity::run(cmd, global, out),
+        Command::Disk(cmd) => disk::run(cmd, global, out),
+    }
+}
+
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",
         _ => "dockhand=debug,warn",
     };
+    // env_logger's own layout, after the host's name in a fleet run.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
+        .format(|buf, record| {
+            let host = fleet::current_host().map(|h| h + ": ").unwrap_or_default();
+            writeln!(
+                buf,
+                "{host}[{:<5} {}] {}",
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
         .init();
 }

@@ -13,7 +13,7 @@ use dockhand::{Error, ExitStatus};
 use super::{Global, Out};
 
 /// The `netns` command group.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Run host commands in a running container's network namespace.
     #[command(subcommand)]
@@ -21,7 +21,7 @@ pub enum Command {
 }
 
 /// `netns` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum NetnsCommand {
     /// Run CMD in the container's network namespace (nsenter); its exit code is dockhand's.
     ///

@@ -9,7 +9,7 @@ use dockhand::network::{Network, NetworkCreateOptions};
 use dockhand::Error;
 
 /// Network subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Manage networks.
     Network {
@@ -19,7 +19,7 @@ pub enum Command {
 }
 
 /// `network …` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum NetworkCommand {
     /// List networks, fully inspected.
     Ls {

@@ -1,20 +1,53 @@
-//! Where results and errors go: text for people, JSON for scripts.
+//! Where results and errors go: text for people, JSON for scripts — on the
+//! terminal, or captured for one host of a fleet (`--hosts`, `--fleet`),
+//! whose output is then printed with the host's name or gathered into the
+//! fleet's JSON array.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use dockhand::engine::classify::ssh_failure;
 use dockhand::Error;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-/// Output mode of one invocation.
-#[derive(Debug, Clone, Copy)]
+/// Output mode of one invocation (or of one host of a fleet).
+#[derive(Debug, Clone)]
 pub struct Out {
     json: bool,
+    capture: Option<Arc<Mutex<Captured>>>,
+    /// Errors as their message alone (one line per host of a fleet).
+    brief: bool,
+}
+
+/// What one host's command printed, kept for the fleet's report.
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// Everything written to stdout.
+    pub stdout: Vec<u8>,
+    /// Text written to stderr (errors, notes).
+    pub stderr: Vec<u8>,
+    /// The errors reported, in order.
+    pub errors: Vec<Error>,
 }
 
 impl Out {
     pub fn new(json: bool) -> Out {
-        Out { json }
+        Out {
+            json,
+            capture: None,
+            brief: false,
+        }
+    }
+
+    /// An `Out` that keeps everything in `into` instead of printing it;
+    /// `brief`: errors as their message alone (the evidence stays in `--json`).
+    pub fn captured(json: bool, into: Arc<Mutex<Captured>>, brief: bool) -> Out {
+        Out {
+            json,
+            capture: Some(into),
+            brief,
+        }
     }
 
     /// Whether `--json` was given.
@@ -22,9 +55,26 @@ impl Out {
         self.json
     }
 
+    /// Whether a person may be watching stderr (progress output): never for
+    /// one host of a fleet.
+    pub fn is_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        self.capture.is_none() && std::io::stderr().is_terminal()
+    }
+
+    fn with_capture(&self, f: impl FnOnce(&mut Captured)) -> bool {
+        match &self.capture {
+            Some(c) => {
+                f(&mut c.lock().unwrap_or_else(PoisonError::into_inner));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Print `value` as one line of JSON on stdout.
     pub fn json<T: Serialize>(&self, value: &T) {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = self.stdout();
         // A closed stdout (e.g. `| head`) is not worth a panic.
         let _ = serde_json::to_writer(&mut stdout, value);
         let _ = writeln!(stdout);
@@ -32,7 +82,23 @@ impl Out {
 
     /// Print a line of text on stdout.
     pub fn line(&self, text: impl std::fmt::Display) {
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        let _ = writeln!(self.stdout(), "{text}");
+    }
+
+    /// stdout (for commands that stream: logs, events).
+    pub fn stdout(&self) -> Box<dyn Write + '_> {
+        match &self.capture {
+            Some(c) => Box::new(Appender(c, |cap| &mut cap.stdout)),
+            None => Box::new(std::io::stdout().lock()),
+        }
+    }
+
+    /// stderr (a container's stderr lines, notes).
+    pub fn stderr(&self) -> Box<dyn Write + '_> {
+        match &self.capture {
+            Some(c) => Box::new(Appender(c, |cap| &mut cap.stderr)),
+            None => Box::new(std::io::stderr().lock()),
+        }
     }
 
     /// A remark for people on stderr (`dockhand: …`), not for scripts.
@@ -42,21 +108,49 @@ impl Out {
 
     /// Report an error on stderr: one JSON object with `--json`, text otherwise.
     pub fn error(&self, err: &Error) {
-        let mut stderr = std::io::stderr().lock();
-        if self.json {
-            let status = err.status();
-            let doc = json!({"error": {
-                "kind": err.kind(),
-                "message": err.message(),
-                "command": err.command(),
-                "exit_code": status.and_then(|s| s.code()),
-                "signal": status.and_then(|s| match s { dockhand::ExitStatus::Signal(n) => Some(n), _ => None }),
-                "stderr": err.stderr(),
-                "raw": err.raw(),
-            }});
-            let _ = writeln!(stderr, "{doc}");
-        } else {
-            let _ = writeln!(stderr, "dockhand: {err}");
+        let text = match self.json {
+            true => json!({ "error": error_json(err) }).to_string(),
+            false if self.brief => format!("dockhand: {}", err.message()),
+            false => format!("dockhand: {err}"),
+        };
+        if !self.with_capture(|c| {
+            c.errors.push(err.clone());
+            if !self.json {
+                c.stderr.extend_from_slice(text.as_bytes());
+                c.stderr.push(b'\n');
+            }
+        }) {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
         }
+    }
+}
+
+/// The `error` object of `--json` output (also each failed host's in a fleet).
+pub fn error_json(err: &Error) -> Value {
+    let status = err.status();
+    json!({
+        "kind": err.kind(),
+        "message": err.message(),
+        "command": err.command(),
+        "exit_code": status.and_then(|s| s.code()),
+        "signal": status.and_then(|s| match s { dockhand::ExitStatus::Signal(n) => Some(n), _ => None }),
+        "stderr": err.stderr(),
+        "ssh": ssh_failure(err.stderr().as_bytes()).map(|(f, _)| f),
+        "raw": err.raw(),
+    })
+}
+
+/// A writer appending to one buffer of a capture.
+struct Appender<'a>(&'a Mutex<Captured>, fn(&mut Captured) -> &mut Vec<u8>);
+
+impl Write for Appender<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut c = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (self.1)(&mut c).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

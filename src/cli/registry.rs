@@ -1,6 +1,6 @@
 //! `pull`, `push`, `login`, `logout`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,19 @@ use dockhand::Error;
 const PASSWORD_CAP: u64 = 64 * 1024;
 
 /// Registry subcommands.
-#[derive(Subcommand, Debug)]
+impl Command {
+    /// Why this command cannot run on a fleet's hosts at once (`None`: it can).
+    pub fn fleet_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Login { .. } | Command::Logout { .. } => Some(
+                "credentials are stored on this machine (the engine CLI's config), not on the hosts: run it once without --hosts/--fleet",
+            ),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Pull an image (by tag or digest), retrying transient registry failures
     /// (--retries, --retry-delay); prints the digest it got. Progress on a
@@ -84,9 +96,10 @@ pub enum Command {
     },
 }
 
-/// The engine's progress, forwarded to our stderr, when a person watches.
-fn progress() -> Option<Observer> {
-    std::io::stderr().is_terminal().then(|| {
+/// The engine's progress, forwarded to our stderr, when a person watches
+/// (never for one host of a fleet: the hosts' progress would interleave).
+fn progress(out: &Out) -> Option<Observer> {
+    out.is_terminal().then(|| {
         let show: Observer = Arc::new(|_, chunk: &[u8]| {
             let _ = std::io::stderr().write_all(chunk);
         });
@@ -134,7 +147,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                     .run(registry::pull_plan(engine.kind(), &opts, false))
                     .map(|_| 0);
             }
-            let pulled = engine.images().pull(&opts, progress().as_ref())?;
+            let pulled = engine.images().pull(&opts, progress(out).as_ref())?;
             if out.is_json() {
                 out.json(&pulled);
             } else {
@@ -160,7 +173,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             opts.tls_verify = tls_verify;
             opts.timeout = global.transfer_timeout(max_time);
             let engine = global.engine()?;
-            let pushed = engine.images().push(&opts, progress().as_ref())?;
+            let pushed = engine.images().push(&opts, progress(out).as_ref())?;
             if engine.is_dry_run() {
             } else if out.is_json() {
                 out.json(&pushed);

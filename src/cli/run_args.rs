@@ -24,7 +24,7 @@ use dockhand::input::{
 use dockhand::Error;
 
 /// What `run` and `create` take. dockhand's own options go before IMAGE.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct SpecArgs {
     /// Container name.
     #[arg(long)]
@@ -58,7 +58,7 @@ pub struct SpecArgs {
     image_and_command: Vec<String>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Process")]
 struct ProcessArgs {
     /// Program to run instead of the image's entrypoint ('' for none); its arguments go after IMAGE.
@@ -96,7 +96,7 @@ struct ProcessArgs {
     rm: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Environment and labels")]
 struct EnvArgs {
     /// KEY=VALUE, or KEY to pass dockhand's own value; sent in a private env-file, never in argv.
@@ -113,7 +113,7 @@ struct EnvArgs {
     label_files: Vec<KeyValueFile>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Filesystem")]
 struct FilesystemArgs {
     /// Mount SRC:DST[:OPTS] (a volume name or absolute host path; OPTS ro, rw, z, Z, nocopy, rshared …), or DST for an anonymous volume.
@@ -133,7 +133,7 @@ struct FilesystemArgs {
     read_only: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Networking")]
 struct NetworkArgs {
     /// Network to join (repeatable): NAME, NAME:ip=A,ip6=A,alias=N,mac=M (docker's name=NAME,… too), or host, none, container:NAME.
@@ -183,7 +183,7 @@ struct NetworkArgs {
     add_hosts: Vec<HostEntry>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Security and namespaces")]
 struct SecurityArgs {
     /// Give extended privileges.
@@ -221,7 +221,7 @@ struct SecurityArgs {
     userns: Option<UsernsMode>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Limits")]
 struct LimitArgs {
     /// Memory limit (e.g. 64m; at least 6m).
@@ -276,7 +276,7 @@ struct LimitArgs {
     sysctl: Vec<Sysctl>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Logging and health")]
 struct LogHealthArgs {
     /// Logging driver.
@@ -305,7 +305,7 @@ struct LogHealthArgs {
     no_healthcheck: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Image and runtime")]
 struct ImageArgs {
     /// Platform of the image (os/arch[/variant]).

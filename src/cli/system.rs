@@ -7,7 +7,7 @@ use super::{exit_code, Global, Out};
 use dockhand::Error;
 
 /// System subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Print dockhand's version (with --json: also the engine's, when it answers).
     Version,
@@ -107,6 +107,12 @@ fn check(global: &Global, out: &Out) -> Result<i32, Error> {
             or_dash(&report.path)
         ));
         out.line(format!("command:    {}", report.command));
+        out.line(format!(
+            "endpoint:   {} ({}{})",
+            report.endpoint,
+            report.endpoint_source,
+            if report.remote { ", remote" } else { "" }
+        ));
         out.line(format!("client:     {}", or_dash(&report.client_version)));
         out.line(format!("server:     {}", or_dash(&report.server_version)));
         out.line(format!("api:        {}", or_dash(&report.api_version)));
@@ -116,6 +122,9 @@ fn check(global: &Global, out: &Out) -> Result<i32, Error> {
         ));
         for (k, v) in &report.env {
             out.line(format!("env:        {k}={v}"));
+        }
+        for w in &report.warnings {
+            out.line(format!("warning:    {w}"));
         }
         out.line(format!("diagnosis:  {}", report.diagnosis));
         if let Some(fix) = &report.fix {

@@ -9,7 +9,7 @@ use dockhand::volume::{Volume, VolumeCreateOptions};
 use dockhand::Error;
 
 /// Volume subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Manage volumes.
     Volume {
@@ -19,7 +19,7 @@ pub enum Command {
 }
 
 /// `volume …` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum VolumeCommand {
     /// List volumes, fully inspected.
     Ls {

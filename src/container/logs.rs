@@ -256,7 +256,7 @@ fn decoded(
             partial: !line.complete,
         }))
     };
-    Decoded::new(kind, &engine.command(), children, Box::new(to_item))
+    Decoded::new(kind, &engine.transported(), children, Box::new(to_item))
 }
 
 fn check_names(names: &[ContainerRef]) -> Result<()> {

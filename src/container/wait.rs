@@ -138,6 +138,9 @@ pub struct Observation {
     pub exit_code: Option<i64>,
     /// The address that accepted the connection (`--port`) or answered (`--http`).
     pub address: Option<String>,
+    /// How the port was probed (`--port`): from here to a published port
+    /// or container IP, or inside the container on a remote host.
+    pub via: Option<ProbeVia>,
     /// The status of the last HTTP answer (`--http`).
     pub http_status: Option<u16>,
     /// The last log line seen (`--log`; after a timeout, the log's last line).
@@ -169,38 +172,128 @@ pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
     )
 }
 
-/// Where a probe of container port `port` goes — the ONE place that picks
-/// it, for `--port` and `--http`: the host sockets the port is published on,
-/// probed on loopback (a wildcard `0.0.0.0`/`::` as `127.0.0.1`/`::1`; a
-/// binding to another host address is skipped); when it is not published
-/// there, the port on each of the container's IPs whose network has its
-/// gateway on this machine (a bridge here), and nowhere else.
+/// Where the engine's containers are, seen from where dockhand runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vantage {
+    /// The engine is on this machine: its published ports and (on its
+    /// bridges) its containers' IPs are reachable from here.
+    Local,
+    /// The engine is remote, on the host with this address (`None`: not
+    /// known): only its published ports on that address are reachable;
+    /// container IPs are the remote host's business (and from here might
+    /// reach some other machine).
+    Remote(Option<IpAddr>),
+}
+
+/// How a port probe is carried out, and from where (`wait-for --port`
+/// says which).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeTarget {
+    /// Connect from this machine to these sockets.
+    Connect {
+        /// The sockets, tried in order.
+        addresses: Vec<SocketAddr>,
+        /// What they are.
+        via: ProbeVia,
+    },
+    /// Look inside the container's network namespace, on the engine's
+    /// host, for a socket listening on the port (an `exec`).
+    Inside,
+    /// Nothing to probe yet (no address, nothing published).
+    NotYet,
+}
+
+/// What a port probe's sockets are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeVia {
+    /// The host port the container port is published on, on this machine.
+    PublishedHere,
+    /// The container's own IP, on a bridge of this machine.
+    ContainerIp,
+    /// The host port it is published on, at the remote host's address.
+    PublishedRemote,
+    /// Inside the container's network namespace on the remote host.
+    InsideRemote,
+}
+
+impl ProbeVia {
+    /// In a few words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProbeVia::PublishedHere => "published port on this machine",
+            ProbeVia::ContainerIp => "container IP",
+            ProbeVia::PublishedRemote => "published port on the remote host",
+            ProbeVia::InsideRemote => "inside the container, on the remote host",
+        }
+    }
+}
+
+/// Where a probe of `c`'s container port `port` goes, from `vantage` — the
+/// ONE place that picks it, for `--port` and `--http`. A local engine: the
+/// host sockets the port is published on, probed on loopback (a wildcard
+/// `0.0.0.0`/`::` as `127.0.0.1`/`::1`; a binding to another host address is
+/// skipped); when it is not published there, the port on each of the
+/// container's IPs whose network has its gateway on this machine (a bridge
+/// here), and nowhere else. A remote engine: the published host port at the
+/// remote host's address (a published address of its own is taken as is,
+/// its loopback is not reachable from here), else inside the container
+/// ([`ProbeTarget::Inside`]); never a container IP, which belongs to the
+/// remote host's network.
 ///
 /// ```
+/// use dockhand::container::wait::{probe_target, ProbeTarget, ProbeVia, Vantage};
 /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
 /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
 /// let port = dockhand::input::ProbePort::new(8080).unwrap();
-/// assert!(dockhand::container::wait::probe_addresses(c, port).iter().all(|a| a.ip().is_loopback()));
+/// assert!(matches!(probe_target(c, port, Vantage::Local), ProbeTarget::Connect { via: ProbeVia::PublishedHere, .. }));
+/// let remote = Vantage::Remote(Some("10.0.0.5".parse().unwrap()));
+/// let ProbeTarget::Connect { addresses, via } = probe_target(c, port, remote) else { panic!() };
+/// assert_eq!((addresses[0].ip().to_string(), via), ("10.0.0.5".to_string(), ProbeVia::PublishedRemote));
+/// let ProbeTarget::Connect { addresses, .. } = probe_target(c, port, Vantage::Local) else { panic!() };
+/// assert!(addresses.iter().all(|a| a.ip().is_loopback()));
 /// ```
-pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
-    let published: Vec<SocketAddr> = c
+pub fn probe_target(c: &Container, port: ProbePort, vantage: Vantage) -> ProbeTarget {
+    let bindings = c
         .ports
         .iter()
         .filter(|b| b.container_port == port.number() && b.protocol == Protocol::Tcp)
-        .filter(|b| b.host_port != 0)
-        .filter_map(|b| {
-            let ip = match b.host_ip.as_str() {
-                "" | "0.0.0.0" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-                "::" => IpAddr::V6(Ipv6Addr::LOCALHOST),
-                other => other.parse().ok().filter(IpAddr::is_loopback)?,
-            };
-            Some(SocketAddr::new(ip, b.host_port))
-        })
+        .filter(|b| b.host_port != 0);
+    let host_ip = |b: &crate::container::PortBinding| -> Option<IpAddr> {
+        let wildcard = matches!(b.host_ip.as_str(), "" | "0.0.0.0" | "::");
+        match vantage {
+            Vantage::Local => match b.host_ip.as_str() {
+                "" | "0.0.0.0" => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                "::" => Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+                other => other.parse().ok().filter(IpAddr::is_loopback),
+            },
+            Vantage::Remote(host) if wildcard => host,
+            Vantage::Remote(_) => b
+                .host_ip
+                .parse()
+                .ok()
+                .filter(|ip: &IpAddr| !ip.is_loopback()),
+        }
+    };
+    let mut published: Vec<SocketAddr> = bindings
+        .filter_map(|b| Some(SocketAddr::new(host_ip(b)?, b.host_port)))
         .collect();
+    published.dedup();
+    let via = match vantage {
+        Vantage::Local => ProbeVia::PublishedHere,
+        Vantage::Remote(_) => ProbeVia::PublishedRemote,
+    };
     if !published.is_empty() {
-        return published;
+        return ProbeTarget::Connect {
+            addresses: published,
+            via,
+        };
     }
-    c.networks
+    if let Vantage::Remote(_) = vantage {
+        return ProbeTarget::Inside;
+    }
+    let inside: Vec<SocketAddr> = c
+        .networks
         .iter()
         .flat_map(|n| {
             let v4 = n
@@ -212,7 +305,56 @@ pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
             v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6))
         })
         .map(|ip| SocketAddr::new(ip, port.number()))
-        .collect()
+        .collect();
+    match inside.is_empty() {
+        true => ProbeTarget::NotYet,
+        false => ProbeTarget::Connect {
+            addresses: inside,
+            via: ProbeVia::ContainerIp,
+        },
+    }
+}
+
+/// The plan that looks for a listening TCP socket on `port` inside the
+/// container's network namespace: `exec NAME cat /proc/net/tcp
+/// /proc/net/tcp6` (on the engine's host, wherever that is; needs `cat` in
+/// the image). A missing tcp6 table (IPv6 off) is fine.
+///
+/// ```
+/// let plan = dockhand::container::wait::listening_inside_plan(&"web".parse()?, dockhand::input::ProbePort::new(80)?);
+/// assert_eq!(plan.args(), ["exec", "--", "web", "cat", "/proc/net/tcp", "/proc/net/tcp6"]);
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+pub fn listening_inside_plan(name: &ContainerRef, port: ProbePort) -> Plan<bool> {
+    let name_text = name.to_string();
+    Plan::new(
+        Effect::ReadOnly,
+        Argv::new("exec").operands([name.as_str(), "cat", "/proc/net/tcp", "/proc/net/tcp6"]),
+        move |outcome| {
+            let text = String::from_utf8_lossy(&outcome.output.stdout).into_owned();
+            match (outcome.error, text.contains("local_address")) {
+                (Some(e), false) => Err(e.clone().with_message(format!(
+                    "cannot look for port {port} inside container {name_text} (the probe needs `cat` in the image; or publish the port): {}",
+                    e.message()
+                ))),
+                _ => Ok(listening(&text, port.number())),
+            }
+        },
+    )
+}
+
+/// Whether a `/proc/net/tcp{,6}` table has a socket listening (state 0A)
+/// on `port`.
+fn listening(table: &str, port: u16) -> bool {
+    table.lines().any(|line| {
+        let mut cols = line.split_whitespace();
+        let local = cols.nth(1).unwrap_or_default();
+        let state = cols.nth(1).unwrap_or_default();
+        let local_port = local
+            .rsplit_once(':')
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+        state == "0A" && local_port == Some(port)
+    })
 }
 
 /// Whether `ip` is an address of this machine (in our network namespace):
@@ -343,6 +485,8 @@ pub(crate) enum Request {
     Inspect(Option<Duration>),
     /// Try these addresses.
     Connect(Vec<SocketAddr>),
+    /// Look for the port inside the container, within this time.
+    ProbeInside(Option<Duration>),
     /// GET the probe's path from these addresses.
     Get(Vec<SocketAddr>, Box<HttpProbe>),
     /// Run the healthcheck (podman), within this time (`None`: the engine's own limit).
@@ -369,6 +513,7 @@ pub(crate) enum Reply {
     Start,
     Inspected(Result<Box<Container>>),
     Connected(Option<SocketAddr>),
+    ProbedInside(Result<bool>),
     Answered(HttpSeen),
     Healthchecked(Result<bool>),
     Slept(Result<()>),
@@ -383,8 +528,9 @@ pub(crate) enum Reply {
 enum Verdict {
     Holds,
     NotYet,
-    Connect(Vec<SocketAddr>),
-    Get(Vec<SocketAddr>),
+    Connect(Vec<SocketAddr>, ProbeVia),
+    ProbeInside,
+    Get(Vec<SocketAddr>, ProbeVia),
     RunHealthcheck,
     Never(Error),
 }
@@ -413,6 +559,7 @@ enum Phase {
 pub(crate) struct Waiter {
     condition: Condition,
     kind: EngineKind,
+    vantage: Vantage,
     started: Instant,
     timeout: Option<Duration>,
     gap: Duration,
@@ -427,12 +574,13 @@ impl Waiter {
         name: &ContainerRef,
         condition: &Condition,
         timeout: Option<Duration>,
-        kind: EngineKind,
+        (kind, vantage): (EngineKind, Vantage),
         started: Instant,
     ) -> Waiter {
         Waiter {
             condition: condition.clone(),
             kind,
+            vantage,
             started,
             timeout,
             gap: FIRST_PROBE_GAP,
@@ -446,6 +594,7 @@ impl Waiter {
                 health: None,
                 exit_code: None,
                 address: None,
+                via: None,
                 http_status: None,
                 last_line: None,
                 probes: 0,
@@ -486,11 +635,21 @@ impl Waiter {
                     Verdict::Holds => self.done(),
                     Verdict::Never(e) => Request::Done(Err(e)),
                     Verdict::NotYet => self.not_yet(now),
-                    Verdict::Connect(addresses) => Request::Connect(addresses),
-                    Verdict::Get(addresses) => match &self.condition {
-                        Condition::Http(h) => Request::Get(addresses, Box::new(h.clone())),
-                        _ => Request::Connect(addresses),
-                    },
+                    Verdict::Connect(addresses, via) => {
+                        self.obs.via = Some(via);
+                        Request::Connect(addresses)
+                    }
+                    Verdict::ProbeInside => {
+                        self.obs.via = Some(ProbeVia::InsideRemote);
+                        Request::ProbeInside(self.probe_time(now))
+                    }
+                    Verdict::Get(addresses, via) => {
+                        self.obs.via = Some(via);
+                        match &self.condition {
+                            Condition::Http(h) => Request::Get(addresses, Box::new(h.clone())),
+                            _ => Request::Connect(addresses),
+                        }
+                    }
                     Verdict::RunHealthcheck => Request::Healthcheck(self.probe_time(now)),
                 }
             }
@@ -500,6 +659,14 @@ impl Waiter {
                 self.done()
             }
             Reply::Connected(None) => {
+                self.obs.probes += 1;
+                self.pause(now)
+            }
+            Reply::ProbedInside(Ok(true)) => {
+                self.obs.probes += 1;
+                self.done()
+            }
+            Reply::ProbedInside(Ok(false)) => {
                 self.obs.probes += 1;
                 self.pause(now)
             }
@@ -524,9 +691,10 @@ impl Waiter {
                 self.obs.health = Some(HealthStatus::Unhealthy);
                 self.pause(now)
             }
-            Reply::Healthchecked(Err(e)) | Reply::Slept(Err(e)) | Reply::Followed(Err(e)) => {
-                Request::Done(Err(e))
-            }
+            Reply::Healthchecked(Err(e))
+            | Reply::ProbedInside(Err(e))
+            | Reply::Slept(Err(e))
+            | Reply::Followed(Err(e)) => Request::Done(Err(e)),
             Reply::Slept(Ok(())) if is_log => Request::Follow(self.since),
             Reply::Slept(Ok(())) => Request::Inspect(self.probe_time(now)),
             Reply::Followed(Ok(())) => Request::NextLine(self.deadline()),
@@ -598,9 +766,10 @@ impl Waiter {
                 }
                 Some(_) => Verdict::NotYet,
             },
-            Condition::Port(port) if running => match probe_addresses(c, *port) {
-                addresses if addresses.is_empty() => Verdict::NotYet,
-                addresses => Verdict::Connect(addresses),
+            Condition::Port(port) if running => match probe_target(c, *port, self.vantage) {
+                ProbeTarget::Connect { addresses, via } => Verdict::Connect(addresses, via),
+                ProbeTarget::Inside => Verdict::ProbeInside,
+                ProbeTarget::NotYet => Verdict::NotYet,
             },
             Condition::Http(h) if running => {
                 let port = match h.port {
@@ -610,9 +779,13 @@ impl Waiter {
                         Err(e) => return Verdict::Never(e),
                     },
                 };
-                match probe_addresses(c, port) {
-                    addresses if addresses.is_empty() => Verdict::NotYet,
-                    addresses => Verdict::Get(addresses),
+                match probe_target(c, port, self.vantage) {
+                    ProbeTarget::Connect { addresses, via } => Verdict::Get(addresses, via),
+                    ProbeTarget::Inside => Verdict::Never(Error::invalid_input(format!(
+                        "container {}'s port {port} is not published at the remote host's address: an HTTP probe of a remote engine needs a published port (or run `dockhand wait-for` on that host)",
+                        self.obs.container
+                    ))),
+                    ProbeTarget::NotYet => Verdict::NotYet,
                 }
             }
             _ => Verdict::NotYet,
@@ -803,6 +976,18 @@ impl Containers<'_> {
             .await
     }
 
+    /// Where the engine's containers are seen from: a remote engine's by
+    /// its host's address.
+    async fn vantage<D: Driver>(&self, driver: &D) -> Result<Vantage> {
+        let endpoint = self.engine.endpoint_with(driver).await?;
+        if !endpoint.is_remote() {
+            return Ok(Vantage::Local);
+        }
+        Ok(Vantage::Remote(
+            self.engine.remote_address(driver, &endpoint).await?,
+        ))
+    }
+
     /// The [`Waiter`]'s requests carried out by either driver.
     async fn wait_with<D: Driver>(
         &self,
@@ -812,7 +997,13 @@ impl Containers<'_> {
         timeout: Option<Duration>,
     ) -> Result<Observation> {
         let names = std::slice::from_ref(name);
-        let mut waiter = Waiter::new(name, condition, timeout, self.engine.kind(), Instant::now());
+        let started = Instant::now();
+        let vantage = match condition {
+            Condition::Port(_) | Condition::Http(_) => self.vantage(driver).await?,
+            _ => Vantage::Local,
+        };
+        let dialect = (self.engine.kind(), vantage);
+        let mut waiter = Waiter::new(name, condition, timeout, dialect, started);
         let mut reply = Reply::Start;
         let mut lines = None;
         let mut events = None;
@@ -844,6 +1035,13 @@ impl Containers<'_> {
                 ),
                 Request::Connect(addresses) => {
                     Reply::Connected(driver.offload(move || probe_tcp(&addresses)).await)
+                }
+                Request::ProbeInside(t) => {
+                    let Condition::Port(port) = condition else {
+                        unreachable!("only port waits probe inside")
+                    };
+                    let plan = within(listening_inside_plan(name, *port), t);
+                    Reply::ProbedInside(self.engine.drive(driver, plan, None).await)
                 }
                 Request::Get(addresses, probe) => {
                     Reply::Answered(driver.offload(move || probe_http(&addresses, &probe)).await)
@@ -897,7 +1095,10 @@ mod tests {
     ) -> (Waiter, Instant) {
         let start = Instant::now();
         let name = ContainerRef::new("web").unwrap();
-        (Waiter::new(&name, &condition, timeout, kind, start), start)
+        (
+            Waiter::new(&name, &condition, timeout, (kind, Vantage::Local), start),
+            start,
+        )
     }
 
     #[test]
@@ -1038,6 +1239,15 @@ mod tests {
             w.step(Reply::Healthchecked(Ok(false)), t0),
             Request::Sleep(_)
         ));
+    }
+
+    /// The sockets a local engine's probe connects to (none: not yet).
+    fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
+        match probe_target(c, port, Vantage::Local) {
+            ProbeTarget::Connect { addresses, .. } => addresses,
+            ProbeTarget::NotYet => Vec::new(),
+            ProbeTarget::Inside => panic!("a local engine is never probed inside"),
+        }
     }
 
     #[test]
@@ -1185,6 +1395,64 @@ mod tests {
             }
         );
         server.join().unwrap();
+    }
+
+    #[test]
+    fn a_remote_engine_is_probed_at_its_address_or_inside_never_at_a_container_ip() {
+        let c = container("docker", "containers-inspect-full.json");
+        // 8080/tcp is published on 0.0.0.0 and ::, 82/tcp on 127.0.0.1 only.
+        let published = c.ports.iter().find(|b| b.container_port == 8080).unwrap();
+        let port = ProbePort::new(8080).unwrap();
+        let box_ip: IpAddr = "10.213.0.11".parse().unwrap();
+        assert_eq!(
+            probe_target(
+                &c,
+                ProbePort::new(82).unwrap(),
+                Vantage::Remote(Some(box_ip))
+            ),
+            ProbeTarget::Inside,
+            "the remote host's loopback is not reachable from here"
+        );
+        match probe_target(&c, port, Vantage::Remote(Some(box_ip))) {
+            ProbeTarget::Connect { addresses, via } => {
+                assert_eq!(via, ProbeVia::PublishedRemote);
+                assert!(addresses.iter().all(|a| a.ip() == box_ip), "{addresses:?}");
+                assert!(addresses.iter().all(|a| a.port() == published.host_port));
+            }
+            other => panic!("{other:?}"),
+        }
+        let unpublished = ProbePort::new(4321).unwrap();
+        assert_eq!(
+            probe_target(&c, unpublished, Vantage::Remote(Some(box_ip))),
+            ProbeTarget::Inside
+        );
+        // Address unknown: nothing to connect to from here.
+        assert_eq!(
+            probe_target(&c, port, Vantage::Remote(None)),
+            ProbeTarget::Inside
+        );
+        let (mut w, t0) = waiter(Condition::Port(unpublished), None, EngineKind::Docker);
+        w.vantage = Vantage::Remote(Some(box_ip));
+        w.step(Reply::Start, t0);
+        assert!(matches!(
+            w.step(Reply::Inspected(Ok(Box::new(c))), t0),
+            Request::ProbeInside(_)
+        ));
+        match w.step(Reply::ProbedInside(Ok(true)), t0) {
+            Request::Done(Ok(o)) => assert_eq!(o.via, Some(ProbeVia::InsideRemote)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn listening_sockets_are_read_from_proc_net_tcp() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:0035 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1";
+        assert!(listening(table, 8080));
+        // Port 53 is only an established connection there, not a listener.
+        assert!(!listening(table, 53));
+        assert!(!listening("garbage\n: :", 80));
     }
 
     #[test]

@@ -2,7 +2,17 @@
 //!
 //! One ordered table per tool; the first rule whose substrings all occur in
 //! the lower-cased stderr wins. The texts come from real runs recorded in
-//! `vendor-docs/errors.md`; tests replay those captures.
+//! `vendor-docs/errors.md` (and, for engines reached over ssh,
+//! `vendor-docs/ssh.md`); tests replay those captures.
+//!
+//! An engine CLI's stderr is first matched against the `SSH` table: a
+//! failure on the way to a remote engine (host key, authentication, the
+//! connection, the remote daemon or CLI) gets its [`SshFailure`], which
+//! decides the kind and whether a retry may help, before any rule that
+//! would read the same words as a local failure (a remote
+//! `docker: command not found` is not a missing local CLI).
+
+use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
 use crate::exec::{Cmd, Output};
@@ -129,6 +139,8 @@ const DOCKER: &[Rule] = &[
     ),
     // A context that does not exist: nothing to connect to; retrying will not help.
     rule(&["unable to resolve docker endpoint"], Unreachable, false),
+    // `context inspect NAME` of a context that does not exist (endpoint lookup).
+    rule(&["context not found"], Unreachable, false),
     rule(&["cannot connect to the docker daemon"], Unreachable, true),
     rule(&["error during connect"], Unreachable, true),
     rule(
@@ -209,6 +221,8 @@ const PODMAN: &[Rule] = &[
         InvalidInput,
         false,
     ),
+    // `--connection NAME` that containers.conf does not define.
+    rule(&["service destination not found"], InvalidInput, false),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
     // A container removed while the command walked the list of all of them
@@ -383,6 +397,277 @@ const HOST: &[Rule] = &[
     rule(&["command line is not complete"], InvalidInput, false),
 ];
 
+/// What went wrong on the way to an engine reached over ssh (docker's
+/// `ssh://` transport and contexts, podman's built-in ssh client), as far
+/// as the CLI's text tells (vendor-docs/ssh.md has every capture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SshFailure {
+    /// The remote host's key is not in known_hosts (there is no terminal
+    /// to ask): permanent until someone records it.
+    HostKeyUnknown,
+    /// The remote host's key differs from the one in known_hosts: a
+    /// reinstalled box, or someone in between. Permanent.
+    HostKeyChanged,
+    /// The server refused every key offered. Permanent.
+    AuthRefused,
+    /// Nothing listens for ssh there (sshd down, wrong port). Transient.
+    ConnectionRefused,
+    /// No answer in time: the host is down or packets are dropped. Transient.
+    ConnectTimeout,
+    /// No route to the host (ARP fails, network unreachable). Transient.
+    NoRoute,
+    /// The host name does not resolve (transient when the resolver said
+    /// "temporary failure").
+    NameUnresolved,
+    /// ssh works, but the engine on the remote host does not answer (daemon
+    /// or podman service down, wrong socket path). Transient.
+    RemoteEngineDown,
+    /// ssh works, but the remote login shell has no `docker` on its PATH
+    /// (the remote shell's exit status 127). Permanent.
+    RemoteCliMissing,
+    /// ssh works, but the remote user may not open the engine's socket.
+    RemotePermissionDenied,
+}
+
+impl SshFailure {
+    /// Stable snake_case name, as in `--json` output (`"ssh": "host_key_changed"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SshFailure::HostKeyUnknown => "host_key_unknown",
+            SshFailure::HostKeyChanged => "host_key_changed",
+            SshFailure::AuthRefused => "auth_refused",
+            SshFailure::ConnectionRefused => "connection_refused",
+            SshFailure::ConnectTimeout => "connect_timeout",
+            SshFailure::NoRoute => "no_route",
+            SshFailure::NameUnresolved => "name_unresolved",
+            SshFailure::RemoteEngineDown => "remote_engine_down",
+            SshFailure::RemoteCliMissing => "remote_cli_missing",
+            SshFailure::RemotePermissionDenied => "remote_permission_denied",
+        }
+    }
+
+    /// The error kind it is reported as: a host that cannot be reached or
+    /// used is [`ErrorKind::Unreachable`] (exit 4), a refusal of our
+    /// credentials [`ErrorKind::PermissionDenied`] (exit 4 too).
+    pub fn kind(self) -> ErrorKind {
+        match self {
+            SshFailure::AuthRefused | SshFailure::RemotePermissionDenied => {
+                ErrorKind::PermissionDenied
+            }
+            _ => ErrorKind::Unreachable,
+        }
+    }
+
+    /// What happened, in a few words (the start of the error's message).
+    pub fn describe(self) -> &'static str {
+        match self {
+            SshFailure::HostKeyUnknown => "ssh: the remote host's key is not in known_hosts",
+            SshFailure::HostKeyChanged => {
+                "ssh: the remote host's key has CHANGED since it was recorded in known_hosts"
+            }
+            SshFailure::AuthRefused => "ssh: the remote host refused our key",
+            SshFailure::ConnectionRefused => "ssh: connection refused (is sshd running there?)",
+            SshFailure::ConnectTimeout => "ssh: no answer in time (host down, or packets dropped)",
+            SshFailure::NoRoute => "ssh: no route to the remote host",
+            SshFailure::NameUnresolved => "ssh: the host name does not resolve",
+            SshFailure::RemoteEngineDown => {
+                "ssh works, but the engine on the remote host does not answer"
+            }
+            SshFailure::RemoteCliMissing => {
+                "ssh works, but the remote host has no docker CLI on its PATH"
+            }
+            SshFailure::RemotePermissionDenied => {
+                "ssh works, but the remote user may not use the engine's socket"
+            }
+        }
+    }
+}
+
+/// One rule of the [`SSH`] table.
+struct SshRule {
+    /// All of these (lower-case) must occur in stderr.
+    all: &'static [&'static str],
+    failure: SshFailure,
+    transient: bool,
+}
+
+const fn ssh(all: &'static [&'static str], failure: SshFailure, transient: bool) -> SshRule {
+    SshRule {
+        all,
+        failure,
+        transient,
+    }
+}
+
+/// docker's ssh texts (the part after `stderr=`; the CLI exits 1 for all of
+/// them) and podman's built-in client's (exit 125, after its warnings), in
+/// vendor-docs/ssh.md's order. The more precise rule comes first.
+const SSH: &[SshRule] = &[
+    ssh(
+        &["remote host identification has changed"],
+        SshFailure::HostKeyChanged,
+        false,
+    ),
+    ssh(
+        &["knownhosts: key mismatch"],
+        SshFailure::HostKeyChanged,
+        false,
+    ),
+    ssh(
+        &["host key is known for"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
+    ssh(
+        &["host key verification failed"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
+    ssh(
+        &["knownhosts: key is unknown"],
+        SshFailure::HostKeyUnknown,
+        false,
+    ),
+    // `USER@HOST: Permission denied (publickey,password).`: ssh itself failed.
+    ssh(
+        &["exit status 255", "permission denied ("],
+        SshFailure::AuthRefused,
+        false,
+    ),
+    ssh(
+        &["ssh: unable to authenticate"],
+        SshFailure::AuthRefused,
+        false,
+    ),
+    // The remote shell's "command not found" (bash, dash, busybox …).
+    ssh(
+        &["has exited with exit status 127"],
+        SshFailure::RemoteCliMissing,
+        false,
+    ),
+    ssh(
+        &["ssh: connect to host", "timed out"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["timed out during banner exchange"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "i/o timeout"],
+        SshFailure::ConnectTimeout,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "connection refused"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
+    // sshd gone behind a ProxyCommand, or sshd's MaxStartups refusing.
+    ssh(
+        &["kex_exchange_identification"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "connection refused"],
+        SshFailure::ConnectionRefused,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "no route to host"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["ssh: connect to host", "network is unreachable"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "no route to host"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "network is unreachable"],
+        SshFailure::NoRoute,
+        true,
+    ),
+    ssh(
+        &["could not resolve hostname", "temporary failure"],
+        SshFailure::NameUnresolved,
+        true,
+    ),
+    ssh(
+        &["could not resolve hostname"],
+        SshFailure::NameUnresolved,
+        false,
+    ),
+    ssh(
+        &["failed to connect: dial tcp", "no such host"],
+        SshFailure::NameUnresolved,
+        false,
+    ),
+    // docker hides the remote's words unless --debug: then they say EACCES.
+    ssh(
+        &["raw stream connection", "permission denied"],
+        SshFailure::RemotePermissionDenied,
+        false,
+    ),
+    // The dummy host docker's ssh transport names instead of the real one.
+    ssh(
+        &["cannot connect to the docker daemon at http://docker.example.com"],
+        SshFailure::RemoteEngineDown,
+        true,
+    ),
+    ssh(
+        &["ssh: rejected: connect failed"],
+        SshFailure::RemoteEngineDown,
+        true,
+    ),
+];
+
+/// The ssh failure `stderr` describes, with whether a retry may cure it
+/// (`None`: not an ssh failure).
+///
+/// ```
+/// use dockhand::engine::classify::{ssh_failure, SshFailure};
+/// let t = b"... has exited with exit status 255, make sure the URL is valid ...: stderr=Host key verification failed.";
+/// assert_eq!(ssh_failure(t), Some((SshFailure::HostKeyUnknown, false)));
+/// assert_eq!(ssh_failure(b"Error: No such object: web"), None);
+/// ```
+pub fn ssh_failure(stderr: &[u8]) -> Option<(SshFailure, bool)> {
+    let text = String::from_utf8_lossy(stderr).to_lowercase();
+    ssh_failure_in(&text)
+}
+
+/// Whether `stderr` says the named docker context or podman connection
+/// does not exist (a typo, or a plain host name where an `ssh://` URL was
+/// meant).
+///
+/// ```
+/// use dockhand::engine::classify::names_no_endpoint;
+/// assert!(names_no_endpoint(br#"unable to resolve docker endpoint: context "box1": context not found: open ..."#));
+/// assert!(!names_no_endpoint(b"Error: No such object: web"));
+/// ```
+pub fn names_no_endpoint(stderr: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(stderr).to_lowercase();
+    ["context not found", "service destination not found"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+fn ssh_failure_in(lower: &str) -> Option<(SshFailure, bool)> {
+    SSH.iter()
+        .find(|r| r.all.iter().all(|needle| lower.contains(needle)))
+        .map(|r| (r.failure, r.transient))
+}
+
 fn table(tool: Tool) -> [&'static [Rule]; 3] {
     match tool {
         Tool::Engine(EngineKind::Docker) => [COMMON, REGISTRY, DOCKER],
@@ -401,6 +686,9 @@ fn table(tool: Tool) -> [&'static [Rule]; 3] {
 /// ```
 pub fn kind_of(tool: Tool, stderr: &[u8]) -> (ErrorKind, bool) {
     let text = String::from_utf8_lossy(stderr).to_lowercase();
+    if let (Tool::Engine(_), Some((failure, transient))) = (tool, ssh_failure_in(&text)) {
+        return (failure.kind(), transient);
+    }
     table(tool)
         .into_iter()
         .flatten()
@@ -419,21 +707,52 @@ pub fn kind_of(tool: Tool, stderr: &[u8]) -> (ErrorKind, bool) {
 /// ```
 pub fn classify(tool: Tool, cmd: &Cmd, output: &Output) -> Error {
     let (kind, transient) = kind_of(tool, &output.stderr);
-    let first_line = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string);
+    let text = String::from_utf8_lossy(&output.stderr);
     let program = cmd.get_program().to_string_lossy();
-    let message = match (kind, first_line) {
-        (_, Some(line)) => line,
-        (_, None) => format!("`{program}` failed with {}", output.status),
+    let ssh = match tool {
+        Tool::Engine(_) => ssh_failure(&output.stderr),
+        Tool::Host => None,
+    };
+    let message = match (ssh, message_line(&text)) {
+        (Some((failure, _)), line) => match ssh_detail(&text) {
+            Some(detail) => format!("{}: {detail}", failure.describe()),
+            // docker names a dummy host there; the engine names the real one.
+            None => match line.filter(|l| !l.contains("docker.example.com")) {
+                Some(l) => format!("{}: {l}", failure.describe()),
+                None => failure.describe().to_string(),
+            },
+        },
+        (None, Some(line)) => line.to_string(),
+        (None, None) => format!("`{program}` failed with {}", output.status),
     };
     Error::new(kind, message)
         .with_command(cmd.to_string())
         .with_status(output.status)
         .with_stderr(&output.stderr)
         .with_transient(transient)
+}
+
+/// The line of stderr that says what failed: the first one that is not a
+/// log record (podman puts `time="…" level=warning msg=…` lines, such as
+/// its known_hosts warning, before the error; `--debug` adds more).
+fn message_line(stderr: &str) -> Option<&str> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !(l.is_empty() || l.starts_with("time=\"") && l.contains(" level=")))
+}
+
+/// ssh's own last words: docker puts ssh's stderr after `stderr=`, its
+/// last line is the verdict (`Host key verification failed.`, `…:
+/// Permission denied (publickey).`); podman's is its `Error:` line.
+fn ssh_detail(stderr: &str) -> Option<String> {
+    let (_, ssh_part) = stderr.split_once("stderr=")?;
+    // The CLI's own hint follows (`Run 'docker run --help' for more information`).
+    ssh_part
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with("Run '") && !l.starts_with("See '"))
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -569,6 +888,52 @@ mod tests {
             "../../vendor-docs/captures/docker/err-run-default-bridge-missing.stderr.txt"
         );
         assert_eq!(kind_of(D, t), (EngineFailure, false));
+    }
+
+    fn classified(tool: Tool, file: &str) -> Error {
+        let out = Output {
+            status: crate::error::ExitStatus::Code(1),
+            stdout: Vec::new(),
+            stderr: crate::testing::capture(file),
+            dry_run: false,
+        };
+        classify(tool, &Cmd::new("docker"), &out)
+    }
+
+    #[test]
+    fn ssh_failures_say_what_failed_in_ssh_words_not_dockers_wrapper() {
+        let e = classified(D, "docker/err-ssh-hostkey-changed.stderr.txt");
+        assert_eq!((e.kind(), e.is_transient()), (Unreachable, false));
+        assert_eq!(
+            e.message(),
+            "ssh: the remote host's key has CHANGED since it was recorded in known_hosts: Host key verification failed."
+        );
+        let e = classified(D, "docker/err-ssh-auth-refused-client20.stderr.txt");
+        assert!(
+            e.message().ends_with("Permission denied (publickey)."),
+            "{e}"
+        );
+        let e = classified(D, "docker/err-ssh-remote-cli-absent-busybox.stderr.txt");
+        assert_eq!((e.kind(), e.is_transient()), (Unreachable, false));
+        assert!(e.message().contains("no docker CLI"), "{e}");
+    }
+
+    #[test]
+    fn podman_warnings_before_the_error_are_not_the_message() {
+        let e = classified(P, "podman/err-ssh-auth-refused-no-known-hosts.stderr.txt");
+        assert_eq!((e.kind(), e.is_transient()), (PermissionDenied, false));
+        assert!(e.message().contains("Error: failed to connect"), "{e}");
+        assert!(!e.message().contains("known_hosts file"), "{e}");
+        let e = classified(P, "podman/err-ssh-hostkey-changed.stderr.txt");
+        assert!(e.message().contains("key mismatch"), "{e}");
+    }
+
+    #[test]
+    fn a_local_missing_cli_is_still_engine_missing() {
+        assert_eq!(
+            kind_of(D, b"sudo: docker: command not found"),
+            (EngineMissing, false)
+        );
     }
 
     #[test]

@@ -11,15 +11,18 @@ mod argv;
 pub mod batch;
 pub mod classify;
 pub(crate) mod drive;
+pub mod endpoint;
 pub mod plan;
 mod quirks;
 pub mod retry;
 mod run;
+pub mod ssh;
 pub(crate) mod stream;
 
 use std::ffi::OsString;
 use std::fmt;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use argv::Argv;
@@ -28,7 +31,9 @@ pub use quirks::{EngineKind, Quirks};
 pub use stream::AsyncLineStream;
 pub use stream::LineStream;
 
+use crate::engine::endpoint::{Endpoint, Transport};
 use crate::engine::retry::RetryPolicy;
+use crate::engine::ssh::{SshOptions, SshSharing, Wrapper};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{Cmd, Limits};
 
@@ -79,6 +84,13 @@ pub struct Engine {
     retry: RetryPolicy,
     mode: Mode,
     lock_timeout: Duration,
+    identity: Option<PathBuf>,
+    ssh_sharing: Option<SshSharing>,
+    /// Looked up once ([`Engine::endpoint`]); a builder that changes where
+    /// the engine is starts a new one.
+    endpoint: Arc<OnceLock<Endpoint>>,
+    /// docker's ssh wrapper, once set up (`None`: not used).
+    wrapper: Arc<OnceLock<Option<Wrapper>>>,
     rollback: Option<Rollback>,
 }
 
@@ -157,21 +169,83 @@ impl Engine {
             retry: RetryPolicy::default(),
             mode: Mode::Execute,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            identity: None,
+            ssh_sharing: None,
+            endpoint: Arc::default(),
+            wrapper: Arc::default(),
             rollback: None,
         })
+    }
+
+    /// The same configuration with another engine command (`sudo -n
+    /// docker`, `podman` …), split like [`Engine::from_command`].
+    ///
+    /// ```
+    /// let e = dockhand::Engine::from_command("docker")?.with_host(Some("ssh://box".into())).with_command("podman")?;
+    /// assert_eq!(e.command().to_string(), "podman --url ssh://box");
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn with_command(self, command: &str) -> Result<Engine> {
+        let other = Engine::from_command(command)?;
+        Ok(Engine {
+            command: other.command,
+            kind: other.kind,
+            ..self
+        }
+        .moved())
     }
 
     /// Daemon endpoint passed as `--host` (docker) / `--url` (podman).
     #[must_use]
     pub fn with_host(mut self, host: Option<String>) -> Engine {
         self.host = host;
-        self
+        self.moved()
     }
 
     /// Context passed as `--context` (docker) / `--connection` (podman).
     #[must_use]
     pub fn with_context(mut self, context: Option<String>) -> Engine {
         self.context = context;
+        self.moved()
+    }
+
+    /// The ssh key for an engine reached over ssh: podman's `--identity`;
+    /// for docker, `ssh -i KEY -o IdentitiesOnly=yes` through dockhand's
+    /// ssh wrapper ([`ssh`]).
+    ///
+    /// ```
+    /// let podman = dockhand::Engine::from_command("podman")?.with_identity(Some("/root/.ssh/id_box".into()));
+    /// assert_eq!(podman.command().to_string(), "podman --identity /root/.ssh/id_box");
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_identity(mut self, key: Option<PathBuf>) -> Engine {
+        self.identity = key;
+        self.moved()
+    }
+
+    /// Share one ssh connection per host between docker's calls
+    /// ([`SshSharing`]; `None`, the library's default: no sharing). podman's
+    /// built-in ssh client cannot share (it ignores ssh's options).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dockhand::engine::ssh::SshSharing;
+    /// let engine = dockhand::Engine::from_command("docker")?
+    ///     .with_ssh_sharing(Some(SshSharing::new(Duration::from_secs(60))));
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_ssh_sharing(mut self, sharing: Option<SshSharing>) -> Engine {
+        self.ssh_sharing = sharing;
+        self.moved()
+    }
+
+    /// Forget what was looked up about where the engine is (the builders
+    /// that change it call this).
+    fn moved(mut self) -> Engine {
+        self.endpoint = Arc::default();
+        self.wrapper = Arc::default();
         self
     }
 
@@ -323,7 +397,55 @@ impl Engine {
         if let Some(c) = &self.context {
             cmd = cmd.args([q.context_flag, c.as_str()]);
         }
+        if let (Some(key), EngineKind::Podman) = (&self.identity, self.kind) {
+            cmd = cmd.args([OsString::from("--identity"), key.into()]);
+        }
         cmd
+    }
+
+    /// docker's ssh wrapper, set up on first use when this engine is
+    /// docker over ssh with sharing or a key (a failure to set it up is
+    /// logged, and the command runs with plain ssh).
+    fn ssh_wrapper(&self) -> Option<&Wrapper> {
+        self.wrapper
+            .get_or_init(|| {
+                if !self.may_use_ssh_wrapper() {
+                    return None;
+                }
+                match self.endpoint() {
+                    Ok(e) if matches!(e.transport, Transport::Ssh(_)) => {}
+                    Ok(_) => return None,
+                    Err(e) => {
+                        log::debug!("no ssh wrapper: the endpoint is unknown: {e}");
+                        return None;
+                    }
+                }
+                let options = SshOptions {
+                    sharing: self.ssh_sharing.clone(),
+                    identity: self.identity.clone(),
+                    connect_timeout: ssh::connect_timeout(self.limits.timeout),
+                };
+                ssh::wrapper(&options)
+                    .inspect_err(|e| log::warn!("ssh connection sharing is off: {e}"))
+                    .ok()
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    /// Whether docker's ssh wrapper would be used if the endpoint is ssh.
+    pub(crate) fn may_use_ssh_wrapper(&self) -> bool {
+        self.kind == EngineKind::Docker && (self.ssh_sharing.is_some() || self.identity.is_some())
+    }
+
+    /// The engine command for one run: [`Engine::command`], through docker's
+    /// ssh wrapper when it is used.
+    pub(crate) fn transported(&self) -> Cmd {
+        let cmd = self.command();
+        match self.ssh_wrapper() {
+            Some(w) => cmd.via_path(&w.bin_dir, w.env.iter().cloned()),
+            None => cmd,
+        }
     }
 
     /// The engine command's words as given (program first).

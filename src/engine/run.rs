@@ -14,7 +14,7 @@ use super::classify::{self, Tool};
 use super::drive::{Blocking, Driver};
 use super::plan::{Effect, Outcome, Plan, Program, Retry};
 use super::retry::{Decision, RetryPolicy};
-use super::{Engine, Mode};
+use super::{Engine, EngineKind, Mode};
 use crate::error::{ExitStatus, Result};
 use crate::exec::{self, Cmd, Limits, Observer, Output};
 
@@ -124,7 +124,7 @@ impl Engine {
     /// ```
     pub fn prepare<T>(&self, plan: &Plan<T>) -> (Cmd, Limits) {
         let mut cmd = match &plan.program {
-            Program::Engine => self.command(),
+            Program::Engine => self.transported(),
             Program::Host(p) => Cmd::new(p),
         };
         cmd = cmd.args(&plan.args);
@@ -162,6 +162,11 @@ impl Engine {
         plan: Plan<T>,
         observer: Option<&Observer>,
     ) -> Result<T> {
+        if matches!(plan.program, Program::Engine) && self.may_use_ssh_wrapper() {
+            // Looked up here, where the driver may wait, not inside `prepare`
+            // (boxed: the lookup runs plans through this very loop).
+            let _ = Box::pin(self.endpoint_with(driver)).await;
+        }
         let (cmd, limits) = self.prepare(&plan);
         let tool = self.tool(&plan);
         let policy = match plan.retry {
@@ -225,7 +230,25 @@ impl Engine {
         }
         let limits = self.within_deadline(*limits)?;
         let output = driver.output(cmd, &limits, observer).await?;
-        let error = (!output.status.success()).then(|| classify::classify(tool, cmd, &output));
+        let mut error = (!output.status.success()).then(|| classify::classify(tool, cmd, &output));
+        if let (Some(e), Tool::Engine(_)) = (&mut error, tool) {
+            if classify::ssh_failure(&output.stderr).is_some() {
+                // The CLI's text names a dummy host or an ssh alias at best.
+                *e = e
+                    .clone()
+                    .with_message(format!("{}: {}", self.endpoint_hint(), e.message()));
+            } else if classify::names_no_endpoint(&output.stderr) {
+                let list = match self.kind() {
+                    EngineKind::Podman => "podman system connection ls",
+                    _ => "docker context ls",
+                };
+                *e = e.clone().with_message(format!(
+                    "there is no {} (see `{list}`; a host by address is ssh://USER@HOST): {}",
+                    self.endpoint_hint(),
+                    e.message()
+                ));
+            }
+        }
         Ok(Outcome { output, error })
     }
 

@@ -307,8 +307,24 @@ pub(super) fn captured_command(cmd: &Cmd) -> Result<Command> {
 pub(super) fn std_command(cmd: &Cmd) -> Command {
     let mut command = Command::new(cmd.get_program());
     command.args(cmd.get_args());
-    for (k, v) in cmd.get_env() {
+    for (k, v) in cmd.get_env().iter().chain(cmd.get_unshown_env()) {
         command.env(k, v);
+    }
+    if let Some(dir) = cmd.get_path_first() {
+        let inherited = cmd
+            .get_env()
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var_os("PATH"))
+            .unwrap_or_default();
+        let mut path = dir.to_os_string();
+        if !inherited.is_empty() {
+            path.push(":");
+            path.push(inherited);
+        }
+        command.env("PATH", path);
     }
     let parent = nix::unistd::getpid();
     let fds = cmd.get_fds().to_vec();

@@ -25,6 +25,8 @@ pub struct Cmd {
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    path_first: Option<OsString>,
+    unshown_env: Vec<(OsString, OsString)>,
     fds: Vec<RawFd>,
     stdin_file: Option<PathBuf>,
 }
@@ -37,6 +39,8 @@ impl Cmd {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            path_first: None,
+            unshown_env: Vec::new(),
             fds: Vec::new(),
             stdin_file: None,
         }
@@ -69,6 +73,40 @@ impl Cmd {
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
         self.stdin = Some(bytes.into());
         self
+    }
+
+    /// Put `dir` first on the child's PATH and set `env` for it, without
+    /// showing either in the command line ([`Display`](fmt::Display)): they
+    /// change how the command reaches its target (dockhand's ssh wrapper for
+    /// docker, see [`engine::ssh`](crate::engine::ssh)), not what it does,
+    /// and the line stays one a person can paste and run.
+    ///
+    /// ```
+    /// use dockhand::exec::Cmd;
+    /// let cmd = Cmd::new("docker").arg("ps").via_path("/run/dh/bin", [("DOCKHAND_SSH_PERSIST", "60s")]);
+    /// assert_eq!(cmd.to_string(), "docker ps");
+    /// assert_eq!(cmd.get_path_first().unwrap(), "/run/dh/bin");
+    /// ```
+    pub fn via_path<I, K, V>(mut self, dir: impl Into<OsString>, env: I) -> Cmd
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        self.path_first = Some(dir.into());
+        self.unshown_env
+            .extend(env.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// The directory [`Cmd::via_path`] puts first on PATH.
+    pub fn get_path_first(&self) -> Option<&OsStr> {
+        self.path_first.as_deref()
+    }
+
+    /// The variables [`Cmd::via_path`] sets (not shown in the command line).
+    pub fn get_unshown_env(&self) -> &[(OsString, OsString)] {
+        &self.unshown_env
     }
 
     /// Let the child inherit the open file descriptor `fd` under the same

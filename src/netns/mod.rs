@@ -291,6 +291,7 @@ impl Netns<'_> {
         command: &[OsString],
     ) -> Result<ExitStatus> {
         check_command(command)?;
+        self.engine.require_local("netns exec")?;
         let target = self.running_container(container)?;
         let plan = exec_plan(target.pid, also, command)?;
         self.engine.run_attached(plan, true)
@@ -305,6 +306,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn show(&self, container: &ContainerRef) -> Result<NetnsView> {
+        self.engine.require_local("netns show")?;
         let target = self.running_container(container)?;
         let ns = Namespace::Of(target.pid);
         let links = self.engine.run(ns.links())?;
@@ -328,6 +330,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
+        self.engine.require_local("link add veth")?;
         let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
@@ -345,6 +348,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn add_macvlan(&self, container: &ContainerRef, spec: &MacvlanSpec) -> Result<LinkChange> {
+        self.engine.require_local("link add macvlan")?;
         let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
@@ -364,6 +368,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn move_in(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
+        self.engine.require_local("link move")?;
         let (target, _lock) = self.locked(container)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
@@ -385,6 +390,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn remove(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
+        self.engine.require_local("link del")?;
         let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
@@ -413,6 +419,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn list(&self, container: &ContainerRef) -> Result<(RunningContainer, Vec<Attached>)> {
+        self.engine.require_local("link ls")?;
         let target = own_netns(self.running_container(container)?)?;
         let links = self.engine.run(Namespace::Of(target.pid).links())?;
         Ok((target, link::attached(&links)))
@@ -430,6 +437,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn release_orphans(&self) -> Result<Vec<Released>> {
+        self.engine.require_local("link release-orphans")?;
         let host = self.engine.run(Namespace::Host.links())?;
         Ok(link::plan_release_orphans(&host)
             .into_iter()

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::json::{lenient_string, lenient_u64, null_default, parse_json};
-use crate::engine::classify::{kind_of, Tool};
+use crate::engine::classify::{kind_of, ssh_failure, SshFailure, Tool};
+use crate::engine::endpoint::{Endpoint, Transport};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
@@ -444,6 +445,16 @@ pub struct CheckReport {
     pub reachable: bool,
     /// Endpoint variables set in the environment (DOCKER_HOST, DOCKER_CONTEXT …).
     pub env: BTreeMap<String, String>,
+    /// The endpoint in use (`local` for local podman), whatever picked it.
+    pub endpoint: String,
+    /// What picked it: `--host`, `context edge1 (--context)`, `DOCKER_HOST`, `default` …
+    pub endpoint_source: String,
+    /// Whether the engine is on another machine.
+    pub remote: bool,
+    /// What failed on the way to a remote engine, when that is what failed.
+    pub ssh: Option<SshFailure>,
+    /// Things that work but should not be left so (podman without known_hosts).
+    pub warnings: Vec<String>,
     /// One sentence on the state.
     pub diagnosis: String,
     /// What to do about it, when something is wrong.
@@ -493,7 +504,22 @@ impl System<'_> {
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
+        let endpoint = self.engine.endpoint();
         let mut report = CheckReport {
+            endpoint: match &endpoint {
+                Ok(e) => e.label().to_string(),
+                Err(_) => self.engine.endpoint_hint(),
+            },
+            endpoint_source: endpoint.as_ref().map_or_else(
+                |e| format!("unknown: {}", e.message()),
+                |e| e.source_text(self.engine.kind()),
+            ),
+            remote: endpoint.as_ref().is_ok_and(Endpoint::is_remote),
+            ssh: None,
+            warnings: endpoint
+                .as_ref()
+                .map(|e| self.warnings(e))
+                .unwrap_or_default(),
             engine: self.engine.kind(),
             command: self.engine.command().to_string(),
             path: which::which(program).ok().map(|p| p.display().to_string()),
@@ -506,9 +532,10 @@ impl System<'_> {
             fix: None,
             error: None,
         };
-        let probe = self
-            .engine
-            .run(version_plan(self.engine.kind()).no_retry())
+        let probe = endpoint
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|_| self.engine.run(version_plan(self.engine.kind()).no_retry()))
             .and_then(|(version, error)| {
                 report.client_version = version.client.as_ref().map(|c| c.version.clone());
                 report.api_version = version.client.as_ref().map(|c| c.api_version.clone());
@@ -540,7 +567,11 @@ impl System<'_> {
                 );
             }
             Err(e) => {
-                let (diagnosis, fix) = self.diagnose(&e, &report.env);
+                report.ssh = ssh_failure(e.stderr().as_bytes()).map(|(f, _)| f);
+                let (diagnosis, fix) = match (report.ssh, endpoint.as_ref()) {
+                    (Some(failure), Ok(ep)) => self.diagnose_ssh(failure, ep),
+                    _ => self.diagnose(&e, &report.env, endpoint.as_ref().ok()),
+                };
                 report.diagnosis = diagnosis;
                 report.fix = Some(fix);
                 report.error = Some(e);
@@ -549,12 +580,100 @@ impl System<'_> {
         report
     }
 
+    /// What works but should not: podman over ssh checks no host key at
+    /// all when `~/.ssh/known_hosts` is missing (vendor-docs/ssh.md).
+    fn warnings(&self, endpoint: &Endpoint) -> Vec<String> {
+        let podman_ssh = self.engine.kind() == EngineKind::Podman
+            && matches!(endpoint.transport, Transport::Ssh(_));
+        let known_hosts =
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".ssh/known_hosts"));
+        match (podman_ssh, known_hosts) {
+            (true, Some(file)) if !file.exists() => vec![format!(
+                "podman checks no ssh host key without {}: any host answering at {endpoint} is trusted; create the file (podman then records keys on first use)",
+                file.display()
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Cause and fix for a failure on the way to a remote engine.
+    fn diagnose_ssh(&self, failure: SshFailure, endpoint: &Endpoint) -> (String, String) {
+        let (login, host) = match &endpoint.transport {
+            Transport::Ssh(a) => (a.login(), a.host.clone()),
+            other => {
+                let h = other.remote_host().unwrap_or("the host").to_string();
+                (h.clone(), h)
+            }
+        };
+        let podman = self.engine.kind() == EngineKind::Podman;
+        let key_hint = if podman {
+            "--identity KEY, CONTAINER_SSHKEY, or the connection's identity in containers.conf"
+        } else {
+            "--identity KEY, or IdentityFile in ~/.ssh/config (of the passwd home: ssh ignores $HOME)"
+        };
+        let diagnosis = format!("{} ({endpoint})", failure.describe());
+        let fix = match failure {
+            SshFailure::HostKeyUnknown => format!(
+                "check the key's fingerprint on the box, then record it: ssh-keyscan {host} >> ~/.ssh/known_hosts (or ssh {login} once, on a terminal)"
+            ),
+            SshFailure::HostKeyChanged => format!(
+                "find out why the key changed (reinstalled box? someone in between?); once the new key is verified: ssh-keygen -R {host}, then record it again"
+            ),
+            SshFailure::AuthRefused => format!(
+                "put your public key in ~/.ssh/authorized_keys of {login}, or name the right key: {key_hint}"
+            ),
+            SshFailure::ConnectionRefused => format!(
+                "start sshd on {host}, or give the right port (ssh://{login}:PORT)"
+            ),
+            SshFailure::ConnectTimeout => format!(
+                "{host} does not answer: check that it is up and that port 22 is not filtered; --timeout bounds each try"
+            ),
+            SshFailure::NoRoute => format!("{host} cannot be reached from here: check its address and the network"),
+            SshFailure::NameUnresolved => format!("{host} does not resolve: use its address, or fix DNS / ~/.ssh/config"),
+            SshFailure::RemoteEngineDown if podman => format!(
+                "on {host}: start the service (systemctl start podman.socket, or podman system service --time=0 unix://SOCKET &), and check the socket path in the URL"
+            ),
+            SshFailure::RemoteEngineDown => format!(
+                "on {host}: start the daemon (systemctl start docker); check DOCKER_HOST of {login}'s non-interactive ssh login"
+            ),
+            SshFailure::RemoteCliMissing => format!(
+                "install docker on {host}, or put it on the PATH of {login}'s non-interactive ssh login (sshd SetEnv, ~/.ssh/environment with PermitUserEnvironment)"
+            ),
+            SshFailure::RemotePermissionDenied => format!(
+                "on {host}: add {login} to the docker group, or log in as a user who may use the socket"
+            ),
+        };
+        (diagnosis, fix)
+    }
+
     /// Plain-language cause and fix for a failed probe.
-    fn diagnose(&self, err: &Error, env: &BTreeMap<String, String>) -> (String, String) {
+    fn diagnose(
+        &self,
+        err: &Error,
+        env: &BTreeMap<String, String>,
+        configured: Option<&Endpoint>,
+    ) -> (String, String) {
         let program = self.engine.argv()[0].to_string_lossy().into_owned();
-        let endpoint = endpoint_in(err.stderr())
+        let remote = configured.filter(|e| e.is_remote());
+        let endpoint = remote
+            .map(Endpoint::to_string)
+            .or_else(|| endpoint_in(err.stderr()))
+            .or_else(|| configured.map(Endpoint::to_string))
             .or_else(|| env.get("DOCKER_HOST").cloned())
             .unwrap_or_else(|| "the default socket".to_string());
+        if let (Some(ep), ErrorKind::Unreachable | ErrorKind::Timeout) = (remote, err.kind()) {
+            return (
+                format!(
+                    "the {} engine at {ep} does not answer",
+                    self.engine.kind().as_str()
+                ),
+                format!(
+                    "check that {} is up and its engine runs, or fix {}",
+                    ep.transport.remote_host().unwrap_or("the remote host"),
+                    ep.source_text(self.engine.kind())
+                ),
+            );
+        }
         match err.kind() {
             ErrorKind::EngineMissing => (
                 format!("the engine CLI `{program}` is not installed or not on PATH"),

@@ -18,6 +18,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("decode", 3),
     ("input", 4),
     ("engine", 5),
+    // Many engines running the same plans: next to `engine`, so every
+    // resource runs on a fleet member as on one engine.
+    ("fleet", 5),
     ("container", 6),
     ("image", 6),
     ("network", 6),
@@ -33,6 +36,8 @@ const LAYERS: &[(&str, u8)] = &[
 
 /// Uses between modules of the same layer that the tree allows.
 const SIDEWAYS: &[(&str, &str)] = &[
+    // A fleet is made of engines.
+    ("fleet", "engine"),
     // Events are read through the engine's `system()` handle.
     ("events", "system"),
     // Host plumbing asks about the container whose namespace it enters.

@@ -17,6 +17,7 @@ mod cli;
 mod containers;
 mod contexts;
 mod daemon_config;
+mod fleet;
 mod images;
 mod info;
 mod layers;

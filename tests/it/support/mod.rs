@@ -9,6 +9,7 @@
 //! - a [`Cleanup`] guard removes a test's containers even when it panics.
 
 pub mod fixtures;
+pub mod hosts;
 pub mod objects;
 
 use std::sync::atomic::{AtomicU32, Ordering};
