@@ -68,6 +68,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod app;
 pub mod container;
 pub mod decode;
 pub mod engine;

@@ -28,6 +28,8 @@ const LAYERS: &[(&str, u8)] = &[
     // Test support: replays plans through the engine's classification; any
     // module's unit tests may use it.
     ("testing", 6),
+    // Compose apps: plans over the resources' plans.
+    ("app", 7),
 ];
 
 /// Uses between modules of the same layer that the tree allows.
