@@ -487,21 +487,22 @@ fn resolve(
             None => {}
         }
         for (key, net) in &service.networks {
-            let declared =
-                match merged.networks.get(key) {
-                    Some(n) => n.clone(),
-                    None if key == "default" => AppNetwork {
-                        name: Some(format!("{}_default", project.name)),
-                        ..AppNetwork::default()
-                    },
-                    None => return Err(net.at.error(
+            let declared = match merged.networks.get(key) {
+                Some(n) => n.clone(),
+                None if key == "default" => AppNetwork {
+                    name: Some(format!("{}_default", project.name)),
+                    ..AppNetwork::default()
+                },
+                None => {
+                    return Err(net.at.error(
                         svc,
                         "networks",
                         format!(
                             "network {key:?} is used but not declared under the top-level networks"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             project.networks.insert(key.clone(), declared);
         }
         project.services.insert(sname, service);

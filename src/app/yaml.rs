@@ -497,6 +497,111 @@ fn merge_keys(file: &str, mut entries: Vec<Entry>, merges: Vec<Node>) -> Result<
     Ok(entries)
 }
 
+/// `value` as block-style YAML (what `app config` prints): mappings and
+/// sequences in block form, strings quoted (JSON style) only where a plain
+/// scalar would read back as something else.
+///
+/// ```
+/// let v = serde_json::json!({"services": {"web": {"image": "busybox", "ports": ["80"], "env": {"A": "yes"}}}});
+/// assert_eq!(dockhand::app::yaml::emit(&v), "services:\n  web:\n    env:\n      A: \"yes\"\n    image: busybox\n    ports:\n    - \"80\"\n");
+/// ```
+pub fn emit(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    emit_into(&mut out, value, 0);
+    out
+}
+
+fn emit_into(out: &mut String, value: &serde_json::Value, indent: usize) {
+    use serde_json::Value as J;
+    let pad = " ".repeat(indent);
+    match value {
+        J::Object(map) => {
+            for (k, v) in map {
+                out.push_str(&format!("{pad}{}:", scalar_text(k)));
+                block_child(out, v, indent + 2, indent);
+            }
+        }
+        J::Array(items) => {
+            for v in items {
+                out.push_str(&format!("{pad}-"));
+                match v {
+                    J::Object(m) if !m.is_empty() => {
+                        // The first key on the dash's line, the rest below it.
+                        let mut first = true;
+                        for (k, inner) in m {
+                            let lead = if first {
+                                " ".to_string()
+                            } else {
+                                " ".repeat(indent + 2)
+                            };
+                            first = false;
+                            out.push_str(&format!("{lead}{}:", scalar_text(k)));
+                            block_child(out, inner, indent + 4, indent + 2);
+                        }
+                    }
+                    _ => block_child(out, v, indent + 2, indent),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", flat(other))),
+    }
+}
+
+/// After `key:` or `-`: a scalar on the same line, a collection below.
+fn block_child(out: &mut String, v: &serde_json::Value, indent: usize, seq_indent: usize) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            emit_into(out, v, indent);
+        }
+        J::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            // Sequences under a key sit at the key's indentation (compose's style).
+            emit_into(out, v, seq_indent);
+        }
+        other => out.push_str(&format!(" {}\n", flat(other))),
+    }
+}
+
+fn flat(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => scalar_text(s),
+        J::Array(_) => "[]".into(),
+        J::Object(_) => "{}".into(),
+    }
+}
+
+/// A string as a YAML scalar: plain when it reads back as the same string,
+/// else double-quoted.
+fn scalar_text(s: &str) -> String {
+    let special = s.is_empty()
+        || s.starts_with([
+            ' ', '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"',
+            '%', '@', '`', '~',
+        ])
+        || s.ends_with(' ')
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.contains(['\n', '\t', '\r'])
+        || s.chars().any(char::is_control)
+        || matches!(
+            s.to_ascii_lowercase().as_str(),
+            "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+        )
+        || s.parse::<f64>().is_ok()
+        || s.starts_with("0x")
+        || s.starts_with("0o");
+    match special {
+        true => serde_json::Value::String(s.to_string()).to_string(),
+        false => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +678,27 @@ mod tests {
             let e = parse(yaml, "t").unwrap_err();
             assert!(e.message().starts_with(want), "{yaml:?}: {e}");
         }
+    }
+
+    #[test]
+    fn emitted_yaml_reads_back_as_the_same_document() {
+        let v = serde_json::json!({"a": {"list": [{"x": 1, "y": "two"}, "s: t", "", "0755", true, null], "empty": {}, "q": "a #b", "ok": "plain text"}});
+        let text = emit(&v);
+        let back = parse(&text, "t").unwrap();
+        let a = &back.get("a").unwrap().value;
+        let list = a.get("list").unwrap().value.as_seq().unwrap();
+        assert_eq!(list.len(), 6);
+        assert_eq!(
+            list[0].get("y").unwrap().value.as_scalar().unwrap().text,
+            "two"
+        );
+        assert_eq!(list[1].as_scalar().unwrap().text, "s: t");
+        assert!(!list[3].as_scalar().unwrap().plain, "0755 stays a string");
+        assert_eq!(a.get("q").unwrap().value.as_scalar().unwrap().text, "a #b");
+        assert_eq!(
+            a.get("ok").unwrap().value.as_scalar().unwrap().text,
+            "plain text"
+        );
     }
 
     #[test]

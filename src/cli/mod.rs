@@ -4,6 +4,7 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod app;
 mod build;
 mod container;
 mod daemon_config;
@@ -103,6 +104,8 @@ pub enum Command {
     Container(container::Command),
     #[command(flatten)]
     Logs(logs::Command),
+    #[command(flatten)]
+    App(app::Command),
 }
 
 impl Global {
@@ -157,7 +160,7 @@ fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
 
 /// Parse arguments, run, print; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(app::compose_short_flags(std::env::args_os().collect()));
     init_logging(cli.global.verbose);
     if let Err(e) = dockhand::exec::signals::install() {
         log::warn!("cannot install signal handlers: {e}");
@@ -174,6 +177,7 @@ pub fn main() -> i32 {
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
+        Command::App(cmd) => app::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,270 @@
+//! Carrying a plan out: steps in order; on a failure the undos of the
+//! completed steps in reverse, going on past undo failures and reporting
+//! every one (netavark's rule); the after-success steps only once all
+//! succeeded. `down` runs every step whatever fails and reports all.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::interfaces;
+use super::plan::{AppPlan, Op, Until};
+use super::service::{pinned_ports, ContainerSpec};
+use super::state::labels;
+use crate::container::wait::Condition;
+use crate::container::{Action, ActionResult};
+use crate::engine::{Argv, Engine};
+use crate::error::{Error, ErrorKind, Result};
+use crate::image::PullOptions;
+use crate::input::{ContainerRef, KeyValue, PortSpec};
+use crate::network::connect_plan;
+use crate::Plan;
+
+/// How long the undos of one failed `up` may take together.
+pub const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The engine every undo runs on — the one place that decides it, so
+/// undos run to completion (each bounded) even after SIGINT/SIGTERM once
+/// the engine offers that.
+fn undo_engine(engine: &Engine) -> Engine {
+    engine.clone()
+}
+
+/// What an applied plan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Applied {
+    /// The steps done, described.
+    pub done: Vec<String>,
+    /// Failures that did not stop the run: a `down` step, or removing an
+    /// old container after a successful `up`.
+    pub failures: Vec<String>,
+}
+
+/// Run `plan`'s steps; on a failure undo the completed ones in reverse and
+/// return the failure, its message naming the step, what was undone and
+/// every undo that failed.
+pub fn apply(engine: &Engine, plan: AppPlan) -> Result<Applied> {
+    let mut applied = Applied::default();
+    let mut undos: Vec<(String, Op)> = Vec::new();
+    for step in plan.steps {
+        let what = step.describe();
+        match perform(engine, &step.op, &step.object) {
+            Ok(()) => {
+                log::info!("{what}");
+                if let Some(undo) = step.undo {
+                    undos.push((step.object.clone(), undo));
+                }
+                applied.done.push(what);
+            }
+            Err(e) => return Err(roll_back(engine, &what, e, undos)),
+        }
+    }
+    for step in plan.after_success {
+        let what = step.describe();
+        match perform(engine, &step.op, &step.object) {
+            Ok(()) => applied.done.push(what),
+            Err(e) => applied.failures.push(format!("{what}: {e}")),
+        }
+    }
+    Ok(applied)
+}
+
+/// Run every step, whatever fails; the failures are reported together.
+pub fn apply_all(engine: &Engine, plan: AppPlan) -> Result<Applied> {
+    let mut applied = Applied::default();
+    for step in plan.steps {
+        let what = step.describe();
+        match perform(engine, &step.op, &step.object) {
+            Ok(()) => applied.done.push(what),
+            Err(e) => applied.failures.push(format!("{what}: {e}")),
+        }
+    }
+    Ok(applied)
+}
+
+fn roll_back(engine: &Engine, failed: &str, error: Error, undos: Vec<(String, Op)>) -> Error {
+    let undo = undo_engine(engine);
+    let mut undone = 0;
+    let mut undo_failures = Vec::new();
+    for (object, op) in undos.into_iter().rev() {
+        match perform(&undo, &op, &object) {
+            Ok(()) => undone += 1,
+            Err(e) => undo_failures.push(format!("{}: {e}", op.describe())),
+        }
+    }
+    let mut message = format!(
+        "{failed}: {}; rolled back ({undone} steps undone)",
+        error.message()
+    );
+    if !undo_failures.is_empty() {
+        message.push_str(&format!(
+            "; {} undo steps FAILED: {}",
+            undo_failures.len(),
+            undo_failures.join("; ")
+        ));
+    }
+    error.with_message(message)
+}
+
+/// One operation.
+fn perform(engine: &Engine, op: &Op, object: &str) -> Result<()> {
+    match op {
+        Op::CreateNetwork(o) => engine.networks().create(o).map(drop),
+        Op::RemoveNetworks(n) => engine.networks().remove(n).map(drop),
+        Op::CreateVolume(o) => engine.volumes().create(o).map(drop),
+        Op::RemoveVolumes(v) => engine.volumes().remove(v, false).map(drop),
+        Op::Pull(image) => engine
+            .images()
+            .pull(&PullOptions::new(image.clone()), None)
+            .map(drop),
+        Op::Run { spec, start } => run(engine, spec, *start),
+        Op::Start(name) => act(engine, &Action::Start, name),
+        Op::Stop { name, timeout } => act(engine, &Action::Stop { timeout: *timeout }, name),
+        Op::Remove(name) => act(engine, &Action::Remove { force: true }, name),
+        Op::Rename { from, to } => rename(engine, from, to),
+        Op::Wait {
+            name,
+            until,
+            timeout,
+        } => wait(engine, name, *until, *timeout),
+        Op::PinPorts { spec, hash } => pin_ports(engine, spec, hash),
+        Op::Attach { name, interfaces } => interfaces::attach(engine, name, interfaces, object),
+        Op::Release { name, interfaces } => interfaces::release(engine, name, interfaces, object),
+    }
+}
+
+fn act(engine: &Engine, action: &Action, name: &ContainerRef) -> Result<()> {
+    let results = engine
+        .containers()
+        .act(action, std::slice::from_ref(name))?;
+    match ActionResult::first_error(&results) {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}
+
+/// `rename FROM TO`; never repeated blindly (a second one fails on the
+/// state the first left).
+fn rename(engine: &Engine, from: &ContainerRef, to: &ContainerRef) -> Result<()> {
+    let plan = Plan::write(
+        Argv::new("rename").operands([from.as_str(), to.as_str()]),
+        |_| Ok(()),
+    )
+    .no_retry();
+    engine.run(plan)
+}
+
+/// Create the container, connect its further networks, start it; a
+/// half-made container is removed again before the error is returned.
+fn run(engine: &Engine, spec: &ContainerSpec, start: bool) -> Result<()> {
+    let containers = engine.containers();
+    if start && spec.more_networks.is_empty() {
+        return containers.run(&spec.opts).map(drop);
+    }
+    let name = spec.opts.name.clone().expect("app containers are named");
+    containers.create(&spec.opts)?;
+    let rest = (|| {
+        for (net, aliases) in &spec.more_networks {
+            engine.run(connect_plan(net, &name, aliases))?;
+        }
+        if start {
+            act(engine, &Action::Start, &name)?;
+        }
+        Ok(())
+    })();
+    if rest.is_err() {
+        if let Err(e) = act(&undo_engine(engine), &Action::Remove { force: true }, &name) {
+            log::warn!("could not remove the half-made container {name}: {e}");
+        }
+    }
+    rest
+}
+
+fn wait(engine: &Engine, name: &ContainerRef, until: Until, timeout: Duration) -> Result<()> {
+    let condition = match until {
+        Until::Running => Condition::Running,
+        Until::Healthy => Condition::Healthy,
+        Until::CompletedSuccessfully => Condition::Exited,
+    };
+    let seen = engine
+        .containers()
+        .wait_for(name, &condition, Some(timeout))?;
+    match (until, seen.exit_code) {
+        (Until::CompletedSuccessfully, Some(code)) if code != 0 => Err(Error::new(
+            ErrorKind::EngineFailure,
+            format!("{name} exited with code {code}; the services depending on it need it to complete successfully"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// docker: recreate a just-started container with the host ports the
+/// engine chose for it written into its configuration. If the recreation
+/// fails, the unpinned container is put back (running) and the error stands.
+fn pin_ports(engine: &Engine, spec: &ContainerSpec, hash: &str) -> Result<()> {
+    let name = spec.opts.name.clone().expect("app containers are named");
+    let current = engine.containers().inspect_one(&name)?;
+    let chosen = pinned_ports(&current);
+    let mut pinned = spec.clone();
+    pinned.opts.publish = spec
+        .opts
+        .publish
+        .iter()
+        .map(|p| match p.host_port() {
+            Some(_) => Ok(p.clone()),
+            None => {
+                let ip = p.host_ip().map(|i| i.to_string()).unwrap_or_default();
+                let key = (
+                    p.container_port(),
+                    p.protocol().as_str().to_string(),
+                    ip.clone(),
+                );
+                let port = chosen.get(&key).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::EngineFailure,
+                        format!(
+                            "{name} has no host port for {}/{} after its start",
+                            key.0, key.1
+                        ),
+                    )
+                })?;
+                let host = match p.host_ip() {
+                    Some(std::net::IpAddr::V6(v6)) => format!("[{v6}]:"),
+                    Some(v4) => format!("{v4}:"),
+                    None => String::new(),
+                };
+                PortSpec::new(&format!("{host}{port}:{}/{}", key.0, key.1))
+            }
+        })
+        .collect::<Result<_>>()?;
+    pinned.opts.labels = spec
+        .opts
+        .labels
+        .iter()
+        .map(|l| match l.key() == labels::HASH {
+            true => KeyValue::pair(labels::HASH, hash),
+            false => Ok(l.clone()),
+        })
+        .collect::<Result<_>>()?;
+    let aside = ContainerRef::new(super::state::aside_name(&current.id, &current.name))?;
+    act(engine, &Action::Stop { timeout: Some(0) }, &name)?;
+    rename(engine, &name, &aside)?;
+    match run(engine, &pinned, true) {
+        Ok(()) => act(engine, &Action::Remove { force: true }, &aside),
+        Err(e) => {
+            let undo = undo_engine(engine);
+            let back =
+                rename(&undo, &aside, &name).and_then(|()| act(&undo, &Action::Start, &name));
+            Err(match back {
+                Ok(()) => e,
+                Err(b) => {
+                    let message = format!(
+                        "{}; putting the unpinned container back failed too: {b}",
+                        e.message()
+                    );
+                    e.with_message(message)
+                }
+            })
+        }
+    }
+}
