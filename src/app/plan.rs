@@ -380,7 +380,15 @@ pub fn up_plan(
         let start = !settings.no_start;
         let build_spec = |hash: &str| container_spec(project, name, kind, hash, &pinned);
         match &sd.change {
-            Change::Keep => plan.unchanged.push(name.clone()),
+            Change::Keep => {
+                plan.unchanged.push(name.clone());
+                for old in &sd.aside {
+                    plan.after_success.push(
+                        Step::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
+                            .because(Reason::LeftAside),
+                    );
+                }
+            }
             Change::Create | Change::Recreate(_) => {
                 let reason = match &sd.change {
                     Change::Recreate(r) => *r,
