@@ -26,7 +26,7 @@ use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkName, Subnet};
+use crate::input::{ContainerRef, KeyValue, NetworkAlias, NetworkEndpoint, NetworkName, Subnet};
 
 /// The networks of an engine. A small borrowed handle: `engine.networks()`.
 ///
@@ -530,11 +530,30 @@ pub fn connect_plan(
     container: &ContainerRef,
     aliases: &[NetworkAlias],
 ) -> Plan<()> {
+    let mut endpoint = NetworkEndpoint::new(network.clone());
+    endpoint.aliases = aliases.to_vec();
+    connect_endpoint_plan(&endpoint, container)
+}
+
+/// [`connect_plan`] with all of an endpoint's settings: static addresses
+/// (`--ip`, `--ip6`) and aliases. `network connect` cannot set a MAC
+/// address; `endpoint.mac` is not sent (`RunOptions::validate` refuses it
+/// where docker would need it here).
+///
+/// ```
+/// use dockhand::{network::connect_endpoint_plan, input::{ContainerRef, NetworkEndpoint}};
+/// let e = NetworkEndpoint::parse("back:ip=10.2.0.5,alias=db").unwrap();
+/// let plan = connect_endpoint_plan(&e, &ContainerRef::new("c").unwrap());
+/// assert_eq!(plan.args(), ["network", "connect", "--ip=10.2.0.5", "--alias=db", "--", "back", "c"]);
+/// ```
+pub fn connect_endpoint_plan(endpoint: &NetworkEndpoint, container: &ContainerRef) -> Plan<()> {
     let args = Argv::new("network")
         .arg("connect")
-        .each("--alias", aliases)
-        .operands([network.as_str(), container.as_str()]);
-    let (network, container) = (network.clone(), container.clone());
+        .opt("--ip", endpoint.ip)
+        .opt("--ip6", endpoint.ip6)
+        .each("--alias", &endpoint.aliases)
+        .operands([endpoint.network.as_str(), container.as_str()]);
+    let (network, container) = (endpoint.network.clone(), container.clone());
     Plan::write(args, |_| Ok(())).verify_before_retry(move || attached_plan(&network, &container))
 }
 

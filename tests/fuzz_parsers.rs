@@ -270,11 +270,14 @@ fn targets() -> Vec<Target> {
             name: "run -d / create (container id)",
             parse: |_, b| {
                 let opts = container::RunOptions::new(ImageRef::new("busybox").unwrap());
-                ran_ok(
-                    container::launch_plan(container::Launch::RunDetached, &opts, None, "t"),
-                    b,
-                )
-                .map(shown)
+                let steps = container::launch_steps(
+                    dockhand::EngineKind::Docker,
+                    container::Launch::RunDetached,
+                    &opts,
+                    None,
+                    "t",
+                );
+                ran_ok(steps.create, b).map(shown)
             },
             captures: &["*/run-detach.stdout.txt", "*/create.stdout.txt"],
             answers: ParseError,

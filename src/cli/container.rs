@@ -10,14 +10,14 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::run_args::SpecArgs;
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, RunOptions,
-    UpdateOptions,
+    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, UpdateOptions,
 };
 use dockhand::input::{
-    ContainerLink, ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageRef, ImageTag,
-    KeyValue, MemorySize, NetworkName, PortSpec, RestartPolicy, Signal, VolumeSpec, Word,
+    ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageTag, KeyValue, MemorySize,
+    NetworkName, Signal, Word,
 };
 use dockhand::{Engine, Error, ErrorKind};
 
@@ -261,111 +261,9 @@ pub struct LockArgs {
     lock_timeout: Duration,
 }
 
-/// What `run` and `create` take. dockhand's own options go before IMAGE.
-#[derive(Args, Debug)]
-pub struct SpecArgs {
-    /// Container name.
-    #[arg(long)]
-    name: Option<ContainerRef>,
-    /// Publish HOST_PORT:PORT[/PROTO], IP:[HOST_PORT]:PORT[/PROTO], or PORT (random host port).
-    #[arg(short, long = "publish", value_name = "SPEC")]
-    publish: Vec<PortSpec>,
-    /// KEY=VALUE, or KEY to pass dockhand's own value; sent in a private env-file, never in argv.
-    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
-    env: Vec<String>,
-    /// Read environment variables from a file.
-    #[arg(long = "env-file", value_name = "PATH")]
-    env_files: Vec<PathBuf>,
-    /// Mount SRC:DST[:ro] (a volume name or absolute host path).
-    #[arg(long = "volume", value_name = "SRC:DST[:ro]")]
-    volumes: Vec<VolumeSpec>,
-    /// Mount the volumes of another container.
-    #[arg(long = "volumes-from", value_name = "CONTAINER")]
-    volumes_from: Vec<ContainerRef>,
-    /// Link to CONTAINER[:ALIAS].
-    #[arg(long = "link")]
-    links: Vec<ContainerLink>,
-    /// Label KEY=VALUE.
-    #[arg(short, long = "label", value_name = "KEY=VALUE")]
-    labels: Vec<KeyValue>,
-    /// Network to join.
-    #[arg(long)]
-    network: Option<Word>,
-    /// DNS alias on the network.
-    #[arg(long = "network-alias")]
-    network_aliases: Vec<Word>,
-    /// no, always, unless-stopped, on-failure[:N].
-    #[arg(long)]
-    restart: Option<RestartPolicy>,
-    /// Add a capability.
-    #[arg(long = "cap-add")]
-    cap_add: Vec<Word>,
-    /// Add a host device.
-    #[arg(long = "device")]
-    devices: Vec<Word>,
-    /// Give extended privileges.
-    #[arg(long)]
-    privileged: bool,
-    /// Host name.
-    #[arg(long)]
-    hostname: Option<Word>,
-    /// User.
-    #[arg(short, long)]
-    user: Option<Word>,
-    /// Working directory.
-    #[arg(short, long)]
-    workdir: Option<Word>,
-    /// Memory limit (e.g. 64m).
-    #[arg(long)]
-    memory: Option<MemorySize>,
-    /// Number of CPUs (e.g. 0.5).
-    #[arg(long)]
-    cpus: Option<Cpus>,
-    /// CPU shares (relative weight).
-    #[arg(long)]
-    cpu_shares: Option<u64>,
-    /// Remove the container when it exits.
-    #[arg(long)]
-    rm: bool,
-    /// Image.
-    image: ImageRef,
-    /// Command and arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
-}
-
-impl SpecArgs {
-    fn into_options(self) -> Result<RunOptions, Error> {
-        let mut o = RunOptions::new(self.image);
-        o.command = self.command;
-        o.name = self.name;
-        o.publish = self.publish;
-        o.env = env_vars(&self.env)?;
-        o.env_files = self.env_files;
-        o.volumes = self.volumes;
-        o.volumes_from = self.volumes_from;
-        o.links = self.links;
-        o.labels = self.labels;
-        o.network = self.network;
-        o.network_aliases = self.network_aliases;
-        o.restart = self.restart;
-        o.cap_add = self.cap_add;
-        o.devices = self.devices;
-        o.privileged = self.privileged;
-        o.hostname = self.hostname;
-        o.user = self.user;
-        o.workdir = self.workdir;
-        o.memory = self.memory;
-        o.cpus = self.cpus;
-        o.cpu_shares = self.cpu_shares;
-        o.remove_on_exit = self.rm;
-        Ok(o)
-    }
-}
-
 /// `-e` values: `KEY=VALUE`, or `KEY` taking the value from our own
 /// environment (so a secret never has to be in anyone's argv).
-fn env_vars(args: &[String]) -> Result<Vec<EnvVar>, Error> {
+pub(super) fn env_vars(args: &[String]) -> Result<Vec<EnvVar>, Error> {
     args.iter()
         .map(|a| match a.split_once('=') {
             Some(_) => EnvVar::parse(a),
@@ -390,12 +288,8 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 let id = engine.containers().run(&opts)?;
                 print_created(&engine, out, &id)
             } else {
-                // Attached: create under the lock, then stream without it.
-                let id = engine.containers().create(&opts)?;
-                if engine.is_dry_run() {
-                    return Ok(0);
-                }
-                engine.containers().start_attached(&ContainerRef::new(id)?)
+                // Attached: created under the lock, streamed without it.
+                engine.containers().run_attached(&opts)
             }
         }
         Command::Create { spec, lock } => {

@@ -14,6 +14,7 @@ mod logs;
 mod netns;
 mod network;
 mod output;
+mod run_args;
 mod system;
 mod volume;
 
@@ -70,7 +71,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// Log each command (shell-quoted) and its duration. RUST_LOG=debug works too.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// (No short form: `-v` is `run`'s `--volume`, as in docker.)
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
 

@@ -55,17 +55,20 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
 }
 
 /// `start --attach`: start a created container and stream its output
-/// until it exits.
+/// until it exits; with `interactive`, our stdin goes to its stdin.
 ///
 /// ```
-/// let plan = dockhand::container::start_attached_plan(&"job".parse()?);
-/// assert_eq!(plan.args(), ["start", "--attach", "--", "job"]);
+/// let plan = dockhand::container::start_attached_plan(&"job".parse()?, true);
+/// assert_eq!(plan.args(), ["start", "--attach", "--interactive", "--", "job"]);
 /// # Ok::<(), dockhand::Error>(())
 /// ```
-pub fn start_attached_plan(target: &ContainerRef) -> Plan<()> {
+pub fn start_attached_plan(target: &ContainerRef, interactive: bool) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
-        Argv::new("start").flag("--attach").operands([target]),
+        Argv::new("start")
+            .flag("--attach")
+            .flag_if("--interactive", interactive)
+            .operands([target]),
         |o| o.into_result().map(drop),
     )
     .no_retry()
@@ -127,7 +130,7 @@ impl Containers<'_> {
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
         Ok(self
             .engine
-            .run_attached(start_attached_plan(target), false)?
+            .run_attached(start_attached_plan(target, false), false)?
             .shell_code())
     }
 }

@@ -9,8 +9,11 @@
 //!   [`Containers::list`], [`Containers::find_by_labels`],
 //!   [`Containers::resolve`] (id prefixes), and on a [`Container`]: `pid`,
 //!   `addresses`, `port_bindings`, `gateways`;
-//! - creation: [`Containers::run`], [`Containers::create`] (environment in a
-//!   private env-file, retries guarded by a creation token);
+//! - creation: [`Containers::run`], [`Containers::create`],
+//!   [`Containers::run_attached`], [`Containers::launch`] (every docker-run
+//!   option in [`RunOptions`], environment in a private env-file, retries
+//!   guarded by a creation token, several networks on docker by
+//!   create + connect + start, undone on failure);
 //! - lifecycle: [`Containers::act`] with an [`Action`] on many names,
 //!   [`Containers::remove`], [`Containers::wait`],
 //!   [`Containers::exit_code`], [`Containers::update`],
@@ -34,7 +37,9 @@ mod query;
 pub mod wait;
 
 pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
-pub use create::{launch_plan, Launch, RunOptions, CREATION_TOKEN_LABEL};
+pub use create::{
+    launch_steps, Healthcheck, Launch, LaunchSteps, Launched, RunOptions, CREATION_TOKEN_LABEL,
+};
 pub use envfile::{env_file_text, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{

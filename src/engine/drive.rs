@@ -26,8 +26,11 @@ pub(crate) trait Driver {
         observer: Option<&Observer>,
     ) -> Result<Output>;
 
-    /// Sleep, waking early on SIGINT/SIGTERM.
+    /// Sleep, waking early on SIGINT/SIGTERM/SIGHUP.
     async fn sleep(&self, duration: Duration) -> Result<()>;
+
+    /// Sleep even when an interrupt is pending (a rollback's back-off).
+    async fn sleep_through_interrupts(&self, duration: Duration);
 
     /// Do blocking work (a TCP probe) without stalling an async runtime.
     async fn offload<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> R;
@@ -66,6 +69,10 @@ impl Driver for Blocking {
         exec::sleep(duration)
     }
 
+    async fn sleep_through_interrupts(&self, duration: Duration) {
+        exec::sleep_through_interrupts(duration);
+    }
+
     async fn offload<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> R {
         work()
     }
@@ -98,6 +105,10 @@ impl Driver for Tokio {
 
     async fn sleep(&self, duration: Duration) -> Result<()> {
         exec::sleep_async(duration).await
+    }
+
+    async fn sleep_through_interrupts(&self, duration: Duration) {
+        exec::sleep_async_through_interrupts(duration).await;
     }
 
     async fn offload<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> R {

@@ -20,7 +20,7 @@ pub(crate) mod stream;
 use std::ffi::OsString;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use argv::Argv;
 pub use quirks::{EngineKind, Quirks};
@@ -79,6 +79,16 @@ pub struct Engine {
     retry: RetryPolicy,
     mode: Mode,
     lock_timeout: Duration,
+    rollback: Option<Rollback>,
+}
+
+/// The overall deadline of a rollback engine ([`Engine::for_rollback`]).
+#[derive(Debug, Clone, Copy)]
+struct Rollback {
+    /// When it ends (`None`: too far away for the clock).
+    until: Option<Instant>,
+    /// As given, for messages.
+    deadline: Duration,
 }
 
 impl Engine {
@@ -147,6 +157,7 @@ impl Engine {
             retry: RetryPolicy::default(),
             mode: Mode::Execute,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            rollback: None,
         })
     }
 
@@ -205,6 +216,72 @@ impl Engine {
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Engine {
         self.lock_timeout = timeout;
         self
+    }
+
+    /// A copy of this engine for undoing changes after a failure or an
+    /// interrupt: its commands still start, and run to completion, when
+    /// SIGINT/SIGTERM/SIGHUP is pending (an ordinary engine refuses to start
+    /// them and kills a running one). Each command stays bounded by its own
+    /// timeout, and all of them together by `deadline` from now: a command
+    /// that would start after it fails with [`ErrorKind::Timeout`] without
+    /// running, and a running one is cut at it. Retry back-offs are not
+    /// interrupted either, and none is begun that would end past the
+    /// deadline. The interrupt stays pending: once the rollback is done the
+    /// caller reports it (the CLI exits 130/143/129).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let engine = dockhand::Engine::from_command("docker").unwrap();
+    /// let undo = engine.for_rollback(Duration::from_secs(20));
+    /// assert!(undo.limits().through_interrupts);
+    /// assert!(!engine.limits().through_interrupts);
+    /// ```
+    #[must_use]
+    pub fn for_rollback(&self, deadline: Duration) -> Engine {
+        let mut engine = self.clone();
+        engine.limits.through_interrupts = true;
+        engine.rollback = Some(Rollback {
+            until: Instant::now().checked_add(deadline),
+            deadline,
+        });
+        engine
+    }
+
+    /// `limits` cut to the rollback deadline, for a command starting now;
+    /// an error when the deadline has passed (not for ordinary engines).
+    fn within_deadline(&self, mut limits: Limits) -> Result<Limits> {
+        let Some(Rollback {
+            until: Some(until),
+            deadline,
+        }) = self.rollback
+        else {
+            return Ok(limits);
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the rollback's deadline of {:.1}s has passed; the command was not started",
+                    deadline.as_secs_f64()
+                ),
+            ));
+        }
+        limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
+        Ok(limits)
+    }
+
+    /// Whether a pause of `delay` from now ends within the rollback
+    /// deadline (always, for ordinary engines).
+    fn pause_fits(&self, delay: Duration) -> bool {
+        match self.rollback {
+            Some(Rollback {
+                until: Some(until), ..
+            }) => Instant::now()
+                .checked_add(delay)
+                .is_some_and(|end| end < until),
+            _ => true,
+        }
     }
 
     /// The lock wait limit of mutations.

@@ -68,6 +68,30 @@ pub struct Quirks {
     /// Extra `rm --force` arguments so a running container is killed at
     /// once, as docker does (podman first waits its 10 s stop timeout).
     pub force_remove_args: &'static [&'static str],
+    /// One `create`/`run` may join several networks (podman, each as
+    /// `--network=NAME:ip=…,alias=…`). docker's 1.41 daemon refuses that
+    /// ("Container cannot be connected to network endpoints"): dockhand
+    /// creates on the first and joins the others with `network connect`
+    /// before the start.
+    pub several_networks_per_create: bool,
+    /// `--gpus` is not a flag (podman: `run` ignores it, `create` refuses
+    /// it); GPUs are CDI devices, `--device=nvidia.com/gpu=ID|all`.
+    pub gpus_as_cdi_devices: bool,
+    /// `private` is a word of `--pid`/`--uts` (podman); docker refuses it,
+    /// and leaving the flag out means the same there.
+    pub private_namespace_word: bool,
+    /// Has `--domainname` (podman 4.3 does not: "unknown flag").
+    pub has_domainname: bool,
+    /// The only logging drivers (`None`: any, the daemon checks). podman's
+    /// refusal of others is a bare "invalid argument".
+    pub log_drivers: Option<&'static [&'static str]>,
+    /// The only `--log-opt` keys read (`None`: the daemon checks them);
+    /// podman ignores other keys without a word.
+    pub log_opt_keys: Option<&'static [&'static str]>,
+    /// Has `--pull newer` (podman).
+    pub pull_newer: bool,
+    /// `--userns` takes only `host` (docker: remapping is a daemon setting).
+    pub userns_host_only: bool,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -94,6 +118,14 @@ const DOCKER: Quirks = Quirks {
     follow_stopped_truncates: false,
     commit_message_args: &[],
     force_remove_args: &[],
+    several_networks_per_create: false,
+    gpus_as_cdi_devices: false,
+    private_namespace_word: false,
+    has_domainname: true,
+    log_drivers: None,
+    log_opt_keys: None,
+    pull_newer: false,
+    userns_host_only: true,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -114,6 +146,14 @@ const PODMAN: Quirks = Quirks {
     follow_stopped_truncates: true,
     commit_message_args: &["--format=docker"],
     force_remove_args: &["--time=0"],
+    several_networks_per_create: true,
+    gpus_as_cdi_devices: true,
+    private_namespace_word: true,
+    has_domainname: false,
+    log_drivers: Some(&["k8s-file", "json-file", "journald", "none", "passthrough"]),
+    log_opt_keys: Some(&["max-size", "path", "tag"]),
+    pull_newer: true,
+    userns_host_only: false,
 };
 
 impl EngineKind {

@@ -82,6 +82,7 @@ impl Engine {
             return Ok(ExitStatus::Code(0));
         }
         let (cmd, limits) = self.prepare(&plan);
+        let limits = self.within_deadline(limits)?;
         exec::run_inherit(&cmd, &limits, stdin)
     }
 
@@ -111,6 +112,11 @@ impl Engine {
         if let Some(t) = plan.timeout {
             limits.timeout = t;
         }
+        // Past a rollback's deadline: a zero timeout (`attempt` refuses it).
+        let limits = self.within_deadline(limits).unwrap_or(Limits {
+            timeout: Some(Duration::ZERO),
+            ..limits
+        });
         (cmd, limits)
     }
 
@@ -133,6 +139,12 @@ impl Engine {
         loop {
             match next_step(&policy, tries, &result, &cmd) {
                 None => return (plan.finish)(result?),
+                Some(delay) if limits.through_interrupts => {
+                    if !self.pause_fits(delay) {
+                        return (plan.finish)(result?);
+                    }
+                    driver.sleep_through_interrupts(delay).await;
+                }
                 Some(delay) => driver.sleep(delay).await?,
             }
             tries += 1;
@@ -176,7 +188,8 @@ impl Engine {
                 error: None,
             });
         }
-        let output = driver.output(cmd, limits, observer).await?;
+        let limits = self.within_deadline(*limits)?;
+        let output = driver.output(cmd, &limits, observer).await?;
         let error = (!output.status.success()).then(|| classify::classify(tool, cmd, &output));
         Ok(Outcome { output, error })
     }

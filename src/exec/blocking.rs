@@ -15,8 +15,8 @@ use wait_timeout::ChildExt;
 
 use super::waiting::{self, ready, sleep_with, ThreadPause, POLL};
 use super::{
-    interrupted_error, overflow_error, signals, spawn_error, timeout_error, Cmd, Limits, Observer,
-    Output, Pipe,
+    interrupt, interrupted_error, overflow_error, spawn_error, timeout_error, Cmd, Limits,
+    Observer, Output, Pipe,
 };
 use crate::error::{ExitStatus, Result};
 
@@ -54,7 +54,7 @@ pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 /// assert_eq!(*seen.lock().unwrap(), b"hi");
 /// ```
 pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> Result<Output> {
-    if let Some(sig) = signals::pending() {
+    if let Some(sig) = interrupt(limits) {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
@@ -91,12 +91,12 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     drop(tx);
     let mut collector = Collector::new(rx, readers);
 
-    let outcome = wait_leader(&mut child, deadline, &overflow);
+    let outcome = wait_leader(&mut child, deadline, &overflow, limits);
     let status = match outcome {
         Waited::Exited(status) => status,
         other => {
             kill_group(&mut child, group, limits.grace);
-            let (_, stderr) = collector.finish();
+            let (_, stderr) = collector.finish_within(limits.grace);
             return Err(match other {
                 Waited::Interrupted(sig) => interrupted_error(cmd, sig),
                 Waited::Overflow => overflow_error(cmd, limits, "output"),
@@ -106,12 +106,20 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     };
     // The leader is gone, but a grandchild may still hold the pipes open: wait
     // for both readers only until the deadline, then kill the rest of the group.
-    if !collector.wait_until(deadline) {
-        kill_group(&mut child, group, limits.grace);
-        let (_, stderr) = collector.finish();
-        return Err(timeout_error(cmd, limits, &stderr.bytes));
+    match collector.wait_until(deadline, limits) {
+        Drained::All => {}
+        cut => {
+            kill_group(&mut child, group, limits.grace);
+            // A grandchild that left the group (setsid) escapes the kill and
+            // may hold the pipes for good: the readers are abandoned then.
+            let (_, stderr) = collector.finish_within(limits.grace);
+            return Err(match cut {
+                Drained::Interrupted(sig) => interrupted_error(cmd, sig),
+                _ => timeout_error(cmd, limits, &stderr.bytes),
+            });
+        }
     }
-    let (stdout, stderr) = collector.finish();
+    let (stdout, stderr) = collector.finish_within(limits.grace);
     if stdout.overflowed || stderr.overflowed {
         let stream = if stdout.overflowed {
             "stdout"
@@ -143,7 +151,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
 /// assert!(st.success());
 /// ```
 pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<ExitStatus> {
-    if let Some(sig) = signals::pending() {
+    if let Some(sig) = interrupt(limits) {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
@@ -162,7 +170,7 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Ex
     let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
     let never = AtomicBool::new(false);
-    match wait_leader(&mut child, deadline, &never) {
+    match wait_leader(&mut child, deadline, &never, limits) {
         Waited::Exited(status) => {
             let status = ExitStatus::from(status);
             log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
@@ -185,13 +193,19 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Ex
 }
 
 /// Sleep for `duration`, waking early (with an Interrupted error) when
-/// SIGINT/SIGTERM arrives. Retry back-offs use this.
+/// SIGINT/SIGTERM/SIGHUP arrives. Retry back-offs use this.
 ///
 /// ```
 /// dockhand::exec::sleep(std::time::Duration::from_millis(1)).unwrap();
 /// ```
 pub fn sleep(duration: Duration) -> Result<()> {
-    ready(sleep_with(&ThreadPause, duration))
+    ready(sleep_with(&ThreadPause, duration, false))
+}
+
+/// Sleep for `duration` even when an interrupt is pending (a rollback's
+/// back-off).
+pub(crate) fn sleep_through_interrupts(duration: Duration) {
+    let _ = ready(sleep_with(&ThreadPause, duration, true));
 }
 
 /// The Command for `cmd` with its output captured: stdin piped when there
@@ -211,13 +225,42 @@ pub(super) fn captured_command(cmd: &Cmd) -> Command {
 }
 
 /// The std::process::Command for `cmd` (program, argv, env — never a shell).
+///
+/// In the child, before `exec`: the kernel is asked to SIGKILL it when
+/// dockhand dies (`PR_SET_PDEATHSIG`, even by SIGKILL), and the descriptors
+/// of [`Cmd::pass_fd`] lose their close-on-exec flag. A `pre_exec` hook
+/// makes std fork+exec instead of `posix_spawn` (docs/reliability.md has
+/// the measured cost).
 pub(super) fn std_command(cmd: &Cmd) -> Command {
     let mut command = Command::new(cmd.get_program());
     command.args(cmd.get_args());
     for (k, v) in cmd.get_env() {
         command.env(k, v);
     }
+    let parent = nix::unistd::getpid();
+    let fds = cmd.get_fds().to_vec();
+    // SAFETY: the hook runs between fork and exec and only makes
+    // async-signal-safe system calls (prctl, getppid, fcntl, kill); it
+    // allocates nothing (`fds` was built before the fork).
+    unsafe {
+        command.pre_exec(move || child_setup(parent, &fds));
+    }
     command
+}
+
+/// In the forked child: die with the parent, keep the passed descriptors.
+fn child_setup(parent: Pid, fds: &[std::os::fd::RawFd]) -> io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+    // The parent may have died before the line above took effect: then no
+    // signal will ever come, so end here (the parent-pid race).
+    if nix::unistd::getppid() != parent {
+        let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL);
+    }
+    for &fd in fds {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty()))?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -283,7 +326,12 @@ enum Waited {
 }
 
 /// Wait for the direct child, polling the interrupt flag and the overflow flag.
-fn wait_leader(child: &mut Child, deadline: Option<Instant>, overflow: &AtomicBool) -> Waited {
+fn wait_leader(
+    child: &mut Child,
+    deadline: Option<Instant>,
+    overflow: &AtomicBool,
+    limits: &Limits,
+) -> Waited {
     loop {
         let slice = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()).min(POLL),
@@ -295,7 +343,7 @@ fn wait_leader(child: &mut Child, deadline: Option<Instant>, overflow: &AtomicBo
             // wait(2) failing means the child is gone from our view; treat as killed.
             Err(_) => return Waited::TimedOut,
         }
-        if let Some(sig) = signals::pending() {
+        if let Some(sig) = interrupt(limits) {
             return Waited::Interrupted(sig);
         }
         if overflow.load(Ordering::SeqCst) {
@@ -332,39 +380,65 @@ impl Collector {
         }
     }
 
-    /// Receive until both readers reported (true) or `deadline` passed (false).
-    fn wait_until(&mut self, deadline: Option<Instant>) -> bool {
+    /// Receive until both readers reported, `deadline` passed, or an
+    /// interrupt arrived.
+    fn wait_until(&mut self, deadline: Option<Instant>, limits: &Limits) -> Drained {
         loop {
-            let next = match deadline {
-                Some(d) => match self
-                    .rx
-                    .recv_timeout(d.saturating_duration_since(Instant::now()))
-                {
-                    Ok(msg) => Some(msg),
-                    Err(mpsc::RecvTimeoutError::Timeout) => return false,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
-                },
-                None => self.rx.recv().ok(),
-            };
-            match next {
-                Some(msg) => self.store(msg),
+            if let Some(sig) = interrupt(limits) {
+                return Drained::Interrupted(sig);
+            }
+            let slice = deadline.map_or(POLL, |d| {
+                d.saturating_duration_since(Instant::now()).min(POLL)
+            });
+            match self.rx.recv_timeout(slice) {
+                Ok(msg) => self.store(msg),
                 // Every sender is gone: all readers have reported.
-                None => return true,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Drained::All,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Drained::TimedOut;
+                    }
+                }
             }
         }
     }
 
-    /// Block until both readers finish (call after the group is dead).
-    fn finish(mut self) -> (Captured, Captured) {
-        self.wait_until(None);
-        for r in std::mem::take(&mut self.readers).into_iter().flatten() {
-            let _ = r.join();
+    /// What the readers have (call after the group was killed), waiting at
+    /// most `grace` for them: a reader still blocked then (the pipe is held
+    /// by a process that escaped the group) is left behind, detached.
+    fn finish_within(mut self, grace: Duration) -> (Captured, Captured) {
+        let end = Instant::now().checked_add(grace);
+        let mut drained = false;
+        while !drained {
+            let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
+            match self.rx.recv_timeout(left) {
+                Ok(msg) => self.store(msg),
+                Err(mpsc::RecvTimeoutError::Disconnected) => drained = true,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if left.is_zero() {
+                        break;
+                    }
+                }
+            }
+        }
+        let readers = std::mem::take(&mut self.readers).into_iter().flatten();
+        if drained {
+            readers.for_each(|r| drop(r.join()));
+        } else {
+            log::warn!("a process outside the command's group still holds its output pipes; not waiting for it");
         }
         (
             self.stdout.unwrap_or_default(),
             self.stderr.unwrap_or_default(),
         )
     }
+}
+
+/// How waiting for the readers ended.
+enum Drained {
+    All,
+    TimedOut,
+    Interrupted(i32),
 }
 
 /// SIGTERM the group, give it `grace`, SIGKILL whatever is left, reap the child.

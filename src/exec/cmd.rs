@@ -2,6 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// A program, its argv and extra environment — nothing runs until an
@@ -23,6 +24,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    fds: Vec<RawFd>,
 }
 
 impl Cmd {
@@ -33,6 +35,7 @@ impl Cmd {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            fds: Vec::new(),
         }
     }
 
@@ -65,6 +68,15 @@ impl Cmd {
         self
     }
 
+    /// Let the child inherit the open file descriptor `fd` under the same
+    /// number (it reads it as `/dev/fd/N`). Descriptors dockhand opens are
+    /// close-on-exec; only the child of this command gets this one, and the
+    /// caller keeps it open until the command has finished.
+    pub fn pass_fd(mut self, fd: RawFd) -> Cmd {
+        self.fds.push(fd);
+        self
+    }
+
     /// The program.
     pub fn get_program(&self) -> &OsStr {
         &self.program
@@ -83,6 +95,11 @@ impl Cmd {
     /// Bytes for stdin, if any.
     pub fn get_stdin(&self) -> Option<&[u8]> {
         self.stdin.as_deref()
+    }
+
+    /// Descriptors the child inherits ([`Cmd::pass_fd`]).
+    pub fn get_fds(&self) -> &[RawFd] {
+        &self.fds
     }
 
     /// The argv as lossy strings (for logs and dry-run comparisons).

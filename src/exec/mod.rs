@@ -3,7 +3,7 @@
 //! Everything above this module builds [`Cmd`] values (plain data) and hands
 //! them to an executor here. The executors own the hard parts once:
 //! timeouts that kill the child's whole process group and reap it, concurrent
-//! capped reading of stdout and stderr, SIGINT/SIGTERM handling, and the
+//! capped reading of stdout and stderr, SIGINT/SIGTERM/SIGHUP handling, and the
 //! sleeps between retries. `clippy.toml` forbids `Command::new` and
 //! `thread::sleep` elsewhere.
 //!
@@ -25,11 +25,14 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use blocking::sleep_through_interrupts;
 pub use blocking::{run, run_inherit, run_observed, sleep};
 pub use cmd::{quote, Cmd};
 pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use streaming::{fan_in_async, FanInAsync};
+#[cfg(feature = "tokio")]
+pub(crate) use tokio_exec::sleep_async_through_interrupts;
 #[cfg(feature = "tokio")]
 pub use tokio_exec::{run_async, sleep_async};
 pub(crate) use waiting::ready;
@@ -59,6 +62,11 @@ pub struct Limits {
     pub grace: Duration,
     /// Maximum bytes kept of each of stdout and stderr; more is an error.
     pub output_cap: usize,
+    /// Start and finish the command (within `timeout`) even when SIGINT,
+    /// SIGTERM or SIGHUP is pending, instead of refusing to start it or
+    /// killing it: rollbacks run this way (see
+    /// [`Engine::for_rollback`](crate::Engine::for_rollback)).
+    pub through_interrupts: bool,
 }
 
 impl Default for Limits {
@@ -67,6 +75,7 @@ impl Default for Limits {
             timeout: Some(Duration::from_secs(30)),
             grace: DEFAULT_GRACE,
             output_cap: DEFAULT_OUTPUT_CAP,
+            through_interrupts: false,
         }
     }
 }
@@ -129,6 +138,15 @@ impl Output {
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect()
+    }
+}
+
+/// The pending interrupt, unless `limits` say to run through it.
+fn interrupt(limits: &Limits) -> Option<i32> {
+    if limits.through_interrupts {
+        None
+    } else {
+        signals::pending()
     }
 }
 

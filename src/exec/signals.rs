@@ -1,4 +1,4 @@
-//! SIGINT/SIGTERM turned into a flag the executors poll.
+//! SIGINT/SIGTERM/SIGHUP turned into a flag the executors poll.
 //!
 //! Children run in their own process group, so a Ctrl-C on the terminal does
 //! not reach them: dockhand must kill them itself. A program that wants that
@@ -6,7 +6,14 @@
 //! few tens of milliseconds, kill the child's group, reap it and return an
 //! [`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted) error.
 //! Libraries that link dockhand and never call `install` keep their own
-//! signal handling untouched.
+//! signal handling untouched. SIGHUP (the terminal closed, the ssh
+//! connection dropped) is handled like SIGTERM.
+//!
+//! SIGKILL cannot be handled: for that case every child is spawned with
+//! `PR_SET_PDEATHSIG` = SIGKILL (see `exec`), so the engine CLI dockhand
+//! started dies with it. What the kernel does not cover: a child that
+//! `exec`s a set-uid program (`sudo`) loses that setting, and grandchildren
+//! (docker under sudo, a process that left the group) are not reached.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -19,7 +26,7 @@ extern "C" fn record(signal: nix::libc::c_int) {
     PENDING.store(signal, Ordering::SeqCst);
 }
 
-/// Record SIGINT and SIGTERM instead of dying on them.
+/// Record SIGINT, SIGTERM and SIGHUP instead of dying on them.
 ///
 /// ```
 /// dockhand::exec::signals::install().unwrap();
@@ -31,7 +38,7 @@ pub fn install() -> nix::Result<()> {
         SaFlags::SA_RESTART,
         SigSet::empty(),
     );
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         // SAFETY: the handler only performs an atomic store.
         unsafe { sigaction(sig, &action) }?;
     }

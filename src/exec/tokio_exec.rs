@@ -1,6 +1,6 @@
 //! Async executor on tokio::process, with the blocking executor's semantics:
 //! own process group, concurrent capped reads, group kill + reap on timeout,
-//! interrupt or overflow, kill_on_drop when the future is dropped.
+//! interrupt or overflow, and on drop of an unfinished future.
 
 #![allow(clippy::disallowed_methods)] // spawning and sleeping live in exec/
 
@@ -13,12 +13,17 @@ use tokio::process::Command;
 use super::blocking::captured_command;
 use super::waiting::{self, sleep_with, TaskPause, POLL};
 use super::{
-    interrupted_error, overflow_error, signals, spawn_error, timeout_error, wait_error, Cmd,
+    interrupt, interrupted_error, overflow_error, spawn_error, timeout_error, wait_error, Cmd,
     Limits, Output,
 };
 use crate::error::{ExitStatus, Result};
 
 /// Async twin of [`run`](super::run).
+///
+/// Dropping the future before it finished (an outer `tokio::time::timeout`,
+/// an aborted task, a runtime shut down) SIGKILLs the command's whole
+/// process group and reaps its leader — not only the leader, as tokio's
+/// `kill_on_drop` would.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -28,14 +33,16 @@ use crate::error::{ExitStatus, Result};
 /// # }
 /// ```
 pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
-    if let Some(sig) = signals::pending() {
+    if let Some(sig) = interrupt(limits) {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
     let mut command = Command::from(captured_command(cmd));
     command.kill_on_drop(true);
-    let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
-    let group = child.id().map(|id| Pid::from_raw(id as i32));
+    let child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
+    let mut guard = GroupGuard::new(child);
+    let child = &mut guard.child;
+    let group = guard.group;
 
     if let (Some(bytes), Some(mut stdin)) = (cmd.get_stdin(), child.stdin.take()) {
         let bytes = bytes.to_vec();
@@ -62,6 +69,9 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         let tick = tokio::time::sleep(POLL);
         tokio::select! {
             (status, out, err) = &mut finished => {
+                drop(finished);
+                // Reaped (or gone from our view): nothing left to kill.
+                guard.disarm();
                 let status = status.map_err(|e| wait_error(&cmd.to_string(), e))?;
                 if out.1 || err.1 {
                     return Err(overflow_error(cmd, limits, if out.1 { "stdout" } else { "stderr" }));
@@ -72,7 +82,7 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
             }
             _ = tick => {}
         }
-        if let Some(sig) = signals::pending() {
+        if let Some(sig) = interrupt(limits) {
             break interrupted_error(cmd, sig);
         }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
@@ -81,10 +91,56 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
     };
     drop(finished);
     if let Some(group) = group {
-        waiting::kill_group(&mut child, group, limits.grace, &TaskPause).await;
+        waiting::kill_group(&mut guard.child, group, limits.grace, &TaskPause).await;
     }
+    guard.disarm();
     Err(reason)
 }
+
+/// Owns a running child; dropped while armed (the future was dropped
+/// mid-flight), it SIGKILLs the child's process group and reaps the leader.
+struct GroupGuard {
+    child: tokio::process::Child,
+    group: Option<Pid>,
+    armed: bool,
+}
+
+impl GroupGuard {
+    fn new(child: tokio::process::Child) -> GroupGuard {
+        let group = child.id().map(|id| Pid::from_raw(id as i32));
+        GroupGuard {
+            child,
+            group,
+            armed: true,
+        }
+    }
+
+    /// The group is dead or its leader reaped: nothing to do on drop.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let Some(group) = self.group.filter(|_| self.armed) else {
+            return;
+        };
+        // No time for a grace period: whoever dropped us is not waiting.
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        // A SIGKILLed leader exits at once; reap it here, so no zombie is
+        // left when the runtime is going away. (Should it not be gone within
+        // the bound, tokio's orphan reaping takes over: kill_on_drop.)
+        let end = Instant::now() + REAP_ON_DROP;
+        while !matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        log::debug!("dropped mid-flight: killed process group {group}");
+    }
+}
+
+/// How long a drop waits for the SIGKILLed leader to be reaped.
+const REAP_ON_DROP: Duration = Duration::from_millis(500);
 
 /// Async twin of [`sleep`](super::sleep): wakes early on SIGINT/SIGTERM.
 ///
@@ -94,7 +150,12 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 /// # }
 /// ```
 pub async fn sleep_async(duration: Duration) -> Result<()> {
-    sleep_with(&TaskPause, duration).await
+    sleep_with(&TaskPause, duration, false).await
+}
+
+/// [`sleep_async`] even when an interrupt is pending (a rollback's back-off).
+pub(crate) async fn sleep_async_through_interrupts(duration: Duration) {
+    let _ = sleep_with(&TaskPause, duration, true).await;
 }
 
 /// Read to EOF or past `cap` (then stop). Returns (bytes, overflowed).

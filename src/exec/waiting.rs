@@ -69,12 +69,17 @@ impl Pause for TaskPause {
 }
 
 /// Sleep for `duration` in [`POLL`] slices, ending early with an
-/// Interrupted error when SIGINT/SIGTERM arrives.
-pub(crate) async fn sleep_with(pause: &impl Pause, duration: Duration) -> Result<()> {
+/// Interrupted error when SIGINT/SIGTERM/SIGHUP arrives — unless
+/// `through_interrupts` (a rollback's pause).
+pub(crate) async fn sleep_with(
+    pause: &impl Pause,
+    duration: Duration,
+    through_interrupts: bool,
+) -> Result<()> {
     // A duration too large for the clock: sleep until interrupted.
     let end = Instant::now().checked_add(duration);
     loop {
-        if let Some(sig) = signals::pending() {
+        if let Some(sig) = signals::pending().filter(|_| !through_interrupts) {
             return Err(Error::new(
                 ErrorKind::Interrupted,
                 format!("interrupted by signal {sig}"),
@@ -155,6 +160,6 @@ mod tests {
     #[test]
     fn ready_finishes_a_future_that_never_waits() {
         assert_eq!(ready(async { 1 + 1 }), 2);
-        assert!(ready(sleep_with(&ThreadPause, Duration::from_millis(1))).is_ok());
+        assert!(ready(sleep_with(&ThreadPause, Duration::from_millis(1), false)).is_ok());
     }
 }

@@ -39,10 +39,19 @@ mod subnet;
 
 use std::time::Duration;
 
-pub use container_opts::{
-    ContainerLink, ContainerPort, CopyPath, Cpus, EnvVar, MemorySize, PortSpec, Protocol,
-    RestartPolicy, Signal, VolumeSpec, Word,
+pub use container_opts::files::KeyValueFile;
+pub use container_opts::limits::{
+    BlkioWeight, CpuPeriod, CpuQuota, CpuSet, Cpus, MemorySize, MemorySwap, OomScoreAdj, PidsLimit,
 };
+pub use container_opts::logging::{LogDriver, LogOpt};
+pub use container_opts::mounts::{MountSpec, MountType, Propagation, TmpfsMount, VolumeSpec};
+pub use container_opts::networking::{
+    DnsOption, DomainName, HostEntry, NetworkEndpoint, NetworkMode,
+};
+pub use container_opts::ports::{ContainerPort, ExposedPorts, PortRange, PortSpec, Protocol};
+pub use container_opts::process::{Entrypoint, GpuRequest, GroupName, PullPolicy, Sysctl, Ulimit};
+pub use container_opts::security::{Capability, NamespaceMode, SecurityOpt, UsernsMode};
+pub use container_opts::{ContainerLink, CopyPath, EnvVar, RestartPolicy, Signal, Word};
 pub use image::{ImageRef, ImageTag, Platform};
 pub use kv::KeyValue;
 pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};

@@ -468,7 +468,7 @@ impl Netns<'_> {
     ) -> Result<LinkChange> {
         let (result, commands) = match decision {
             AttachPlan::Unchanged => (ChangeResult::Unchanged, Vec::new()),
-            AttachPlan::Apply(steps) => (ChangeResult::Created, self.apply(steps)?),
+            AttachPlan::Apply(steps) => (ChangeResult::Created, self.apply(&container, steps)?),
         };
         Ok(LinkChange {
             container,
@@ -479,17 +479,17 @@ impl Netns<'_> {
         })
     }
 
-    /// Run `steps` in order; when one fails, undo the finished ones in
-    /// reverse and fail with the step's error, naming the step and what the
-    /// rollback did.
-    fn apply(&self, steps: Vec<Step>) -> Result<Vec<String>> {
+    /// Run `steps` in order; when one fails (or an interrupt stops them),
+    /// undo the finished ones in reverse and fail with the step's error,
+    /// naming the step and what the rollback did.
+    fn apply(&self, container: &RunningContainer, steps: Vec<Step>) -> Result<Vec<String>> {
         let total = steps.len();
         let mut done: Vec<(String, Plan<()>)> = Vec::new();
         let mut commands = Vec::new();
         for (i, Step { what, plan, undo }) in steps.into_iter().enumerate() {
             let command = self.engine.prepare(&plan).0.to_string();
             if let Err(e) = self.engine.run(plan) {
-                let rollback = self.roll_back(done);
+                let rollback = self.roll_back(container, done);
                 let message = format!(
                     "step {}/{total} failed ({what}): {}; {rollback}",
                     i + 1,
@@ -505,27 +505,50 @@ impl Netns<'_> {
         Ok(commands)
     }
 
-    /// Undo finished steps, last first; says what happened, in words.
-    fn roll_back(&self, done: Vec<(String, Plan<()>)>) -> String {
+    /// Undo finished steps, last first, even after SIGINT/SIGTERM/SIGHUP
+    /// (within [`ROLLBACK_DEADLINE`]); says truthfully what happened.
+    fn roll_back(&self, container: &RunningContainer, done: Vec<(String, Plan<()>)>) -> String {
         if done.is_empty() {
             return "nothing had changed".to_string();
         }
+        let undoer = self.engine.for_rollback(ROLLBACK_DEADLINE);
         let mut undone = Vec::new();
+        let mut gone = Vec::new();
         let mut failed = Vec::new();
         for (what, undo) in done.into_iter().rev() {
-            match self.engine.run(undo) {
+            let on_host = undo.program() != &crate::engine::plan::Program::Host("nsenter".into());
+            match undoer.run(undo) {
                 Ok(()) => undone.push(what),
-                // Already gone (say, the container stopped meanwhile): undone.
-                Err(e) if e.kind() == ErrorKind::NotFound => undone.push(what),
+                // A host-side object that is not there any more (a veth
+                // pair goes with the namespace of a container that died):
+                // what the step made is gone.
+                Err(e) if e.kind() == ErrorKind::NotFound && on_host => gone.push(what),
                 Err(e) => failed.push(format!("undoing \"{what}\" failed: {e}")),
             }
         }
-        let mut text = format!("rolled back (undone: {})", undone.join("; "));
+        let mut parts = Vec::new();
+        if !undone.is_empty() {
+            parts.push(format!("undone: {}", undone.join("; ")));
+        }
+        if !gone.is_empty() {
+            parts.push(format!("already gone: {}", gone.join("; ")));
+        }
+        let mut text = format!("rolled back ({})", parts.join("; "));
         if !failed.is_empty() {
-            text = format!(
-                "ROLLBACK INCOMPLETE, clean up by hand: {}; {text}",
-                failed.join("; ")
-            );
+            let mut hint = String::from("clean up by hand");
+            // Its namespace is unreachable once its init process is gone.
+            if std::fs::metadata(format!("/proc/{}/ns/net", container.pid)).is_err() {
+                hint = format!(
+                    "container {} is gone: an interface moved into it came back to the host \
+                     under a kernel name (devN) if it is physical, and was destroyed if it is \
+                     virtual; `dockhand link release-orphans` gives a returned one its name back",
+                    container.name
+                );
+            }
+            text = match parts.is_empty() {
+                true => format!("ROLLBACK INCOMPLETE, {hint}: {}", failed.join("; ")),
+                false => format!("ROLLBACK INCOMPLETE, {hint}: {}; {text}", failed.join("; ")),
+            };
         }
         text
     }
@@ -556,6 +579,10 @@ impl Netns<'_> {
         )))
     }
 }
+
+/// How long undoing a failed or interrupted `link add`/`link move` may take
+/// in all ([`Engine::for_rollback`]).
+pub const ROLLBACK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A process in the host namespace, for moving interfaces back: dockhand
 /// itself, so an interface returns to the namespace `link move` took it

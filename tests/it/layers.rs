@@ -38,6 +38,10 @@ const SIDEWAYS: &[(&str, &str)] = &[
     ("events", "system"),
     // Host plumbing asks about the container whose namespace it enters.
     ("netns", "container"),
+    // docker's multi-network run joins the further networks with `network
+    // connect`; `--mac-address` first asks the engine's API versions.
+    ("container", "network"),
+    ("container", "system"),
 ];
 
 /// Names the crate root re-exports, and the module they come from.

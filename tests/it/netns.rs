@@ -795,3 +795,151 @@ fn bad_input_exits_2_before_any_command_runs() {
         assert_eq!(r.json_error()["error"]["kind"], "invalid_input", "{args:?}");
     }
 }
+
+/// The dockhand binary with the fault-injecting `ip` (tests/fixtures/fault-ip)
+/// first on PATH; `fault` are its DH_FAULT_* settings, `once` its marker file.
+fn dockhand_with_faulty_ip(
+    engine: &str,
+    args: &[&str],
+    once: &std::path::Path,
+    fault: &[(&str, &str)],
+) -> Ran {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fault-ip");
+    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Cmd::new(bin())
+        .args(["--engine", engine])
+        .args(args)
+        .env("PATH", path)
+        .env("DH_FAULT_ONCE", once);
+    for (k, v) in fault {
+        cmd = cmd.env(*k, *v);
+    }
+    sh(cmd)
+}
+
+/// `link move` of host interface `nic` into `c` as `wan` with address
+/// `ip`, with the fault-injecting `ip` in front.
+fn move_with_fault(
+    (engine, c): (&str, &str),
+    (nic, wan, ip): (&str, &str, &str),
+    once: &std::path::Path,
+    fault: &[(&str, &str)],
+) -> Ran {
+    let args = ["link", "move", c, "--host-if", nic, "--if", wan, "--ip", ip];
+    dockhand_with_faulty_ip(engine, &args, once, fault)
+}
+
+#[test]
+fn an_interrupt_between_steps_still_rolls_back_then_exits_128_plus_the_signal() {
+    for (i, engine) in engines().into_iter().enumerate() {
+        let mut cleanup = Cleanup::new(engine);
+        let mut host = HostIfaces::new();
+        let c = start_container(
+            engine,
+            &mut cleanup,
+            "hd-link",
+            &["--network", "none"],
+            &WAIT,
+        );
+        let before = summary(engine, &c);
+        let marks = tempfile::tempdir().unwrap();
+
+        // `link add veth`: dockhand is signalled while it brings the host end up.
+        let (signal, code) = [("TERM", 143), ("INT", 130)][i % 2];
+        let (inside, host_end) = (ifname(), ifname());
+        host.expect(&host_end);
+        let ip = format!("10.{}.0.2/24", 90 + i);
+        let r = dockhand_with_faulty_ip(
+            engine,
+            &[
+                "link",
+                "add",
+                "veth",
+                &c,
+                "--if",
+                &inside,
+                "--host-if",
+                &host_end,
+                "--ip",
+                &ip,
+            ],
+            &marks.path().join("add"),
+            &[
+                ("DH_FAULT_MATCH", &format!(" link set dev {host_end} up ")),
+                ("DH_FAULT_DO", &format!("kill -{signal} $PPID; sleep 2")),
+            ],
+        );
+        assert_eq!(r.code, code, "{r:?}");
+        assert!(r.stderr.contains("interrupted by signal"), "{r:?}");
+        assert!(
+            r.stderr.contains("rolled back (undone: create veth pair"),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains("INCOMPLETE"), "{r:?}");
+        assert!(host_link(&host_end).is_none(), "veth pair left behind");
+        assert_eq!(summary(engine, &c), before, "container changed");
+
+        // `link move`: hung up on while the interface is renamed inside.
+        let nic = host.add("ifb");
+        let r = sh(Cmd::new("ip").args(["link", "set", "dev", &nic, "alias", "uplink nic"]));
+        assert_eq!(r.code, 0, "{r:?}");
+        let wan = ifname();
+        let r = move_with_fault(
+            (engine, &c),
+            (&nic, &wan, &ip),
+            &marks.path().join("move"),
+            &[
+                (
+                    "DH_FAULT_MATCH",
+                    &format!(" link set dev {nic} name {wan} "),
+                ),
+                ("DH_FAULT_DO", "kill -HUP $PPID; sleep 2"),
+            ],
+        );
+        assert_eq!(r.code, 129, "{r:?}");
+        assert!(r.stderr.contains("rolled back (undone: move"), "{r:?}");
+        assert!(!r.stderr.contains("INCOMPLETE"), "{r:?}");
+        assert_back_home(&nic);
+        assert_eq!(summary(engine, &c), before, "container changed");
+    }
+}
+
+#[test]
+fn an_undo_that_fails_because_the_container_died_is_not_reported_as_undone() {
+    for (i, engine) in engines().into_iter().enumerate() {
+        let mut cleanup = Cleanup::new(engine);
+        let mut host = HostIfaces::new();
+        let c = start_container(
+            engine,
+            &mut cleanup,
+            "hd-die",
+            &["--network", "none"],
+            &WAIT,
+        );
+        let pid = show(engine, &c)["container"]["pid"].to_string();
+        let nic = host.add("ifb");
+        let wan = ifname();
+        let ip = format!("10.{}.0.2/24", 92 + i);
+        let marks = tempfile::tempdir().unwrap();
+        // The container is killed during the address step, which then fails.
+        let r = move_with_fault(
+            (engine, &c),
+            (&nic, &wan, &ip),
+            &marks.path().join("die"),
+            &[
+                ("DH_FAULT_MATCH", &format!(" addr add {ip} dev {wan} ")),
+                (
+                    "DH_FAULT_DO",
+                    &format!(
+                        "kill -KILL {pid}; while [ -e /proc/{pid}/ns/net ]; do sleep 0.1; done"
+                    ),
+                ),
+                ("DH_FAULT_FAIL", "RTNETLINK answers: injected failure"),
+            ],
+        );
+        assert_ne!(r.code, 0, "{r:?}");
+        assert!(r.stderr.contains("ROLLBACK INCOMPLETE"), "{r:?}");
+        assert!(r.stderr.contains("release-orphans"), "{r:?}");
+        assert!(!r.stderr.contains("undone: "), "{r:?}");
+    }
+}

@@ -284,7 +284,7 @@ async fn async_executor_kills_the_group_on_timeout_and_captures_bytes() {
 
 #[test]
 fn verbose_logs_each_command_shell_quoted_with_its_duration() {
-    let r = dockhand(["--engine", "docker", "-v", "check"]);
+    let r = dockhand(["--engine", "docker", "--verbose", "check"]);
     assert_eq!(r.code, 0, "{r:?}");
     let line = r
         .stderr
