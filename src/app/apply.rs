@@ -17,7 +17,6 @@ use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::PullOptions;
 use crate::input::{ContainerRef, KeyValue, PortSpec};
-use crate::network::connect_plan;
 use crate::Plan;
 
 /// How long the undos of one failed `up` may take together.
@@ -127,7 +126,12 @@ fn perform(engine: &Engine, op: &Op, object: &str) -> Result<()> {
             until,
             timeout,
         } => wait(engine, name, *until, *timeout),
-        Op::PinPorts { spec, hash } => pin_ports(engine, spec, hash),
+        Op::PinPorts {
+            spec,
+            hash,
+            until,
+            timeout,
+        } => pin_ports(engine, spec, hash, *until, *timeout),
         Op::Attach { name, interfaces } => interfaces::attach(engine, name, interfaces, object),
         Op::Release { name, interfaces } => interfaces::release(engine, name, interfaces, object),
     }
@@ -154,30 +158,14 @@ fn rename(engine: &Engine, from: &ContainerRef, to: &ContainerRef) -> Result<()>
     engine.run(plan)
 }
 
-/// Create the container, connect its further networks, start it; a
-/// half-made container is removed again before the error is returned.
+/// Create the container (and start it): `Containers::run`/`create` connect
+/// further networks before the start and remove a half-made container.
 fn run(engine: &Engine, spec: &ContainerSpec, start: bool) -> Result<()> {
     let containers = engine.containers();
-    if start && spec.more_networks.is_empty() {
-        return containers.run(&spec.opts).map(drop);
+    match start {
+        true => containers.run(&spec.opts).map(drop),
+        false => containers.create(&spec.opts).map(drop),
     }
-    let name = spec.opts.name.clone().expect("app containers are named");
-    containers.create(&spec.opts)?;
-    let rest = (|| {
-        for (net, aliases) in &spec.more_networks {
-            engine.run(connect_plan(net, &name, aliases))?;
-        }
-        if start {
-            act(engine, &Action::Start, &name)?;
-        }
-        Ok(())
-    })();
-    if rest.is_err() {
-        if let Err(e) = act(&undo_engine(engine), &Action::Remove { force: true }, &name) {
-            log::warn!("could not remove the half-made container {name}: {e}");
-        }
-    }
-    rest
 }
 
 fn wait(engine: &Engine, name: &ContainerRef, until: Until, timeout: Duration) -> Result<()> {
@@ -201,7 +189,13 @@ fn wait(engine: &Engine, name: &ContainerRef, until: Until, timeout: Duration) -
 /// docker: recreate a just-started container with the host ports the
 /// engine chose for it written into its configuration. If the recreation
 /// fails, the unpinned container is put back (running) and the error stands.
-fn pin_ports(engine: &Engine, spec: &ContainerSpec, hash: &str) -> Result<()> {
+fn pin_ports(
+    engine: &Engine,
+    spec: &ContainerSpec,
+    hash: &str,
+    until: Until,
+    timeout: Duration,
+) -> Result<()> {
     let name = spec.opts.name.clone().expect("app containers are named");
     let current = engine.containers().inspect_one(&name)?;
     let chosen = pinned_ports(&current);
@@ -249,12 +243,14 @@ fn pin_ports(engine: &Engine, spec: &ContainerSpec, hash: &str) -> Result<()> {
     let aside = ContainerRef::new(super::state::aside_name(&current.id, &current.name))?;
     act(engine, &Action::Stop { timeout: Some(0) }, &name)?;
     rename(engine, &name, &aside)?;
-    match run(engine, &pinned, true) {
+    match run(engine, &pinned, true).and_then(|()| wait(engine, &name, until, timeout)) {
         Ok(()) => act(engine, &Action::Remove { force: true }, &aside),
         Err(e) => {
             let undo = undo_engine(engine);
-            let back =
-                rename(&undo, &aside, &name).and_then(|()| act(&undo, &Action::Start, &name));
+            // The pinned one may exist (created, then failed): it goes first.
+            let back = act(&undo, &Action::Remove { force: true }, &name)
+                .and_then(|()| rename(&undo, &aside, &name))
+                .and_then(|()| act(&undo, &Action::Start, &name));
             Err(match back {
                 Ok(()) => e,
                 Err(b) => {

@@ -233,9 +233,9 @@ fn decide(
 /// a job that runs to its end (a migration).
 pub fn is_one_shot(project: &Project, name: &str) -> bool {
     project.services.values().any(|s| {
-        s.depends_on
-            .get(name)
-            .is_some_and(|d| d.condition == super::file::Condition::ServiceCompletedSuccessfully)
+        s.depends_on.get(name).is_some_and(|d| {
+            d.condition == super::file::DependencyCondition::ServiceCompletedSuccessfully
+        })
     })
 }
 

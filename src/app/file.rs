@@ -213,7 +213,7 @@ pub struct ServicePort {
 /// What kind of mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum MountType {
+pub enum ServiceMountType {
     /// A named (or anonymous) volume.
     Volume,
     /// A host path.
@@ -227,7 +227,7 @@ pub enum MountType {
 pub struct ServiceMount {
     /// Kind.
     #[serde(rename = "type")]
-    pub kind: MountType,
+    pub kind: ServiceMountType,
     /// Volume key or host path (relative paths are made absolute when the
     /// project is loaded); `None` for an anonymous volume or a tmpfs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,7 +291,7 @@ pub struct ServiceHealthcheck {
 /// What a dependency must have done before the service starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Condition {
+pub enum DependencyCondition {
     /// It runs.
     ServiceStarted,
     /// Its healthcheck passes.
@@ -300,13 +300,13 @@ pub enum Condition {
     ServiceCompletedSuccessfully,
 }
 
-impl Condition {
+impl DependencyCondition {
     /// The compose word.
     pub fn as_str(self) -> &'static str {
         match self {
-            Condition::ServiceStarted => "service_started",
-            Condition::ServiceHealthy => "service_healthy",
-            Condition::ServiceCompletedSuccessfully => "service_completed_successfully",
+            DependencyCondition::ServiceStarted => "service_started",
+            DependencyCondition::ServiceHealthy => "service_healthy",
+            DependencyCondition::ServiceCompletedSuccessfully => "service_completed_successfully",
         }
     }
 }
@@ -315,7 +315,7 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dependency {
     /// The condition.
-    pub condition: Condition,
+    pub condition: DependencyCondition,
     /// Restart this service when the dependency is recreated (compose v2).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub restart: bool,
@@ -1283,7 +1283,7 @@ impl Reader {
         )?;
         let mut kind = None;
         let mut m = ServiceMount {
-            kind: MountType::Volume,
+            kind: ServiceMountType::Volume,
             source: None,
             target: String::new(),
             read_only: false,
@@ -1293,9 +1293,9 @@ impl Reader {
             match f.key.as_str() {
                 "type" => {
                     kind = Some(match self.string(f, svc, "volumes.type")?.as_str() {
-                        "volume" => MountType::Volume,
-                        "bind" => MountType::Bind,
-                        "tmpfs" => MountType::Tmpfs,
+                        "volume" => ServiceMountType::Volume,
+                        "bind" => ServiceMountType::Bind,
+                        "tmpfs" => ServiceMountType::Tmpfs,
                         other => {
                             return Err(self.loc(f.line).error(
                                 svc,
@@ -1321,7 +1321,7 @@ impl Reader {
                 "must be an absolute path in the container",
             ));
         }
-        if m.kind == MountType::Bind && m.source.is_none() {
+        if m.kind == ServiceMountType::Bind && m.source.is_none() {
             return Err(self.loc(item.line).error(
                 svc,
                 "volumes.source",
@@ -1445,7 +1445,7 @@ impl Reader {
 
     fn depends_on(&self, e: &Entry, svc: Ctx) -> Result<BTreeMap<String, Dependency>> {
         let started = |at: Loc| Dependency {
-            condition: Condition::ServiceStarted,
+            condition: DependencyCondition::ServiceStarted,
             restart: false,
             required: true,
             at,
@@ -1476,9 +1476,9 @@ impl Reader {
                         match f.key.as_str() {
                             "condition" => {
                                 dep.condition = match self.string(f, svc, &key)?.as_str() {
-                                    "service_started" => Condition::ServiceStarted,
-                                    "service_healthy" => Condition::ServiceHealthy,
-                                    "service_completed_successfully" => Condition::ServiceCompletedSuccessfully,
+                                    "service_started" => DependencyCondition::ServiceStarted,
+                                    "service_healthy" => DependencyCondition::ServiceHealthy,
+                                    "service_completed_successfully" => DependencyCondition::ServiceCompletedSuccessfully,
                                     other => return Err(self.loc(f.line).error(svc, &format!("{key}.condition"), format!("{other:?} is not service_started, service_healthy or service_completed_successfully"))),
                                 }
                             }
@@ -1905,9 +1905,9 @@ fn short_mount(text: &str, at: Loc) -> std::result::Result<ServiceMount, String>
         return Err(format!("the mode {other:?} is not supported (ro or rw)"));
     }
     let kind = match source {
-        None => MountType::Volume,
-        Some(s) if s.starts_with(['.', '/', '~']) => MountType::Bind,
-        Some(_) => MountType::Volume,
+        None => ServiceMountType::Volume,
+        Some(s) if s.starts_with(['.', '/', '~']) => ServiceMountType::Bind,
+        Some(_) => ServiceMountType::Volume,
     };
     Ok(ServiceMount {
         kind,
@@ -1962,10 +1962,17 @@ mod tests {
         assert_eq!(a.ports[1].protocol, "udp");
         assert_eq!(
             a.volumes.iter().map(|m| m.kind).collect::<Vec<_>>(),
-            [MountType::Volume, MountType::Bind, MountType::Tmpfs]
+            [
+                ServiceMountType::Volume,
+                ServiceMountType::Bind,
+                ServiceMountType::Tmpfs
+            ]
         );
         assert!(a.volumes[0].read_only);
-        assert_eq!(a.depends_on["b"].condition, Condition::ServiceStarted);
+        assert_eq!(
+            a.depends_on["b"].condition,
+            DependencyCondition::ServiceStarted
+        );
         assert_eq!(a.extra_hosts, ["h:1.2.3.4"]);
         assert_eq!(a.ulimits["nproc"], ServiceUlimit { soft: 3, hard: 3 });
         assert_eq!(a.at["ports"].line, 7);

@@ -54,7 +54,9 @@ use crate::container::{Action, ActionResult, ExecOptions, Status};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::build::BuildOptions;
-use crate::input::{ContainerRef, ImageRef, ImageTag, KeyValue, NetworkName, VolumeName};
+use crate::input::{
+    ContainerRef, ImageRef, ImageTag, KeyValue, NetworkName, PullPolicy, VolumeName,
+};
 use apply::Applied;
 use diff::{Change, Policy};
 use plan::{AppPlan, DownSettings, Extras, UpSettings};
@@ -64,18 +66,6 @@ use state::AppContainer;
 /// Default bound on each wait of an `up` (a dependency's condition, a new
 /// container running or healthy).
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// When `up` pulls images.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum PullPolicy {
-    /// Those that are not there (one `image inspect` when something is created).
-    #[default]
-    Missing,
-    /// Every image of the services being created.
-    Always,
-    /// Never: a missing image fails the creation.
-    Never,
-}
 
 /// What `up` does.
 #[derive(Debug, Clone)]
@@ -98,7 +88,9 @@ pub struct UpOptions {
     pub wait_timeout: Duration,
     /// Seconds old containers get to stop.
     pub stop_timeout: Option<u32>,
-    /// When to pull.
+    /// When to pull: `Missing` (one `image inspect` when something is
+    /// created), `Always` (every image of a service being created), `Never`
+    /// (a missing image fails the creation); `Newer` counts as `Always`.
     pub pull: PullPolicy,
     /// Build the images of services with `build` first.
     pub build: bool,
@@ -420,7 +412,7 @@ impl App<'_> {
         let refs = ImageRef::many(images)?;
         match policy {
             PullPolicy::Never => Ok(Vec::new()),
-            PullPolicy::Always => Ok(refs),
+            PullPolicy::Always | PullPolicy::Newer => Ok(refs),
             PullPolicy::Missing if refs.is_empty() => Ok(Vec::new()),
             PullPolicy::Missing => {
                 let found = self.engine.images().inspect(&refs)?;

@@ -1,6 +1,6 @@
 //! The steps of an `up` or a `down`, as data.
 //!
-//! Each [`Step`] says what it does to which object and why, the operation
+//! Each [`AppStep`] says what it does to which object and why, the operation
 //! ([`Op`]) that does it, and the operation that undoes it. `plan` and
 //! `--dry-run` print the steps; [`apply`](super::apply) runs them in order
 //! and, when one fails, runs the undos of the completed ones in reverse.
@@ -39,7 +39,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::diff::{is_one_shot, Change, Diff, Reason};
-use super::file::{Condition, Interface};
+use super::file::{DependencyCondition, Interface};
 use super::hash::{config_hash, unpinned_hash};
 use super::project::Project;
 use super::service::{container_spec, ContainerSpec, PinnedPorts};
@@ -116,6 +116,10 @@ pub enum Op {
         spec: Box<ContainerSpec>,
         /// Its config hash once pinned.
         hash: String,
+        /// What the pinned container must reach before the unpinned one goes.
+        until: Until,
+        /// At most this long.
+        timeout: Duration,
     },
     /// Plumb host interfaces into a running container.
     Attach {
@@ -216,7 +220,7 @@ fn iface_list(interfaces: &[Interface]) -> String {
 
 /// One step: what, to what, why, how, and its undo.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub struct AppStep {
     /// `create`, `recreate`, `start`, `stop`, `remove`, `wait`, …
     pub action: &'static str,
     /// The service, container, network or volume.
@@ -229,9 +233,9 @@ pub struct Step {
     pub undo: Option<Op>,
 }
 
-impl Step {
-    fn new(action: &'static str, object: impl Into<String>, op: Op) -> Step {
-        Step {
+impl AppStep {
+    fn new(action: &'static str, object: impl Into<String>, op: Op) -> AppStep {
+        AppStep {
             action,
             object: object.into(),
             reason: None,
@@ -240,12 +244,12 @@ impl Step {
         }
     }
 
-    fn because(mut self, reason: Reason) -> Step {
+    fn because(mut self, reason: Reason) -> AppStep {
         self.reason = Some(reason);
         self
     }
 
-    fn undone_by(mut self, undo: Op) -> Step {
+    fn undone_by(mut self, undo: Op) -> AppStep {
         self.undo = Some(undo);
         self
     }
@@ -281,9 +285,9 @@ pub struct AppPlan {
     /// The project.
     pub project: String,
     /// In order; undone in reverse when one fails (`up`).
-    pub steps: Vec<Step>,
+    pub steps: Vec<AppStep>,
     /// Run only after every step succeeded: the removal of old containers.
-    pub after_success: Vec<Step>,
+    pub after_success: Vec<AppStep>,
     /// Services that stay as they are.
     pub unchanged: Vec<String>,
     /// Things to tell (orphans left, …).
@@ -301,8 +305,8 @@ impl AppPlan {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "project": self.project,
-            "steps": self.steps.iter().map(Step::to_json).collect::<Vec<_>>(),
-            "after_success": self.after_success.iter().map(Step::to_json).collect::<Vec<_>>(),
+            "steps": self.steps.iter().map(AppStep::to_json).collect::<Vec<_>>(),
+            "after_success": self.after_success.iter().map(AppStep::to_json).collect::<Vec<_>>(),
             "unchanged": self.unchanged,
             "warnings": self.warnings,
         })
@@ -355,8 +359,11 @@ pub fn up_plan(
         .any(|s| matches!(s.change, Change::Create | Change::Recreate(_)));
     if creates {
         for image in &settings.pull {
-            plan.steps
-                .push(Step::new("pull", image.as_str(), Op::Pull(image.clone())));
+            plan.steps.push(AppStep::new(
+                "pull",
+                image.as_str(),
+                Op::Pull(image.clone()),
+            ));
         }
         network_steps(project, diff, extras, &mut plan)?;
         volume_steps(project, diff, extras, &mut plan)?;
@@ -384,7 +391,7 @@ pub fn up_plan(
                 plan.unchanged.push(name.clone());
                 for old in &sd.aside {
                     plan.after_success.push(
-                        Step::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
+                        AppStep::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
                             .because(Reason::LeftAside),
                     );
                 }
@@ -414,7 +421,8 @@ pub fn up_plan(
                 for old in &sd.aside {
                     let old_name = ContainerRef::new(&old.name)?;
                     plan.after_success.push(
-                        Step::new("remove", name, Op::Remove(old_name)).because(Reason::LeftAside),
+                        AppStep::new("remove", name, Op::Remove(old_name))
+                            .because(Reason::LeftAside),
                     );
                 }
                 if start {
@@ -426,7 +434,7 @@ pub fn up_plan(
                     "create"
                 };
                 plan.steps.push(
-                    Step::new(
+                    AppStep::new(
                         action,
                         name,
                         Op::Run {
@@ -440,18 +448,20 @@ pub fn up_plan(
                 if start {
                     after_start(&mut plan, project, name, &container, one_shot, settings)?;
                     if pin_later {
-                        plan.steps.push(Step::new(
+                        plan.steps.push(AppStep::new(
                             "pin",
                             name,
                             Op::PinPorts {
                                 spec: Box::new(spec),
                                 hash: hash.clone(),
+                                until: health_or_running(project, name),
+                                timeout: settings.wait_timeout,
                             },
                         ));
                     }
                     if !service.interfaces.is_empty() {
                         plan.steps.push(
-                            Step::new(
+                            AppStep::new(
                                 "attach",
                                 name,
                                 Op::Attach {
@@ -472,7 +482,7 @@ pub fn up_plan(
                     let current_name = ContainerRef::new(&current.name)?;
                     wait_for_dependencies(&mut plan, project, name, settings.wait_timeout)?;
                     plan.steps.push(
-                        Step::new("start", name, Op::Start(current_name.clone()))
+                        AppStep::new("start", name, Op::Start(current_name.clone()))
                             .because(Reason::NotRunning)
                             .undone_by(Op::Stop {
                                 name: current_name.clone(),
@@ -484,7 +494,7 @@ pub fn up_plan(
                 }
                 for old in &sd.aside {
                     plan.after_success.push(
-                        Step::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
+                        AppStep::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
                             .because(Reason::LeftAside),
                     );
                 }
@@ -497,7 +507,7 @@ pub fn up_plan(
                     .expect("Restore is decided only when such a container exists");
                 let aside = ContainerRef::new(&keep.name)?;
                 plan.steps.push(
-                    Step::new(
+                    AppStep::new(
                         "restore",
                         name,
                         Op::Rename {
@@ -514,7 +524,7 @@ pub fn up_plan(
                 if start && keep.status != crate::container::Status::Running {
                     wait_for_dependencies(&mut plan, project, name, settings.wait_timeout)?;
                     plan.steps.push(
-                        Step::new("start", name, Op::Start(container.clone())).undone_by(
+                        AppStep::new("start", name, Op::Start(container.clone())).undone_by(
                             Op::Stop {
                                 name: container.clone(),
                                 timeout: stop_timeout(name),
@@ -526,7 +536,7 @@ pub fn up_plan(
                 }
                 for old in sd.aside.iter().filter(|a| a.id != keep.id) {
                     plan.after_success.push(
-                        Step::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
+                        AppStep::new("remove", name, Op::Remove(ContainerRef::new(&old.name)?))
                             .because(Reason::LeftAside),
                     );
                 }
@@ -547,7 +557,7 @@ pub fn up_plan(
         for o in &diff.orphans {
             let n = ContainerRef::new(&o.name)?;
             plan.after_success
-                .push(Step::new("remove", &o.name, Op::Remove(n)).because(Reason::Orphan));
+                .push(AppStep::new("remove", &o.name, Op::Remove(n)).because(Reason::Orphan));
         }
     } else if !diff.orphans.is_empty() {
         let names: Vec<&str> = diff.orphans.iter().map(|o| o.name.as_str()).collect();
@@ -573,7 +583,7 @@ fn set_aside(
     if running {
         if let Some(interfaces) = old_interfaces(old) {
             plan.steps.push(
-                Step::new(
+                AppStep::new(
                     "release",
                     service,
                     Op::Release {
@@ -588,7 +598,7 @@ fn set_aside(
             );
         }
         plan.steps.push(
-            Step::new(
+            AppStep::new(
                 "stop",
                 service,
                 Op::Stop {
@@ -601,7 +611,7 @@ fn set_aside(
         );
     }
     plan.steps.push(
-        Step::new(
+        AppStep::new(
             "rename",
             service,
             Op::Rename {
@@ -615,7 +625,7 @@ fn set_aside(
         }),
     );
     plan.after_success
-        .push(Step::new("remove", service, Op::Remove(aside)).because(reason));
+        .push(AppStep::new("remove", service, Op::Remove(aside)).because(reason));
     Ok(())
 }
 
@@ -667,7 +677,7 @@ fn attach_again(
 ) -> Result<()> {
     if let Some(interfaces) = old_interfaces(c) {
         plan.steps.push(
-            Step::new(
+            AppStep::new(
                 "attach",
                 service,
                 Op::Attach {
@@ -693,20 +703,20 @@ fn wait_for_dependencies(
 ) -> Result<()> {
     for (dep, d) in &project.services[service].depends_on {
         let until = match d.condition {
-            Condition::ServiceStarted => continue,
-            Condition::ServiceHealthy => Until::Healthy,
-            Condition::ServiceCompletedSuccessfully => Until::CompletedSuccessfully,
+            DependencyCondition::ServiceStarted => continue,
+            DependencyCondition::ServiceHealthy => Until::Healthy,
+            DependencyCondition::ServiceCompletedSuccessfully => Until::CompletedSuccessfully,
         };
         let name = ContainerRef::new(project.container_name(dep))?;
-        plan.steps.push(Step::new(
-            "wait",
+        push_wait(
+            plan,
             dep,
             Op::Wait {
                 name,
                 until,
                 timeout,
             },
-        ));
+        );
     }
     Ok(())
 }
@@ -724,6 +734,19 @@ fn after_start(
     if one_shot {
         return Ok(());
     }
+    let until = health_or_running(project, service);
+    let wait = Op::Wait {
+        name: name.clone(),
+        until,
+        timeout: settings.wait_timeout,
+    };
+    push_wait(plan, service, wait);
+    Ok(())
+}
+
+/// What a started container of `service` must reach: healthy when it has a
+/// healthcheck, else running.
+fn health_or_running(project: &Project, service: &str) -> Until {
     let has_health = project.services[service]
         .healthcheck
         .as_ref()
@@ -733,21 +756,34 @@ fn after_start(
                     .as_ref()
                     .is_some_and(|t| t.first().map(String::as_str) != Some("NONE"))
         });
-    let until = if has_health {
-        Until::Healthy
-    } else {
-        Until::Running
+    match has_health {
+        true => Until::Healthy,
+        false => Until::Running,
+    }
+}
+
+/// A wait step, unless the same wait is planned already since the
+/// container's last (re)start: a condition that held still holds for the
+/// next dependent.
+fn push_wait(plan: &mut AppPlan, object: &str, wait: Op) {
+    let Op::Wait { name, until, .. } = &wait else {
+        return;
     };
-    plan.steps.push(Step::new(
-        "wait",
-        service,
-        Op::Wait {
-            name: name.clone(),
-            until,
-            timeout: settings.wait_timeout,
-        },
-    ));
-    Ok(())
+    for step in plan.steps.iter().rev() {
+        match &step.op {
+            Op::Wait {
+                name: n, until: u, ..
+            } if n == name && u == until => return,
+            Op::Run { spec, .. } | Op::PinPorts { spec, .. }
+                if spec.opts.name.as_ref() == Some(name) =>
+            {
+                break
+            }
+            Op::Start(n) | Op::Stop { name: n, .. } if n == name => break,
+            _ => {}
+        }
+    }
+    plan.steps.push(AppStep::new("wait", object, wait));
 }
 
 fn network_steps(
@@ -808,7 +844,7 @@ fn network_steps(
             .map(|(k, v)| KeyValue::pair(k, v))
             .collect::<Result<_>>()?;
         plan.steps.push(
-            Step::new("create", &name, Op::CreateNetwork(opts))
+            AppStep::new("create", &name, Op::CreateNetwork(opts))
                 .because(Reason::Missing)
                 .undone_by(Op::RemoveNetworks(vec![NetworkName::new(&name)?])),
         );
@@ -867,7 +903,7 @@ fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppP
             .map(|(k, v)| KeyValue::pair(k, v))
             .collect::<Result<_>>()?;
         plan.steps.push(
-            Step::new("create", &name, Op::CreateVolume(opts))
+            AppStep::new("create", &name, Op::CreateVolume(opts))
                 .because(Reason::Missing)
                 .undone_by(Op::RemoveVolumes(vec![VolumeName::new(&name)?])),
         );
@@ -925,7 +961,7 @@ pub fn down_plan(
         };
         if c.status == crate::container::Status::Running {
             if let Some(interfaces) = old_interfaces(c) {
-                plan.steps.push(Step::new(
+                plan.steps.push(AppStep::new(
                     "release",
                     &c.service,
                     Op::Release {
@@ -935,7 +971,7 @@ pub fn down_plan(
                 ));
             }
             plan.steps.push(
-                Step::new(
+                AppStep::new(
                     "stop",
                     &c.name,
                     Op::Stop {
@@ -947,7 +983,7 @@ pub fn down_plan(
             );
         }
         plan.steps
-            .push(Step::new("remove", &c.name, Op::Remove(name)).because(reason));
+            .push(AppStep::new("remove", &c.name, Op::Remove(name)).because(reason));
     }
     let orphans: Vec<&str> = state
         .iter()
@@ -968,7 +1004,7 @@ pub fn down_plan(
         .collect::<Result<_>>()?;
     if !networks.is_empty() {
         plan.steps.push(
-            Step::new("remove", "networks", Op::RemoveNetworks(networks)).because(Reason::Down),
+            AppStep::new("remove", "networks", Op::RemoveNetworks(networks)).because(Reason::Down),
         );
     }
     if settings.volumes {
@@ -980,7 +1016,7 @@ pub fn down_plan(
             .collect::<Result<_>>()?;
         if !volumes.is_empty() {
             plan.steps.push(
-                Step::new("remove", "volumes", Op::RemoveVolumes(volumes)).because(Reason::Down),
+                AppStep::new("remove", "volumes", Op::RemoveVolumes(volumes)).because(Reason::Down),
             );
         }
     }

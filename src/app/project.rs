@@ -24,7 +24,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 
-use super::file::{self, AppNetwork, AppVolume, ComposeFile, Condition, Loc, MountType, Service};
+use super::file::{
+    self, AppNetwork, AppVolume, ComposeFile, DependencyCondition, Loc, Service, ServiceMountType,
+};
 use super::interpolate::{parse_dotenv, Vars};
 use super::merge::merge;
 use super::yaml;
@@ -438,12 +440,12 @@ fn resolve(
         }
         for m in &mut service.volumes {
             match m.kind {
-                MountType::Bind => {
+                ServiceMountType::Bind => {
                     if let Some(s) = m.source.as_mut() {
                         *s = absolute(&project.working_dir, s, &opts.environment);
                     }
                 }
-                MountType::Volume => {
+                ServiceMountType::Volume => {
                     if let Some(key) = &m.source {
                         let vol = merged.volumes.get(key).ok_or_else(|| {
                             m.at.error(svc, "volumes", format!("volume {key:?} is used but not declared under the top-level volumes"))
@@ -451,7 +453,7 @@ fn resolve(
                         project.volumes.insert(key.clone(), vol.clone());
                     }
                 }
-                MountType::Tmpfs => {}
+                ServiceMountType::Tmpfs => {}
             }
         }
         match &service.network_mode {
@@ -468,7 +470,7 @@ fn resolve(
                         .depends_on
                         .entry(other.to_string())
                         .or_insert(file::Dependency {
-                            condition: Condition::ServiceStarted,
+                            condition: DependencyCondition::ServiceStarted,
                             restart: false,
                             required: true,
                             at: at("network_mode"),

@@ -1,22 +1,22 @@
 //! A service's container: its name, labels and the
 //! [`RunOptions`](crate::container::RunOptions) it is created with.
 //!
-//! Every value is validated here through dockhand's input types, before any
-//! engine call. A key of the file that `RunOptions` cannot express yet is an
-//! error naming the key, the service and the line ("not supported yet"),
-//! never dropped: the run flags of issue 13 bring them.
+//! Every value is validated here through dockhand's input types and
+//! [`RunOptions::validate`](crate::container::RunOptions::validate), before any engine call; an error names the
+//! key, the service and the line.
 
 use std::collections::BTreeMap;
 
-use super::file::{Loc, MountType, Service, ServicePort};
+use super::file::{Loc, Service, ServiceMountType, ServicePort};
 use super::project::Project;
 use super::state::labels;
 use crate::container::RunOptions;
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::input::{
-    ContainerRef, Cpus, EnvVar, ImageRef, KeyValue, MemorySize, NetworkAlias, NetworkName,
-    PortSpec, RestartPolicy, VolumeSpec, Word,
+    Capability, ContainerRef, Cpus, Entrypoint, EnvVar, ExposedPorts, HostEntry, ImageRef,
+    KeyValue, LogDriver, LogOpt, MemorySize, MountSpec, NetworkAlias, NetworkEndpoint, NetworkMode,
+    NetworkName, PortSpec, RestartPolicy, Signal, Sysctl, TmpfsMount, Ulimit, VolumeSpec, Word,
 };
 
 /// dockhand's version as `com.docker.compose.version` (numeric semver:
@@ -31,20 +31,10 @@ pub type PinnedPorts = BTreeMap<(u16, String, String), u16>;
 pub struct ContainerSpec {
     /// The service.
     pub service: String,
-    /// The options (the first network in `network`).
+    /// The options, validated for the engine.
     pub opts: RunOptions,
-    /// Further networks, connected before the first start, with their aliases.
-    pub more_networks: Vec<(NetworkName, Vec<NetworkAlias>)>,
     /// Published ports without a fixed host port (they get pinned).
     pub unpinned: Vec<ServicePort>,
-}
-
-fn not_yet(at: &Loc, service: &str, key: &str) -> Error {
-    at.error(
-        Some(service),
-        key,
-        "not supported yet: dockhand's container options cannot express it (the run flags of issue 13 will)",
-    )
 }
 
 fn bad(at: &Loc, service: &str, key: &str, e: Error) -> Error {
@@ -52,7 +42,7 @@ fn bad(at: &Loc, service: &str, key: &str, e: Error) -> Error {
 }
 
 /// The container of service `name`: options, labels (compose's contract
-/// with `hash`), ports pinned as `pinned` says.
+/// with `hash`), ports pinned as `pinned` says; validated for `kind`.
 ///
 /// ```
 /// use dockhand::app::{project::Project, service::container_spec};
@@ -77,73 +67,19 @@ pub fn container_spec(
             .cloned()
             .unwrap_or_else(|| s.defined_at.clone())
     };
-    refuse_unmapped(s, name, &at)?;
     let image = image_of(project, name, s);
     let mut opts =
         RunOptions::new(ImageRef::new(&image).map_err(|e| bad(&at("image"), name, "image", e))?);
     let container = project.container_name(name);
     opts.name = Some(ContainerRef::new(&container).map_err(|e| bad(&s.defined_at, name, "", e))?);
-    opts.command = s.command.clone().unwrap_or_default();
-    let mut unpinned = Vec::new();
-    for p in &s.ports {
-        let ip = p.host_ip.map(|i| i.to_string()).unwrap_or_default();
-        let host_port = p.published.or_else(|| {
-            pinned
-                .get(&(p.target, p.protocol.clone(), ip.clone()))
-                .copied()
-        });
-        if p.published.is_none() {
-            unpinned.push(p.clone());
-        }
-        let text = match (&p.host_ip, host_port) {
-            (Some(std::net::IpAddr::V6(v6)), hp) => format!(
-                "[{v6}]:{}:{}/{}",
-                hp.map(|h| h.to_string()).unwrap_or_default(),
-                p.target,
-                p.protocol
-            ),
-            (Some(v4), hp) => format!(
-                "{v4}:{}:{}/{}",
-                hp.map(|h| h.to_string()).unwrap_or_default(),
-                p.target,
-                p.protocol
-            ),
-            (None, Some(hp)) => format!("{hp}:{}/{}", p.target, p.protocol),
-            (None, None) => format!("{}/{}", p.target, p.protocol),
-        };
-        opts.publish
-            .push(PortSpec::new(&text).map_err(|e| bad(&at("ports"), name, "ports", e))?);
-    }
+    process(s, name, &at, &mut opts)?;
+    let unpinned = ports(s, name, &at, pinned, &mut opts)?;
     for (k, v) in &s.environment {
         let v = v.as_deref().unwrap_or_default();
         opts.env
             .push(EnvVar::new(k, v).map_err(|e| bad(&at("environment"), name, "environment", e))?);
     }
-    for m in &s.volumes {
-        let source = match (m.kind, &m.source) {
-            (MountType::Volume, Some(key)) => project.volume_name(key),
-            (MountType::Bind, Some(path)) => path.clone(),
-            (MountType::Volume, None) => {
-                return Err(m.at.error(
-                    Some(name),
-                    "volumes",
-                    "anonymous volumes are not supported yet (the run flags of issue 13)",
-                ))
-            }
-            _ => {
-                return Err(m.at.error(
-                    Some(name),
-                    "volumes",
-                    "tmpfs mounts are not supported yet (the run flags of issue 13)",
-                ))
-            }
-        };
-        let ro = if m.read_only { ":ro" } else { "" };
-        opts.volumes.push(
-            VolumeSpec::new(&format!("{source}:{}{ro}", m.target))
-                .map_err(|e| bad(&m.at, name, "volumes", e))?,
-        );
-    }
+    mounts(project, s, name, &at, &mut opts)?;
     let mut labels_out: Vec<(String, String)> = s
         .labels
         .iter()
@@ -162,70 +98,242 @@ pub fn container_spec(
         opts.labels
             .push(KeyValue::pair(&k, &v).map_err(|e| bad(&at("labels"), name, "labels", e))?);
     }
-    let mut more_networks = Vec::new();
-    match &s.network_mode {
-        Some(mode) => {
-            let value = match mode.strip_prefix("service:") {
-                Some(other) => format!("container:{}", project.container_name(other)),
-                None => mode.clone(),
-            };
-            opts.network = Some(
-                Word::new(value).map_err(|e| bad(&at("network_mode"), name, "network_mode", e))?,
-            );
-        }
-        None => {
-            for (i, (key, net)) in s.networks.iter().enumerate() {
-                if net.ipv4_address.is_some() {
-                    return Err(not_yet(
-                        &net.at,
-                        name,
-                        &format!("networks.{key}.ipv4_address"),
-                    ));
-                }
-                let mut aliases = vec![container.clone(), name.to_string()];
-                aliases.extend(net.aliases.iter().cloned());
-                let aliases =
-                    NetworkAlias::many(aliases).map_err(|e| bad(&net.at, name, "networks", e))?;
-                let engine_name = project.network_name(key);
-                if i == 0 {
-                    opts.network = Some(
-                        Word::new(&engine_name).map_err(|e| bad(&net.at, name, "networks", e))?,
-                    );
-                    opts.network_aliases = aliases
-                        .iter()
-                        .map(|a| Word::new(a.as_str()))
-                        .collect::<Result<_>>()?;
-                } else {
-                    more_networks.push((
-                        NetworkName::new(engine_name)
-                            .map_err(|e| bad(&net.at, name, "networks", e))?,
-                        aliases,
-                    ));
-                }
-            }
-        }
+    networks(project, s, name, &container, &at, &mut opts)?;
+    limits(s, name, &at, &mut opts)?;
+    opts.validate(kind)
+        .map_err(|e| s.defined_at.error(Some(name), "", e.message()))?;
+    Ok(ContainerSpec {
+        service: name.to_string(),
+        opts,
+        unpinned,
+    })
+}
+
+type At<'a> = dyn Fn(&str) -> Loc + 'a;
+
+/// Command, entrypoint, user, restart, stop, init, healthcheck, logging.
+fn process(s: &Service, name: &str, at: &At, opts: &mut RunOptions) -> Result<()> {
+    let mut command = s.command.clone().unwrap_or_default();
+    if let Some(entry) = &s.entrypoint {
+        // A compose list: the program, then words that go before the command.
+        let (program, rest) = entry
+            .split_first()
+            .map_or(("", &[][..]), |(p, r)| (p.as_str(), r));
+        opts.entrypoint = Some(match program {
+            "" => Entrypoint::none(),
+            p => Entrypoint::new(p).map_err(|e| bad(&at("entrypoint"), name, "entrypoint", e))?,
+        });
+        command.splice(0..0, rest.iter().cloned());
     }
-    if let Some(r) = &s.restart {
-        opts.restart =
-            Some(RestartPolicy::new(r).map_err(|e| bad(&at("restart"), name, "restart", e))?);
-    }
-    let words = |key: &str, items: &[String]| -> Result<Vec<Word>> {
-        items
-            .iter()
-            .map(|i| Word::new(i.as_str()).map_err(|e| bad(&at(key), name, key, e)))
-            .collect()
-    };
-    opts.cap_add = words("cap_add", &s.cap_add)?;
-    opts.devices = words("devices", &s.devices)?;
-    opts.privileged = s.privileged.unwrap_or(false);
+    opts.command = command;
     let word = |key: &str, v: &Option<String>| -> Result<Option<Word>> {
         v.as_ref()
             .map(|v| Word::new(v.as_str()).map_err(|e| bad(&at(key), name, key, e)))
             .transpose()
     };
-    opts.hostname = word("hostname", &s.hostname)?;
     opts.user = word("user", &s.user)?;
     opts.workdir = word("working_dir", &s.working_dir)?;
+    opts.hostname = word("hostname", &s.hostname)?;
+    if let Some(r) = &s.restart {
+        opts.restart =
+            Some(RestartPolicy::new(r).map_err(|e| bad(&at("restart"), name, "restart", e))?);
+    }
+    opts.init = s.init.unwrap_or(false);
+    opts.read_only = s.read_only.unwrap_or(false);
+    opts.privileged = s.privileged.unwrap_or(false);
+    opts.stop_signal = s
+        .stop_signal
+        .as_deref()
+        .map(|sig| Signal::new(sig).map_err(|e| bad(&at("stop_signal"), name, "stop_signal", e)))
+        .transpose()?;
+    // As docker-compose does: the container's own stop timeout, so a plain
+    // `docker stop` honours it too.
+    opts.stop_timeout = s
+        .stop_grace_period
+        .map(|d| d.as_secs().try_into().unwrap_or(u32::MAX));
+    if let Some(h) = &s.healthcheck {
+        let at = at("healthcheck");
+        match h.test.as_deref() {
+            _ if h.disable => opts.no_healthcheck = true,
+            Some([none]) if none == "NONE" => opts.no_healthcheck = true,
+            Some([kind, shell]) if kind == "CMD-SHELL" => opts.health.command = Some(shell.clone()),
+            // The engines' CLIs know only --health-cmd (CMD-SHELL): the exec
+            // form runs as the same words, shell-quoted.
+            Some([kind, words @ ..]) if kind == "CMD" && !words.is_empty() => {
+                let joined = shlex::try_join(words.iter().map(String::as_str))
+                    .map_err(|e| at.error(Some(name), "healthcheck.test", e))?;
+                opts.health.command = Some(joined);
+            }
+            Some(_) => {
+                return Err(at.error(
+                    Some(name),
+                    "healthcheck.test",
+                    "must be [CMD, …], [CMD-SHELL, command] or [NONE]",
+                ))
+            }
+            None => {}
+        }
+        opts.health.interval = h.interval;
+        opts.health.timeout = h.timeout;
+        opts.health.start_period = h.start_period;
+        opts.health.retries = h.retries.map(|r| r.try_into().unwrap_or(u32::MAX));
+    }
+    if let Some(l) = &s.logging {
+        let at = at("logging");
+        opts.log_driver = l
+            .driver
+            .as_deref()
+            .map(|d| LogDriver::new(d).map_err(|e| bad(&at, name, "logging.driver", e)))
+            .transpose()?;
+        for (k, v) in &l.options {
+            opts.log_opts.push(
+                LogOpt::new(&format!("{k}={v}"))
+                    .map_err(|e| bad(&at, name, "logging.options", e))?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Published and exposed ports; returns the published ones left to the engine.
+fn ports(
+    s: &Service,
+    name: &str,
+    at: &At,
+    pinned: &PinnedPorts,
+    opts: &mut RunOptions,
+) -> Result<Vec<ServicePort>> {
+    let mut unpinned = Vec::new();
+    for p in &s.ports {
+        let ip = p.host_ip.map(|i| i.to_string()).unwrap_or_default();
+        let host_port = p.published.or_else(|| {
+            pinned
+                .get(&(p.target, p.protocol.clone(), ip.clone()))
+                .copied()
+        });
+        if p.published.is_none() {
+            unpinned.push(p.clone());
+        }
+        let host = host_port.map(|h| h.to_string()).unwrap_or_default();
+        let text = match (&p.host_ip, host_port) {
+            (Some(std::net::IpAddr::V6(v6)), _) => {
+                format!("[{v6}]:{host}:{}/{}", p.target, p.protocol)
+            }
+            (Some(v4), _) => format!("{v4}:{host}:{}/{}", p.target, p.protocol),
+            (None, Some(hp)) => format!("{hp}:{}/{}", p.target, p.protocol),
+            (None, None) => format!("{}/{}", p.target, p.protocol),
+        };
+        opts.publish
+            .push(PortSpec::new(&text).map_err(|e| bad(&at("ports"), name, "ports", e))?);
+    }
+    for e in &s.expose {
+        opts.expose
+            .push(ExposedPorts::new(e).map_err(|err| bad(&at("expose"), name, "expose", err))?);
+    }
+    Ok(unpinned)
+}
+
+/// Volumes, bind mounts, tmpfs.
+fn mounts(
+    project: &Project,
+    s: &Service,
+    name: &str,
+    at: &At,
+    opts: &mut RunOptions,
+) -> Result<()> {
+    for m in &s.volumes {
+        let ro = if m.read_only { ":ro" } else { "" };
+        match (m.kind, &m.source) {
+            (ServiceMountType::Tmpfs, _) => opts
+                .mounts
+                .push(MountSpec::tmpfs(&m.target).map_err(|e| bad(&m.at, name, "volumes", e))?),
+            (kind, source) => {
+                let text = match (kind, source) {
+                    (ServiceMountType::Volume, Some(key)) => {
+                        format!("{}:{}{ro}", project.volume_name(key), m.target)
+                    }
+                    (_, Some(path)) => format!("{path}:{}{ro}", m.target),
+                    (_, None) => format!("{}{ro}", m.target),
+                };
+                opts.volumes
+                    .push(VolumeSpec::new(&text).map_err(|e| bad(&m.at, name, "volumes", e))?);
+            }
+        }
+    }
+    for t in &s.tmpfs {
+        opts.tmpfs
+            .push(TmpfsMount::new(t).map_err(|e| bad(&at("tmpfs"), name, "tmpfs", e))?);
+    }
+    Ok(())
+}
+
+/// Networks (aliases: the container name, the service name, the file's
+/// aliases — compose v2's), or the network mode; DNS and host entries.
+fn networks(
+    project: &Project,
+    s: &Service,
+    name: &str,
+    container: &str,
+    at: &At,
+    opts: &mut RunOptions,
+) -> Result<()> {
+    match s.network_mode.as_deref() {
+        Some("bridge") => opts
+            .networks
+            .push(NetworkEndpoint::new(NetworkName::new("bridge")?)),
+        Some(mode) => {
+            let value = match mode.strip_prefix("service:") {
+                Some(other) => format!("container:{}", project.container_name(other)),
+                None => mode.to_string(),
+            };
+            opts.network_mode = Some(
+                NetworkMode::new(&value)
+                    .map_err(|e| bad(&at("network_mode"), name, "network_mode", e))?,
+            );
+        }
+        None => {
+            for (key, net) in &s.networks {
+                let mut aliases = vec![container.to_string(), name.to_string()];
+                aliases.extend(net.aliases.iter().cloned());
+                let mut endpoint = NetworkEndpoint::new(
+                    NetworkName::new(project.network_name(key))
+                        .map_err(|e| bad(&net.at, name, "networks", e))?,
+                );
+                endpoint.aliases =
+                    NetworkAlias::many(aliases).map_err(|e| bad(&net.at, name, "networks", e))?;
+                endpoint.ip = net.ipv4_address;
+                opts.networks.push(endpoint);
+            }
+        }
+    }
+    for d in &s.dns {
+        let ip = d.parse().map_err(|_| {
+            at("dns").error(Some(name), "dns", format!("{d:?} is not an IP address"))
+        })?;
+        opts.dns.push(ip);
+    }
+    for h in &s.extra_hosts {
+        opts.add_hosts
+            .push(HostEntry::new(h).map_err(|e| bad(&at("extra_hosts"), name, "extra_hosts", e))?);
+    }
+    Ok(())
+}
+
+/// Capabilities, devices, memory, CPUs, ulimits, sysctls.
+fn limits(s: &Service, name: &str, at: &At, opts: &mut RunOptions) -> Result<()> {
+    let caps = |key: &str, items: &[String]| -> Result<Vec<Capability>> {
+        items
+            .iter()
+            .map(|c| Capability::new(c).map_err(|e| bad(&at(key), name, key, e)))
+            .collect()
+    };
+    opts.cap_add = caps("cap_add", &s.cap_add)?;
+    opts.cap_drop = caps("cap_drop", &s.cap_drop)?;
+    opts.devices = s
+        .devices
+        .iter()
+        .map(|d| Word::new(d.as_str()).map_err(|e| bad(&at("devices"), name, "devices", e)))
+        .collect::<Result<_>>()?;
     opts.memory = s
         .mem_limit
         .map(|b| {
@@ -237,12 +345,19 @@ pub fn container_spec(
         .map(|c| Cpus::new(&c.to_string()).map_err(|e| bad(&at("cpus"), name, "cpus", e)))
         .transpose()?;
     opts.cpu_shares = s.cpu_shares;
-    Ok(ContainerSpec {
-        service: name.to_string(),
-        opts,
-        more_networks,
-        unpinned,
-    })
+    for (k, u) in &s.ulimits {
+        opts.ulimits.push(
+            Ulimit::new(&format!("{k}={}:{}", u.soft, u.hard))
+                .map_err(|e| bad(&at("ulimits"), name, "ulimits", e))?,
+        );
+    }
+    for (k, v) in &s.sysctls {
+        opts.sysctls.push(
+            Sysctl::new(&format!("{k}={v}"))
+                .map_err(|e| bad(&at("sysctls"), name, "sysctls", e))?,
+        );
+    }
+    Ok(())
 }
 
 /// The host ports a container holds: what its configuration pins
@@ -255,7 +370,11 @@ pub fn pinned_ports(c: &crate::container::Container) -> PinnedPorts {
         "" | "0.0.0.0" | "::" => String::new(),
         other => other.to_string(),
     };
-    for b in &c.ports {
+    // docker binds an unpinned port on 0.0.0.0 and on :: and may draw two
+    // numbers: the IPv4 one is the port (it comes last and wins).
+    let mut actual: Vec<&crate::container::PortBinding> = c.ports.iter().collect();
+    actual.sort_by_key(|b| b.host_ip == "0.0.0.0");
+    for b in actual {
         out.insert(
             (
                 b.container_port,
@@ -319,27 +438,4 @@ pub fn contract_labels(project: &Project, service: &str, hash: &str) -> Vec<(Str
         ));
     }
     out
-}
-
-/// Keys RunOptions has no field for yet: an error naming the first.
-fn refuse_unmapped(s: &Service, name: &str, at: &dyn Fn(&str) -> Loc) -> Result<()> {
-    let written = [
-        ("entrypoint", s.entrypoint.is_some()),
-        ("cap_drop", !s.cap_drop.is_empty()),
-        ("healthcheck", s.healthcheck.is_some()),
-        ("tmpfs", !s.tmpfs.is_empty()),
-        ("read_only", s.read_only == Some(true)),
-        ("init", s.init == Some(true)),
-        ("ulimits", !s.ulimits.is_empty()),
-        ("sysctls", !s.sysctls.is_empty()),
-        ("dns", !s.dns.is_empty()),
-        ("extra_hosts", !s.extra_hosts.is_empty()),
-        ("logging", s.logging.is_some()),
-        ("stop_signal", s.stop_signal.is_some()),
-        ("expose", !s.expose.is_empty()),
-    ];
-    match written.iter().find(|(_, set)| *set) {
-        Some((key, _)) => Err(not_yet(&at(key), name, key)),
-        None => Ok(()),
-    }
 }

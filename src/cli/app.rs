@@ -10,10 +10,11 @@ use serde_json::json;
 use super::{duration_arg, Global, Out};
 use dockhand::app::plan::{AppPlan, DownSettings};
 use dockhand::app::project::{load, LoadOptions};
-use dockhand::app::{yaml, App, PullPolicy, UpOptions};
+use dockhand::app::{yaml, App, UpOptions};
 use dockhand::container::logs::{LogOptions, DEFAULT_MAX_LINE};
 use dockhand::container::{ActionResult, ExecOptions};
 use dockhand::exec::Pipe;
+use dockhand::input::PullPolicy;
 use dockhand::input::{EnvVar, Tail, TimeSpec, Word};
 use dockhand::Error;
 
@@ -76,9 +77,8 @@ pub enum AppCommand {
         after_help = "Examples:\n  dockhand app down\n  dockhand app down -v --remove-orphans"
     )]
     Down {
-        /// Remove the project's named volumes too (never external ones). `-v`
-        /// right after `down` means this too, as in compose (not --verbose).
-        #[arg(long = "volumes")]
+        /// Remove the project's named volumes too (never external ones).
+        #[arg(short = 'v', long = "volumes")]
         volumes: bool,
         /// Remove containers of services the files no longer have.
         #[arg(long)]
@@ -94,7 +94,7 @@ pub enum AppCommand {
     #[command(
         after_help = "Examples:\n  dockhand app logs -f web\n  dockhand --json app logs --tail 20"
     )]
-    Logs(LogsArgs),
+    Logs(AppLogsArgs),
     /// Start the services' stopped containers.
     #[command(after_help = "Examples:\n  dockhand app start\n  dockhand app start web")]
     Start(ServicesArg),
@@ -228,7 +228,7 @@ impl UpArgs {
 
 /// `logs`.
 #[derive(Args, Debug)]
-pub struct LogsArgs {
+pub struct AppLogsArgs {
     /// Services (all when none).
     #[arg(value_name = "SERVICE")]
     services: Vec<String>,
@@ -244,25 +244,6 @@ pub struct LogsArgs {
     /// Prefix each line with the engine's timestamp (always on with --json).
     #[arg(short = 't', long)]
     timestamps: bool,
-}
-
-/// `-v` right after `app down` means `--volumes`, as in compose — not the
-/// global `--verbose`.
-///
-pub fn compose_short_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let app = args.iter().position(|a| a == "app");
-    let down = app.and_then(|i| args.iter().skip(i).position(|a| a == "down").map(|d| d + i));
-    match down {
-        Some(d) => args
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| match i > d && a == "-v" {
-                true => "--volumes".into(),
-                false => a,
-            })
-            .collect(),
-        None => args,
-    }
 }
 
 /// Run `dockhand app …`.
@@ -421,7 +402,7 @@ fn ps(app: &App<'_>, out: &Out) -> Result<i32, Error> {
     Ok(0)
 }
 
-fn logs(app: &App<'_>, args: &LogsArgs, out: &Out) -> Result<i32, Error> {
+fn logs(app: &App<'_>, args: &AppLogsArgs, out: &Out) -> Result<i32, Error> {
     let opts = LogOptions {
         tail: args.tail,
         since: args.since,

@@ -162,7 +162,7 @@ fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
 
 /// Parse arguments, run, print; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse_from(app::compose_short_flags(std::env::args_os().collect()));
+    let cli = Cli::parse();
     init_logging(cli.global.verbose);
     if let Err(e) = dockhand::exec::signals::install() {
         log::warn!("cannot install signal handlers: {e}");

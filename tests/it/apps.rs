@@ -32,6 +32,12 @@ struct AppGuard {
     project: String,
     dir: tempfile::TempDir,
     files: Vec<String>,
+    /// Environment of dockhand and of the reference tool.
+    env: Vec<(String, String)>,
+    /// Environment of the reference tool only (wins over `env`).
+    ref_env: Vec<(String, String)>,
+    /// Volumes the test made for the project (removed at the end).
+    external_volumes: Vec<String>,
 }
 
 impl AppGuard {
@@ -75,6 +81,9 @@ impl AppGuard {
             project: unique("app").to_lowercase(),
             dir,
             files: vec!["compose.yaml".into(), "dh-test-labels.yaml".into()],
+            env: Vec::new(),
+            ref_env: Vec::new(),
+            external_volumes: Vec::new(),
         }
     }
 
@@ -86,7 +95,11 @@ impl AppGuard {
     /// In the project directory, with the files named as given (as the
     /// reference tools run: `config_files` is then the same).
     fn run_with(&self, engine: &str, pre: &[&str], args: &[&str]) -> Ran {
-        let mut cmd = Cmd::new("env").arg("-C").arg(self.dir.path()).arg(bin());
+        let mut cmd = Cmd::new("env").arg("-C").arg(self.dir.path());
+        for (k, v) in &self.env {
+            cmd = cmd.arg(format!("{k}={v}"));
+        }
+        cmd = cmd.arg(bin());
         cmd = cmd
             .args(["--engine", engine])
             .args(pre)
@@ -153,6 +166,21 @@ fn name_of(c: &Value) -> String {
 impl Drop for AppGuard {
     fn drop(&mut self) {
         let e = self.engine;
+        if !self.external_volumes.is_empty() {
+            // After the containers (below) that use them.
+            let vols = self.external_volumes.clone();
+            self.external_volumes.clear();
+            self.drop_projects();
+            sh(Cmd::new(e).args(["volume", "rm", "-f"]).args(vols));
+            return;
+        }
+        self.drop_projects();
+    }
+}
+
+impl AppGuard {
+    fn drop_projects(&self) {
+        let e = self.engine;
         for project in [self.project.clone(), format!("{}ref", self.project)] {
             let filter = format!("label=com.docker.compose.project={project}");
             let ids = sh(Cmd::new(e).args(["ps", "-aq", "--filter", &filter]));
@@ -184,11 +212,11 @@ fn reference(app: &AppGuard, args: &[&str]) -> Ran {
         "docker" => "docker-compose",
         _ => "podman-compose",
     };
-    let mut cmd = Cmd::new("env")
-        .arg("-C")
-        .arg(app.dir.path())
-        .arg(tool)
-        .args(["-p", &format!("{}ref", app.project)]);
+    let mut cmd = Cmd::new("env").arg("-C").arg(app.dir.path());
+    for (k, v) in app.env.iter().chain(&app.ref_env) {
+        cmd = cmd.arg(format!("{k}={v}"));
+    }
+    let mut cmd = cmd.arg(tool).args(["-p", &format!("{}ref", app.project)]);
     for f in &app.files {
         cmd = cmd.arg("-f").arg(f);
     }
@@ -505,7 +533,14 @@ fn container_shape(c: &Value, project: &str) -> Value {
         "ports": ports,
         "mounts": mounts,
         "networks": networks,
-        "restart": [c["HostConfig"]["RestartPolicy"]["Name"], c["HostConfig"]["RestartPolicy"]["MaximumRetryCount"]],
+        "restart": [
+            // The docker CLI writes "no" where the API leaves "".
+            match c["HostConfig"]["RestartPolicy"]["Name"].as_str() {
+                Some("") | None => "no",
+                Some(other) => other,
+            },
+            c["HostConfig"]["RestartPolicy"]["MaximumRetryCount"].as_u64().unwrap_or(0).to_string().as_str(),
+        ],
         // The docker CLI writes CAP_NET_ADMIN, docker-compose (the API) NET_ADMIN.
         "cap_add": sorted(&c["HostConfig"]["CapAdd"]).iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect::<Vec<_>>(),
         "cap_drop": sorted(&c["HostConfig"]["CapDrop"]).iter().map(|c| c.trim_start_matches("CAP_").to_string()).collect::<Vec<_>>(),
@@ -515,60 +550,167 @@ fn container_shape(c: &Value, project: &str) -> Value {
         "privileged": c["HostConfig"]["Privileged"],
         "user": c["Config"]["User"],
         "working_dir": c["Config"]["WorkingDir"],
-        "healthcheck": c["Config"]["Healthcheck"],
+        "healthcheck": healthcheck(&c["Config"]["Healthcheck"]),
+        "init": c["HostConfig"]["Init"].as_bool().unwrap_or(false),
+        "read_only": c["HostConfig"]["ReadonlyRootfs"],
+        "tmpfs": c["HostConfig"]["Tmpfs"].clone().or_empty(json!({})),
+        "ulimits": c["HostConfig"]["Ulimits"].clone().or_empty(json!([])),
+        "sysctls": c["HostConfig"]["Sysctls"].clone().or_empty(json!({})),
+        "dns": c["HostConfig"]["Dns"].clone().or_empty(json!([])),
+        "extra_hosts": c["HostConfig"]["ExtraHosts"].clone().or_empty(json!([])),
+        "log": [&c["HostConfig"]["LogConfig"]["Type"], &c["HostConfig"]["LogConfig"]["Config"]],
+        "stop_signal": c["Config"]["StopSignal"],
+        "stop_timeout": c["Config"]["StopTimeout"],
+        "exposed": c["Config"]["ExposedPorts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()),
     })
+}
+
+/// Bring the same files up with the reference tool (project `P`+`ref`) and
+/// with dockhand, and compare the containers field by field.
+fn compare_with_reference(app: &AppGuard, count: usize) {
+    let engine = app.engine;
+    let theirs = reference(app, &["up", "-d"]);
+    assert_eq!(theirs.code, 0, "{engine} reference up: {theirs:?}");
+    app.ok(&["up"]);
+    let refp = format!("{}ref", app.project);
+    let mine = app.inspect(&app.project);
+    let reference_containers = app.inspect(&refp);
+    assert_eq!(mine.len(), count, "{engine}: {mine:?}");
+    for c in &mine {
+        let service = c["Config"]["Labels"]["com.docker.compose.service"]
+            .as_str()
+            .unwrap();
+        let r = reference_containers
+            .iter()
+            .find(|r| r["Config"]["Labels"]["com.docker.compose.service"] == service)
+            .unwrap_or_else(|| panic!("{engine}: the reference made no {service}"));
+        let (ours, theirs) = (container_shape(c, &app.project), container_shape(r, &refp));
+        let differ: Vec<String> = ours
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, v)| theirs[k.as_str()] != **v)
+            .map(|(k, v)| format!("{k}: ours {v} theirs {}", theirs[k.as_str()]))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{engine} {service}:\n{}",
+            differ.join("\n")
+        );
+        assert_eq!(name_of(c), format!("{}-{service}-1", app.project));
+        let labels = &c["Config"]["Labels"];
+        assert_eq!(
+            labels["com.docker.compose.version"],
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(labels["com.docker.compose.oneoff"], "False");
+        assert_eq!(
+            labels["com.docker.compose.config-hash"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+        if engine == "podman" {
+            assert_eq!(labels["io.podman.compose.project"], app.project.as_str());
+        }
+    }
+}
+
+#[test]
+fn webstack_anchors_and_override_files_create_what_docker_compose_creates() {
+    // podman refuses the `max-file` log option of webstack and anchors
+    // (podman would ignore it silently): those two run on docker only.
+    for engine in engines() {
+        let cases: &[(&str, &[&str], &[&str])] = match engine {
+            "docker" => &[
+                (
+                    "webstack",
+                    &["compose.yaml"],
+                    &["web", "db", "migrate", "cache"],
+                ),
+                (
+                    "anchors",
+                    &["compose.yaml"],
+                    &["api", "worker", "scheduler"],
+                ),
+                (
+                    "override",
+                    &["compose.yaml", "compose.prod.yaml"],
+                    &["app", "sidecar"],
+                ),
+            ],
+            _ => &[(
+                "override",
+                &["compose.yaml", "compose.prod.yaml"],
+                &["app", "sidecar"],
+            )],
+        };
+        for (name, files, services) in cases {
+            let mut app = AppGuard::fixture(engine, name, services);
+            app.files = files
+                .iter()
+                .map(|f| f.to_string())
+                .chain(["dh-test-labels.yaml".to_string()])
+                .collect();
+            if *name == "override" {
+                // The external volume compose never creates: ours, labelled.
+                let vol = unique("app-ext").to_lowercase();
+                let mut create = Cmd::new(engine).args(["volume", "create"]);
+                for l in labels().chunks(2) {
+                    create = create.arg(format!("--label={}", l[1]));
+                }
+                assert_eq!(sh(create.arg(&vol)).code, 0);
+                app.env.push(("DHC_EXTERNAL_VOLUME".into(), vol.clone()));
+                app.external_volumes.push(vol);
+            }
+            if *name == "anchors" {
+                // Each project its own subnet (the fixture's is fixed).
+                let octet = 100 + std::process::id() % 50;
+                app.env
+                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
+                app.ref_env
+                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
+            }
+            compare_with_reference(&app, services.len());
+        }
+    }
+}
+
+/// The docker CLI sends `[]` where docker-compose (the API) sends null.
+trait OrEmpty {
+    fn or_empty(self, empty: Value) -> Value;
+}
+
+impl OrEmpty for Value {
+    fn or_empty(self, empty: Value) -> Value {
+        match self {
+            Value::Null => empty,
+            v => v,
+        }
+    }
+}
+
+/// A healthcheck with its test in one form: the engines' CLIs know only
+/// `--health-cmd` (CMD-SHELL), so dockhand runs `[CMD, a, b]` as the shell
+/// words `a b`; docker-compose (the API) keeps the exec form.
+fn healthcheck(h: &Value) -> Value {
+    let mut h = h.clone();
+    if let Some(test) = h.get("Test").and_then(Value::as_array).cloned() {
+        if test.first().and_then(Value::as_str) == Some("CMD") {
+            let words: Vec<&str> = test[1..].iter().filter_map(Value::as_str).collect();
+            h["Test"] = json!(["CMD-SHELL", shlex::try_join(words).unwrap()]);
+        }
+    }
+    h
 }
 
 #[test]
 fn up_creates_the_containers_the_reference_tool_creates_and_down_removes_them() {
     for engine in engines() {
         let app = AppGuard::fixture(engine, "routerapp", &["web", "api", "store"]);
-        let theirs = reference(&app, &["up", "-d"]);
-        assert_eq!(theirs.code, 0, "{engine} reference up: {theirs:?}");
-        app.ok(&["up"]);
         let refp = format!("{}ref", app.project);
-        let mine = app.inspect(&app.project);
-        let reference_containers = app.inspect(&refp);
-        assert_eq!(mine.len(), 3, "{engine}: {mine:?}");
-        for c in &mine {
-            let service = c["Config"]["Labels"]["com.docker.compose.service"]
-                .as_str()
-                .unwrap();
-            let r = reference_containers
-                .iter()
-                .find(|r| r["Config"]["Labels"]["com.docker.compose.service"] == service)
-                .unwrap_or_else(|| panic!("{engine}: the reference made no {service}"));
-            let (ours, theirs) = (container_shape(c, &app.project), container_shape(r, &refp));
-            let differ: Vec<String> = ours
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter(|(k, v)| theirs[k.as_str()] != **v)
-                .map(|(k, v)| format!("{k}: ours {v} theirs {}", theirs[k.as_str()]))
-                .collect();
-            assert!(
-                differ.is_empty(),
-                "{engine} {service}:\n{}",
-                differ.join("\n")
-            );
-            assert_eq!(name_of(c), format!("{}-{service}-1", app.project));
-            let labels = &c["Config"]["Labels"];
-            assert_eq!(
-                labels["com.docker.compose.version"],
-                env!("CARGO_PKG_VERSION")
-            );
-            assert_eq!(labels["com.docker.compose.oneoff"], "False");
-            assert_eq!(
-                labels["com.docker.compose.config-hash"]
-                    .as_str()
-                    .unwrap()
-                    .len(),
-                64
-            );
-            if engine == "podman" {
-                assert_eq!(labels["io.podman.compose.project"], app.project.as_str());
-            }
-        }
+        compare_with_reference(&app, 3);
         // The other tool's `ps` sees dockhand's app.
         let mut ps = Cmd::new("env").arg("-C").arg(app.dir.path());
         ps = match engine {
