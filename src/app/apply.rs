@@ -22,11 +22,12 @@ use crate::Plan;
 /// How long the undos of one failed `up` may take together.
 pub const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
 
-/// The engine every undo runs on — the one place that decides it, so
-/// undos run to completion (each bounded) even after SIGINT/SIGTERM once
-/// the engine offers that.
+/// The engine every undo runs on — the one place that decides it: its
+/// commands start and finish although SIGINT/SIGTERM is pending, each
+/// bounded by its timeout and all by [`ROLLBACK_DEADLINE`], so a rollback
+/// after Ctrl-C runs to completion.
 fn undo_engine(engine: &Engine) -> Engine {
-    engine.clone()
+    engine.for_rollback(ROLLBACK_DEADLINE)
 }
 
 /// What an applied plan did.
@@ -44,18 +45,37 @@ pub struct Applied {
 /// every undo that failed.
 pub fn apply(engine: &Engine, plan: AppPlan) -> Result<Applied> {
     let mut applied = Applied::default();
-    let mut undos: Vec<(String, Op)> = Vec::new();
+    let mut undos: Vec<Undo> = Vec::new();
     for step in plan.steps {
         let what = step.describe();
         match perform(engine, &step.op, &step.object) {
             Ok(()) => {
                 log::info!("{what}");
-                if let Some(undo) = step.undo {
-                    undos.push((step.object.clone(), undo));
+                if let Some(op) = step.undo {
+                    undos.push(Undo {
+                        object: step.object.clone(),
+                        op,
+                        maybe: false,
+                    });
                 }
                 applied.done.push(what);
             }
-            Err(e) => return Err(roll_back(engine, &what, e, undos)),
+            Err(e) => {
+                // The failed step may have taken effect all the same (the
+                // engine finished a stop or a create whose client was
+                // interrupted): its undo runs too, and "nothing to undo" is
+                // no failure for it.
+                // Not after a conflict: what holds the name is not ours.
+                let refused = matches!(e.kind(), ErrorKind::Conflict | ErrorKind::InvalidInput);
+                if let (Some(op), false) = (step.undo, refused) {
+                    undos.push(Undo {
+                        object: step.object.clone(),
+                        op,
+                        maybe: true,
+                    });
+                }
+                return Err(roll_back(engine, &what, e, undos));
+            }
         }
     }
     for step in plan.after_success {
@@ -81,14 +101,23 @@ pub fn apply_all(engine: &Engine, plan: AppPlan) -> Result<Applied> {
     Ok(applied)
 }
 
-fn roll_back(engine: &Engine, failed: &str, error: Error, undos: Vec<(String, Op)>) -> Error {
+/// An undo to run if a later step fails.
+struct Undo {
+    object: String,
+    op: Op,
+    /// Of the step that failed: it may not have taken effect.
+    maybe: bool,
+}
+
+fn roll_back(engine: &Engine, failed: &str, error: Error, undos: Vec<Undo>) -> Error {
     let undo = undo_engine(engine);
     let mut undone = 0;
     let mut undo_failures = Vec::new();
-    for (object, op) in undos.into_iter().rev() {
-        match perform(&undo, &op, &object) {
+    for u in undos.into_iter().rev() {
+        match perform(&undo, &u.op, &u.object) {
             Ok(()) => undone += 1,
-            Err(e) => undo_failures.push(format!("{}: {e}", op.describe())),
+            Err(e) if u.maybe && e.kind() == ErrorKind::NotFound => {}
+            Err(e) => undo_failures.push(format!("{}: {e}", u.op.describe())),
         }
     }
     let mut message = format!(

@@ -768,9 +768,10 @@ fn up_creates_the_containers_the_reference_tool_creates_and_down_removes_them() 
 
 /// Four idle services; `web` (the first) publishes 8080 on a random host port.
 fn four_services(image_c: &str, marker: &str) -> String {
-    let idle = r#"["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]"#;
+    // init forwards SIGTERM to sleep, which dies at once: stops take no time.
+    let idle = "[\"sleep\", \"600\"]\n    init: true";
     format!(
-        "services:\n  a-web:\n    image: dockhand-test/busybox:latest\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\"]\n    ports: [\"127.0.0.1::8080\"]\n    environment: {{MARK: \"{marker}\", API_TOKEN: \"tok-{marker}-9c2e\"}}\n  \
+        "services:\n  a-web:\n    image: dockhand-test/busybox:latest\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\"]\n    init: true\n    ports: [\"127.0.0.1::8080\"]\n    environment: {{MARK: \"{marker}\", API_TOKEN: \"tok-{marker}-9c2e\"}}\n  \
          b-db:\n    image: dockhand-test/busybox:latest\n    command: {idle}\n    environment: {{MARK: \"{marker}\"}}\n    volumes: [data:/data]\n  \
          c-cache:\n    image: {image_c}\n    command: {idle}\n    environment: {{MARK: \"{marker}\"}}\n  \
          d-worker:\n    image: dockhand-test/busybox:latest\n    command: {idle}\n    environment: {{MARK: \"{marker}\"}}\nvolumes:\n  data: {{}}\n"
@@ -1109,5 +1110,65 @@ fn logs_ps_exec_stop_start_speak_per_service() {
             .unwrap()
             .clone();
         assert_eq!(quiet["status"], "running", "{ps:#}");
+    }
+}
+
+#[test]
+fn sigint_during_up_rolls_the_update_back() {
+    for engine in engines() {
+        let app = AppGuard::new(
+            engine,
+            &four_services("dockhand-test/busybox:latest", "v1"),
+            &FOUR,
+        );
+        app.ok(&["up"]);
+        let before = app.snapshot();
+        std::fs::write(
+            app.path("compose.yaml"),
+            four_services("dockhand-test/busybox:latest", "v2"),
+        )
+        .unwrap();
+        let calls = app.path("calls");
+        let counted = format!("{} {} {engine}", count_calls(), calls.display());
+        let mut cmd = std::process::Command::new(bin());
+        cmd.current_dir(app.dir.path())
+            .args(["--engine", &counted, "app", "-p", &app.project]);
+        for f in &app.files {
+            cmd.args(["-f", f]);
+        }
+        let child = cmd
+            .arg("up")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Interrupt it once the second service's old container is set aside.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let log = std::fs::read_to_string(&calls).unwrap_or_default();
+            if log.lines().filter(|l| l.contains(" rename ")).count() >= 2 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no rename seen: {log}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{engine}: {stderr}");
+        assert!(stderr.contains("rolled back"), "{engine}: {stderr}");
+        assert!(
+            !stderr.contains("FAILED"),
+            "{engine}: every undo ran: {stderr}"
+        );
+        assert_eq!(
+            app.snapshot(),
+            before,
+            "{engine}: the old app runs on, same containers, same host port"
+        );
     }
 }
