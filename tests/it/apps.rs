@@ -1172,3 +1172,97 @@ fn sigint_during_up_rolls_the_update_back() {
         );
     }
 }
+
+/// `dockhand link ls` of a container: (kind, ifname) of what dockhand plumbed.
+fn plumbed(engine: &str, container: &str) -> Vec<(String, String)> {
+    let r = dockhand_on(engine, ["--json", "link", "ls", container]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut out: Vec<(String, String)> = r.json()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_string(),
+                l["ifname"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn host_has(name: &str) -> bool {
+    sh(Cmd::new("ip").args(["link", "show", "dev", name])).code == 0
+}
+
+#[test]
+fn host_interfaces_follow_the_service_through_update_rollback_and_down() {
+    for (i, engine) in engines().into_iter().enumerate() {
+        let mut host = HostIfaces::new();
+        let (parent, nic) = (host.add("ifb"), host.add("ifb"));
+        let (lan, lan_host, mv, wan) = (ifname(), ifname(), ifname(), ifname());
+        host.expect(&lan_host);
+        let net = 80 + i;
+        let text = |marker: &str, broken: bool| {
+            let mut t = format!(
+                "services:\n  router:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    network_mode: none\n    \
+                 environment: {{MARK: {marker}}}\n    x-dockhand:\n      interfaces:\n        \
+                 - {{type: veth, name: {lan}, host: {lan_host}, addresses: [10.{net}.1.2/24], gateway: 10.{net}.1.1}}\n        \
+                 - {{type: macvlan, parent: {parent}, name: {mv}, mode: bridge, addresses: [10.{net}.2.2/24]}}\n        \
+                 - {{type: move, host: {nic}, name: {wan}, addresses: [10.{net}.3.2/24]}}\n"
+            );
+            if broken {
+                let missing = format!("dockhand-test/dh-app-missing-{}:x", std::process::id());
+                t.push_str(&format!(
+                    "  zz-broken:\n    image: {missing}\n    command: [\"sleep\", \"600\"]\n"
+                ));
+            }
+            t
+        };
+        let app = AppGuard::new(engine, &text("v1", false), &["router"]);
+        let want = |c: &str| {
+            let mut w = vec![
+                ("macvlan".to_string(), mv.clone()),
+                ("moved".to_string(), wan.clone()),
+                ("veth".to_string(), lan.clone()),
+            ];
+            w.sort();
+            assert_eq!(plumbed(engine, c), w, "{engine}: {c}");
+        };
+        app.ok(&["up"]);
+        let router = format!("{}-router-1", app.project);
+        want(&router);
+        assert!(
+            host_has(&lan_host) && !host_has(&nic),
+            "{engine}: veth host end there, nic moved in"
+        );
+        // An update moves them into the new container.
+        std::fs::write(app.path("compose.yaml"), text("v2", false)).unwrap();
+        app.ok(&["up"]);
+        let updated = app.snapshot();
+        want(&router);
+        // A failed update gives them back to the container that had them.
+        std::fs::write(app.path("compose.yaml"), text("v3", true)).unwrap();
+        let r = app.dockhand(&["up", "--pull", "never"]);
+        assert_ne!(r.code, 0, "{r:?}");
+        assert!(
+            !r.stderr.contains("FAILED"),
+            "{engine}: every undo ran: {r:?}"
+        );
+        assert_eq!(
+            app.snapshot(),
+            updated,
+            "{engine}: the v2 container runs again"
+        );
+        want(&router);
+        // down releases them: the nic is back under its name, the veth is gone.
+        std::fs::write(app.path("compose.yaml"), text("v3", false)).unwrap();
+        app.ok(&["down"]);
+        assert!(
+            host_has(&nic) && !host_has(&lan_host),
+            "{engine}: released by down"
+        );
+        assert!(host_has(&parent));
+    }
+}
