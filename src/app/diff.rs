@@ -220,7 +220,7 @@ fn decide(
     match reason {
         // --no-recreate leaves changed containers alone (compose's rule);
         // one still waiting for its ports to be pinned is only started.
-        Some(r) if !policy.no_recreate && !(policy.no_start && r == Reason::PortsNotPinned) => {
+        Some(r) if !(policy.no_recreate || policy.no_start && r == Reason::PortsNotPinned) => {
             Change::Recreate(r)
         }
         _ if policy.no_start => Change::Keep,

@@ -747,11 +747,10 @@ pub fn interpolate_tree(
     Ok(())
 }
 
-fn walk(
-    node: &mut Node,
-    path: &mut Vec<String>,
-    f: &mut dyn FnMut(&[String], &mut String, usize) -> Result<()>,
-) -> Result<()> {
+/// Called with the key path, the text and the line of each scalar.
+type ScalarFn<'a> = dyn FnMut(&[String], &mut String, usize) -> Result<()> + 'a;
+
+fn walk(node: &mut Node, path: &mut Vec<String>, f: &mut ScalarFn) -> Result<()> {
     let line = node.line;
     match &mut node.value {
         Value::Scalar(s) => f(path, &mut s.text, line),
@@ -1231,14 +1230,12 @@ impl Reader {
                     port.protocol = protocol(&self.string(f, svc, "ports.protocol")?)
                         .map_err(|why| self.loc(f.line).error(svc, "ports.protocol", why))?
                 }
-                "mode" => {
-                    if self.string(f, svc, "ports.mode")? != "host" {
-                        return Err(self.loc(f.line).error(
-                            svc,
-                            "ports.mode",
-                            "only mode host is supported (there is no swarm here)",
-                        ));
-                    }
+                "mode" if self.string(f, svc, "ports.mode")? != "host" => {
+                    return Err(self.loc(f.line).error(
+                        svc,
+                        "ports.mode",
+                        "only mode host is supported (there is no swarm here)",
+                    ));
                 }
                 _ => {}
             }

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`yaml`] | YAML text → a spanned tree (anchors, merge keys, duplicate keys, the line of every key) |
 //! | [`interpolate`] | `${VAR…}` interpolation and the `.env` file |
-//! | [`file`] | one file, strictly, into the typed model (unknown or unsupported keys refused with file, line, service, key) |
+//! | [`file`](mod@file) | one file, strictly, into the typed model (unknown or unsupported keys refused with file, line, service, key) |
 //! | [`merge`] | several `-f` files merged as compose merges them |
 //! | [`project`] | the normalised project: files found, name, profiles, env-files, paths, references checked; `config` |
 //! | [`service`] | a service's container: name, compose labels, `RunOptions` |

@@ -1,5 +1,5 @@
 //! A service's container: its name, labels and the
-//! [`RunOptions`](crate::container::RunOptions) it is created with.
+//! [`RunOptions`] it is created with.
 //!
 //! Every value is validated here through dockhand's input types and
 //! [`RunOptions::validate`](crate::container::RunOptions::validate), before any engine call; an error names the

@@ -81,7 +81,7 @@ impl NameLock {
                 }
                 // The holder before us removed this file: lock the new one.
                 Ok(_stale) => continue,
-                Err((_, Errno::EWOULDBLOCK)) if deadline.map_or(true, |d| Instant::now() < d) => {
+                Err((_, Errno::EWOULDBLOCK)) if deadline.is_none_or(|d| Instant::now() < d) => {
                     let left =
                         deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
                     crate::exec::sleep(POLL.min(left))?;

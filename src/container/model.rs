@@ -408,11 +408,7 @@ impl Container {
         let found: Vec<PortBinding> = self
             .ports
             .iter()
-            .filter(|b| {
-                port.map_or(true, |(p, proto)| {
-                    b.container_port == p && b.protocol == proto
-                })
-            })
+            .filter(|b| port.is_none_or(|(p, proto)| b.container_port == p && b.protocol == proto))
             .cloned()
             .collect();
         match port {

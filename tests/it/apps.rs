@@ -132,7 +132,7 @@ impl AppGuard {
         }
         let r = sh(Cmd::new(self.engine).arg("inspect").args(ids));
         let mut all: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
-        all.sort_by_key(|c| name_of(c));
+        all.sort_by_key(name_of);
         all
     }
 
@@ -510,9 +510,9 @@ fn container_shape(c: &Value, project: &str) -> Value {
                     let aliases = sorted(&v["Aliases"])
                         .into_iter()
                         .filter(|a| {
-                            !a.starts_with("P-")
-                                && !a.starts_with("P_")
-                                && !(a.len() == 12 && a.chars().all(|c| c.is_ascii_hexdigit()))
+                            let short_id =
+                                a.len() == 12 && a.chars().all(|c| c.is_ascii_hexdigit());
+                            !(a.starts_with("P-") || a.starts_with("P_") || short_id)
                         })
                         .collect();
                     (k.clone(), aliases)
@@ -893,6 +893,40 @@ fn an_image_missing_for_the_third_of_four_services_rolls_the_update_back() {
     }
 }
 
+/// `dockhand app up` started in the background, returned once it has set
+/// a second old container aside (its engine calls are counted in `calls`).
+// A child the test signals itself; its callers wait for it.
+#[allow(clippy::disallowed_methods, clippy::zombie_processes)]
+fn up_in_background(app: &AppGuard) -> std::process::Child {
+    let calls = app.path("calls");
+    let counted = format!("{} {} {}", count_calls(), calls.display(), app.engine);
+    let mut cmd = std::process::Command::new(bin());
+    cmd.current_dir(app.dir.path())
+        .args(["--engine", &counted, "app", "-p", &app.project]);
+    for f in &app.files {
+        cmd.args(["-f", f]);
+    }
+    let mut child = cmd
+        .arg("up")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let log = std::fs::read_to_string(&calls).unwrap_or_default();
+        if log.lines().filter(|l| l.contains(" rename ")).count() >= 2 {
+            return child;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no rename seen: {log}");
+        }
+        dockhand::exec::sleep(std::time::Duration::from_millis(20)).unwrap();
+    }
+}
+
 #[test]
 fn kill_9_mid_up_then_up_again_converges() {
     for engine in engines() {
@@ -908,36 +942,12 @@ fn kill_9_mid_up_then_up_again_converges() {
             four_services("dockhand-test/busybox:latest", "v2"),
         )
         .unwrap();
-        let calls = app.path("calls");
-        let counted = format!("{} {} {engine}", count_calls(), calls.display());
-        let mut cmd = std::process::Command::new(bin());
-        cmd.args(["--engine", &counted, "app", "-p", &app.project]);
-        for f in &app.files {
-            cmd.arg("-f").arg(app.path(f));
-        }
-        let mut child = cmd
-            .arg("up")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
         // Kill it right after it set the second service's old container aside.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let log = std::fs::read_to_string(&calls).unwrap_or_default();
-            if log.lines().filter(|l| l.contains(" rename ")).count() >= 2 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no rename seen: {log}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let mut child = up_in_background(&app);
         child.kill().unwrap();
         child.wait().unwrap();
         // dockhand's engine children run in their own group: let them end.
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        dockhand::exec::sleep(std::time::Duration::from_millis(500)).unwrap();
         let r = app.ok(&["--json", "up"]);
         let after = app.snapshot();
         let names: Vec<&str> = after.iter().map(|c| c.0.as_str()).collect();
@@ -1128,33 +1138,8 @@ fn sigint_during_up_rolls_the_update_back() {
             four_services("dockhand-test/busybox:latest", "v2"),
         )
         .unwrap();
-        let calls = app.path("calls");
-        let counted = format!("{} {} {engine}", count_calls(), calls.display());
-        let mut cmd = std::process::Command::new(bin());
-        cmd.current_dir(app.dir.path())
-            .args(["--engine", &counted, "app", "-p", &app.project]);
-        for f in &app.files {
-            cmd.args(["-f", f]);
-        }
-        let child = cmd
-            .arg("up")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
         // Interrupt it once the second service's old container is set aside.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let log = std::fs::read_to_string(&calls).unwrap_or_default();
-            if log.lines().filter(|l| l.contains(" rename ")).count() >= 2 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no rename seen: {log}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let child = up_in_background(&app);
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
         let out = child.wait_with_output().unwrap();
