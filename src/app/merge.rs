@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use super::file::{AppNetwork, AppVolume, ComposeFile, Service};
+use super::file::{ComposeFile, Service};
 use super::yaml::Tag;
 
 /// `overlay` merged into `base`.
@@ -51,7 +51,7 @@ pub fn merge(base: &mut ComposeFile, overlay: ComposeFile) {
     }
     for (key, net) in overlay.networks {
         match base.networks.get_mut(&key) {
-            Some(existing) => merge_network(existing, net),
+            Some(existing) => merge_labelled(existing, net, |n| &mut n.labels),
             None => {
                 base.networks.insert(key, net);
             }
@@ -59,7 +59,7 @@ pub fn merge(base: &mut ComposeFile, overlay: ComposeFile) {
     }
     for (key, vol) in overlay.volumes {
         match base.volumes.get_mut(&key) {
-            Some(existing) => merge_volume(existing, vol),
+            Some(existing) => merge_labelled(existing, vol, |v| &mut v.labels),
             None => {
                 base.volumes.insert(key, vol);
             }
@@ -326,20 +326,13 @@ fn device_target(device: &str) -> &str {
     parts.next().unwrap_or(host)
 }
 
-fn merge_network(base: &mut AppNetwork, over: AppNetwork) {
-    let labels = std::mem::take(&mut base.labels);
+/// A later top-level network or volume replaces the earlier one, except
+/// that labels merge by name.
+fn merge_labelled<T>(base: &mut T, over: T, labels: fn(&mut T) -> &mut BTreeMap<String, String>) {
+    let mut all = std::mem::take(labels(base));
     let mut merged = over;
-    let mut all = labels;
-    all.extend(std::mem::take(&mut merged.labels));
-    merged.labels = all;
-    *base = merged;
-}
-
-fn merge_volume(base: &mut AppVolume, over: AppVolume) {
-    let mut all = std::mem::take(&mut base.labels);
-    let mut merged = over;
-    all.extend(std::mem::take(&mut merged.labels));
-    merged.labels = all;
+    all.extend(std::mem::take(labels(&mut merged)));
+    *labels(&mut merged) = all;
     *base = merged;
 }
 

@@ -824,25 +824,7 @@ fn network_steps(
             })
             .transpose()?;
         opts.validate()?;
-        let mut labels: Vec<(String, String)> = net
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        labels.push((super::state::labels::PROJECT.into(), project.name.clone()));
-        labels.push((super::state::labels::NETWORK.into(), key.clone()));
-        labels.push((
-            super::state::labels::VERSION.into(),
-            super::service::VERSION.into(),
-        ));
-        labels.push((
-            super::state::labels::PODMAN_PROJECT.into(),
-            project.name.clone(),
-        ));
-        opts.labels = labels
-            .iter()
-            .map(|(k, v)| KeyValue::pair(k, v))
-            .collect::<Result<_>>()?;
+        opts.labels = object_labels(&net.labels, project, super::state::labels::NETWORK, key)?;
         plan.steps.push(
             AppStep::new("create", &name, Op::CreateNetwork(opts))
                 .because(Reason::Missing)
@@ -883,25 +865,7 @@ fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppP
             .iter()
             .map(|(k, v)| KeyValue::pair(k, v))
             .collect::<Result<_>>()?;
-        let mut labels: Vec<(String, String)> = vol
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        labels.push((super::state::labels::PROJECT.into(), project.name.clone()));
-        labels.push((super::state::labels::VOLUME.into(), key.clone()));
-        labels.push((
-            super::state::labels::VERSION.into(),
-            super::service::VERSION.into(),
-        ));
-        labels.push((
-            super::state::labels::PODMAN_PROJECT.into(),
-            project.name.clone(),
-        ));
-        opts.labels = labels
-            .iter()
-            .map(|(k, v)| KeyValue::pair(k, v))
-            .collect::<Result<_>>()?;
+        opts.labels = object_labels(&vol.labels, project, super::state::labels::VOLUME, key)?;
         plan.steps.push(
             AppStep::new("create", &name, Op::CreateVolume(opts))
                 .because(Reason::Missing)
@@ -909,6 +873,28 @@ fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppP
         );
     }
     Ok(())
+}
+
+/// A network's or volume's labels: the file's, then the contract's
+/// (project, its key in the file under `key_label`, version, and podman-compose's
+/// project label so its tools see the object too).
+fn object_labels(
+    own: &std::collections::BTreeMap<String, String>,
+    project: &Project,
+    key_label: &str,
+    key: &str,
+) -> Result<Vec<KeyValue>> {
+    use super::state::labels;
+    own.iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([
+            (labels::PROJECT, project.name.as_str()),
+            (key_label, key),
+            (labels::VERSION, super::service::VERSION),
+            (labels::PODMAN_PROJECT, project.name.as_str()),
+        ])
+        .map(|(k, v)| KeyValue::pair(k, v))
+        .collect()
 }
 
 /// What `down` removes.
@@ -1021,4 +1007,251 @@ pub fn down_plan(
         }
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::diff::{diff, Policy};
+    use crate::app::project::{load, LoadOptions};
+    use crate::container::Status;
+
+    fn project(text: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), text).unwrap();
+        load(&LoadOptions {
+            cwd: dir.path().to_path_buf(),
+            project_name: Some("shop".into()),
+            ..LoadOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn running(p: &Project, service: &str, hash: &str) -> AppContainer {
+        AppContainer {
+            id: format!("{:0>64}", service.len()),
+            name: p.container_name(service),
+            service: service.into(),
+            number: 1,
+            oneoff: false,
+            config_hash: Some(hash.into()),
+            image: "busybox".into(),
+            image_id: None,
+            status: Status::Running,
+            status_text: "Up".into(),
+            exit_code: None,
+            health: None,
+            ports: String::new(),
+            interfaces: None,
+        }
+    }
+
+    const APP: &str = "services:\n  web:\n    image: busybox\n    ports: ['127.0.0.1::80']\n    depends_on:\n      job: {condition: service_completed_successfully}\n  job:\n    image: busybox\n";
+
+    fn settings() -> UpSettings {
+        UpSettings {
+            no_start: false,
+            remove_orphans: false,
+            stop_timeout: None,
+            wait_timeout: Duration::from_secs(5),
+            wait: false,
+            pull: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn decisions_follow_hash_state_and_one_shots() {
+        let p = project(APP);
+        let targets = p.with_dependencies(&[]);
+        let web_hash = config_hash(&p, "web");
+        let mut job = running(&p, "job", &config_hash(&p, "job"));
+        job.status = Status::Exited;
+        job.exit_code = Some(0);
+        let docker = EngineKind::Docker;
+        let d = diff(
+            &p,
+            &targets,
+            &[running(&p, "web", &web_hash), job.clone()],
+            Policy::default(),
+            docker,
+        );
+        assert!(
+            d.services.iter().all(|s| s.change == Change::Keep),
+            "a completed one-shot is not re-run: {d:?}"
+        );
+        assert!(!d.changes(false));
+        job.exit_code = Some(3);
+        let d = diff(
+            &p,
+            &targets,
+            &[running(&p, "web", "other-tool"), job],
+            Policy::default(),
+            docker,
+        );
+        assert_eq!(
+            d.services[0].change,
+            Change::Start,
+            "a failed job runs again"
+        );
+        assert_eq!(
+            d.services[1].change,
+            Change::Recreate(Reason::ConfigChanged)
+        );
+        let unpinned = running(&p, "web", &unpinned_hash(&p, "web"));
+        let d = diff(&p, &["web".into()], &[unpinned], Policy::default(), docker);
+        assert_eq!(
+            d.services[0].change,
+            Change::Recreate(Reason::PortsNotPinned)
+        );
+        let mut retagged = running(&p, "web", &web_hash);
+        retagged.image = format!("sha256:{:0>64}", 1);
+        let d = diff(
+            &p,
+            &["web".into()],
+            &[retagged.clone()],
+            Policy::default(),
+            docker,
+        );
+        assert_eq!(d.services[0].change, Change::Recreate(Reason::ImageChanged));
+        let d = diff(
+            &p,
+            &["web".into()],
+            &[retagged],
+            Policy::default(),
+            EngineKind::Podman,
+        );
+        assert_eq!(
+            d.services[0].change,
+            Change::Keep,
+            "podman lists the reference"
+        );
+        let mut aside = running(&p, "web", &web_hash);
+        aside.name = format!("0123456789ab_{}", p.container_name("web"));
+        let mut orphan = running(&p, "gone", "h");
+        orphan.name = "shop-gone-1".into();
+        let d = diff(
+            &p,
+            &["web".into()],
+            &[aside, orphan],
+            Policy::default(),
+            docker,
+        );
+        assert_eq!(
+            d.services[0].change,
+            Change::Restore,
+            "set aside by an interrupted update"
+        );
+        assert_eq!(d.orphans.len(), 1);
+    }
+
+    #[test]
+    fn an_update_sets_the_old_container_aside_and_removes_it_only_after_success() {
+        let p = project(APP);
+        let old = running(&p, "web", "old-hash");
+        let d = diff(
+            &p,
+            &["web".into()],
+            &[old.clone()],
+            Policy::default(),
+            EngineKind::Podman,
+        );
+        let mut extras = Extras {
+            networks: vec!["shop_default".into()],
+            ..Extras::default()
+        };
+        let pinned: PinnedPorts =
+            [((80, "tcp".to_string(), "127.0.0.1".to_string()), 41385)].into();
+        extras.pinned.insert("web".into(), pinned);
+        let plan = up_plan(&p, &d, &extras, &settings(), EngineKind::Podman).unwrap();
+        let steps: Vec<(&str, Option<String>)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.action, s.undo.as_ref().map(Op::describe)))
+            .collect();
+        let aside = aside_name(&old.id, &old.name);
+        assert_eq!(
+            steps,
+            [
+                ("stop", Some(format!("start {}", old.name))),
+                ("rename", Some(format!("rename {aside} to {}", old.name))),
+                ("wait", None),
+                ("recreate", Some(format!("remove {}", old.name))),
+                ("wait", None),
+            ],
+            "{plan:?}"
+        );
+        let Op::Run { spec, .. } = &plan.steps[3].op else {
+            panic!("{plan:?}")
+        };
+        assert_eq!(
+            spec.opts.publish[0].host_port(),
+            Some(41385),
+            "the old host port, pinned"
+        );
+        assert_eq!(plan.after_success.len(), 1);
+        assert_eq!(
+            plan.after_success[0].op.describe(),
+            format!("remove {aside}")
+        );
+    }
+
+    #[test]
+    fn docker_pins_ports_the_engine_chose_and_down_goes_in_reverse_order() {
+        let p = project(APP);
+        let d = diff(
+            &p,
+            &p.with_dependencies(&[]),
+            &[],
+            Policy::default(),
+            EngineKind::Docker,
+        );
+        let plan = up_plan(&p, &d, &Extras::default(), &settings(), EngineKind::Docker).unwrap();
+        let actions: Vec<(&str, &str)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.action, s.object.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("create", "shop_default"),
+                ("create", "job"),
+                ("wait", "job"),
+                ("create", "web"),
+                ("wait", "web"),
+                ("pin", "web")
+            ]
+        );
+        let Op::Run { spec, .. } = &plan.steps[3].op else {
+            panic!("{plan:?}")
+        };
+        let hash = spec
+            .opts
+            .labels
+            .iter()
+            .find(|l| l.key() == super::super::state::labels::HASH)
+            .unwrap();
+        assert_eq!(
+            hash.value(),
+            unpinned_hash(&p, "web"),
+            "marked until pinned"
+        );
+        let state = [running(&p, "web", "h"), running(&p, "job", "h")];
+        let down = down_plan(&p, &state, DownSettings::default()).unwrap();
+        let order: Vec<(&str, &str)> = down
+            .steps
+            .iter()
+            .map(|s| (s.action, s.object.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("stop", "shop-web-1"),
+                ("remove", "shop-web-1"),
+                ("stop", "shop-job-1"),
+                ("remove", "shop-job-1"),
+                ("remove", "networks")
+            ]
+        );
+    }
 }
