@@ -19,12 +19,16 @@
 #     printed BENCH_LOG_LINES lines and exited
 #  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
 #     100 `dockhand inspect` processes
+#  6. apps: `dockhand app` up from nothing, no-op up, ps and down of the
+#     10-service fixture (tests/fixtures/apps/tenservices) vs docker-compose
+#     (docker) and podman-compose (podman) on the same files
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
 # run here; skipped with a note when it cannot be built).
 # Environment: BENCH_ROUNDS (21) rounds for 1-3, BENCH_LOG_ROUNDS (4),
-# BENCH_LOG_LINES (200000), BENCH_LIB_COUNT (100), BENCH_BUDGET (600 s: a
+# BENCH_LOG_LINES (200000), BENCH_LIB_COUNT (100), BENCH_APP_ROUNDS (3),
+# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6"), BENCH_BUDGET (600 s: a
 # section that would start later is skipped and reported as skipped),
 # BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
 # missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
@@ -38,6 +42,8 @@ ROUNDS=${BENCH_ROUNDS:-21}
 LOG_ROUNDS=${BENCH_LOG_ROUNDS:-4}
 LOG_LINES=${BENCH_LOG_LINES:-200000}
 LIB_COUNT=${BENCH_LIB_COUNT:-100}
+APP_ROUNDS=${BENCH_APP_ROUNDS:-3}
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6} "
 BUDGET=${BENCH_BUDGET:-600}
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 OUT=$(realpath -m "${BENCH_OUT:-$TARGET/bench}")
@@ -190,6 +196,14 @@ for E in engines:
             ms(p["pow.inspect50"]), ms(p["py.raw50"]), f"{p['pow.inspect50'] / p['py.raw50']:.2f}×", "—", "—", "—")
     pair("5 ref", (E, "proc"), "pow.process", "inspect.release",
          "python3 + python-on-whales, one inspect per process", "`dockhand inspect X` (release)")
+    compose = "docker-compose" if E == "docker" else "podman-compose"
+    for op, label_a, label_b in (
+        ("up", "`app up` of 10 services from nothing", f"`{compose} up -d`"),
+        ("noop", "no-op `app up` (10 services)", f"no-op `{compose} up -d`"),
+        ("ps", "`app ps`", f"`{compose} ps`"),
+        ("down", "`app down -v` (10 services)", f"`{compose} down -v`"),
+    ):
+        pair("6", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
     print("\n".join(rows))
     count = read(E + "-logs-dockhand-count.txt")
     if count:
@@ -271,7 +285,14 @@ bin_of() { if [ "$1" = static ]; then echo "$STATIC"; else echo "$REL"; fi; }
 
 # ---------------------------------------------------------------- cleanup
 mkdir -p "$RUN_DIR"
+# `down -v` of the apps section's projects, run by cleanup.
+APP_DOWN=()
 cleanup() {
+  for down in ${APP_DOWN[@]+"${APP_DOWN[@]}"}; do
+    # shellcheck disable=SC2086 # the words of one command
+    timeout --foreground 300 $down >/dev/null 2>&1 || true
+  done
+  APP_DOWN=()
   local e ids
   for e in "${ENGINES[@]}"; do
     ids=$(timeout --foreground 60 "$e" ps -aq --filter "label=dockhand.bench.run=$RUN_ID" 2>/dev/null || true)
@@ -284,7 +305,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
+# Whether section $1 is among BENCH_SECTIONS.
+wanted() { [[ "$SECTIONS" == *" $1 "* ]]; }
 in_budget() {
+  local section=${1#*: }
+  wanted "${section%% *}" || return 1
   if [ "$SECONDS" -ge "$deadline" ]; then
     log "time budget (${BUDGET}s) used up: skipping $1"
     echo "$1" >>"$RUN_DIR/skipped.txt"
@@ -296,9 +321,12 @@ in_budget() {
 # running every command RUNS times, the order rotated each round. Commands are
 # the global arrays NAMES/CMDS (hyperfine splits each command into words, no
 # shell). Results: $RUN_DIR/<engine>-<group>-<round>.json.
+# With addp, each command has its own --prepare (run before every timing).
 NAMES=()
 CMDS=()
+PREPS=()
 add() { NAMES+=("$1"); CMDS+=("$2"); }
+addp() { NAMES+=("$1"); CMDS+=("$2"); PREPS+=("$3"); }
 group() {
   local engine=$1 name=$2 rounds=$3 runs=$4 warmup=$5 n=${#CMDS[@]} r i k
   for ((r = 0; r < rounds; r++)); do
@@ -306,6 +334,7 @@ group() {
     for ((i = 0; i < n; i++)); do
       k=$(((i + r) % n))
       args+=(-n "${NAMES[k]}" "${CMDS[k]}")
+      if [ ${#PREPS[@]} -gt 0 ]; then args+=(--prepare "${PREPS[k]}"); fi
     done
     # hyperfine's outlier warnings are expected here; show its stderr on failure only.
     # --foreground: hyperfine stays in our process group, so Ctrl-C reaches it.
@@ -318,6 +347,7 @@ group() {
   done
   NAMES=()
   CMDS=()
+  PREPS=()
 }
 
 # ---------------------------------------------------------------- 3. dry run
@@ -326,8 +356,9 @@ dry_words=(--dry-run run -d --name "$PREFIX-dry" -p 8080 -p 127.0.0.1:9000:90/ud
   -l app=bench -l tier=web --restart on-failure:3 --cap-add NET_ADMIN --memory 64m --cpus 0.5
   --cpu-shares 512 --hostname box -u nobody -w /tmp --network bridge --volume /srv:/data:ro
   "$IMAGE" httpd -f -p 8080)
-log "3: dry-run run, peak RSS and CPU"
+wanted 3 && log "3: dry-run run, peak RSS and CPU"
 for v in "${VARIANTS[@]}"; do
+  wanted 3 || break
   bin=$(bin_of "$v")
   if command -v strace >/dev/null 2>&1; then
     execs=$(strace -f -qq -e trace=execve -o /dev/stdout "$bin" "${dry_words[@]}" 2>/dev/null | grep -c 'execve(' || true)
@@ -338,7 +369,7 @@ for v in "${VARIANTS[@]}"; do
   done
   add "dry.$v" "$bin ${dry_words[*]}"
 done
-group all dry "$ROUNDS" 1 2
+if wanted 3; then group all dry "$ROUNDS" 1 2; fi
 
 # ---------------------------------------------------------------- per engine
 for E in "${ENGINES[@]}"; do
@@ -355,6 +386,7 @@ for E in "${ENGINES[@]}"; do
   "$E" version --format '{{.Client.Version}} / {{.Server.Version}}' >"$RUN_DIR/$E-version.txt" 2>/dev/null ||
     "$E" --version >"$RUN_DIR/$E-version.txt"
 
+  if wanted 1 || wanted 2 || wanted 4 || wanted 5; then
   log "$E: creating the fixture (1 running container, 50 created, 1 log writer)"
   probe="$PREFIX-probe"
   timeout --foreground 120 "$E" run -d --name "$probe" "${LABELS[@]}" -p 8080 "$IMAGE" sleep 3600 >/dev/null
@@ -375,6 +407,7 @@ for E in "${ENGINES[@]}"; do
     echo "  $E inspect --type container -- \"\$n\" >/dev/null || exit 1"
     echo "done"
   } >"$loop"
+  fi
 
   # 1. one operation
   if in_budget "$E: 1 per operation"; then
@@ -463,6 +496,36 @@ PYEOF
     for v in "${VARIANTS[@]}"; do add "logs.$v" "$(bin_of "$v") --json logs ${follow[*]} $logc"; done
     group "$E" logs "$LOG_ROUNDS" 1 0
     echo "${follow[*]}" >"$RUN_DIR/$E-logs-follow.txt"
+  fi
+
+  # 6. apps: the same compose files through dockhand and the engine's compose tool
+  compose=docker-compose
+  [ "$E" = podman ] && compose=podman-compose
+  if in_budget "$E: 6 apps" && command -v "$compose" >/dev/null 2>&1; then
+    log "$E 6: app up/no-op up/ps/down of 10 services vs $compose"
+    appdir="$RUN_DIR/apps-$E"
+    cp -r tests/fixtures/apps/tenservices "$appdir"
+    {
+      echo "services:"
+      for s in gateway api auth db cache queue worker-a worker-b scheduler metrics; do
+        printf '  %s:\n    labels:\n      dockhand.bench: "1"\n      dockhand.bench.run: "%s"\n' "$s" "$RUN_ID"
+      done
+    } >"$appdir/bench-labels.yaml"
+    files="-f $appdir/compose.yaml -f $appdir/bench-labels.yaml"
+    dh="$REL --engine $E app -p $PREFIX-dh $files"
+    ref="$compose -p $PREFIX-ref $files"
+    APP_DOWN+=("$dh down -v" "$ref down -v")
+    addp app-up.dh "$dh up" "$dh down -v"
+    addp app-up.ref "$ref up -d" "$ref down -v"
+    addp app-noop.dh "$dh up" "$dh up"
+    addp app-noop.ref "$ref up -d" "$ref up -d"
+    addp app-ps.dh "$dh ps" "$dh up"
+    addp app-ps.ref "$ref ps" "$ref up -d"
+    addp app-down.dh "$dh down -v" "$dh up"
+    addp app-down.ref "$ref down -v" "$ref up -d"
+    group "$E" apps "$APP_ROUNDS" 1 0
+    $dh down -v >/dev/null 2>&1 || true
+    $ref down -v >/dev/null 2>&1 || true
   fi
   cleanup
 done

@@ -22,6 +22,7 @@
 //! | 5 | [`events`] | engine events as typed records, collected or streamed |
 //! | 5 | [`system`] | the engine itself: version, info, the `check` diagnosis, `daemon.json` |
 //! | 5 | [`netns`] | host plumbing: commands in a container's network namespace, veth/macvlan/moved interfaces |
+//! | 6 | [`app`] | compose apps: files read strictly, one-call state read, plans with undos, atomic update with rollback |
 //! | – | `testing` | (feature `testing`) captured engine output replayed through plans, for tests |
 //!
 //! A module imports only from layers below its own (resources may use each

@@ -930,7 +930,9 @@ pub fn down_plan(
         .iter()
         .filter(|c| !c.oneoff && (known(&c.service) || settings.remove_orphans))
         .collect();
-    doomed.sort_by_key(|c| (rank(&c.service), c.name.clone()));
+    super::sort_by_text(&mut doomed, |c| {
+        format!("{:08}{}", rank(&c.service), c.name)
+    });
     for c in &doomed {
         let name = ContainerRef::new(&c.name)?;
         let timeout = settings.stop_timeout.or_else(|| {

@@ -563,9 +563,9 @@ fn check_dependencies(project: &mut Project) -> Result<()> {
     // Depth-first in the order the services were written, so the cycle is
     // reported from the first service of it in the file.
     let mut order: Vec<&String> = project.services.keys().collect();
-    order.sort_by_key(|s| {
+    super::sort_by_text(&mut order, |s| {
         let at = &project.services[*s].defined_at;
-        (at.file.clone(), at.line)
+        format!("{}\0{:08}", at.file, at.line)
     });
     let mut done: BTreeSet<&str> = BTreeSet::new();
     for start in order {

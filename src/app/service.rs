@@ -373,7 +373,7 @@ pub fn pinned_ports(c: &crate::container::Container) -> PinnedPorts {
     // docker binds an unpinned port on 0.0.0.0 and on :: and may draw two
     // numbers: the IPv4 one is the port (it comes last and wins).
     let mut actual: Vec<&crate::container::PortBinding> = c.ports.iter().collect();
-    actual.sort_by_key(|b| b.host_ip == "0.0.0.0");
+    super::sort_by_text(&mut actual, |b| (b.host_ip == "0.0.0.0").to_string());
     for b in actual {
         out.insert(
             (
