@@ -26,7 +26,7 @@ pub const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
 /// commands start and finish although SIGINT/SIGTERM is pending, each
 /// bounded by its timeout and all by [`ROLLBACK_DEADLINE`], so a rollback
 /// after Ctrl-C runs to completion.
-fn undo_engine(engine: &Engine) -> Engine {
+pub(crate) fn undo_engine(engine: &Engine) -> Engine {
     engine.for_rollback(ROLLBACK_DEADLINE)
 }
 

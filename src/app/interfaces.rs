@@ -150,8 +150,9 @@ pub fn attach(
             Plumbing::Move(m) => netns.move_in(container, m),
         };
         if let Err(e) = done {
+            let undo = super::apply::undo_engine(engine);
             for earlier in specs[..n].iter().rev() {
-                if let Err(undo) = netns.remove(container, earlier.ifname()) {
+                if let Err(undo) = undo.netns().remove(container, earlier.ifname()) {
                     log::warn!(
                         "could not release {} from {container} after a failed plumbing: {undo}",
                         earlier.ifname().as_str()

@@ -365,8 +365,8 @@ pub fn up_plan(
                 Op::Pull(image.clone()),
             ));
         }
-        network_steps(project, diff, extras, &mut plan)?;
-        volume_steps(project, diff, extras, &mut plan)?;
+        network_steps(project, diff, extras, kind, &mut plan)?;
+        volume_steps(project, diff, extras, kind, &mut plan)?;
     }
     let stop_timeout = |service: &str| {
         settings.stop_timeout.or_else(|| {
@@ -790,6 +790,7 @@ fn network_steps(
     project: &Project,
     diff: &Diff,
     extras: &Extras,
+    kind: EngineKind,
     plan: &mut AppPlan,
 ) -> Result<()> {
     let used: std::collections::BTreeSet<&String> = diff
@@ -824,7 +825,13 @@ fn network_steps(
             })
             .transpose()?;
         opts.validate()?;
-        opts.labels = object_labels(&net.labels, project, super::state::labels::NETWORK, key)?;
+        opts.labels = object_labels(
+            &net.labels,
+            project,
+            super::state::labels::NETWORK,
+            key,
+            kind,
+        )?;
         plan.steps.push(
             AppStep::new("create", &name, Op::CreateNetwork(opts))
                 .because(Reason::Missing)
@@ -834,7 +841,13 @@ fn network_steps(
     Ok(())
 }
 
-fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppPlan) -> Result<()> {
+fn volume_steps(
+    project: &Project,
+    diff: &Diff,
+    extras: &Extras,
+    kind: EngineKind,
+    plan: &mut AppPlan,
+) -> Result<()> {
     let used: std::collections::BTreeSet<&String> = diff
         .services
         .iter()
@@ -865,7 +878,13 @@ fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppP
             .iter()
             .map(|(k, v)| KeyValue::pair(k, v))
             .collect::<Result<_>>()?;
-        opts.labels = object_labels(&vol.labels, project, super::state::labels::VOLUME, key)?;
+        opts.labels = object_labels(
+            &vol.labels,
+            project,
+            super::state::labels::VOLUME,
+            key,
+            kind,
+        )?;
         plan.steps.push(
             AppStep::new("create", &name, Op::CreateVolume(opts))
                 .because(Reason::Missing)
@@ -876,23 +895,26 @@ fn volume_steps(project: &Project, diff: &Diff, extras: &Extras, plan: &mut AppP
 }
 
 /// A network's or volume's labels: the file's, then the contract's
-/// (project, its key in the file under `key_label`, version, and podman-compose's
-/// project label so its tools see the object too).
+/// (project, its key in the file under `key_label`, version, and on podman
+/// podman-compose's project label so its tools see the object too).
 fn object_labels(
     own: &std::collections::BTreeMap<String, String>,
     project: &Project,
     key_label: &str,
     key: &str,
+    kind: EngineKind,
 ) -> Result<Vec<KeyValue>> {
     use super::state::labels;
+    let podman =
+        (kind == EngineKind::Podman).then_some((labels::PODMAN_PROJECT, project.name.as_str()));
     own.iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .chain([
             (labels::PROJECT, project.name.as_str()),
             (key_label, key),
             (labels::VERSION, super::service::VERSION),
-            (labels::PODMAN_PROJECT, project.name.as_str()),
         ])
+        .chain(podman)
         .map(|(k, v)| KeyValue::pair(k, v))
         .collect()
 }
