@@ -19,7 +19,15 @@
 #     printed BENCH_LOG_LINES lines and exited
 #  5. the library (100 inspects in one process, examples/bench_inspect.rs) vs
 #     100 `dockhand inspect` processes
-#  6. apps: `dockhand app` up from nothing, no-op up, ps and down of the
+#  6. registry: `dockhand pull` of the test image from a loopback registry
+#     (tests/fixtures/registry) vs the raw `ENGINE pull`, and the time
+#     `dockhand pull` with the default retry policy takes to get through a
+#     registry whose first K manifest GETs fail (tests/fixtures/fault-registry
+#     flaky:K, 503), K = 1 and 2, BENCH_LOG_ROUNDS rounds each
+#  7. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
+#     posix_spawn), in callgrind instruction counts, not time
+#     (examples/bench_spawn.rs; docs/reliability.md)
+#  8. apps: `dockhand app` up from nothing, no-op up, ps and down of the
 #     10-service fixture (tests/fixtures/apps/tenservices) vs docker-compose
 #     (docker) and podman-compose (podman) on the same files
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
@@ -28,7 +36,7 @@
 # run here; skipped with a note when it cannot be built).
 # Environment: BENCH_ROUNDS (21) rounds for 1-3, BENCH_LOG_ROUNDS (4),
 # BENCH_LOG_LINES (200000), BENCH_LIB_COUNT (100), BENCH_APP_ROUNDS (3),
-# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6"), BENCH_BUDGET (600 s: a
+# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6 7 8"), BENCH_BUDGET (600 s: a
 # section that would start later is skipped and reported as skipped),
 # BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
 # missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
@@ -43,7 +51,7 @@ LOG_ROUNDS=${BENCH_LOG_ROUNDS:-4}
 LOG_LINES=${BENCH_LOG_LINES:-200000}
 LIB_COUNT=${BENCH_LIB_COUNT:-100}
 APP_ROUNDS=${BENCH_APP_ROUNDS:-3}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} "
 BUDGET=${BENCH_BUDGET:-600}
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 OUT=$(realpath -m "${BENCH_OUT:-$TARGET/bench}")
@@ -158,6 +166,8 @@ for E in engines:
     for v in variants:
         pair("2", (E, "batch"), f"status50.{v}", "raw50", f"`status` of 50 ({v})",
              f"one `{E} inspect` of 50", le(1.3))
+    pair("2", (E, "ps"), "ps.release", "rawps", "`ps -a` of the run's containers (release)",
+         f"`{E} ps -a`", le(1.3))
     pair("2", (E, "loop"), "status50.release", "loop50", "`status` of 50 (release)",
          f"50 × `{E} inspect`", ge(15), speedup=True)
     follow = read(E + "-logs-follow.txt")
@@ -196,6 +206,17 @@ for E in engines:
             ms(p["pow.inspect50"]), ms(p["py.raw50"]), f"{p['pow.inspect50'] / p['py.raw50']:.2f}×", "—", "—", "—")
     pair("5 ref", (E, "proc"), "pow.process", "inspect.release",
          "python3 + python-on-whales, one inspect per process", "`dockhand inspect X` (release)")
+    for v in variants:
+        pair("6", (E, "pull"), f"pull.{v}", "pull.raw", f"`pull REF` from 127.0.0.1 ({v})", f"`{E} pull REF`")
+    recover = read(E + "-recover.tsv")
+    if recover:
+        by_k = {}
+        for l in recover.splitlines():
+            k, secs = l.split("\t")
+            by_k.setdefault(int(k), []).append(float(secs) * 1000)
+        for k, ts in sorted(by_k.items()):
+            row("6", f"`pull` through a registry failing its first {k} manifest GET(s) (default policy)",
+                "—", ms(med(ts)), "—", "—", f"{min(ts):.0f}–{max(ts):.0f} ms", "—", "—")
     compose = "docker-compose" if E == "docker" else "podman-compose"
     for op, label_a, label_b in (
         ("up", "`app up` of 10 services from nothing", f"`{compose} up -d`"),
@@ -203,7 +224,7 @@ for E in engines:
         ("ps", "`app ps`", f"`{compose} ps`"),
         ("down", "`app down -v` (10 services)", f"`{compose} down -v`"),
     ):
-        pair("6", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
+        pair("8", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
     print("\n".join(rows))
     count = read(E + "-logs-dockhand-count.txt")
     if count:
@@ -371,6 +392,61 @@ for v in "${VARIANTS[@]}"; do
 done
 if wanted 3; then group all dry "$ROUNDS" 1 2; fi
 
+# ---------------------------------------------------------------- 6. registry
+# One real registry on a loopback port for the whole run (stopped on exit).
+REG_DIR="$RUN_DIR/registry"
+REG=""
+stop_registry() {
+  [ -n "$REG" ] && tests/fixtures/registry stop "$REG_DIR" >/dev/null 2>&1
+  REG=""
+}
+# A new image nobody has pulled (dockerd skips the manifest GET of content it
+# has seen): a one-file rootfs imported into $1, pushed, removed there again.
+fresh_image() {
+  local e=$1 tls=$2 dir ref
+  dir=$(mktemp -d)
+  printf '%s' "$RUN_ID-$RANDOM$RANDOM" >"$dir/f"
+  tar -C "$dir" -cf "$dir/r.tar" f
+  ref="$REG/$PREFIX/fresh-$RANDOM$RANDOM:latest"
+  "$e" import --change "LABEL dockhand.bench=1" "$dir/r.tar" "$ref" >/dev/null
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$e" push $tls "$ref" >/dev/null 2>&1
+  "$e" rmi "$ref" >/dev/null
+  rm -rf "$dir"
+  echo "${ref#"$REG"/}"
+}
+bench_registry() {
+  local E=$1 tls="" ref path k r fault t0 t1
+  [ "$E" = podman ] && tls=--tls-verify=false
+  if [ -z "$REG" ]; then
+    REG=$(tests/fixtures/registry start "$REG_DIR")
+  fi
+  ref="$REG/$PREFIX/busybox:latest"
+  "$E" tag "$IMAGE" "$ref"
+  # shellcheck disable=SC2086 # $tls is empty or one word
+  "$E" push $tls "$ref" >/dev/null 2>&1
+  log "$E 6: pull from the loopback registry, dockhand vs raw"
+  "$E" pull $tls "$ref" >/dev/null 2>&1
+  addp pull.raw "$E pull $tls $ref" "$E rmi $ref"
+  for v in "${VARIANTS[@]}"; do addp "pull.$v" "$(bin_of "$v") pull --tls-verify=false $ref" "$E rmi $ref"; done
+  group "$E" pull "$ROUNDS" 1 0
+  "$E" rmi "$ref" >/dev/null 2>&1 || true
+  log "$E 6: recovery from a registry failing its first K manifest GETs (default policy)"
+  for k in 1 2; do
+    for ((r = 0; r < LOG_ROUNDS; r++)); do
+      path=$(fresh_image "$E" "$tls")
+      fault=$(tests/fixtures/fault-registry start "$RUN_DIR/fault" --upstream "$REG" --mode "flaky:$k" --fault status:503)
+      t0=$EPOCHREALTIME
+      "$REL" pull --tls-verify=false "$fault/$path" >/dev/null
+      t1=$EPOCHREALTIME
+      tests/fixtures/fault-registry stop "$RUN_DIR/fault" >/dev/null
+      "$E" rmi "$fault/$path" >/dev/null 2>&1 || true
+      printf '%s\t%s\n' "$k" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$RUN_DIR/$E-recover.tsv"
+    done
+  done
+}
+trap 'cleanup; stop_registry' EXIT
+
 # ---------------------------------------------------------------- per engine
 for E in "${ENGINES[@]}"; do
   if ! timeout --foreground 30 "$E" info >/dev/null 2>&1; then
@@ -428,6 +504,10 @@ for E in "${ENGINES[@]}"; do
     add raw50 "$raw50"
     for v in "${VARIANTS[@]}"; do add "status50.$v" "$(bin_of "$v") status ${many[*]}"; done
     group "$E" batch "$ROUNDS" 1 1
+    log "$E 2: ps -a of the run's containers vs raw ps (one engine call since issue 13)"
+    add rawps "$E ps -a --no-trunc --filter label=dockhand.bench.run=$RUN_ID"
+    add ps.release "$REL ps -a --filter label=dockhand.bench.run=$RUN_ID"
+    group "$E" ps "$ROUNDS" 1 1
     log "$E 2: status of 50 vs a loop of 50 raw inspects"
     add loop50 "sh $loop"
     add status50.release "$REL status ${many[*]}"
@@ -497,12 +577,16 @@ PYEOF
     group "$E" logs "$LOG_ROUNDS" 1 0
     echo "${follow[*]}" >"$RUN_DIR/$E-logs-follow.txt"
   fi
+  # 6. registry
+  if in_budget "$E: 6 registry"; then
+    bench_registry "$E"
+  fi
 
-  # 6. apps: the same compose files through dockhand and the engine's compose tool
+  # 8. apps: the same compose files through dockhand and the engine's compose tool
   compose=docker-compose
   [ "$E" = podman ] && compose=podman-compose
-  if in_budget "$E: 6 apps" && command -v "$compose" >/dev/null 2>&1; then
-    log "$E 6: app up/no-op up/ps/down of 10 services vs $compose"
+  if in_budget "$E: 8 apps" && command -v "$compose" >/dev/null 2>&1; then
+    log "$E 8: app up/no-op up/ps/down of 10 services vs $compose"
     appdir="$RUN_DIR/apps-$E"
     cp -r tests/fixtures/apps/tenservices "$appdir"
     {
@@ -529,6 +613,24 @@ PYEOF
   fi
   cleanup
 done
+stop_registry
+
+# ---------------------------------------------------------------- 7. spawn
+# User-space instructions per spawn: (count(51) - count(1)) / 50.
+if command -v valgrind >/dev/null && in_budget "7 spawn cost"; then
+  cargo build --release --locked --example bench_spawn >&2
+  : >"$RUN_DIR/spawn-callgrind.txt"
+  for way in spawn fork dockhand; do
+    for n in 1 51; do
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$TARGET/release/examples/bench_spawn" "$way" "$n" 2>&1 |
+        sed -n 's/.*Collected : //p' >"$RUN_DIR/spawn-$way-$n.txt"
+    done
+    echo "$way $((($(cat "$RUN_DIR/spawn-$way-51.txt") - $(cat "$RUN_DIR/spawn-$way-1.txt")) / 50))" \
+      >>"$RUN_DIR/spawn-callgrind.txt"
+  done
+  log "instructions per spawn (callgrind, user space): $(tr '\n' ' ' <"$RUN_DIR/spawn-callgrind.txt")"
+fi
 
 # ---------------------------------------------------------------- report
 log "report"

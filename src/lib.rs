@@ -16,12 +16,13 @@
 //! | 3 | [`input`] | validated values for everything that ends up in an argv |
 //! | 4 | [`engine`] | [`Engine`] (configuration), [`Plan`], the argv builder, the run paths and retry loop, batching, error classification, docker/podman quirks, line streams |
 //! | 5 | [`container`] | containers: model, queries, create/run, lifecycle, exec and files, locks, logs, wait-for |
-//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load, pull, build, Dockerfiles |
+//! | 5 | [`image`] | images: list, inspect, remove, tag, import, save, load; registries (pull, push, login, logout); build, also from fetched tarball and git contexts; Dockerfiles |
 //! | 5 | [`network`] | networks: list, inspect, create, remove, connect, gateways |
 //! | 5 | [`volume`] | volumes: list, inspect, create, remove |
 //! | 5 | [`events`] | engine events as typed records, collected or streamed |
 //! | 5 | [`system`] | the engine itself: version, info, the `check` diagnosis, `daemon.json` |
 //! | 5 | [`netns`] | host plumbing: commands in a container's network namespace, veth/macvlan/moved interfaces |
+//! | 6 | [`prune`] | removing stopped containers, dangling images, unused networks and volumes, with a preview |
 //! | 6 | [`app`] | compose apps: files read strictly, one-call state read, plans with undos, atomic update with rollback |
 //! | – | `testing` | (feature `testing`) captured engine output replayed through plans, for tests |
 //!
@@ -80,6 +81,7 @@ pub mod image;
 pub mod input;
 pub mod netns;
 pub mod network;
+pub mod prune;
 pub mod system;
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -35,11 +35,13 @@ use dockhand::engine::plan::{Plan, Program};
 use dockhand::engine::{batch, Argv};
 use dockhand::exec::Cmd;
 use dockhand::image::build;
+use dockhand::image::context::LocalContext;
 use dockhand::input::{ContainerRef, ImageRef, ImageTag};
 use dockhand::netns::ip::{parse_links, parse_routes, Family};
 use dockhand::netns::link::Record;
 use dockhand::{
-    events, image, netns, network, system, testing, volume, EngineKind, Error, ErrorKind, Result,
+    events, image, netns, network, prune, system, testing, volume, EngineKind, Error, ErrorKind,
+    Result,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -162,13 +164,41 @@ fn part_stamps(tool: Tool) -> PartStamps {
     }
 }
 
+/// The containers a stats capture shows, as full ids (the 12-hex short ids
+/// it prints, padded) with names: what dockhand would have asked for.
+fn stats_ids(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut ids: Vec<String> = Vec::new();
+    for key in ["\"ID\":\"", "\"id\": \""] {
+        for (i, _) in text.match_indices(key) {
+            let id: String = text[i + key.len()..].chars().take(12).collect();
+            if id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()) {
+                let full = format!("{id}{}", "0".repeat(52));
+                if !ids.contains(&full) {
+                    ids.push(full);
+                }
+            }
+        }
+    }
+    let names = (0..ids.len()).map(|i| format!("c{i}")).collect();
+    (ids, names)
+}
+
 /// The id written to `build --iidfile`, read back by the build plan.
 fn build_id_from_iidfile(tool: Tool, iidfile_text: &[u8]) -> Result<()> {
     let dir = tempfile::tempdir().unwrap();
     let iidfile = dir.path().join("iid");
     std::fs::write(&iidfile, iidfile_text).unwrap();
     let opts = build::BuildOptions::new(dir.path());
-    ran_ok(build::build_plan(engine(tool), &opts, &iidfile), b"").map(shown)
+    let local = LocalContext::Dir {
+        path: dir.path().into(),
+        dockerfile: None,
+    };
+    ran_ok(
+        build::build_plan(engine(tool), &opts, &local, &iidfile),
+        b"",
+    )
+    .map(shown)
 }
 
 fn targets() -> Vec<Target> {
@@ -305,6 +335,91 @@ fn targets() -> Vec<Target> {
             answers: ParseError,
         },
         Target {
+            name: "ps rows (docker template, podman JSON)",
+            parse: |t, b| ran_ok(container::ps_plan(engine(t), &Default::default()), b).map(shown),
+            captures: &[
+                "docker/ps-flags-json-lines*.txt",
+                "docker/ps-flags-custom-template*.txt",
+                "docker/ps-all-json-lines.txt",
+                "*/vb-ps-template*.stdout.txt",
+                "podman/ps-flags-all*.json",
+                "podman/ps-prealloc-*.json",
+                "podman/ps-all.json",
+            ],
+            answers: ParseError,
+        },
+        Target {
+            name: "stats --no-stream",
+            parse: |t, b| {
+                let (ids, names) = stats_ids(b);
+                ran_ok(container::stats_plan(engine(t), &ids, &names), b).map(shown)
+            },
+            captures: &["*/stats-no-stream-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "stats stream frames",
+            parse: |t, b| {
+                let (ids, names) = stats_ids(b);
+                container::stats_frames(engine(t), &ids, &names, b)
+                    .into_iter()
+                    .try_for_each(|f| clean(f.map(shown)))
+            },
+            captures: &["*/stats-stream-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "top (process columns)",
+            parse: |t, b| {
+                let web = ContainerRef::new("web").unwrap();
+                ran_ok(container::top_plan(engine(t), &web, &[]), b).map(shown)
+            },
+            captures: &["*/top-*.txt", "!*/top-*.stderr.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "diff (A/C/D lines)",
+            parse: |_, b| {
+                ran_ok(container::diff_plan(&ContainerRef::new("web").unwrap()), b).map(shown)
+            },
+            captures: &["*/diff-*.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "image history",
+            parse: |t, b| {
+                let img = ImageRef::new("busybox").unwrap();
+                ran_ok(image::history_plan(engine(t), &img), b).map(shown)
+            },
+            captures: &[
+                "docker/image-history-*.txt",
+                // 20.10 prints the word `json` for `--format json`: dockhand uses the template.
+                "!docker/image-history-format-json-shortcut-client20.txt",
+                "podman/image-history-*.json",
+                "*/vb-history-bytes*.stdout.txt",
+            ],
+            answers: ParseError,
+        },
+        Target {
+            name: "system df",
+            parse: |_, b| ran_ok(system::df_plan(), b).map(shown),
+            captures: &[
+                "docker/system-df-json-lines*.txt",
+                "podman/system-df-go-template.txt",
+            ],
+            answers: ParseError,
+        },
+        Target {
+            name: "prune report",
+            parse: |t, b| {
+                let now = Timestamp::from_unix(1_800_000_000, 0);
+                let plan = prune::prune_plan(engine(t), prune::PruneKind::Containers, &[], now)?;
+                ran_ok(plan, b).map(shown)
+            },
+            captures: &["*/prune-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
             name: "lifecycle actions on some missing/stopped names (stderr)",
             parse: |t, b| {
                 let ids = [
@@ -404,10 +519,44 @@ fn targets() -> Vec<Target> {
             name: "pull failure (stderr)",
             parse: |t, b| {
                 let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
-                ran_failed(t, image::pull_plan(&opts, true), b"", b).map(shown)
+                ran_failed(
+                    t,
+                    image::registry::pull_plan(engine(t), &opts, false),
+                    b"",
+                    b,
+                )
+                .map(shown)
             },
-            captures: &["*/err-pull-*.stderr.txt"],
+            captures: &["*/err-pull-*.stderr.txt", "*/err-registry-*.stderr.txt"],
             answers: EngineError,
+        },
+        Target {
+            name: "pull digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PullOptions::new(ImageRef::new("busybox").unwrap());
+                ran_ok(
+                    image::registry::pull_plan(EngineKind::Docker, &opts, false),
+                    b,
+                )
+                .map(shown)
+            },
+            captures: &["docker/registry-pull-*.stdout.txt"],
+            answers: ParseError,
+        },
+        Target {
+            name: "push digest (docker stdout)",
+            parse: |_, b| {
+                let opts = image::PushOptions::new(ImageTag::new("r:1/a").unwrap());
+                let plan = image::registry::push_plan(
+                    EngineKind::Docker,
+                    &opts,
+                    false,
+                    Path::new("/nonexistent"),
+                );
+                ran_ok(plan, b).map(shown)
+            },
+            captures: &["docker/registry-push*.stdout.txt"],
+            answers: ParseError,
         },
         Target {
             name: "build id (iidfile)",
@@ -422,9 +571,13 @@ fn targets() -> Vec<Target> {
             name: "build failure (stdout and stderr)",
             parse: |t, b| {
                 let opts = build::BuildOptions::new("/tmp/ctx");
+                let local = LocalContext::Tarball {
+                    path: "/tmp/ctx.tar".into(),
+                    dockerfile: None,
+                };
                 ran_failed(
                     t,
-                    build::build_plan(engine(t), &opts, Path::new("/nonexistent/iid")),
+                    build::build_plan(engine(t), &opts, &local, Path::new("/nonexistent/iid")),
                     b,
                     b,
                 )

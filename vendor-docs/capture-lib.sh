@@ -70,14 +70,14 @@ capture_into() {
 }
 
 # scenario_word_in SLUG: prints the first scenario word of
-# tests/classify_captures.rs (EXPECTED, NOT_CHECKED) that SLUG contains.
+# tests/it/classify_captures.rs (EXPECTED, NOT_CHECKED) that SLUG contains.
 # Captures of new ground must not carry one by accident: that test would
 # then expect that word's kind.
 scenario_word_in() {
   local slug=$1 word
   if [ -z "${SCENARIO_WORDS+x}" ]; then
     mapfile -t SCENARIO_WORDS < <(sed -n '/^const EXPECTED/,/^];/p;/^const NOT_CHECKED/,/^];/p' \
-      "$(dirname "${BASH_SOURCE[0]}")/../tests/classify_captures.rs" | grep -o '"[^"]*"' | tr -d '"')
+      "$(dirname "${BASH_SOURCE[0]}")/../tests/it/classify_captures.rs" | grep -o '"[^"]*"' | tr -d '"')
   fi
   for word in "${SCENARIO_WORDS[@]}"; do
     case "$slug" in *"$word"*) echo "$word"; return 0 ;; esac

@@ -664,7 +664,7 @@ impl App<'_> {
                     "not supported yet (the build options have no target stage)",
                 ));
             }
-            let mut opts = BuildOptions::new(&b.context);
+            let mut opts = BuildOptions::new(std::path::Path::new(&b.context));
             opts.dockerfile = b
                 .dockerfile
                 .as_ref()

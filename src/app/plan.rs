@@ -1175,7 +1175,7 @@ mod tests {
         let d = diff(
             &p,
             &["web".into()],
-            &[old.clone()],
+            std::slice::from_ref(&old),
             Policy::default(),
             EngineKind::Podman,
         );

@@ -314,6 +314,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 interactive,
                 tty,
                 time_limit: None,
+                detach_keys: None,
             };
             app.exec(&service, &opts)
         }

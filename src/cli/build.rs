@@ -8,10 +8,11 @@ use serde_json::json;
 
 use super::{duration_arg, Global, Out};
 use dockhand::image::build::{BuildOptions, Builder};
+use dockhand::image::context::{ContextSha256, ContextSource};
 use dockhand::image::dockerfile::{
     CopyInstruction, DockerfileSpec, EnvInstruction, ExecForm, PackageManager, PackageName, User,
 };
-use dockhand::input::{ImageRef, ImageTag, KeyValue, NetworkName};
+use dockhand::input::{ImageRef, ImageTag, KeyValue, MemorySize, NetworkName};
 use dockhand::{Error, ErrorKind};
 
 /// Which docker builder `build` uses.
@@ -29,11 +30,18 @@ pub enum BuilderArg {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Build an image; prints its full id (sha256:<64 hex>), read from --iidfile.
+    /// CONTEXT is a directory, an http(s) tarball URL, or a git repository
+    /// (git://, ssh://, git@host:path, http(s)://….git, with #ref:subdir):
+    /// dockhand fetches remote ones itself (bounded in time and size, retried
+    /// when transient) and hands the engine a local context.
+    #[command(after_help = "Examples:\n  dockhand build ./app -t app:dev\n  \
+        dockhand build https://example.com/app.tar.gz --context-sha256 <64 hex> -f docker/Dockerfile -t app:1\n  \
+        dockhand --json build 'git@example.com:team/app.git#v1.2:server' -t app:1.2")]
     Build {
-        /// Build context directory.
+        /// Directory, tarball URL, or git URL[#ref[:subdir]].
         #[arg(value_name = "CONTEXT")]
-        build_context: PathBuf,
-        /// Dockerfile (default: CONTEXT/Dockerfile).
+        build_context: String,
+        /// Dockerfile (default: CONTEXT/Dockerfile; for a fetched context a path inside it).
         #[arg(short, long, value_name = "DOCKERFILE")]
         file: Option<PathBuf>,
         /// Name for the image, name[:tag] (repeatable).
@@ -57,9 +65,18 @@ pub enum Command {
         /// Docker builder; podman always uses buildah.
         #[arg(long, value_enum, default_value = "auto")]
         builder: BuilderArg,
-        /// Time limit of the whole build (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
+        /// Time limit of the whole build (default: --timeout when given, else 30m; 0 = none).
+        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        max_time: Option<Duration>,
+        /// SHA-256 the downloaded tarball must have (64 hex, optionally sha256:…).
+        #[arg(long, value_name = "HEX")]
+        context_sha256: Option<String>,
+        /// Most bytes a fetched context may have (e.g. 64m; a git checkout counts .git).
+        #[arg(long, value_name = "SIZE", default_value = "64m")]
+        context_max_size: String,
+        /// Time limit of each attempt to fetch a remote context (0 = none).
+        #[arg(long, value_name = "D", default_value = "10m", value_parser = duration_arg)]
+        fetch_timeout: Duration,
     },
     /// Write a Dockerfile for a light image: base, command, packages, files, env, user.
     Dockerfile {
@@ -104,8 +121,11 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             network,
             builder,
             max_time,
+            context_sha256,
+            context_max_size,
+            fetch_timeout,
         } => {
-            let mut opts = BuildOptions::new(build_context);
+            let mut opts = BuildOptions::new(ContextSource::parse(&build_context)?);
             opts.dockerfile = file;
             opts.tags = ImageTag::many(tag)?;
             opts.no_cache = no_cache;
@@ -118,14 +138,26 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 BuilderArg::Classic => Builder::Classic,
                 BuilderArg::Buildkit => Builder::BuildKit,
             };
-            opts.timeout = (!max_time.is_zero()).then_some(max_time);
-            let id = global.engine()?.images().build(&opts)?;
-            if id.is_empty() {
+            opts.timeout = global.transfer_timeout(max_time);
+            opts.context_sha256 = context_sha256
+                .as_deref()
+                .map(ContextSha256::new)
+                .transpose()?;
+            opts.fetch.max_size = MemorySize::new(&context_max_size)
+                .map_err(|_| {
+                    Error::invalid_input(format!(
+                        "invalid --context-max-size {context_max_size:?}: a positive number with an optional unit b, k, m or g"
+                    ))
+                })?
+                .bytes();
+            opts.fetch.timeout = (!fetch_timeout.is_zero()).then_some(fetch_timeout);
+            let built = global.engine()?.images().build(&opts)?;
+            if built.id.is_empty() {
                 // A dry run: the build was only printed.
             } else if out.is_json() {
-                out.json(&json!({"id": id, "tags": opts.tags}));
+                out.json(&built);
             } else {
-                out.line(id);
+                out.line(&built.id);
             }
             Ok(0)
         }
@@ -183,6 +215,8 @@ mod tests {
         // named `context` vs --context) only fails when parsed.
         for line in [
             "build /ctx -f /ctx/D -t a:1 --build-arg A=1 -l k=v --builder buildkit --max-time 5m --network none",
+            "build git://h/a.git#v1:app --context-max-size 1m --fetch-timeout 30s",
+            "build http://h/a.tar.gz --context-sha256 0123",
             "dockerfile --from a --cmd true --copy a /a --copy b /b --env A=1 --pkg curl",
             "images -a --filter dangling=true",
             "image inspect a b",
@@ -192,7 +226,6 @@ mod tests {
             "import /x.tar a:1 -c LABEL=a",
             "save a b -o /x.tar",
             "load -i /x.tar",
-            "pull a --platform linux/arm64",
             "network ls --filter label=a=b",
             "network create n --subnet 10.0.0.0/24 --gateway 10.0.0.1 --internal -l a=b --driver bridge",
             "network connect n c --alias x",

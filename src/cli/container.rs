@@ -3,7 +3,6 @@
 //! clap through dockhand's input types, so bad input exits 2 before any
 //! engine call.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,13 +12,14 @@ use serde_json::json;
 use super::run_args::SpecArgs;
 use super::{duration_arg, exit_code, Global, Out};
 use dockhand::container::{
-    Action, ActionResult, CommitOptions, Container, ExecOptions, IpVersion, PsQuery, UpdateOptions,
+    Action, ActionResult, AttachOptions, CommitOptions, Container, ExecOptions, ExitReport,
+    IpVersion, PortBinding, PsQuery, PsRow, Status, UpdateOptions,
 };
 use dockhand::input::{
-    ContainerPort, ContainerRef, CopyPath, Cpus, EnvVar, ImageTag, KeyValue, MemorySize,
-    NetworkName, Signal, Word,
+    ContainerPort, ContainerRef, CopyPath, Cpus, DetachKeys, EnvVar, ImageTag, KeyValue,
+    MemorySize, NetworkName, Signal, Word,
 };
-use dockhand::{Engine, Error, ErrorKind};
+use dockhand::{Engine, Error};
 
 /// Container subcommands.
 #[derive(Subcommand, Debug)]
@@ -42,8 +42,22 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Start containers.
-    Start(NamesArgs),
+    /// Start containers; with -a (one container) attach this terminal's
+    /// output (and with -i its input) until it exits or is detached (exit 0).
+    #[command(after_help = "Examples:\n  dockhand start web db\n  dockhand start -ai shell")]
+    Start {
+        #[command(flatten)]
+        names: NamesArgs,
+        /// Attach to its output (one container).
+        #[arg(short, long)]
+        attach: bool,
+        /// With --attach: pass this terminal's input on.
+        #[arg(short, long, requires = "attach")]
+        interactive: bool,
+        /// With --attach: keys that detach (default ctrl-p,ctrl-q).
+        #[arg(long, value_name = "KEYS", requires = "attach")]
+        detach_keys: Option<DetachKeys>,
+    },
     /// Stop containers.
     Stop {
         #[command(flatten)]
@@ -74,12 +88,21 @@ pub enum Command {
         #[arg(short, long)]
         force: bool,
     },
-    /// Wait until a container stops and print its exit code (--timeout limits the wait).
+    /// Wait until a container stops and print its exit code (--timeout limits
+    /// the wait); exit 6 when it never ran.
+    #[command(
+        after_help = "Examples:\n  dockhand wait job\n  dockhand --timeout 10m --json wait job"
+    )]
     Wait {
         /// Container name or id.
         name: ContainerRef,
     },
-    /// Print the exit code of a stopped container.
+    /// Print the exit code of a stopped container; exit 6 (and JSON
+    /// `"exit_code": null`) when it never started or its start failed, 5 while
+    /// it still runs.
+    #[command(
+        after_help = "Examples:\n  code=$(dockhand exit-code job) || echo \"job never ran ($?)\"\n  dockhand --json exit-code job"
+    )]
     ExitCode {
         /// Container name or id.
         name: ContainerRef,
@@ -112,7 +135,14 @@ pub enum Command {
         #[arg(long)]
         network: Option<Word>,
     },
-    /// Print a container's published ports (host address of one port when given).
+    /// Print a container's actual port bindings (host address of one port
+    /// when given; exit 3 when it is not published or the container has no
+    /// process: podman's pre-allocated ports of a stopped container are not
+    /// bindings). `port` is the same, as in docker.
+    #[command(
+        visible_alias = "port",
+        after_help = "Examples:\n  dockhand ports web\n  dockhand port web 80\n  dockhand port web 53/udp\n  dockhand --json ports web"
+    )]
     Ports {
         /// Container name or id.
         name: ContainerRef,
@@ -150,6 +180,10 @@ pub enum Command {
         /// Kill the command after this long (default: no limit).
         #[arg(long, value_parser = duration_arg)]
         time_limit: Option<Duration>,
+        /// Keys that detach from an -it session (default ctrl-p,ctrl-q); a
+        /// detach exits 0 and leaves the command running.
+        #[arg(long, value_name = "KEYS")]
+        detach_keys: Option<DetachKeys>,
         /// The command and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
@@ -183,6 +217,18 @@ pub enum Command {
         #[arg(short, long)]
         author: Option<Word>,
     },
+    /// Rename a container (holding the name locks of both names).
+    #[command(
+        after_help = "Examples:\n  dockhand rename web web-old\n  dockhand --json rename 3f2a web"
+    )]
+    Rename {
+        /// Current name or id.
+        old: ContainerRef,
+        /// New name.
+        new: ContainerRef,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// Change a container's CPU and memory limits.
     Update {
         /// Container name or id.
@@ -199,7 +245,12 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// List containers (running; all with -a).
+    /// List containers (running; all with -a) from one engine call: id,
+    /// name, image, state, ports, networks, exit code, health (podman: also
+    /// labels). --inspect gives the full typed view (one more call).
+    #[command(
+        after_help = "Examples:\n  dockhand ps -a -l app=web\n  dockhand --json ps --filter status=exited\n  dockhand --json ps -a --inspect\n  dockhand inspect $(dockhand ps -q -l app=web)"
+    )]
     Ps {
         /// Include stopped containers.
         #[arg(short, long)]
@@ -210,6 +261,12 @@ pub enum Command {
         /// Only containers with this label.
         #[arg(short, long = "label", value_name = "KEY=VALUE")]
         labels: Vec<KeyValue>,
+        /// Print full ids only, one per line.
+        #[arg(short, long, conflicts_with = "inspect")]
+        quiet: bool,
+        /// The full typed description of each (ps + one batched inspect).
+        #[arg(long)]
+        inspect: bool,
     },
     /// Remove stopped containers whose names start with PREFIX, keeping the newest N.
     Cleanup {
@@ -297,7 +354,30 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let id = engine.containers().create(&spec.into_options()?)?;
             print_created(&engine, out, &id)
         }
-        Command::Start(n) => act(&engine, out, &Action::Start, n),
+        Command::Start {
+            names,
+            attach: false,
+            ..
+        } => act(&engine, out, &Action::Start, names),
+        Command::Start {
+            names,
+            interactive,
+            detach_keys,
+            ..
+        } => {
+            let [name] = names.names.as_slice() else {
+                return Err(Error::invalid_input("start --attach takes one container"));
+            };
+            let name = resolve_one(&engine, name.clone())?;
+            let opts = AttachOptions {
+                stdin: interactive,
+                detach_keys,
+            };
+            Ok(engine
+                .containers()
+                .start_attached_with(&name, &opts)?
+                .exit_code())
+        }
         Command::Stop { names, time } => act(&engine, out, &Action::Stop { timeout: time }, names),
         Command::Restart(n) => act(&engine, out, &Action::Restart, n),
         Command::Kill { names, signal } => act(&engine, out, &Action::Kill { signal }, names),
@@ -306,13 +386,9 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         Command::Rm { names, force } => act(&engine, out, &Action::Remove { force }, names),
         Command::Wait { name } => {
             let name = resolve_one(&engine, name)?;
-            let code = engine.containers().wait(&name)?;
-            print_exit_code(out, &name, code)
+            print_exit(out, &engine.containers().wait_exit(&name)?)
         }
-        Command::ExitCode { name } => {
-            let code = engine.containers().exit_code(&name)?;
-            print_exit_code(out, &name, code)
-        }
+        Command::ExitCode { name } => print_exit(out, &engine.containers().exit_code(&name)?),
         Command::Inspect { names } => inspect(&engine, out, names),
         Command::Status { names } => {
             let statuses = engine.containers().statuses(&names)?;
@@ -406,6 +482,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             interactive,
             tty,
             time_limit,
+            detach_keys,
             command,
         } => {
             let opts = ExecOptions {
@@ -416,6 +493,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 interactive,
                 tty,
                 time_limit,
+                detach_keys,
             };
             engine.containers().exec(&name, &opts)
         }
@@ -430,10 +508,21 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
         Command::Export { name, dir } => {
             let name = resolve_one(&engine, name)?;
-            engine.containers().export(&name, &dir)?;
+            let report = engine.containers().export(&name, &dir)?;
             match out.is_json() {
-                true => out.json(&json!({"name": name, "dir": dir})),
-                false => out.line(dir.display()),
+                true => out.json(&json!({
+                    "name": name,
+                    "dir": dir,
+                    "entries": report.entries,
+                    "skipped": report.skipped,
+                    "setid_dropped": report.setid_dropped,
+                })),
+                false => {
+                    for s in &report.skipped {
+                        log::warn!("export: skipped {} ({})", s.path, s.reason);
+                    }
+                    out.line(dir.display())
+                }
             }
             Ok(0)
         }
@@ -479,15 +568,38 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             all,
             filters,
             labels,
+            quiet,
+            inspect,
         } => {
-            let rows = engine.containers().list(&PsQuery {
+            let query = PsQuery {
                 all,
                 filters,
                 labels,
-            })?;
+            };
+            if inspect {
+                let full = engine.containers().list(&query)?;
+                match out.is_json() {
+                    true => out.json(&full),
+                    false => print_table(out, full.iter().map(TableRow::of_container)),
+                }
+                return Ok(0);
+            }
+            let rows = engine.containers().ps(&query)?;
+            match (quiet, out.is_json()) {
+                (true, true) => out.json(&rows.iter().map(|r| &r.id).collect::<Vec<_>>()),
+                (true, false) => rows.iter().for_each(|r| out.line(&r.id)),
+                (false, true) => out.json(&rows),
+                (false, false) => print_table(out, rows.iter().map(TableRow::of_ps)),
+            }
+            Ok(0)
+        }
+        Command::Rename { old, new, lock } => {
+            let engine = engine.with_lock_timeout(lock.lock_timeout);
+            let old = resolve_one(&engine, old)?;
+            let done = engine.containers().rename(&old, &new)?;
             match out.is_json() {
-                true => out.json(&rows),
-                false => print_table(out, &rows),
+                true => out.json(&done),
+                false => out.line(format!("{} renamed to {}", done.old, done.new)),
             }
             Ok(0)
         }
@@ -570,12 +682,34 @@ fn print_created(engine: &Engine, out: &Out, id: &str) -> Result<i32, Error> {
     Ok(0)
 }
 
-fn print_exit_code(out: &Out, name: &ContainerRef, code: i64) -> Result<i32, Error> {
-    match out.is_json() {
-        true => out.json(&json!({"name": name, "exit_code": code})),
-        false => out.line(code),
+/// The exit code, or (exit 6) that the container never ran.
+fn print_exit(out: &Out, report: &ExitReport) -> Result<i32, Error> {
+    if out.is_json() {
+        out.json(report);
     }
-    Ok(0)
+    match (report.exit_code, report.ran()) {
+        (Some(code), true) => {
+            if !out.is_json() {
+                out.line(code);
+            }
+            Ok(0)
+        }
+        _ => {
+            if !out.is_json() {
+                let why = match &report.error {
+                    Some(e) => format!("its start failed: {e}"),
+                    None => "it was never started".into(),
+                };
+                out.note(format!(
+                    "container {} never ran ({}; status {})",
+                    report.name,
+                    why,
+                    report.status.as_str()
+                ));
+            }
+            Ok(super::NEVER_RAN)
+        }
+    }
 }
 
 fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, Error> {
@@ -601,14 +735,52 @@ fn inspect(engine: &Engine, out: &Out, names: Vec<ContainerRef>) -> Result<i32, 
     seen.into_result().map(|_| 0)
 }
 
-fn print_table(out: &Out, rows: &[Container]) {
+/// What a line of the `ps` table shows, from a [`PsRow`] or a [`Container`].
+struct TableRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: Status,
+    image: &'a str,
+    ports: &'a [PortBinding],
+}
+
+impl TableRow<'_> {
+    fn of_ps(r: &PsRow) -> TableRow<'_> {
+        TableRow {
+            id: &r.id,
+            name: &r.name,
+            status: r.status,
+            image: &r.image,
+            ports: &r.ports,
+        }
+    }
+
+    fn of_container(c: &Container) -> TableRow<'_> {
+        TableRow {
+            id: &c.id,
+            name: &c.name,
+            status: c.state.status,
+            image: &c.image,
+            ports: &c.ports,
+        }
+    }
+}
+
+/// The `ps` table: id, name, status, image and actual ports of each row.
+fn print_table<'a>(out: &Out, rows: impl Iterator<Item = TableRow<'a>>) {
     out.line(format!(
         "{:<12}  {:<24}  {:<10}  {:<32}  PORTS",
         "CONTAINER ID", "NAME", "STATUS", "IMAGE"
     ));
-    for c in rows {
-        let ports: Vec<String> = c
-            .ports
+    for TableRow {
+        id,
+        name,
+        status,
+        image,
+        ports,
+    } in rows
+    {
+        let ports: Vec<String> = ports
             .iter()
             .map(|b| {
                 format!(
@@ -621,10 +793,10 @@ fn print_table(out: &Out, rows: &[Container]) {
             .collect();
         out.line(format!(
             "{:<12}  {:<24}  {:<10}  {:<32}  {}",
-            dockhand::decode::json::short_id(&c.id),
-            c.name,
-            c.state.status.as_str(),
-            c.image,
+            dockhand::decode::json::short_id(id),
+            name,
+            status.as_str(),
+            image,
             ports.join(", ")
         ));
     }
@@ -642,21 +814,5 @@ fn confirm_reset(doomed: &[Container], yes: bool) -> Result<(), Error> {
         names.len(),
         names.join(", ")
     );
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid_input(format!(
-            "{summary}; refusing without --yes"
-        )));
-    }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
-    match answer.trim() {
-        "y" | "Y" | "yes" => Ok(()),
-        _ => Err(Error::new(ErrorKind::InvalidInput, "reset cancelled")),
-    }
+    super::confirm(&summary, "reset")
 }

@@ -1,17 +1,14 @@
-//! `images`, `image inspect`, `image-exists`, `rmi`, `tag`, `import`, `save`, `load`, `pull`.
+//! `images`, `image inspect`, `image-exists`, `rmi`, `tag`, `import`, `save`, `load`.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
 use serde_json::json;
 
 use super::{duration_arg, Global, Out};
-use dockhand::exec::Observer;
-use dockhand::image::{self, Change, Image, ImportOptions, ListOptions, PullOptions};
-use dockhand::input::{ImageRef, ImageTag, KeyValue, Platform};
+use dockhand::image::{self, Change, Image, ImportOptions, ListOptions};
+use dockhand::input::{ImageRef, ImageTag, KeyValue};
 use dockhand::Error;
 
 /// Image subcommands.
@@ -62,9 +59,9 @@ pub enum Command {
         /// Config instruction to apply: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, …
         #[arg(short = 'c', long)]
         change: Vec<String>,
-        /// Time limit of the whole import (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
+        /// Time limit of the whole import (default: --timeout when given, else 30m; 0 = none).
+        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        max_time: Option<Duration>,
     },
     /// Write images into one archive (docker-archive), replacing FILE.
     Save {
@@ -74,30 +71,18 @@ pub enum Command {
         /// The archive to write.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
-        /// Time limit of the whole save (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
+        /// Time limit of the whole save (default: --timeout when given, else 30m; 0 = none).
+        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        max_time: Option<Duration>,
     },
     /// Load images from an archive; prints what was loaded.
     Load {
         /// The archive to read.
         #[arg(short, long, value_name = "FILE")]
         input: PathBuf,
-        /// Time limit of the whole load (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
-    },
-    /// Pull an image, retrying transient registry failures (--retries,
-    /// --retry-delay); progress on a terminal, quiet otherwise.
-    Pull {
-        /// Image reference.
-        image: String,
-        /// Platform, e.g. linux/arm64.
-        #[arg(long)]
-        platform: Option<String>,
-        /// Time limit of each attempt (0 = none).
-        #[arg(long, default_value = "30m", value_parser = duration_arg)]
-        max_time: Duration,
+        /// Time limit of the whole load (default: --timeout when given, else 30m; 0 = none).
+        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        max_time: Option<Duration>,
     },
 }
 
@@ -111,11 +96,15 @@ pub enum ImageCommand {
         #[arg(required = true)]
         images: Vec<String>,
     },
-}
-
-/// Time limit from a `--max-time` value (0 = none).
-fn limit(d: Duration) -> Option<Duration> {
-    (!d.is_zero()).then_some(d)
+    /// The layers an image was built from, newest first: id, creation time,
+    /// size in bytes, the instruction.
+    #[command(
+        after_help = "Examples:\n  dockhand image history busybox:latest\n  dockhand --json image history busybox:latest"
+    )]
+    History {
+        /// Image reference or id.
+        image: ImageRef,
+    },
 }
 
 /// Run one image subcommand; returns the exit code.
@@ -137,6 +126,33 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let found = global.engine()?.run(image::inspect_plan(&refs))?;
             print_inspected(out, &found.items);
             found.error.map_or(Ok(0), Err)
+        }
+        Command::Image {
+            cmd: ImageCommand::History { image },
+        } => {
+            let layers = global.engine()?.images().history(&image)?;
+            match out.is_json() {
+                true => out.json(&layers),
+                false => {
+                    out.line(format!(
+                        "{:<12}  {:<30}  {:>10}  CREATED BY",
+                        "IMAGE", "CREATED", "SIZE"
+                    ));
+                    for l in &layers {
+                        let id = l.id.as_deref().map_or("<missing>", |id| {
+                            dockhand::decode::json::short_id(id.trim_start_matches("sha256:"))
+                        });
+                        out.line(format!(
+                            "{:<12}  {:<30}  {:>10}  {}",
+                            id,
+                            l.created.as_deref().unwrap_or("-"),
+                            l.size_bytes,
+                            l.created_by
+                        ));
+                    }
+                }
+            }
+            Ok(0)
         }
         Command::ImageExists { image } => {
             let image = ImageRef::new(image)?;
@@ -171,7 +187,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 .iter()
                 .map(|c| Change::new(c))
                 .collect::<Result<_, _>>()?;
-            opts.timeout = limit(max_time);
+            opts.timeout = global.transfer_timeout(max_time);
             let id = global.engine()?.images().import(&opts)?;
             print_id(out, &id);
             Ok(0)
@@ -185,43 +201,18 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             global
                 .engine()?
                 .images()
-                .save(&refs, &output, limit(max_time))?;
+                .save(&refs, &output, global.transfer_timeout(max_time))?;
             if out.is_json() {
                 out.json(&json!({"path": output, "images": refs}));
             }
             Ok(0)
         }
         Command::Load { input, max_time } => {
-            let loaded = global.engine()?.images().load(&input, limit(max_time))?;
+            let loaded = global
+                .engine()?
+                .images()
+                .load(&input, global.transfer_timeout(max_time))?;
             print_lines(out, "loaded", &loaded);
-            Ok(0)
-        }
-        Command::Pull {
-            image,
-            platform,
-            max_time,
-        } => {
-            let mut opts = PullOptions::new(ImageRef::new(image)?);
-            opts.platform = platform.map(Platform::new).transpose()?;
-            opts.timeout = limit(max_time);
-            let engine = global.engine()?;
-            if engine.is_dry_run() {
-                // Nothing is pulled, so there is nothing to inspect.
-                return engine.run(image::pull_plan(&opts, true)).map(|()| 0);
-            }
-            let image = if std::io::stderr().is_terminal() {
-                let show: Observer = Arc::new(|_, chunk: &[u8]| {
-                    let _ = std::io::stderr().write_all(chunk);
-                });
-                engine.images().pull(&opts, Some(&show))?
-            } else {
-                engine.images().pull(&opts, None)?
-            };
-            if out.is_json() {
-                out.json(&image);
-            } else {
-                out.line(&image.id);
-            }
             Ok(0)
         }
     }

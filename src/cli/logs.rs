@@ -6,10 +6,12 @@ use clap::{ArgGroup, Args, Subcommand};
 
 use super::{Global, Out};
 use dockhand::container::logs::{LogLine, LogOptions, DEFAULT_MAX_LINE};
-use dockhand::container::wait::{Condition, Observation};
+use dockhand::container::wait::{Condition, HttpProbe, Observation};
 use dockhand::events::{Event, EventOptions};
 use dockhand::exec::Pipe;
-use dockhand::input::{ContainerRef, EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
+use dockhand::input::{
+    ContainerRef, EventFilter, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec,
+};
 use dockhand::Error;
 
 /// Observation subcommands.
@@ -22,9 +24,12 @@ pub enum Command {
     /// --until, the events up to then.
     Events(EventsArgs),
     /// Wait until a container is running, healthy, exited, accepting TCP
-    /// connections on a port, or has logged a matching line. --timeout bounds
-    /// the whole wait (default 30s, 0 = none); on timeout exit 124 saying
-    /// what was last observed.
+    /// connections on a port, answering an HTTP GET, or has logged a matching
+    /// line. --timeout bounds the whole wait (default 30s, 0 = none); on
+    /// timeout exit 124 saying what was last observed.
+    #[command(
+        after_help = "Examples:\n  dockhand wait-for web --running\n  dockhand --timeout 2m wait-for web --http /health\n  dockhand wait-for web --http /ready --status 204 --port 8080\n  dockhand wait-for web --port 5432\n  dockhand wait-for web --log 'listening on'"
+    )]
     WaitFor(WaitArgs),
 }
 
@@ -71,7 +76,7 @@ pub struct EventsArgs {
 
 /// Arguments of `wait-for`: the container and exactly one condition.
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("condition").required(true).args(["running", "healthy", "exit", "port", "log"])))]
+#[command(group(ArgGroup::new("condition").required(true).multiple(true).args(["running", "healthy", "exit", "port", "log", "http"])))]
 pub struct WaitArgs {
     /// The container (name or id).
     name: ContainerRef,
@@ -84,13 +89,21 @@ pub struct WaitArgs {
     /// It has stopped (exited or dead); prints the exit code.
     #[arg(long)]
     exit: bool,
-    /// A TCP connection is accepted on the host port PORT is published on,
-    /// or on the container's IP when it is not published.
+    /// A TCP connection is accepted on the host port PORT is published on
+    /// (probed on 127.0.0.1), or on the container's IP when it is not
+    /// published. With --http: the port to GET from.
     #[arg(long, value_name = "PORT[/tcp]")]
     port: Option<ProbePort>,
     /// A log line (existing or new, stdout or stderr) matches REGEX.
     #[arg(long, value_name = "REGEX")]
     log: Option<LogPattern>,
+    /// An HTTP GET of PATH answers 2xx (or --status), on --port or the one
+    /// TCP port the container publishes; probed where --port connects.
+    #[arg(long, value_name = "PATH")]
+    http: Option<HttpPath>,
+    /// With --http: the status to wait for (default: any 2xx).
+    #[arg(long, value_name = "CODE", requires = "http")]
+    status: Option<HttpStatus>,
 }
 
 /// Run one subcommand; returns the exit code.
@@ -212,14 +225,33 @@ fn event_text(e: &Event) -> String {
 
 /// `dockhand wait-for`: one line (or JSON object) saying what held.
 fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
-    let condition = match (args.port, args.log) {
-        (Some(port), _) => Condition::Port(port),
-        (_, Some(pattern)) => Condition::Log(pattern),
+    // One condition; --port goes with --http as its port.
+    let given = [
+        args.running,
+        args.healthy,
+        args.exit,
+        args.port.is_some() && args.http.is_none(),
+        args.log.is_some(),
+        args.http.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(Error::invalid_input(
+            "wait-for takes one condition: --running, --healthy, --exit, --port, --log or --http (with --port)",
+        ));
+    }
+    let condition = match (args.http, args.port, args.log) {
+        (Some(path), port, _) => Condition::Http(HttpProbe {
+            path,
+            status: args.status,
+            port,
+        }),
+        (None, Some(port), _) => Condition::Port(port),
+        (None, None, Some(pattern)) => Condition::Log(pattern),
         _ if args.healthy => Condition::Healthy,
         _ if args.exit => Condition::Exited,
         _ => Condition::Running,
     };
-    let timeout = (!global.timeout.is_zero()).then_some(global.timeout);
+    let timeout = global.command_timeout();
     let seen = global
         .engine()?
         .containers()
@@ -235,7 +267,10 @@ fn wait_for(args: WaitArgs, global: &Global, out: &Out) -> Result<i32, Error> {
 /// `web: port 80/tcp (127.0.0.1:32771) after 1.2s`.
 fn observation_text(o: &Observation) -> String {
     let detail = match (&o.address, o.exit_code, &o.last_line) {
-        (Some(addr), _, _) => format!(" ({addr})"),
+        (Some(addr), _, _) => match o.http_status {
+            Some(status) => format!(" ({addr} answered {status})"),
+            None => format!(" ({addr})"),
+        },
         (_, Some(code), _) => format!(" (exit code {code})"),
         (_, _, Some(line)) if o.condition.starts_with("log") => format!(" ({line:?})"),
         _ => String::new(),

@@ -4,16 +4,19 @@
 //! prints the result as text or (`--json`) as stable JSON. Errors become exit
 //! codes through one table ([`exit_code`]).
 
+mod activity;
 mod app;
 mod build;
 mod container;
 mod daemon_config;
+mod disk;
 mod image;
 mod link;
 mod logs;
 mod netns;
 mod network;
 mod output;
+mod registry;
 mod run_args;
 mod system;
 mod volume;
@@ -25,10 +28,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Mode;
+use dockhand::image::TRANSFER_TIMEOUT;
 use dockhand::input::parse_duration;
 use dockhand::{Engine, Error, ErrorKind};
 
 pub use output::Out;
+
+/// `--timeout` when not given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
 #[derive(Parser, Debug)]
@@ -55,9 +62,10 @@ pub struct Global {
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none).
-    #[arg(long, global = true, default_value = "30s", value_parser = duration_arg)]
-    pub timeout: Duration,
+    /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none) [default: 30s;
+    /// transfers (pull, push, build, import, save, load): 30m each attempt].
+    #[arg(long, global = true, value_name = "D", value_parser = duration_arg)]
+    pub timeout: Option<Duration>,
     /// Attempts for transient failures (1 = no retry).
     #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
@@ -95,6 +103,8 @@ pub enum Command {
     #[command(flatten)]
     Image(image::Command),
     #[command(flatten)]
+    Registry(registry::Command),
+    #[command(flatten)]
     Build(build::Command),
     #[command(flatten)]
     Network(network::Command),
@@ -107,10 +117,28 @@ pub enum Command {
     #[command(flatten)]
     Logs(logs::Command),
     #[command(flatten)]
+    Activity(activity::Command),
+    #[command(flatten)]
+    Disk(disk::Command),
+    #[command(flatten)]
     App(app::Command),
 }
 
 impl Global {
+    /// The time limit of a quick engine command: `--timeout`, 30 s when not given.
+    pub fn command_timeout(&self) -> Option<Duration> {
+        let t = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
+    /// The time limit of each attempt of a transfer (pull, push, build,
+    /// import, save, load): the command's own `--max-time`, else `--timeout`
+    /// when given, else [`TRANSFER_TIMEOUT`]; 0 = none.
+    pub fn transfer_timeout(&self, max_time: Option<Duration>) -> Option<Duration> {
+        let t = max_time.or(self.timeout).unwrap_or(TRANSFER_TIMEOUT);
+        (!t.is_zero()).then_some(t)
+    }
+
     /// The engine these options describe.
     pub fn engine(&self) -> Result<Engine, Error> {
         let engine = match &self.engine {
@@ -127,7 +155,7 @@ impl Global {
         Ok(engine
             .with_host(self.host.clone())
             .with_context(self.context.clone())
-            .with_timeout((!self.timeout.is_zero()).then_some(self.timeout))
+            .with_timeout(self.command_timeout())
             .with_output_cap(self.output_cap)
             .with_retry(RetryPolicy {
                 attempts: self.retries,
@@ -138,6 +166,37 @@ impl Global {
             .with_mode(mode))
     }
 }
+
+/// Ask before removing what `summary` describes: yes/no on a terminal;
+/// without one, refuse (InvalidInput, exit 2) and point at `--yes`. `verb`
+/// names the command in the answer to a "no".
+pub fn confirm(summary: &str, verb: &str) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{summary}; refusing without --yes"
+        )));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{summary}\nRemove them? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::invalid_input(format!("cannot read the answer: {e}")))?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{verb} cancelled"),
+        )),
+    }
+}
+
+/// Exit code of `exit-code` and `wait` for a container that never ran
+/// (created and never started, or its start failed): the README's table.
+pub const NEVER_RAN: i32 = 6;
 
 /// dockhand's exit code for an error kind (the README's table).
 pub fn exit_code(err: &Error) -> i32 {
@@ -173,12 +232,15 @@ pub fn main() -> i32 {
         Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
         Command::Link(cmd) => link::run(cmd, &cli.global, &out),
         Command::Image(cmd) => image::run(cmd, &cli.global, &out),
+        Command::Registry(cmd) => registry::run(cmd, &cli.global, &out),
         Command::Build(cmd) => build::run(cmd, &cli.global, &out),
         Command::Network(cmd) => network::run(cmd, &cli.global, &out),
         Command::Volume(cmd) => volume::run(cmd, &cli.global, &out),
         Command::DaemonConfig(cmd) => daemon_config::run(cmd, &cli.global, &out),
         Command::Logs(cmd) => logs::run(cmd, &cli.global, &out),
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
+        Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
+        Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
         Command::App(cmd) => app::run(cmd, &cli.global, &out),
     };
     match result {

@@ -35,6 +35,11 @@ impl Out {
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
+    /// A remark for people on stderr (`dockhand: …`), not for scripts.
+    pub fn note(&self, text: impl std::fmt::Display) {
+        let _ = writeln!(std::io::stderr().lock(), "dockhand: {text}");
+    }
+
     /// Report an error on stderr: one JSON object with `--json`, text otherwise.
     pub fn error(&self, err: &Error) {
         let mut stderr = std::io::stderr().lock();

@@ -45,11 +45,17 @@ pub struct SpecArgs {
     health: LogHealthArgs,
     #[command(flatten)]
     image_opts: ImageArgs,
-    /// Image.
-    image: ImageRef,
-    /// Command and arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
+    /// The image, then the container's command and arguments. Everything
+    /// after IMAGE belongs to the container, even words that look like
+    /// dockhand's options (`IMAGE sh -c …`): one positional list, so that
+    /// clap stops reading options at the image, as docker does.
+    #[arg(
+        value_names = ["IMAGE", "COMMAND"],
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    image_and_command: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -334,8 +340,10 @@ impl SpecArgs {
     /// The library's options (the rules between them are checked by the
     /// library, before any engine call).
     pub fn into_options(self) -> Result<RunOptions, Error> {
-        let mut o = RunOptions::new(self.image);
-        o.command = self.command;
+        let mut words = self.image_and_command.into_iter();
+        let image = ImageRef::new(words.next().unwrap_or_default())?;
+        let mut o = RunOptions::new(image);
+        o.command = words.collect();
         o.name = self.name;
         let p = self.process;
         o.entrypoint = p.entrypoint;

@@ -1,11 +1,15 @@
 //! A container's files and image: `cp`, `export` (a snapshot of its
-//! filesystem unpacked on the host) and `commit`.
+//! filesystem unpacked on the host, safely: see [`untar`](super::untar)),
+//! `diff` (what changed in it) and `commit`.
 
 use std::ffi::OsString;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::create::parse_id;
 use super::lock_names;
+use super::untar::{self, Unpacked};
 use super::Containers;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Argv;
@@ -20,6 +24,7 @@ use crate::input::{ContainerRef, CopyPath, ImageTag, Word};
 /// let plan = copy_plan(&CopyPath::new("web:/etc/hosts")?, &CopyPath::new("/tmp/hosts")?)?;
 /// assert_eq!(plan.args(), ["cp", "--", "web:/etc/hosts", "/tmp/hosts"]);
 /// assert!(copy_plan(&CopyPath::new("/a")?, &CopyPath::new("/b")?).is_err());
+/// assert!(copy_plan(&CopyPath::new("-")?, &CopyPath::new("web:/x")?).is_err());
 /// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
@@ -27,6 +32,14 @@ pub fn copy_plan(src: &CopyPath, dst: &CopyPath) -> Result<Plan<()>> {
         return Err(Error::invalid_input(
             "cp copies between the host and a container: exactly one of SRC and DST must be CONTAINER:PATH",
         ));
+    }
+    for p in [src, dst] {
+        if matches!(p, CopyPath::Host(path) if path.as_os_str() == "-") {
+            return Err(Error::invalid_input(
+                "`-` (a tar stream on stdin/stdout) is not supported by cp: give a path \
+                 (`./-` for a file named -)",
+            ));
+        }
     }
     let word = |p: &CopyPath| -> OsString {
         match p {
@@ -55,21 +68,6 @@ pub fn export_plan(target: &ContainerRef, tar: &Path) -> Plan<()> {
             .operands([target]),
         |o| o.into_result().map(drop),
     )
-}
-
-/// Host `tar -x -f TAR -C DIR`: unpack an export (no shell involved).
-///
-/// ```
-/// let plan = dockhand::container::untar_plan("/d/x.tar".as_ref(), "/d".as_ref());
-/// assert_eq!(plan.args(), ["-x", "-f", "/d/x.tar", "-C", "/d"]);
-/// ```
-pub fn untar_plan(tar: &Path, dir: &Path) -> Plan<()> {
-    Plan::new(
-        Effect::Mutating,
-        Argv::new("-x").arg("-f").arg(tar).arg("-C").arg(dir),
-        |o| o.into_result().map(drop),
-    )
-    .on_host("tar")
 }
 
 /// Options of [`Containers::commit`].
@@ -122,7 +120,96 @@ pub fn commit_plan(
     .no_retry()
 }
 
+/// One path of a container's filesystem that differs from its image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// The path inside the container.
+    pub path: String,
+    /// What happened to it.
+    pub kind: ChangeKind,
+}
+
+/// How a path changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// Added (`A`).
+    Added,
+    /// Changed (`C`).
+    Changed,
+    /// Deleted (`D`).
+    Deleted,
+}
+
+impl ChangeKind {
+    /// docker's and podman's letter: `A`, `C` or `D`.
+    pub fn letter(self) -> char {
+        match self {
+            ChangeKind::Added => 'A',
+            ChangeKind::Changed => 'C',
+            ChangeKind::Deleted => 'D',
+        }
+    }
+}
+
+/// `diff -- NAME`: the `A|C|D PATH` lines both engines print, sorted by path
+/// (the two docker CLIs print them in different orders). A container that
+/// was never started has no changes.
+///
+/// ```
+/// use dockhand::container::{diff_plan, ChangeKind};
+/// let plan = diff_plan(&"web".parse()?);
+/// assert_eq!(plan.args(), ["diff", "--", "web"]);
+/// let changes = dockhand::testing::replay_ok(dockhand::EngineKind::Docker, plan, b"C /etc\nA /etc/new file\n")?;
+/// assert_eq!((changes[1].kind, changes[1].path.as_str()), (ChangeKind::Added, "/etc/new file"));
+/// # Ok::<(), dockhand::Error>(())
+/// ```
+pub fn diff_plan(target: &ContainerRef) -> Plan<Vec<Change>> {
+    Plan::read(Argv::new("diff").operands([target]), |out| {
+        let text = out.stdout_text();
+        let mut changes = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let kind = match line.split_once(' ') {
+                    Some(("A", _)) => ChangeKind::Added,
+                    Some(("C", _)) => ChangeKind::Changed,
+                    Some(("D", _)) => ChangeKind::Deleted,
+                    _ => {
+                        return Err(Error::parse(
+                            format!("unexpected diff line {line:?}"),
+                            &out.stdout,
+                        ))
+                    }
+                };
+                Ok(Change {
+                    path: line[2..].to_string(),
+                    kind,
+                })
+            })
+            .collect::<Result<Vec<Change>>>()?;
+        changes.sort();
+        Ok(changes)
+    })
+}
+
 impl Containers<'_> {
+    /// What changed in a container's filesystem since it was created from
+    /// its image, sorted by path.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// for c in Engine::detect()?.containers().diff(&ContainerRef::new("web")?)? {
+    ///     println!("{} {}", c.kind.letter(), c.path);
+    /// }
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn diff(&self, target: &ContainerRef) -> Result<Vec<Change>> {
+        self.engine.run(diff_plan(target))
+    }
+
     /// Copy between the host and a container (`CONTAINER:PATH` on one side);
     /// copying into a container takes its lock.
     ///
@@ -142,15 +229,19 @@ impl Containers<'_> {
     }
 
     /// Unpack a snapshot of the container's filesystem into `dir` (created
-    /// when missing): `export` to a temporary tar inside `dir`, then the
-    /// host's `tar -x`. The tar is removed afterwards, also on failure.
+    /// when missing): `export` to a temporary tar inside `dir`, removed
+    /// before anything is unpacked (read through a descriptor kept open), then
+    /// unpacked by dockhand itself — without owners, setuid/setgid bits,
+    /// device nodes or FIFOs, and never outside `dir` (see
+    /// [`untar`]). Says what was left out.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// let report = Engine::detect()?.containers().export(&ContainerRef::new("web")?, std::path::Path::new("/tmp/web-fs"))?;
+    /// for s in &report.skipped { eprintln!("skipped {} ({})", s.path, s.reason); }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<()> {
+    pub fn export(&self, target: &ContainerRef, dir: &Path) -> Result<Unpacked> {
         let io = |what: &str, e: std::io::Error| {
             Error::new(
                 ErrorKind::EngineFailure,
@@ -166,7 +257,20 @@ impl Containers<'_> {
             .tempfile_in(dir)
             .map_err(|e| io("write a temporary file in", e))?;
         self.engine.run(export_plan(target, tar.path()))?;
-        self.engine.run(untar_plan(tar.path(), dir))
+        if self.engine.is_dry_run() {
+            return Ok(Unpacked::default());
+        }
+        // The engine may have replaced the file (written beside it, renamed).
+        let exported = std::os::unix::fs::OpenOptionsExt::custom_flags(
+            std::fs::OpenOptions::new().read(true),
+            nix::libc::O_NOFOLLOW,
+        )
+        .open(tar.path())
+        .map_err(|e| io("read the exported archive in", e))?;
+        let mut archive = std::io::BufReader::new(exported);
+        drop(tar);
+        let root = std::fs::File::open(dir).map_err(|e| io("open", e))?;
+        untar::unpack(&mut archive, &root).map_err(|e| io("unpack the exported archive into", e))
     }
 
     /// Commit a container's filesystem to an image; its id.
@@ -192,13 +296,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn untar_runs_on_the_host_without_a_shell() {
-        let plan = untar_plan(Path::new("/d/.x.tar"), Path::new("/d"));
-        assert_eq!(
-            plan.program(),
-            &crate::engine::plan::Program::Host("tar".into())
-        );
-        assert_eq!(plan.args(), ["-x", "-f", "/d/.x.tar", "-C", "/d"]);
+    fn export_writes_to_a_file() {
         let e = export_plan(&ContainerRef::new("web").unwrap(), Path::new("/d/.x.tar"));
         assert_eq!(e.args(), ["export", "--output=/d/.x.tar", "--", "web"]);
     }

@@ -1,17 +1,18 @@
 //! Commands whose output belongs to the user's terminal: `exec` into a
 //! running container and `start --attach`. Their exit code is the inner
-//! command's.
+//! command's; a detach from `exec -it` (see [`attach`](super::attach)) is 0.
 
 use std::path::Path;
 use std::time::Duration;
 
+use super::attach::{AttachOptions, Session};
 use super::envfile::EnvFile;
 use super::model::Status;
 use super::Containers;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::Argv;
 use crate::error::{Error, ErrorKind, Result};
-use crate::input::{ContainerRef, EnvVar, Word};
+use crate::input::{ContainerRef, DetachKeys, EnvVar, Word};
 
 /// Options of [`Containers::exec`].
 #[derive(Debug, Clone, Default)]
@@ -30,6 +31,9 @@ pub struct ExecOptions {
     pub tty: bool,
     /// Kill the command after this long (`None`: no limit, like the engine).
     pub time_limit: Option<Duration>,
+    /// Keys that detach from an `-it` session (the engines' default:
+    /// ctrl-p,ctrl-q); a detach leaves the command running and counts as 0.
+    pub detach_keys: Option<DetachKeys>,
 }
 
 /// The plan for `exec`; `env_file` holds `opts.env`.
@@ -48,26 +52,31 @@ pub fn exec_plan(target: &ContainerRef, opts: &ExecOptions, env_file: Option<&Pa
         .opt("--workdir", opts.workdir.as_ref())
         .flag_if("--interactive", opts.interactive)
         .flag_if("--tty", opts.tty)
+        .opt("--detach-keys", opts.detach_keys.as_ref())
         .operands(std::iter::once(target.as_str()).chain(opts.command.iter().map(String::as_str)));
     Plan::new(Effect::Mutating, args, |o| o.into_result().map(drop))
         .no_retry()
         .timeout(opts.time_limit)
 }
 
-/// `start --attach`: start a created container and stream its output
-/// until it exits; with `interactive`, our stdin goes to its stdin.
+/// `start --attach [--interactive] [--detach-keys=K] -- NAME`: start a
+/// created container and stream its output until it exits; with
+/// `opts.stdin`, our stdin goes to its stdin (`run -it` is create + this).
 ///
 /// ```
-/// let plan = dockhand::container::start_attached_plan(&"job".parse()?, true);
-/// assert_eq!(plan.args(), ["start", "--attach", "--interactive", "--", "job"]);
+/// use dockhand::container::{start_attached_plan, AttachOptions};
+/// let o = AttachOptions { stdin: true, detach_keys: Some("ctrl-a,x".parse()?) };
+/// let plan = start_attached_plan(&"job".parse()?, &o);
+/// assert_eq!(plan.args(), ["start", "--attach", "--interactive", "--detach-keys=ctrl-a,x", "--", "job"]);
 /// # Ok::<(), dockhand::Error>(())
 /// ```
-pub fn start_attached_plan(target: &ContainerRef, interactive: bool) -> Plan<()> {
+pub fn start_attached_plan(target: &ContainerRef, opts: &AttachOptions) -> Plan<()> {
     Plan::new(
         Effect::Mutating,
         Argv::new("start")
             .flag("--attach")
-            .flag_if("--interactive", interactive)
+            .flag_if("--interactive", opts.stdin)
+            .opt("--detach-keys", opts.detach_keys.as_ref())
             .operands([target]),
         |o| o.into_result().map(drop),
     )
@@ -107,12 +116,16 @@ impl Containers<'_> {
                 ),
             ));
         }
-        let env_file = EnvFile::write(&opts.env)?;
-        let plan = exec_plan(
-            &ContainerRef::new(c.id)?,
-            opts,
-            env_file.as_ref().map(EnvFile::path),
-        );
+        let env_file = EnvFile::write(&opts.env, self.engine.passes_fds())?;
+        let id = ContainerRef::new(c.id)?;
+        let mut plan = exec_plan(&id, opts, env_file.as_ref().map(EnvFile::path));
+        if let Some(fd) = env_file.as_ref().and_then(EnvFile::fd) {
+            plan = plan.pass_fd(fd);
+        }
+        if opts.interactive && opts.tty {
+            // A terminal session: the detach keys may end it.
+            return Ok(self.attached(Session::Exec, plan, true, &id)?.exit_code());
+        }
         Ok(self
             .engine
             .run_attached(plan, opts.interactive)?
@@ -130,7 +143,10 @@ impl Containers<'_> {
     pub fn start_attached(&self, target: &ContainerRef) -> Result<i32> {
         Ok(self
             .engine
-            .run_attached(start_attached_plan(target, false), false)?
+            .run_attached(
+                start_attached_plan(target, &AttachOptions::default()),
+                false,
+            )?
             .shell_code())
     }
 }
@@ -149,6 +165,7 @@ mod tests {
             interactive: true,
             tty: false,
             time_limit: None,
+            detach_keys: None,
         };
         let plan = exec_plan(
             &ContainerRef::new("web").unwrap(),

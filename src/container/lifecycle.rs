@@ -212,6 +212,40 @@ pub fn action_plan(
     }
 }
 
+/// Each target of an action with how it went.
+type PerTarget = Vec<(String, Result<()>)>;
+
+/// The check before re-sending a `restart` whose answer was lost: it took
+/// effect when every container's `StartedAt` moved on since `before` (a
+/// second `restart` would restart them again).
+fn restarted_check(
+    before: &[Container],
+    ids: &[String],
+) -> impl Fn() -> Plan<Option<PerTarget>> + Send + Sync + 'static {
+    let started: Vec<(String, Option<String>)> = before
+        .iter()
+        .map(|c| (c.id.clone(), c.state.started_at.clone()))
+        .collect();
+    let refs: Vec<ContainerRef> = ids
+        .iter()
+        .filter_map(|id| ContainerRef::new(id).ok())
+        .collect();
+    move || {
+        let started = started.clone();
+        super::query::inspect_plan(&refs).map(move |now| {
+            let moved_on = |(id, was): &(String, Option<String>)| {
+                now.items.iter().any(|c| {
+                    &c.id == id && c.state.started_at.is_some() && c.state.started_at != *was
+                })
+            };
+            started
+                .iter()
+                .all(moved_on)
+                .then(|| started.iter().map(|(id, _)| (id.clone(), Ok(()))).collect())
+        })
+    }
+}
+
 /// Split a batch outcome per target: success for what stdout names, the
 /// error lines mentioning a target for the others.
 fn per_target(kind: EngineKind, targets: &[String], outcome: Outcome) -> Vec<(String, Result<()>)> {
@@ -267,6 +301,106 @@ pub fn wait_plan(reference: &ContainerRef) -> Plan<i64> {
             .and_then(|l| l.trim().parse().ok())
             .ok_or_else(|| Error::parse("expected an exit code from wait", &out.stdout))
     })
+}
+
+/// How a container's last run ended: what `exit-code` and `wait` answer.
+/// As JSON: `{"name", "id", "status", "outcome", "exit_code", "oom_killed", "error"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExitReport {
+    /// The container's name.
+    pub name: String,
+    /// Its full id.
+    pub id: String,
+    /// Its status.
+    pub status: Status,
+    /// Whether it ran at all.
+    pub outcome: ExitOutcome,
+    /// The exit code of its process: `None` when it never started. After a
+    /// failed start docker records 127 (command not found) or 126; podman
+    /// records nothing, so a failed start looks like "never started" there.
+    pub exit_code: Option<i64>,
+    /// Whether the kernel's OOM killer ended it (reliable on docker; podman
+    /// 4.3 on cgroup v1 never sees it, and reports 137).
+    pub oom_killed: bool,
+    /// The engine's explanation of a failed start (docker).
+    pub error: Option<String>,
+}
+
+/// Whether a stopped container ever ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitOutcome {
+    /// Its process ran and exited with `exit_code`.
+    Exited,
+    /// It was created and never started.
+    NeverStarted,
+    /// Its start failed: the process never ran (docker: `created` with
+    /// exit code 127/126 and the OCI runtime's error).
+    StartFailed,
+}
+
+impl ExitOutcome {
+    /// The snake_case word, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitOutcome::Exited => "exited",
+            ExitOutcome::NeverStarted => "never_started",
+            ExitOutcome::StartFailed => "start_failed",
+        }
+    }
+}
+
+impl ExitReport {
+    /// The report for an inspected container; Conflict while it still runs
+    /// (running, paused, restarting).
+    ///
+    /// ```
+    /// # let doc = std::fs::read("vendor-docs/captures/docker/inspect-exit-states.json").unwrap();
+    /// use dockhand::container::{parse_inspect, ExitOutcome, ExitReport};
+    /// let states = parse_inspect(&doc).unwrap();
+    /// let report = |name: &str| ExitReport::of(states.iter().find(|c| c.name == name).unwrap()).unwrap();
+    /// assert_eq!(report("dhf-ec-created").outcome, ExitOutcome::NeverStarted);
+    /// assert_eq!(report("dhf-ec-created").exit_code, None);
+    /// assert_eq!(report("dhf-ec-startfail").outcome, ExitOutcome::StartFailed);
+    /// assert_eq!(report("dhf-ec-startfail").exit_code, Some(127));
+    /// assert_eq!(report("dhf-ec-three").exit_code, Some(3));
+    /// ```
+    pub fn of(c: &Container) -> Result<ExitReport> {
+        let s = &c.state;
+        if matches!(
+            s.status,
+            Status::Running | Status::Paused | Status::Restarting
+        ) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("container {} is still {}", c.name, s.status.as_str()),
+            ));
+        }
+        let error = (!s.error.is_empty()).then(|| s.error.clone());
+        let never_started = s.status == Status::Created && s.started_at.is_none();
+        let (outcome, exit_code) = match never_started {
+            true if s.exit_code != 0 || error.is_some() => {
+                (ExitOutcome::StartFailed, Some(s.exit_code))
+            }
+            true => (ExitOutcome::NeverStarted, None),
+            false => (ExitOutcome::Exited, Some(s.exit_code)),
+        };
+        Ok(ExitReport {
+            name: c.name.clone(),
+            id: c.id.clone(),
+            status: s.status,
+            outcome,
+            exit_code,
+            oom_killed: s.oom_killed,
+            error,
+        })
+    }
+
+    /// Whether the container's process ever ran.
+    pub fn ran(&self) -> bool {
+        self.outcome == ExitOutcome::Exited
+    }
 }
 
 /// New resource limits for [`Containers::update`].
@@ -349,6 +483,9 @@ impl Containers<'_> {
             }
         }
         let mut plan = action_plan(self.engine.kind(), action, &ids);
+        if matches!(action, Action::Restart) {
+            plan = plan.verify_before_retry(restarted_check(&seen.items, &ids));
+        }
         if let (Action::Stop { timeout: Some(t) }, Some(base)) =
             (action, self.engine.limits().timeout)
         {
@@ -381,8 +518,10 @@ impl Containers<'_> {
         self.act(&Action::Remove { force }, refs)
     }
 
-    /// Wait until the container stops; its exit code. The engine's timeout
-    /// applies (a Timeout error when it is still running then).
+    /// Wait until the container stops; the engine's exit code. The engine's
+    /// timeout applies (a Timeout error when it is still running then). Both
+    /// engines answer 0 at once for a container that never started: use
+    /// [`Containers::wait_exit`] to tell that apart.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
@@ -393,23 +532,49 @@ impl Containers<'_> {
         self.engine.run(wait_plan(reference))
     }
 
-    /// The exit code of a container that has stopped; Conflict while it is
-    /// still running, paused or restarting.
+    /// Wait until the container stops, then report how it ended (one more
+    /// `inspect`): a container that never started is
+    /// [`ExitOutcome::NeverStarted`], not exit code 0.
     ///
     /// ```no_run
     /// use dockhand::{input::ContainerRef, Engine};
-    /// let code = Engine::detect()?.containers().exit_code(&ContainerRef::new("job")?)?;
+    /// let report = Engine::detect()?.containers().wait_exit(&ContainerRef::new("job")?)?;
+    /// match report.exit_code {
+    ///     Some(code) if report.ran() => println!("exited with {code}"),
+    ///     _ => println!("never ran ({})", report.outcome.as_str()),
+    /// }
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn exit_code(&self, reference: &ContainerRef) -> Result<i64> {
-        let c = self.inspect_one(reference)?;
-        match c.state.status {
-            Status::Running | Status::Paused | Status::Restarting => Err(Error::new(
-                ErrorKind::Conflict,
-                format!("container {} is still {}", c.name, c.state.status.as_str()),
-            )),
-            _ => Ok(c.state.exit_code),
+    pub fn wait_exit(&self, reference: &ContainerRef) -> Result<ExitReport> {
+        let code = self.wait(reference)?;
+        match self.inspect_one(reference) {
+            Ok(c) => ExitReport::of(&c),
+            // Removed as it exited (`--rm`): the engine's code is all there is.
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(ExitReport {
+                name: reference.to_string(),
+                id: String::new(),
+                status: Status::Exited,
+                outcome: ExitOutcome::Exited,
+                exit_code: Some(code),
+                oom_killed: false,
+                error: None,
+            }),
+            Err(e) => Err(e),
         }
+    }
+
+    /// How a stopped container's last run ended ([`ExitReport`]): its exit
+    /// code, or that it never started or failed to start. Conflict while it
+    /// is still running, paused or restarting.
+    ///
+    /// ```no_run
+    /// use dockhand::{input::ContainerRef, Engine};
+    /// let report = Engine::detect()?.containers().exit_code(&ContainerRef::new("job")?)?;
+    /// println!("{:?} ({})", report.exit_code, report.outcome.as_str());
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn exit_code(&self, reference: &ContainerRef) -> Result<ExitReport> {
+        ExitReport::of(&self.inspect_one(reference)?)
     }
 
     /// Change a container's CPU and memory limits (under its lock).

@@ -25,6 +25,8 @@
 //! Mutations hold a cross-process lock per container name ([`lock`]),
 //! waiting up to [`Engine::lock_timeout`].
 
+mod attach;
+mod config;
 mod contents;
 mod create;
 mod envfile;
@@ -33,24 +35,42 @@ mod lifecycle;
 pub mod lock;
 pub mod logs;
 mod model;
+mod ps;
 mod query;
+mod rename;
+mod stats;
+mod top;
+pub mod untar;
 pub mod wait;
 
-pub use contents::{commit_plan, copy_plan, export_plan, untar_plan, CommitOptions};
+pub use attach::{attach_plan, AttachOptions, Attached};
+pub use config::{
+    without_env_values, Capabilities, ContainerConfig, Environment, HealthcheckConfig, LogConfig,
+    ResourceLimits, Restart, RestartName,
+};
+pub use contents::{
+    commit_plan, copy_plan, diff_plan, export_plan, Change, ChangeKind, CommitOptions,
+};
 pub use create::{
     launch_steps, Healthcheck, Launch, LaunchSteps, Launched, RunOptions, CREATION_TOKEN_LABEL,
 };
-pub use envfile::{env_file_text, EnvFile};
+pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
     action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
-    UpdateOptions,
+    ExitOutcome, ExitReport, UpdateOptions,
 };
 pub use model::{
     parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
     MountKind, NetworkAttachment, PortBinding, State, Status,
 };
+pub use ps::{ps_plan, PsRow};
 pub use query::{inspect_plan, ps_ids_plan, resolve_plan, ContainerStatus, PsQuery};
+pub use rename::{rename_plan, Renamed};
+#[cfg(feature = "tokio")]
+pub use stats::AsyncStatsStream;
+pub use stats::{stats_frames, stats_plan, Stats, StatsFrame, StatsStream};
+pub use top::{parse_top, top_plan, Processes};
 
 use crate::container::lock::LockSet;
 use crate::engine::batch::Named;
@@ -93,7 +113,7 @@ impl Named for Container {
 }
 
 /// Lock these container names for a mutation (nothing to lock in a dry run).
-fn lock_names<'a>(
+pub(crate) fn lock_names<'a>(
     engine: &Engine,
     names: impl IntoIterator<Item = &'a ContainerRef>,
 ) -> Result<Option<LockSet>> {

@@ -15,6 +15,12 @@
 //! | `state.health` | key absent without a healthcheck | always there, `Status: ""` without one | `None` for both |
 //! | timestamps | `0001-01-01T00:00:00Z` for "never" | same | `None` |
 //! | `ports[].host_ip` | `0.0.0.0` plus a twin `::` binding | `""` = all addresses, no twin | `""` becomes `0.0.0.0`; docker's `::` twins are kept (they are real sockets) |
+//! | `ports` without a process | `{}` (created, exited) | the host ports it pre-allocated, though nothing listens | `ports` empty; podman's numbers in `assigned_ports` |
+//! | `mounts` | `Mounts[]` plus `--mount type=tmpfs` | `Mounts[]` without tmpfs | `Mounts[]` plus every `HostConfig.Tmpfs` path |
+//! | `raw` in JSON | `Config.Env` with values | same, and `CreateCommand` | values removed ([`without_env_values`](crate::container::without_env_values)) |
+//!
+//! The typed `Config`/`HostConfig` part is [`ContainerConfig`](crate::container::ContainerConfig)
+//! (its own table: `container/config.rs`).
 //! | `ports` of an exposed, unpublished port | `"80/tcp": null` | same | no binding |
 //! | `networks` with `--network host/none` | a `host`/`none` entry without addresses | `Networks` null or absent | no entry |
 //! | `networks[].aliases` | user aliases + short id + hostname | user aliases + short id | as printed |
@@ -26,6 +32,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::config::{self, ContainerConfig, WireConfig, WireHostConfig, WireTop};
 use crate::decode::json::{lenient_string, null_default};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Protocol;
@@ -53,17 +60,30 @@ pub struct Container {
     /// How often the restart policy restarted it.
     #[serde(default)]
     pub restart_count: u64,
-    /// The actual host bindings of published ports, tcp and udp.
+    /// The actual host bindings of published ports, tcp and udp: only while
+    /// the container has a process (running, paused), when something holds
+    /// the host socket.
     #[serde(default)]
     pub ports: Vec<PortBinding>,
+    /// Host ports the engine lists for a container WITHOUT a process: podman
+    /// pre-allocates them at create and keeps them across stops. Nothing
+    /// listens on them and they are not reserved (another container may take
+    /// one, and the next start then fails); the next start tries them.
+    #[serde(default)]
+    pub assigned_ports: Vec<PortBinding>,
     /// Network attachments, sorted by network name.
     #[serde(default)]
     pub networks: Vec<NetworkAttachment>,
-    /// Volumes and bind mounts.
+    /// Volumes, bind mounts and tmpfs mounts.
     #[serde(default)]
     pub mounts: Vec<Mount>,
-    /// The engine's inspect object, unchanged.
+    /// What it runs and how: process, restart policy, limits, healthcheck,
+    /// logging, security.
     #[serde(default)]
+    pub config: ContainerConfig,
+    /// The engine's inspect object, unchanged (in JSON without environment
+    /// values: see [`without_env_values`](crate::container::without_env_values)).
+    #[serde(default, serialize_with = "config::serialize_raw")]
     pub raw: Value,
 }
 
@@ -169,6 +189,13 @@ pub struct Health {
     pub status: HealthStatus,
     /// Consecutive failed checks.
     pub failing_streak: u64,
+    /// Output of the last check (one trailing newline removed: docker keeps
+    /// it, podman does not).
+    #[serde(default)]
+    pub last_output: Option<String>,
+    /// Exit code of the last check.
+    #[serde(default)]
+    pub last_exit_code: Option<i64>,
 }
 
 /// The result of a container's healthcheck.
@@ -402,24 +429,50 @@ impl Container {
         Ok(found)
     }
 
-    /// The host bindings of one container port (`None`: of all ports);
-    /// NotFound when that port is not published.
+    /// The actual host bindings of one container port (`None`: of all
+    /// ports); NotFound when that port is not published, or not bound
+    /// because the container has no process (the same answer on both
+    /// engines, although podman lists pre-allocated ports then).
+    ///
+    /// ```
+    /// # let doc = std::fs::read("vendor-docs/captures/podman/inspect-ports-exited.json").unwrap();
+    /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
+    /// use dockhand::{input::Protocol, ErrorKind};
+    /// assert!(c.ports.is_empty() && !c.assigned_ports.is_empty());
+    /// let e = c.port_bindings(Some((4000, Protocol::Tcp))).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::NotFound);
+    /// assert!(e.message().contains("not running"), "{e}");
+    /// ```
     pub fn port_bindings(&self, port: Option<(u16, Protocol)>) -> Result<Vec<PortBinding>> {
-        let found: Vec<PortBinding> = self
-            .ports
-            .iter()
-            .filter(|b| port.is_none_or(|(p, proto)| b.container_port == p && b.protocol == proto))
-            .cloned()
-            .collect();
+        let of_port = |b: &&PortBinding| {
+            port.is_none_or(|(p, proto)| b.container_port == p && b.protocol == proto)
+        };
+        let found: Vec<PortBinding> = self.ports.iter().filter(of_port).cloned().collect();
         match port {
-            Some((p, proto)) if found.is_empty() => Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "container {} does not publish port {p}/{}",
-                    self.name,
-                    proto.as_str()
-                ),
-            )),
+            Some((p, proto)) if found.is_empty() => {
+                let assigned: Vec<String> = self
+                    .assigned_ports
+                    .iter()
+                    .filter(of_port)
+                    .map(PortBinding::host_address)
+                    .collect();
+                let why = match assigned.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        " (it is {}, not running; the engine assigned {} for its next start)",
+                        self.state.status.as_str(),
+                        assigned.join(", ")
+                    ),
+                };
+                Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "container {} does not publish port {p}/{}{why}",
+                        self.name,
+                        proto.as_str()
+                    ),
+                ))
+            }
             _ => Ok(found),
         }
     }
@@ -497,9 +550,23 @@ struct Wire {
     #[serde(default, deserialize_with = "null_default")]
     config: WireConfig,
     #[serde(default, deserialize_with = "null_default")]
+    host_config: WireHostConfig,
+    #[serde(default, deserialize_with = "null_default")]
     network_settings: WireNetworkSettings,
     #[serde(default, deserialize_with = "null_default")]
     mounts: Vec<WireMount>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    args: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    log_path: String,
+    /// podman only.
+    #[serde(default, deserialize_with = "null_default")]
+    effective_caps: Option<Vec<String>>,
+    /// podman only (docker has `HostConfig.Runtime`).
+    #[serde(rename = "OCIRuntime", default)]
+    oci_runtime: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -532,15 +599,17 @@ struct WireHealth {
     status: String,
     #[serde(default, deserialize_with = "null_default")]
     failing_streak: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    log: Vec<WireHealthLog>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct WireConfig {
-    #[serde(default, deserialize_with = "lenient_string")]
-    image: String,
+struct WireHealthLog {
     #[serde(default, deserialize_with = "null_default")]
-    labels: BTreeMap<String, String>,
+    exit_code: i64,
+    #[serde(default, deserialize_with = "lenient_string")]
+    output: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -614,44 +683,62 @@ const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// The one function that maps either engine's shape onto [`Container`];
 /// each step is a row of the table in the module documentation.
-fn normalize(w: Wire, raw: Value) -> Container {
+fn normalize(mut w: Wire, raw: Value) -> Container {
     let status = Status::from_engine(&w.state.status);
     let time = |t: String| (!t.is_empty() && t != ZERO_TIME).then_some(t);
+    let pid = u32::try_from(w.state.pid).unwrap_or(0);
+    // A binding is actual only while a process holds it (running or
+    // paused); podman lists the host ports it assigned in every state.
+    let bindings = port_bindings(w.network_settings.ports);
+    let (ports, assigned_ports) = match pid {
+        0 => (Vec::new(), bindings),
+        _ => (bindings, Vec::new()),
+    };
+    let mut mounts: Vec<Mount> = w.mounts.into_iter().map(mount).collect();
+    for (destination, options) in &w.host_config.tmpfs {
+        if !mounts.iter().any(|m| &m.destination == destination) {
+            mounts.push(Mount {
+                kind: MountKind::Tmpfs,
+                name: None,
+                source: String::new(),
+                destination: destination.clone(),
+                read_only: options.split(',').any(|o| o == "ro"),
+            });
+        }
+    }
+    let top = WireTop {
+        path: w.path,
+        args: w.args,
+        log_path: w.log_path,
+        effective_caps: w.effective_caps,
+        podman: w.oci_runtime.is_some(),
+    };
+    let image = match w.image_name.is_empty() {
+        true => std::mem::take(&mut w.config.image),
+        false => w.image_name,
+    };
+    let labels = std::mem::take(&mut w.config.labels);
     Container {
         name: w.name.strip_prefix('/').unwrap_or(&w.name).to_string(),
         image_id: match w.image.starts_with("sha256:") || w.image.is_empty() {
             true => w.image,
             false => format!("sha256:{}", w.image),
         },
-        image: match w.image_name.is_empty() {
-            true => w.config.image,
-            false => w.image_name,
-        },
+        image,
         state: State {
             status,
             running: status == Status::Running,
             paused: w.state.paused,
-            pid: u32::try_from(w.state.pid).unwrap_or(0),
+            pid,
             exit_code: w.state.exit_code,
             started_at: time(w.state.started_at),
             finished_at: time(w.state.finished_at),
             oom_killed: w.state.oom_killed,
-            health: w
-                .state
-                .health
-                .filter(|h| !h.status.is_empty())
-                .map(|h| Health {
-                    status: match h.status.as_str() {
-                        "starting" => HealthStatus::Starting,
-                        "healthy" => HealthStatus::Healthy,
-                        "unhealthy" => HealthStatus::Unhealthy,
-                        _ => HealthStatus::Unknown,
-                    },
-                    failing_streak: h.failing_streak,
-                }),
+            health: w.state.health.filter(|h| !h.status.is_empty()).map(health),
             error: w.state.error,
         },
-        ports: port_bindings(w.network_settings.ports),
+        ports,
+        assigned_ports,
         networks: w
             .network_settings
             .networks
@@ -659,27 +746,46 @@ fn normalize(w: Wire, raw: Value) -> Container {
             .filter(|(name, _)| name != "host" && name != "none")
             .map(|(name, e)| network_attachment(name, e))
             .collect(),
-        mounts: w
-            .mounts
-            .into_iter()
-            .map(|m| Mount {
-                kind: match m.kind.as_str() {
-                    "bind" => MountKind::Bind,
-                    "volume" => MountKind::Volume,
-                    "tmpfs" => MountKind::Tmpfs,
-                    _ => MountKind::Unknown,
-                },
-                name: (!m.name.is_empty()).then_some(m.name),
-                source: m.source,
-                destination: m.destination,
-                read_only: !m.rw,
-            })
-            .collect(),
+        mounts,
         id: w.id,
         created: w.created,
-        labels: w.config.labels,
+        labels,
         restart_count: w.restart_count,
+        config: config::normalize(w.config, w.host_config, top),
         raw,
+    }
+}
+
+fn health(h: WireHealth) -> Health {
+    let last = h.log.into_iter().last();
+    Health {
+        status: match h.status.as_str() {
+            "starting" => HealthStatus::Starting,
+            "healthy" => HealthStatus::Healthy,
+            "unhealthy" => HealthStatus::Unhealthy,
+            _ => HealthStatus::Unknown,
+        },
+        failing_streak: h.failing_streak,
+        last_exit_code: last.as_ref().map(|l| l.exit_code),
+        last_output: last.map(|l| match l.output.strip_suffix('\n') {
+            Some(trimmed) => trimmed.to_string(),
+            None => l.output,
+        }),
+    }
+}
+
+fn mount(m: WireMount) -> Mount {
+    Mount {
+        kind: match m.kind.as_str() {
+            "bind" => MountKind::Bind,
+            "volume" => MountKind::Volume,
+            "tmpfs" => MountKind::Tmpfs,
+            _ => MountKind::Unknown,
+        },
+        name: (!m.name.is_empty()).then_some(m.name),
+        source: m.source,
+        destination: m.destination,
+        read_only: !m.rw,
     }
 }
 
@@ -985,7 +1091,14 @@ mod tests {
         let text = serde_json::to_string(&c).unwrap();
         assert!(text.contains("\"restart_count\":0") && text.contains("\"ipv4_prefix\":24"));
         let back: Container = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, c);
+        // The values of the environment are never printed, so they do not come back.
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        assert_eq!(back.config.env.value("PLAIN"), Some(""));
+        assert_eq!(c.config.env.value("PLAIN"), Some("1"));
+        assert!(
+            !text.contains("PLAIN=1"),
+            "podman's CreateCommand has -e PLAIN=1"
+        );
     }
 
     #[test]

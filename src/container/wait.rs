@@ -1,6 +1,6 @@
 //! `wait-for`: wait until a container is running, healthy, exited,
-//! accepting TCP connections on a port, or has logged a line matching a
-//! pattern.
+//! accepting TCP connections on a port, answering an HTTP GET, or has logged
+//! a line matching a pattern.
 //!
 //! The decisions live in `Waiter`, a pure state machine: it is told what
 //! the last probe found and answers with the next thing to do (inspect,
@@ -13,7 +13,7 @@
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
 //! installed).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -28,7 +28,7 @@ use crate::engine::stream::Next;
 use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Protocol;
-use crate::input::{ContainerRef, LogPattern, ProbePort, Tail, TimeSpec};
+use crate::input::{ContainerRef, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec};
 
 /// First pause between probes; it doubles up to [`MAX_PROBE_GAP`].
 const FIRST_PROBE_GAP: Duration = Duration::from_millis(100);
@@ -42,6 +42,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const CLOSE_WATCH: Duration = Duration::from_millis(300);
 /// Time given to the engine for the last-log-line report after a timeout.
 const REPORT_TIME: Duration = Duration::from_secs(5);
+/// Time given to one HTTP request to be written and answered.
+const HTTP_TIME: Duration = Duration::from_secs(2);
+/// Most bytes of an HTTP answer read to find its status line.
+const HTTP_HEAD_MAX: usize = 8 * 1024;
 
 /// What to wait for.
 #[derive(Debug, Clone)]
@@ -57,6 +61,29 @@ pub enum Condition {
     Port(ProbePort),
     /// A line of its log (existing or new, stdout or stderr) matches.
     Log(LogPattern),
+    /// An HTTP GET of a path answers with a status (any 2xx unless given),
+    /// probed where [`Condition::Port`] connects.
+    Http(HttpProbe),
+}
+
+/// What `wait-for --http` asks.
+#[derive(Debug, Clone)]
+pub struct HttpProbe {
+    /// The path (and query) to GET.
+    pub path: HttpPath,
+    /// The status to wait for; `None`: any 2xx.
+    pub status: Option<HttpStatus>,
+    /// The container port; `None`: the one TCP port the container publishes.
+    pub port: Option<ProbePort>,
+}
+
+impl HttpProbe {
+    fn accepts(&self, status: u16) -> bool {
+        match self.status {
+            Some(s) => s.code() == status,
+            None => (200..300).contains(&status),
+        }
+    }
 }
 
 impl Condition {
@@ -68,6 +95,13 @@ impl Condition {
             Condition::Exited => "exited".into(),
             Condition::Port(p) => format!("port {p}"),
             Condition::Log(p) => format!("log /{}/", p.as_str()),
+            Condition::Http(h) => format!(
+                "http {}{}",
+                h.path,
+                h.status
+                    .map(|s| format!(" {}", s.code()))
+                    .unwrap_or_default()
+            ),
         }
     }
 }
@@ -87,8 +121,10 @@ pub struct Observation {
     pub health: Option<HealthStatus>,
     /// Its exit code, once it has stopped.
     pub exit_code: Option<i64>,
-    /// The address that accepted the connection (`--port`).
+    /// The address that accepted the connection (`--port`) or answered (`--http`).
     pub address: Option<String>,
+    /// The status of the last HTTP answer (`--http`).
+    pub http_status: Option<u16>,
     /// The last log line seen (`--log`; after a timeout, the log's last line).
     pub last_line: Option<String>,
     /// How many probes ran (inspects, connection rounds, healthcheck runs,
@@ -118,15 +154,18 @@ pub fn healthcheck_run_plan(name: &ContainerRef) -> Plan<bool> {
     )
 }
 
-/// The addresses a port probe connects to: the host sockets the port is
-/// published on (a wildcard host address probed on loopback), or, when it is
-/// not published, the port on each of the container's IPs.
+/// Where a probe of container port `port` goes — the ONE place that picks
+/// it, for `--port` and `--http`: the host sockets the port is published on,
+/// probed on loopback (a wildcard `0.0.0.0`/`::` as `127.0.0.1`/`::1`; a
+/// binding to another host address is skipped); when it is not published
+/// there, the port on each of the container's IPs whose network has its
+/// gateway on this machine (a bridge here), and nowhere else.
 ///
 /// ```
 /// # let doc = std::fs::read("vendor-docs/captures/docker/containers-inspect-full.json").unwrap();
 /// let c = &dockhand::container::parse_inspect(&doc).unwrap()[0];
-/// let port = dockhand::input::ProbePort::new(80).unwrap();
-/// assert!(!dockhand::container::wait::probe_addresses(c, port).is_empty());
+/// let port = dockhand::input::ProbePort::new(8080).unwrap();
+/// assert!(dockhand::container::wait::probe_addresses(c, port).iter().all(|a| a.ip().is_loopback()));
 /// ```
 pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
     let published: Vec<SocketAddr> = c
@@ -138,7 +177,7 @@ pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
             let ip = match b.host_ip.as_str() {
                 "" | "0.0.0.0" => IpAddr::V4(Ipv4Addr::LOCALHOST),
                 "::" => IpAddr::V6(Ipv6Addr::LOCALHOST),
-                other => other.parse().ok()?,
+                other => other.parse().ok().filter(IpAddr::is_loopback)?,
             };
             Some(SocketAddr::new(ip, b.host_port))
         })
@@ -149,12 +188,114 @@ pub fn probe_addresses(c: &Container, port: ProbePort) -> Vec<SocketAddr> {
     c.networks
         .iter()
         .flat_map(|n| {
-            let v4 = n.ipv4.map(IpAddr::V4);
-            let v6 = n.ipv6.map(IpAddr::V6);
-            v4.into_iter().chain(v6)
+            let v4 = n
+                .ipv4
+                .filter(|_| n.gateway.is_some_and(|g| is_here(g.into())));
+            let v6 = n
+                .ipv6
+                .filter(|_| n.ipv6_gateway.is_some_and(|g| is_here(g.into())));
+            v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6))
         })
         .map(|ip| SocketAddr::new(ip, port.number()))
         .collect()
+}
+
+/// Whether `ip` is an address of this machine (in our network namespace):
+/// binding a socket to it succeeds. Nothing is sent.
+fn is_here(ip: IpAddr) -> bool {
+    UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
+}
+
+/// The container port an HTTP probe without `--port` goes to: the one TCP
+/// port the container publishes.
+fn http_port(c: &Container, name: &str) -> Result<ProbePort> {
+    let mut ports: Vec<u16> = c
+        .ports
+        .iter()
+        .filter(|b| b.protocol == Protocol::Tcp)
+        .map(|b| b.container_port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    match ports.as_slice() {
+        [one] => ProbePort::new(*one),
+        [] => Err(Error::invalid_input(format!(
+            "container {name} publishes no TCP port: say which to probe with --port"
+        ))),
+        many => Err(Error::invalid_input(format!(
+            "container {name} publishes several TCP ports ({}): say which to probe with --port",
+            many.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// What an HTTP probe round saw: the address that answered as asked, and
+/// the status of the last answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HttpSeen {
+    ready: Option<SocketAddr>,
+    status: Option<u16>,
+}
+
+/// GET `path` from each address until one answers with an accepted status:
+/// HTTP/1.1, `Connection: close`, only the status line is read.
+fn probe_http(addresses: &[SocketAddr], probe: &HttpProbe) -> HttpSeen {
+    let mut seen = HttpSeen {
+        ready: None,
+        status: None,
+    };
+    for addr in addresses {
+        if let Some(status) = http_status(*addr, probe.path.as_str()) {
+            seen.status = Some(status);
+            if probe.accepts(status) {
+                seen.ready = Some(*addr);
+                break;
+            }
+        }
+    }
+    seen
+}
+
+/// The status code of `GET path` at `addr`; `None` when it does not answer
+/// HTTP in time.
+fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).ok()?;
+    stream.set_read_timeout(Some(HTTP_TIME)).ok()?;
+    stream.set_write_timeout(Some(HTTP_TIME)).ok()?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: dockhand\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < HTTP_HEAD_MAX {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    parse_status_line(&head)
+}
+
+/// The code of an HTTP status line: `HTTP/1.1 204 No Content` → 204.
+fn parse_status_line(head: &[u8]) -> Option<u16> {
+    let line = head.split(|b| *b == b'\n').next()?;
+    let text = std::str::from_utf8(line).ok()?;
+    let mut words = text.split_whitespace();
+    if !words.next()?.starts_with("HTTP/") {
+        return None;
+    }
+    words
+        .next()?
+        .parse()
+        .ok()
+        .filter(|c| (100..600).contains(c))
 }
 
 /// The first address that accepts a TCP connection and does not close it
@@ -187,6 +328,8 @@ pub(crate) enum Request {
     Inspect(Option<Duration>),
     /// Try these addresses.
     Connect(Vec<SocketAddr>),
+    /// GET the probe's path from these addresses.
+    Get(Vec<SocketAddr>, Box<HttpProbe>),
     /// Run the healthcheck (podman), within this time (`None`: the engine's own limit).
     Healthcheck(Option<Duration>),
     /// Pause.
@@ -207,6 +350,7 @@ pub(crate) enum Reply {
     Start,
     Inspected(Result<Box<Container>>),
     Connected(Option<SocketAddr>),
+    Answered(HttpSeen),
     Healthchecked(Result<bool>),
     Slept(Result<()>),
     Followed(Result<()>),
@@ -219,6 +363,7 @@ enum Verdict {
     Holds,
     NotYet,
     Connect(Vec<SocketAddr>),
+    Get(Vec<SocketAddr>),
     RunHealthcheck,
     Never(Error),
 }
@@ -267,6 +412,7 @@ impl Waiter {
                 health: None,
                 exit_code: None,
                 address: None,
+                http_status: None,
                 last_line: None,
                 probes: 0,
                 waited_ms: 0,
@@ -307,6 +453,10 @@ impl Waiter {
                     Verdict::Never(e) => Request::Done(Err(e)),
                     Verdict::NotYet => self.pause(now),
                     Verdict::Connect(addresses) => Request::Connect(addresses),
+                    Verdict::Get(addresses) => match &self.condition {
+                        Condition::Http(h) => Request::Get(addresses, Box::new(h.clone())),
+                        _ => Request::Connect(addresses),
+                    },
                     Verdict::RunHealthcheck => Request::Healthcheck(self.probe_time(now)),
                 }
             }
@@ -318,6 +468,17 @@ impl Waiter {
             Reply::Connected(None) => {
                 self.obs.probes += 1;
                 self.pause(now)
+            }
+            Reply::Answered(seen) => {
+                self.obs.probes += 1;
+                self.obs.http_status = seen.status.or(self.obs.http_status);
+                match seen.ready {
+                    Some(addr) => {
+                        self.obs.address = Some(addr.to_string());
+                        self.done()
+                    }
+                    None => self.pause(now),
+                }
             }
             Reply::Healthchecked(Ok(true)) => {
                 self.obs.probes += 1;
@@ -374,6 +535,19 @@ impl Waiter {
                 addresses if addresses.is_empty() => Verdict::NotYet,
                 addresses => Verdict::Connect(addresses),
             },
+            Condition::Http(h) if running => {
+                let port = match h.port {
+                    Some(p) => p,
+                    None => match http_port(c, &self.obs.container) {
+                        Ok(p) => p,
+                        Err(e) => return Verdict::Never(e),
+                    },
+                };
+                match probe_addresses(c, port) {
+                    addresses if addresses.is_empty() => Verdict::NotYet,
+                    addresses => Verdict::Get(addresses),
+                }
+            }
             _ => Verdict::NotYet,
         }
     }
@@ -427,6 +601,9 @@ impl Waiter {
         }
         if let Some(c) = o.exit_code {
             seen.push(format!("exit code {c}"));
+        }
+        if let Some(s) = o.http_status {
+            seen.push(format!("HTTP status {s}"));
         }
         if let Some(line) = &o.last_line {
             seen.push(format!("last log line {line:?}"));
@@ -556,6 +733,9 @@ impl Containers<'_> {
                 Request::Connect(addresses) => {
                     Reply::Connected(driver.offload(move || probe_tcp(&addresses)).await)
                 }
+                Request::Get(addresses, probe) => {
+                    Reply::Answered(driver.offload(move || probe_http(&addresses, &probe)).await)
+                }
                 Request::Healthcheck(t) => Reply::Healthchecked(
                     self.engine
                         .drive(driver, within(healthcheck_run_plan(name), t), None)
@@ -677,6 +857,8 @@ mod tests {
         running.state.health = Some(crate::container::Health {
             status: HealthStatus::Starting,
             failing_streak: 0,
+            last_output: None,
+            last_exit_code: None,
         });
         let (mut w, t0) = waiter(Condition::Healthy, None, EngineKind::Podman);
         w.step(Reply::Start, t0);
@@ -691,30 +873,150 @@ mod tests {
     }
 
     #[test]
-    fn port_probes_published_sockets_on_loopback_or_the_container_ip() {
-        let c = container("docker", "containers-inspect-full.json");
+    fn port_probes_published_sockets_on_loopback_or_container_ips_on_a_bridge_here() {
+        let mut c = container("docker", "containers-inspect-full.json");
         let published = c
             .ports
             .iter()
             .find(|b| b.protocol == Protocol::Tcp)
-            .unwrap();
+            .unwrap()
+            .clone();
         let port = ProbePort::new(published.container_port).unwrap();
         let addrs = probe_addresses(&c, port);
-        assert!(
-            addrs
-                .iter()
-                .all(|a| a.ip().is_loopback() || a.ip().to_string() == published.host_ip),
-            "{addrs:?}"
-        );
-        assert!(addrs
-            .iter()
-            .all(|a| a.port() != port.number() || a.port() == published.host_port));
+        assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+        assert!(addrs.iter().all(|a| a.port() == published.host_port));
+        // Unpublished: the container's IP, only on a network whose gateway is
+        // an address of this machine (127.0.0.1 stands in for a bridge here).
         let unpublished = ProbePort::new(4321).unwrap();
-        let inside = probe_addresses(&c, unpublished);
-        assert!(!inside.is_empty());
-        assert!(inside
-            .iter()
-            .all(|a| a.port() == 4321 && !a.ip().is_loopback()));
+        c.networks.truncate(1);
+        c.networks[0].gateway = Some(Ipv4Addr::LOCALHOST);
+        c.networks[0].ipv4 = Some(Ipv4Addr::new(127, 0, 0, 2));
+        c.networks[0].ipv6 = None;
+        assert_eq!(
+            probe_addresses(&c, unpublished),
+            [SocketAddr::from(([127, 0, 0, 2], 4321))]
+        );
+        // A gateway that is not here (TEST-NET-1): never probed.
+        c.networks[0].gateway = Some(Ipv4Addr::new(192, 0, 2, 1));
+        assert!(probe_addresses(&c, unpublished).is_empty());
+        // A binding to a host address that is not loopback is not probed either.
+        c.ports = vec![crate::container::PortBinding {
+            host_ip: "192.0.2.7".into(),
+            ..published
+        }];
+        assert!(probe_addresses(&c, port).is_empty());
+    }
+
+    #[test]
+    fn http_waits_get_the_one_published_port_and_report_the_last_status() {
+        let probe = HttpProbe {
+            path: HttpPath::new("/health").unwrap(),
+            status: None,
+            port: None,
+        };
+        assert!(probe.accepts(204) && !probe.accepts(301) && !probe.accepts(503));
+        let (mut w, t0) = waiter(
+            Condition::Http(probe),
+            Some(Duration::from_secs(5)),
+            EngineKind::Podman,
+        );
+        w.step(Reply::Start, t0);
+        // Several published TCP ports and no --port: the caller must choose.
+        let full = container("podman", "containers-inspect-full.json");
+        let req = w.step(Reply::Inspected(Ok(Box::new(full))), t0);
+        assert!(
+            matches!(&req, Request::Done(Err(e)) if e.kind() == ErrorKind::InvalidInput),
+            "{req:?}"
+        );
+        let mut one = container("podman", "containers-inspect-full.json");
+        one.ports.retain(|b| b.container_port == 8080);
+        let (mut w, t0) = waiter(
+            Condition::Http(HttpProbe {
+                path: HttpPath::new("/").unwrap(),
+                status: Some(HttpStatus::new(204).unwrap()),
+                port: None,
+            }),
+            Some(Duration::from_secs(5)),
+            EngineKind::Podman,
+        );
+        w.step(Reply::Start, t0);
+        let addrs = match w.step(Reply::Inspected(Ok(Box::new(one))), t0) {
+            Request::Get(addrs, _) => addrs,
+            other => panic!("{other:?}"),
+        };
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+        let busy = HttpSeen {
+            ready: None,
+            status: Some(503),
+        };
+        assert!(matches!(
+            w.step(Reply::Answered(busy), t0),
+            Request::Sleep(_)
+        ));
+        let ok = HttpSeen {
+            ready: Some(addrs[0]),
+            status: Some(204),
+        };
+        match w.step(Reply::Answered(ok), t0) {
+            Request::Done(Ok(o)) => assert_eq!(o.http_status, Some(204)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 204 No Content\r\nX: y"),
+            Some(204)
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.0 404 Not Found\r\n"), Some(404));
+        assert_eq!(parse_status_line(b"SSH-2.0-OpenSSH\r\n"), None);
+        assert_eq!(parse_status_line(b"HTTP/1.1 999 x\r\n"), None);
+        assert_eq!(parse_status_line(b""), None);
+    }
+
+    #[test]
+    fn http_against_a_loopback_server_of_our_own() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            for answer in [
+                "HTTP/1.1 503 Busy\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            ] {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut req = [0u8; 1024];
+                let n = s.read(&mut req).unwrap();
+                let req = String::from_utf8_lossy(&req[..n]).into_owned();
+                assert!(req.starts_with("GET /ready?x=1 HTTP/1.1\r\n"), "{req}");
+                assert!(req.contains(&format!("Host: {addr}\r\n")), "{req}");
+                s.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        let probe = HttpProbe {
+            path: HttpPath::new("/ready?x=1").unwrap(),
+            status: None,
+            port: None,
+        };
+        let first = probe_http(&[addr], &probe);
+        assert_eq!(
+            first,
+            HttpSeen {
+                ready: None,
+                status: Some(503)
+            }
+        );
+        let second = probe_http(&[addr], &probe);
+        assert_eq!(
+            second,
+            HttpSeen {
+                ready: Some(addr),
+                status: Some(200)
+            }
+        );
+        server.join().unwrap();
     }
 
     #[test]

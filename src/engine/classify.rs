@@ -65,6 +65,62 @@ const COMMON: &[Rule] = &[
     rule(&["unable to find image"], NotFound, false),
 ];
 
+/// A registry's answers on pull, push and login, as both CLIs print them
+/// (`vendor-docs/registry.md`). A 4xx answer carries the registry's error
+/// CODE, printed as its lower-cased words after `: ` (docker `Error response
+/// from daemon: denied`, podman `…: reading manifest latest in REPO: denied`):
+/// those are matched first, with the `: ` so no other text can match. A 5xx
+/// answer is never decoded: only its status number is printed.
+const REGISTRY: &[Rule] = &[
+    // Codes (distribution's errcode) a retry may cure.
+    rule(&[": toomanyrequests"], EngineFailure, true),
+    rule(&[": unavailable"], EngineFailure, true),
+    // Codes that fail the same way every time.
+    rule(&[": manifest unknown"], NotFound, false),
+    rule(&[": name unknown"], NotFound, false),
+    rule(&[": blob unknown"], NotFound, false),
+    rule(&[": name invalid"], InvalidInput, false),
+    rule(&[": tag invalid"], InvalidInput, false),
+    rule(&[": manifest invalid"], InvalidInput, false),
+    rule(&[": unauthorized"], PermissionDenied, false),
+    rule(&[": denied"], PermissionDenied, false),
+    // No code printed: the status number, or the client's own words.
+    rule(&["received unexpected http status: 5"], EngineFailure, true),
+    rule(
+        &["invalid status code from registry 5"],
+        EngineFailure,
+        true,
+    ),
+    rule(
+        &["error parsing http 429 response body"],
+        EngineFailure,
+        true,
+    ),
+    rule(&["statuscode: 429"], EngineFailure, true),
+    rule(&["statuscode: 5"], EngineFailure, true),
+    rule(&["context deadline exceeded"], EngineFailure, true),
+    rule(&["no basic auth credentials"], PermissionDenied, false),
+    rule(&["invalid username/password"], PermissionDenied, false),
+    rule(
+        &["login attempt", "failed with status: 4"],
+        PermissionDenied,
+        false,
+    ),
+    // docker push of a tag that is not there.
+    rule(
+        &["an image does not exist locally with the tag"],
+        NotFound,
+        false,
+    ),
+    // podman without --tls-verify=false against a plain-http registry:
+    // a configuration matter, not worth a retry.
+    rule(
+        &["server gave http response to https client"],
+        EngineFailure,
+        false,
+    ),
+];
+
 const DOCKER: &[Rule] = &[
     rule(
         &["permission denied while trying to connect"],
@@ -155,6 +211,10 @@ const PODMAN: &[Rule] = &[
     ),
     rule(&["cannot connect to podman"], Unreachable, true),
     rule(&["unable to connect to podman"], Unreachable, true),
+    // A container removed while the command walked the list of all of them
+    // (`network prune` beside another client's `rm`): doing it again works
+    // (captures/podman/err-network-prune-container-vanished).
+    rule(&["does not exist in database"], EngineFailure, true),
     rule(&["no such container"], NotFound, false),
     rule(&["no container with name or id"], NotFound, false),
     rule(&["no such object"], NotFound, false),
@@ -167,6 +227,8 @@ const PODMAN: &[Rule] = &[
     rule(&["volume not found"], NotFound, false),
     rule(&["no such pod"], NotFound, false),
     rule(&["failed to find published port"], NotFound, false),
+    // `diff` of a missing container (captures/podman/err-diff-absent).
+    rule(&["layer not known"], NotFound, false),
     rule(&["is not connected to network"], NotFound, false),
     rule(&["already in use"], Conflict, false),
     // network/volume create of a taken name; connect of an attached container.
@@ -180,6 +242,8 @@ const PODMAN: &[Rule] = &[
     rule(&["in use by"], Conflict, false),
     rule(&["container state improper"], Conflict, false),
     rule(&["is not running"], Conflict, false),
+    // `top` of a stopped container (captures/podman/err-top-stopped).
+    rule(&["can only be used on running containers"], Conflict, false),
     rule(&["is paused"], Conflict, false),
     rule(&["is not paused"], Conflict, false),
     rule(&["dependent containers"], Conflict, false),
@@ -201,6 +265,87 @@ const PODMAN: &[Rule] = &[
     rule(&["requires exactly"], InvalidInput, false),
     // A local file the engine was asked to read (import, load, env-file).
     rule(&["open /", "no such file or directory"], NotFound, false),
+];
+
+/// curl, wget (GNU and busybox) and git fetching a remote build context
+/// (`vendor-docs/remote-context.md`); consulted before [`HOST`].
+const FETCH: &[Rule] = &[
+    // Refused credentials first: ssh then also says "Could not read from
+    // remote repository", which alone is a network failure.
+    rule(&["host key verification failed"], PermissionDenied, false),
+    rule(&["permission denied (publickey"], PermissionDenied, false),
+    rule(&["authentication failed"], PermissionDenied, false),
+    rule(&["terminal prompts disabled"], PermissionDenied, false),
+    // HTTP answers (curl and git `returned error: N`, GNU wget `ERROR N:`,
+    // busybox wget `server returned error: HTTP/1.1 N …`): 408, 429 and 5xx
+    // may pass, other 4xx will not.
+    rule(&["returned error: 408"], EngineFailure, true),
+    rule(&["returned error: 429"], EngineFailure, true),
+    rule(&["returned error: 5"], EngineFailure, true),
+    rule(&["returned error: 401"], PermissionDenied, false),
+    rule(&["returned error: 403"], PermissionDenied, false),
+    rule(&["returned error: 4"], NotFound, false),
+    rule(&["error: http/1.1 5"], EngineFailure, true),
+    rule(&["error: http/1.0 5"], EngineFailure, true),
+    rule(&["error: http/1.1 429"], EngineFailure, true),
+    rule(&["error: http/1.1 401"], PermissionDenied, false),
+    rule(&["error: http/1.1 403"], PermissionDenied, false),
+    rule(&["server returned error: http/1."], NotFound, false),
+    rule(&[" error 408:"], EngineFailure, true),
+    rule(&[" error 429:"], EngineFailure, true),
+    rule(&[" error 500:"], EngineFailure, true),
+    rule(&[" error 502:"], EngineFailure, true),
+    rule(&[" error 503:"], EngineFailure, true),
+    rule(&[" error 504:"], EngineFailure, true),
+    rule(&[" error 401:"], PermissionDenied, false),
+    rule(&[" error 403:"], PermissionDenied, false),
+    rule(&[" error 404:"], NotFound, false),
+    rule(&[" error 410:"], NotFound, false),
+    // The network: refused, reset, timed out, stalled, unresolvable.
+    rule(&["couldn't connect to server"], EngineFailure, true),
+    rule(&["can't connect to remote host"], EngineFailure, true),
+    rule(&["connection refused"], EngineFailure, true),
+    rule(&["connection reset"], EngineFailure, true),
+    rule(&["connection timed out"], EngineFailure, true),
+    rule(&["operation timed out"], EngineFailure, true),
+    rule(&["operation too slow"], EngineFailure, true),
+    rule(&["recv failure"], EngineFailure, true),
+    rule(&["send failure"], EngineFailure, true),
+    rule(&["empty reply from server"], EngineFailure, true),
+    rule(&["transfer closed with"], EngineFailure, true),
+    rule(&["could not resolve host"], EngineFailure, true),
+    rule(
+        &["temporary failure in name resolution"],
+        EngineFailure,
+        true,
+    ),
+    rule(
+        &["could not read from remote repository"],
+        EngineFailure,
+        true,
+    ),
+    rule(&["early eof"], EngineFailure, true),
+    // curl's own refusals: a size cap, a scheme or URL it will not take.
+    rule(&["maximum file size exceeded"], EngineFailure, false),
+    rule(
+        &["not supported or disabled in libcurl"],
+        InvalidInput,
+        false,
+    ),
+    rule(&["url using bad/illegal format"], InvalidInput, false),
+    // git: what is not in the repository, or no repository at all.
+    rule(&["couldn't find remote ref"], NotFound, false),
+    rule(&["not found in upstream origin"], NotFound, false),
+    rule(&["not our ref"], NotFound, false),
+    rule(&["no such repository"], NotFound, false),
+    rule(&["repository", "not found"], NotFound, false),
+    rule(&["does not appear to be a git repository"], NotFound, false),
+    rule(&["transport", "not allowed"], InvalidInput, false),
+    rule(
+        &["server does not allow request for unadvertised object"],
+        EngineFailure,
+        false,
+    ),
 ];
 
 const HOST: &[Rule] = &[
@@ -238,11 +383,11 @@ const HOST: &[Rule] = &[
     rule(&["command line is not complete"], InvalidInput, false),
 ];
 
-fn table(tool: Tool) -> [&'static [Rule]; 2] {
+fn table(tool: Tool) -> [&'static [Rule]; 3] {
     match tool {
-        Tool::Engine(EngineKind::Docker) => [COMMON, DOCKER],
-        Tool::Engine(EngineKind::Podman) => [COMMON, PODMAN],
-        Tool::Host => [HOST, &[]],
+        Tool::Engine(EngineKind::Docker) => [COMMON, REGISTRY, DOCKER],
+        Tool::Engine(EngineKind::Podman) => [COMMON, REGISTRY, PODMAN],
+        Tool::Host => [FETCH, HOST, &[]],
     }
 }
 

@@ -289,6 +289,24 @@ impl Engine {
         self.lock_timeout
     }
 
+    /// Whether the engine command hands open file descriptors on to the
+    /// engine: not through `sudo`, `doas` or `pkexec`, which close every
+    /// descriptor they did not open. Env-files are memfds passed as
+    /// `/dev/fd/N` when it does, 0600 files otherwise.
+    ///
+    /// ```
+    /// use dockhand::Engine;
+    /// assert!(Engine::from_command("podman").unwrap().passes_fds());
+    /// assert!(!Engine::from_command("/usr/bin/sudo -n docker").unwrap().passes_fds());
+    /// ```
+    pub fn passes_fds(&self) -> bool {
+        let program = std::path::Path::new(&self.command[0]);
+        !matches!(
+            program.file_name().and_then(|n| n.to_str()),
+            Some("sudo" | "doas" | "pkexec")
+        )
+    }
+
     /// The engine's dialect.
     pub fn kind(&self) -> EngineKind {
         self.kind

@@ -8,12 +8,36 @@
 //! their parsers are tested without any engine.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::Argv;
 use crate::error::{Error, Result};
 use crate::exec::Output;
+
+/// A random token (128 bits from the kernel), hex: the label value by which
+/// a retry finds out whether a lost first attempt created something
+/// (containers, imported images).
+///
+/// ```
+/// let t = dockhand::engine::plan::random_token().unwrap();
+/// assert_eq!(t.len(), 32);
+/// ```
+pub fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::EngineFailure,
+                format!("cannot read /dev/urandom: {e}"),
+            )
+            .with_source(e)
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// Which program a plan runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +107,12 @@ pub struct Plan<T> {
     pub(crate) args: Vec<OsString>,
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) fds: Vec<std::os::fd::RawFd>,
+    pub(crate) stdin_file: Option<PathBuf>,
     pub(crate) effect: Effect,
     pub(crate) retry: Retry<T>,
     pub(crate) timeout: Option<Option<Duration>>,
+    pub(crate) output_cap: Option<usize>,
     pub(crate) finish: Finish<T>,
 }
 
@@ -109,9 +136,12 @@ impl<T: 'static> Plan<T> {
             args: args.into_iter().collect(),
             env: Vec::new(),
             stdin: None,
+            fds: Vec::new(),
+            stdin_file: None,
             effect,
             retry: Retry::Transient,
             timeout: None,
+            output_cap: None,
             finish: Box::new(finish),
         }
     }
@@ -153,6 +183,28 @@ impl<T: 'static> Plan<T> {
     /// Bytes to feed the command's stdin.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Plan<T> {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Let the command inherit the open descriptor `fd` (an env-file it
+    /// reads as `/dev/fd/N`, see [`Cmd::pass_fd`](crate::exec::Cmd::pass_fd));
+    /// the caller keeps it open while the plan runs.
+    pub fn pass_fd(mut self, fd: std::os::fd::RawFd) -> Plan<T> {
+        self.fds.push(fd);
+        self
+    }
+
+    /// The command reads its stdin from this file, opened anew for every
+    /// attempt (a build context tarball for `build -`).
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Plan<T> {
+        self.stdin_file = Some(path.into());
+        self
+    }
+
+    /// Override the engine's cap on each of stdout and stderr: more output
+    /// kills the command (a download into memory that must stay small).
+    pub fn output_cap(mut self, bytes: usize) -> Plan<T> {
+        self.output_cap = Some(bytes);
         self
     }
 
@@ -224,9 +276,12 @@ impl<T: 'static> Plan<T> {
             args: self.args,
             env: self.env,
             stdin: self.stdin,
+            fds: self.fds,
+            stdin_file: self.stdin_file,
             effect: self.effect,
             retry,
             timeout: self.timeout,
+            output_cap: self.output_cap,
             finish: Box::new(move |o| finish(o).map(f)),
         }
     }

@@ -92,6 +92,24 @@ pub struct Quirks {
     pub pull_newer: bool,
     /// `--userns` takes only `host` (docker: remapping is a daemon setting).
     pub userns_host_only: bool,
+    /// Flag asking for (`=true`) or skipping (`=false`) TLS verification of
+    /// a registry (`None`: docker has none; dockerd decides, and trusts
+    /// 127.0.0.0/8 and its `insecure-registries` as plain http).
+    pub tls_verify_flag: Option<&'static str>,
+    /// Whether `pull` (without `--quiet`) prints `Digest: sha256:…`, the
+    /// manifest digest it got (podman prints only the image id: the digest
+    /// is read from `image inspect`).
+    pub pull_prints_digest: bool,
+    /// Flag of `push` writing the pushed manifest's digest to a file
+    /// (`None`: docker prints `TAG: digest: sha256:… size: N` instead).
+    pub push_digest_file_flag: Option<&'static str>,
+    /// Variable naming the credentials file, which `pull` and `push` refuse
+    /// when it names no file (podman: `stat …: no such file or directory`,
+    /// even for anonymous pulls; docker treats a missing config as empty).
+    pub auth_file_env_must_exist: Option<&'static str>,
+    /// Whether `volume prune` takes a `label!=` filter (podman 4.3:
+    /// `"label!" is an invalid volume filter`).
+    pub volume_prune_negated_label: bool,
 }
 
 const DOCKER: Quirks = Quirks {
@@ -126,6 +144,11 @@ const DOCKER: Quirks = Quirks {
     log_opt_keys: None,
     pull_newer: false,
     userns_host_only: true,
+    tls_verify_flag: None,
+    pull_prints_digest: true,
+    push_digest_file_flag: None,
+    auth_file_env_must_exist: None,
+    volume_prune_negated_label: true,
 };
 
 const PODMAN: Quirks = Quirks {
@@ -154,6 +177,11 @@ const PODMAN: Quirks = Quirks {
     log_opt_keys: Some(&["max-size", "path", "tag"]),
     pull_newer: true,
     userns_host_only: false,
+    tls_verify_flag: Some("--tls-verify"),
+    pull_prints_digest: false,
+    push_digest_file_flag: Some("--digestfile"),
+    auth_file_env_must_exist: Some("REGISTRY_AUTH_FILE"),
+    volume_prune_negated_label: false,
 };
 
 impl EngineKind {

@@ -86,6 +86,32 @@ impl Engine {
         exec::run_inherit(&cmd, &limits, stdin)
     }
 
+    /// [`Engine::run_attached`], also returning the last `keep` bytes of the
+    /// command's stderr (which still reaches ours as it is written): what an
+    /// engine says on its way out, such as the detach of `attach`. A dry run
+    /// gives status 0 and no bytes.
+    ///
+    /// ```no_run
+    /// use dockhand::{engine::{plan::Effect, Argv}, Engine, Plan};
+    /// let engine = Engine::detect()?;
+    /// let plan = Plan::new(Effect::Mutating, Argv::new("attach").operands(["web"]), |o| o.into_result().map(drop));
+    /// let (status, tail) = engine.run_attached_stderr_tail(plan, true, 4096)?;
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn run_attached_stderr_tail(
+        &self,
+        plan: Plan<()>,
+        stdin: bool,
+        keep: usize,
+    ) -> Result<(ExitStatus, Vec<u8>)> {
+        if self.is_dry_run() {
+            self.run(plan)?;
+            return Ok((ExitStatus::Code(0), Vec::new()));
+        }
+        let (cmd, limits) = self.prepare(&plan);
+        exec::run_inherit_stderr_tail(&cmd, &limits, stdin, keep)
+    }
+
     /// The [`Cmd`] and [`Limits`] `plan` runs with: to show it, or to run it
     /// some other way.
     ///
@@ -108,9 +134,18 @@ impl Engine {
         if let Some(bytes) = &plan.stdin {
             cmd = cmd.stdin(bytes.clone());
         }
+        for &fd in &plan.fds {
+            cmd = cmd.pass_fd(fd);
+        }
+        if let Some(path) = &plan.stdin_file {
+            cmd = cmd.stdin_file(path);
+        }
         let mut limits = *self.limits();
         if let Some(t) = plan.timeout {
             limits.timeout = t;
+        }
+        if let Some(cap) = plan.output_cap {
+            limits.output_cap = cap;
         }
         // Past a rollback's deadline: a zero timeout (`attempt` refuses it).
         let limits = self.within_deadline(limits).unwrap_or(Limits {

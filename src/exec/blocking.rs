@@ -60,7 +60,7 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
     let started = Instant::now();
     // A timeout too large for the clock is no timeout (not a panic).
     let deadline = limits.timeout.and_then(|t| started.checked_add(t));
-    let mut child = captured_command(cmd)
+    let mut child = captured_command(cmd)?
         .spawn()
         .map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
@@ -151,6 +151,41 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
 /// assert!(st.success());
 /// ```
 pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<ExitStatus> {
+    run_inherit_keeping(cmd, limits, inherit_stdin, 0).map(|(status, _)| status)
+}
+
+/// [`run_inherit`], with the child's stderr passed through a pipe: it still
+/// reaches our stderr as it is written, and its last `keep` bytes are
+/// returned with the status (to recognise what the engine said on its way
+/// out, such as docker's "read escape sequence" after a detach).
+///
+/// ```
+/// use dockhand::exec::{run_inherit_stderr_tail, Cmd, Limits};
+/// let cmd = Cmd::new("sh").args(["-c", "echo one >&2; echo two >&2; exit 3"]);
+/// let (st, tail) = run_inherit_stderr_tail(&cmd, &Limits::default(), false, 4).unwrap();
+/// assert_eq!((st.code(), tail.as_slice()), (Some(3), &b"two\n"[..]));
+/// ```
+pub fn run_inherit_stderr_tail(
+    cmd: &Cmd,
+    limits: &Limits,
+    inherit_stdin: bool,
+    keep: usize,
+) -> Result<(ExitStatus, Vec<u8>)> {
+    run_inherit_keeping(cmd, limits, inherit_stdin, keep.max(1))
+}
+
+/// Longest wait, after the child exited, for the stderr pass-through to
+/// finish (a grandchild may hold the pipe open).
+const TAIL_DRAIN: Duration = Duration::from_millis(500);
+
+/// [`run_inherit`]; with `keep > 0` stderr goes through a pipe whose last
+/// `keep` bytes are returned.
+fn run_inherit_keeping(
+    cmd: &Cmd,
+    limits: &Limits,
+    inherit_stdin: bool,
+    keep: usize,
+) -> Result<(ExitStatus, Vec<u8>)> {
     if let Some(sig) = interrupt(limits) {
         return Err(interrupted_error(cmd, sig));
     }
@@ -164,17 +199,24 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Ex
     } else {
         Stdio::null()
     });
+    if keep > 0 {
+        command.stderr(Stdio::piped());
+    }
     if !interactive {
         command.process_group(0);
     }
     let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
+    let tail = child.stderr.take().map(|pipe| spawn_tail(pipe, keep));
     let never = AtomicBool::new(false);
     match wait_leader(&mut child, deadline, &never, limits) {
         Waited::Exited(status) => {
             let status = ExitStatus::from(status);
             log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
-            Ok(status)
+            let tail = tail
+                .and_then(|rx| rx.recv_timeout(TAIL_DRAIN).ok())
+                .unwrap_or_default();
+            Ok((status, tail))
         }
         other => {
             if interactive {
@@ -190,6 +232,33 @@ pub fn run_inherit(cmd: &Cmd, limits: &Limits, inherit_stdin: bool) -> Result<Ex
             })
         }
     }
+}
+
+/// Copy `pipe` to our stderr as it arrives; the last `keep` bytes come back
+/// on the channel when it closes.
+fn spawn_tail<R: Read + Send + 'static>(mut pipe: R, keep: usize) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut tail: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let mut stderr = io::stderr().lock();
+                    let _ = stderr.write_all(&buf[..n]);
+                    let _ = stderr.flush();
+                    tail.extend_from_slice(&buf[..n]);
+                    let excess = tail.len().saturating_sub(keep);
+                    tail.drain(..excess);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(tail);
+    });
+    rx
 }
 
 /// Sleep for `duration`, waking early (with an Interrupted error) when
@@ -209,19 +278,23 @@ pub(crate) fn sleep_through_interrupts(duration: Duration) {
 }
 
 /// The Command for `cmd` with its output captured: stdin piped when there
-/// are bytes for it (else /dev/null), stdout and stderr piped, and a process
-/// group of its own (both executors use it).
-pub(super) fn captured_command(cmd: &Cmd) -> Command {
+/// are bytes for it, the file when it has one (else /dev/null), stdout and
+/// stderr piped, and a process group of its own (both executors use it).
+pub(super) fn captured_command(cmd: &Cmd) -> Result<Command> {
+    let stdin = match (cmd.get_stdin(), cmd.get_stdin_file()) {
+        (Some(_), _) => Stdio::piped(),
+        (None, Some(path)) => Stdio::from(
+            std::fs::File::open(path).map_err(|e| super::stdin_file_error(cmd, path, e))?,
+        ),
+        (None, None) => Stdio::null(),
+    };
     let mut command = std_command(cmd);
     command
-        .stdin(match cmd.get_stdin() {
-            Some(_) => Stdio::piped(),
-            None => Stdio::null(),
-        })
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    command
+    Ok(command)
 }
 
 /// The std::process::Command for `cmd` (program, argv, env — never a shell).

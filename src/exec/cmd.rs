@@ -4,6 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 /// A program, its argv and extra environment — nothing runs until an
 /// executor in this module spawns it. There is no shell anywhere: every
@@ -25,6 +26,7 @@ pub struct Cmd {
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
     fds: Vec<RawFd>,
+    stdin_file: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -36,6 +38,7 @@ impl Cmd {
             env: Vec::new(),
             stdin: None,
             fds: Vec::new(),
+            stdin_file: None,
         }
     }
 
@@ -75,6 +78,19 @@ impl Cmd {
     pub fn pass_fd(mut self, fd: RawFd) -> Cmd {
         self.fds.push(fd);
         self
+    }
+
+    /// The child reads its stdin from this file (a build context tarball:
+    /// read by the child itself, never held in memory). Bytes given with
+    /// [`Cmd::stdin`] win over it.
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Cmd {
+        self.stdin_file = Some(path.into());
+        self
+    }
+
+    /// The file for stdin, if any.
+    pub fn get_stdin_file(&self) -> Option<&Path> {
+        self.stdin_file.as_deref()
     }
 
     /// The program.
@@ -141,6 +157,8 @@ impl fmt::Display for Cmd {
         }
         if self.stdin.is_some() {
             f.write_str(" < (stdin)")?;
+        } else if let Some(path) = &self.stdin_file {
+            write!(f, " < {}", quote(path.as_os_str()))?;
         }
         Ok(())
     }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use blocking::sleep_through_interrupts;
-pub use blocking::{run, run_inherit, run_observed, sleep};
+pub use blocking::{run, run_inherit, run_inherit_stderr_tail, run_observed, sleep};
 pub use cmd::{quote, Cmd};
 pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
@@ -172,6 +172,19 @@ fn spawn_error(cmd: &Cmd, err: io::Error) -> Error {
         .with_source(err)
 }
 
+/// The error for a stdin file that cannot be opened (nothing was started).
+fn stdin_file_error(cmd: &Cmd, path: &std::path::Path, err: io::Error) -> Error {
+    Error::new(
+        ErrorKind::EngineFailure,
+        format!(
+            "cannot open {} for the command's stdin: {err}",
+            path.display()
+        ),
+    )
+    .with_command(cmd.to_string())
+    .with_source(err)
+}
+
 /// The error for a child whose exit could not be waited for.
 fn wait_error(command: &str, err: io::Error) -> Error {
     Error::new(ErrorKind::EngineFailure, err.to_string())
@@ -216,6 +229,37 @@ fn interrupted_error(cmd: &Cmd, signal: i32) -> Error {
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    #[test]
+    fn stdin_can_come_from_a_file_read_by_the_child_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in");
+        std::fs::write(&path, b"from a file\n").unwrap();
+        let cmd = Cmd::new("cat").stdin_file(&path);
+        assert_eq!(cmd.to_string(), format!("cat < {}", path.display()));
+        assert_eq!(
+            run(&cmd, &Limits::default()).unwrap().stdout,
+            b"from a file\n"
+        );
+        let missing = Cmd::new("cat").stdin_file(dir.path().join("missing"));
+        let e = run(&missing, &Limits::default()).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::EngineFailure,
+            "not a missing program: {e}"
+        );
+        assert!(e.message().contains("for the command's stdin"), "{e}");
+    }
+
+    #[cfg(feature = "tokio")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_async_executor_reads_a_stdin_file_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in");
+        std::fs::write(&path, b"async\n").unwrap();
+        let out = run_async(&Cmd::new("cat").stdin_file(&path), &Limits::default()).await;
+        assert_eq!(out.unwrap().stdout, b"async\n");
+    }
 
     #[test]
     fn a_program_that_cannot_start_keeps_the_io_error_as_source() {

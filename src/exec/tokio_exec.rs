@@ -37,7 +37,7 @@ pub async fn run_async(cmd: &Cmd, limits: &Limits) -> Result<Output> {
         return Err(interrupted_error(cmd, sig));
     }
     let started = Instant::now();
-    let mut command = Command::from(captured_command(cmd));
+    let mut command = Command::from(captured_command(cmd)?);
     command.kill_on_drop(true);
     let child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let mut guard = GroupGuard::new(child);

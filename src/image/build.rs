@@ -12,10 +12,17 @@
 //! and podman on stdout with the verdict on stderr, BuildKit all on stderr.
 //! A failed build's error carries the verdict and the last meaningful log
 //! lines (the failing step and its output), without the id/cache chatter.
+//!
+//! The context is a local directory or, fetched first by dockhand
+//! ([`context`]), an http(s) tarball (the engine reads it on
+//! stdin: `build -`) or a git checkout (a directory).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::Serialize;
+
+use super::context::{self, ContextSha256, ContextSource, FetchOptions, LocalContext};
 use super::Images;
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, EngineKind};
@@ -42,10 +49,17 @@ pub enum Builder {
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// The build context directory.
-    pub context: PathBuf,
-    /// The Dockerfile (default: `Dockerfile` in the context).
+    /// The build context: a directory, or a tarball URL or git repository
+    /// that dockhand fetches first ([`ContextSource::parse`]).
+    pub context: ContextSource,
+    /// The Dockerfile (default: `Dockerfile` in the context). For a local
+    /// directory a path as the engine reads it; for a fetched context a
+    /// relative path inside it (git: inside the subdirectory).
     pub dockerfile: Option<PathBuf>,
+    /// The SHA-256 a fetched tarball must have.
+    pub context_sha256: Option<ContextSha256>,
+    /// Time and size limits of fetching a remote context.
+    pub fetch: FetchOptions,
     /// Names for the image.
     pub tags: Vec<ImageTag>,
     /// Do not use the build cache.
@@ -65,11 +79,14 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// Build `context` with its `Dockerfile`, untagged, defaults otherwise.
-    pub fn new(context: impl Into<PathBuf>) -> BuildOptions {
+    /// Build `context` (a directory, or a parsed [`ContextSource`]) with its
+    /// `Dockerfile`, untagged, defaults otherwise.
+    pub fn new(context: impl Into<ContextSource>) -> BuildOptions {
         BuildOptions {
             context: context.into(),
             dockerfile: None,
+            context_sha256: None,
+            fetch: FetchOptions::default(),
             tags: Vec::new(),
             no_cache: false,
             pull: false,
@@ -82,22 +99,54 @@ impl BuildOptions {
     }
 }
 
-/// The build, writing the image id to `iidfile`; the value is the full id
-/// read back from it. `--force-rm` keeps a failed step's container from
-/// being left behind (the classic builder leaves it otherwise).
+/// What a build made.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Built {
+    /// The full image id, `sha256:<64 hex>`.
+    pub id: String,
+    /// The names given to it.
+    pub tags: Vec<ImageTag>,
+    /// Where the context came from.
+    pub context: ContextSource,
+    /// The commit that was built (git contexts).
+    pub commit: Option<String>,
+    /// The SHA-256 of the tarball that was built (tarball contexts).
+    pub sha256: Option<String>,
+}
+
+/// The build of a local `context`, writing the image id to `iidfile`; the
+/// value is the full id read back from it. `--force-rm` keeps a failed
+/// step's container from being left behind (the classic builder leaves it
+/// otherwise). A tarball is read on stdin (`build -`), which every builder
+/// takes; its Dockerfile path is inside the archive.
 ///
 /// ```
 /// use dockhand::image::build::{build_plan, BuildOptions, Builder};
+/// use dockhand::image::context::LocalContext;
 /// use dockhand::{input::ImageTag, EngineKind};
 /// let mut opts = BuildOptions::new("/src/app");
 /// opts.tags.push(ImageTag::new("app:1").unwrap());
 /// opts.builder = Builder::BuildKit;
-/// let plan = build_plan(EngineKind::Docker, &opts, "/tmp/iid".as_ref());
+/// let dir = LocalContext::Dir { path: "/src/app".into(), dockerfile: None };
+/// let plan = build_plan(EngineKind::Docker, &opts, &dir, "/tmp/iid".as_ref());
 /// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--progress=plain", "--tag=app:1", "--", "/src/app"]);
 /// assert_eq!(plan.envs()[0].1, "1");
+/// let tar = LocalContext::Tarball { path: "/tmp/c.tar".into(), dockerfile: Some("app/Dockerfile".into()) };
+/// let plan = build_plan(EngineKind::Podman, &opts, &tar, "/tmp/iid".as_ref());
+/// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--file", "app/Dockerfile", "--tag=app:1", "--", "-"]);
 /// ```
-pub fn build_plan(kind: EngineKind, opts: &BuildOptions, iidfile: &Path) -> Plan<String> {
+pub fn build_plan(
+    kind: EngineKind,
+    opts: &BuildOptions,
+    context: &LocalContext,
+    iidfile: &Path,
+) -> Plan<String> {
     let buildkit_env = kind.quirks().buildkit_env;
+    let (operand, dockerfile, stdin) = match context {
+        LocalContext::Dir { path, dockerfile } => (path.as_os_str(), dockerfile, None),
+        LocalContext::Tarball { path, dockerfile } => ("-".as_ref(), dockerfile, Some(path)),
+    };
     let args = Argv::new("build")
         .pair("--iidfile", Some(iidfile))
         .flag("--force-rm")
@@ -105,14 +154,14 @@ pub fn build_plan(kind: EngineKind, opts: &BuildOptions, iidfile: &Path) -> Plan
             "--progress=plain",
             opts.builder == Builder::BuildKit && buildkit_env.is_some(),
         )
-        .pair("--file", opts.dockerfile.as_deref())
+        .pair("--file", dockerfile.as_deref())
         .each("--tag", &opts.tags)
         .flag_if("--no-cache", opts.no_cache)
         .flag_if("--pull", opts.pull)
         .each("--build-arg", &opts.build_args)
         .each("--label", &opts.labels)
         .opt("--network", opts.network.as_ref())
-        .operands([&opts.context]);
+        .operands([operand]);
 
     let iidfile = iidfile.to_path_buf();
     let mut plan = Plan::new(Effect::Mutating, args, move |outcome| {
@@ -125,6 +174,9 @@ pub fn build_plan(kind: EngineKind, opts: &BuildOptions, iidfile: &Path) -> Plan
         read_iidfile(&iidfile, &outcome.output)
     })
     .timeout(opts.timeout);
+    if let Some(path) = stdin {
+        plan = plan.stdin_file(path);
+    }
     match (opts.builder, buildkit_env) {
         (Builder::Classic, Some(var)) => plan = plan.env(var, "0"),
         (Builder::BuildKit, Some(var)) => plan = plan.env(var, "1"),
@@ -212,44 +264,47 @@ fn build_failure(err: Error, output: &Output) -> Error {
 }
 
 impl Images<'_> {
-    /// Build an image and return its full id (`sha256:<64 hex>`).
+    /// Build an image; returns its full id (`sha256:<64 hex>`) and, for a
+    /// fetched context, the commit or tarball checksum that was built. A
+    /// remote context is fetched first ([`context::fetch`]: bounded in time
+    /// and size, retried when the failure is transient, checked against
+    /// [`BuildOptions::context_sha256`]) and removed again afterwards.
     ///
     /// ```no_run
-    /// use dockhand::image::build::BuildOptions;
-    /// let mut opts = BuildOptions::new("./app");
+    /// use dockhand::image::{build::BuildOptions, context::ContextSource};
+    /// let mut opts = BuildOptions::new(ContextSource::parse("https://example.com/team/app.git#v1.2:server")?);
     /// opts.tags.push(dockhand::input::ImageTag::new("app:dev")?);
-    /// let id = dockhand::Engine::detect()?.images().build(&opts)?;
-    /// println!("{id}");
+    /// let built = dockhand::Engine::detect()?.images().build(&opts)?;
+    /// println!("{} from {:?}", built.id, built.commit);
     /// # Ok::<(), dockhand::Error>(())
     /// ```
-    pub fn build(&self, opts: &BuildOptions) -> Result<String> {
-        check_plain("build context", &opts.context.to_string_lossy())?;
-        if !opts.context.is_dir() {
-            return Err(Error::invalid_input(format!(
-                "build context {} is not a directory",
-                opts.context.display()
-            )));
-        }
+    pub fn build(&self, opts: &BuildOptions) -> Result<Built> {
         if let Some(f) = &opts.dockerfile {
             check_plain("Dockerfile path", &f.to_string_lossy())?;
         }
+        let fetched = context::fetch(
+            self.engine,
+            &opts.context,
+            opts.dockerfile.as_deref(),
+            opts.context_sha256.as_ref(),
+            &opts.fetch,
+        )?;
         // A private directory, not a file in /tmp: the CLI replaces the file
         // (as root under `sudo docker`), and we must still be able to remove it.
-        let dir = tempfile::Builder::new()
-            .prefix("dockhand-build-")
-            .tempdir()
-            .map_err(|e| {
-                Error::new(
-                    crate::ErrorKind::EngineFailure,
-                    format!("cannot create a temporary directory: {e}"),
-                )
-                .with_source(e)
-            })?;
-        self.engine.run(build_plan(
+        let dir = super::private_temp_dir("dockhand-build-")?;
+        let id = self.engine.run(build_plan(
             self.engine.kind(),
             opts,
+            &fetched.local,
             &dir.path().join("iid"),
-        ))
+        ))?;
+        Ok(Built {
+            id,
+            tags: opts.tags.clone(),
+            context: opts.context.clone(),
+            commit: fetched.commit.clone(),
+            sha256: fetched.sha256.clone(),
+        })
     }
 }
 
@@ -259,6 +314,13 @@ mod tests {
     use crate::testing::{capture, replay};
     use crate::ErrorKind;
 
+    fn dir(path: &str) -> LocalContext {
+        LocalContext::Dir {
+            path: path.into(),
+            dockerfile: None,
+        }
+    }
+
     fn failed(kind: EngineKind, path: &str, code: i32) -> Error {
         let stdout = std::fs::read(crate::testing::capture_path(&format!("{path}.stdout.txt")))
             .unwrap_or_default();
@@ -266,6 +328,7 @@ mod tests {
         let plan = build_plan(
             kind,
             &BuildOptions::new("/ctx"),
+            &dir("/ctx"),
             "/nonexistent/iid".as_ref(),
         );
         replay(kind, plan, code, &stdout, &stderr).unwrap_err()
@@ -343,6 +406,7 @@ mod tests {
         let plan = build_plan(
             EngineKind::Docker,
             &BuildOptions::new("/ctx"),
+            &dir("/ctx"),
             "/i".as_ref(),
         );
         let e = replay(EngineKind::Docker, plan, 1, b"", stderr).unwrap_err();
@@ -386,11 +450,11 @@ mod tests {
     fn builder_choice_is_an_environment_variable_for_docker_only() {
         let mut opts = BuildOptions::new("/ctx");
         opts.builder = Builder::Classic;
-        let plan = build_plan(EngineKind::Docker, &opts, "/i".as_ref());
+        let plan = build_plan(EngineKind::Docker, &opts, &dir("/ctx"), "/i".as_ref());
         assert_eq!(plan.envs(), [("DOCKER_BUILDKIT".into(), "0".into())]);
         assert!(!plan.args().iter().any(|a| a == "--progress=plain"));
         opts.builder = Builder::BuildKit;
-        let plan = build_plan(EngineKind::Podman, &opts, "/i".as_ref());
+        let plan = build_plan(EngineKind::Podman, &opts, &dir("/ctx"), "/i".as_ref());
         assert!(plan.envs().is_empty());
         assert!(!plan.args().iter().any(|a| a == "--progress=plain"));
     }
@@ -398,13 +462,16 @@ mod tests {
     #[test]
     fn every_option_becomes_one_argument() {
         let mut opts = BuildOptions::new("/ctx");
-        opts.dockerfile = Some("/ctx/Dockerfile.dev".into());
         opts.no_cache = true;
         opts.pull = true;
         opts.build_args = KeyValue::many("build arg", ["V=1 2"]).unwrap();
         opts.labels = KeyValue::many("label", ["a=-b"]).unwrap();
         opts.network = Some(NetworkName::new("none").unwrap());
-        let plan = build_plan(EngineKind::Podman, &opts, "/i".as_ref());
+        let local = LocalContext::Dir {
+            path: "/ctx".into(),
+            dockerfile: Some("/ctx/Dockerfile.dev".into()),
+        };
+        let plan = build_plan(EngineKind::Podman, &opts, &local, "/i".as_ref());
         assert_eq!(
             plan.args(),
             [

@@ -1,4 +1,6 @@
-//! Images: list, inspect, exists, remove, tag, import, save, load, pull.
+//! Images: list, inspect, exists, remove, tag, import, save, load; pull,
+//! push, login and logout ([`registry`]); build ([`build`], remote contexts in
+//! [`context`]).
 //!
 //! Docker and podman print images differently (docker `Id` is
 //! `sha256:<hex>`, podman's is bare hex; podman has the labels at the top
@@ -20,11 +22,16 @@ use crate::engine::batch::{self, Found};
 use crate::engine::plan::{Effect, Plan};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::Observer;
-use crate::input::{check_plain, ImageRef, ImageTag, KeyValue, Platform};
+use crate::input::{check_plain, ImageRef, ImageTag, KeyValue};
 
 pub mod build;
+pub mod context;
 pub mod dockerfile;
+mod history;
+pub mod registry;
+
+pub use history::{history_plan, HistoryEntry};
+pub use registry::{LoginOptions, Password, PullOptions, Pulled, PushOptions, Pushed};
 
 /// Time limit of the commands that move whole images (pull, import, save,
 /// load, build) unless the caller sets another: they take far longer than
@@ -43,7 +50,8 @@ pub struct Images<'e> {
 }
 
 impl Engine {
-    /// The images: list, inspect, exists, remove, tag, import, save, load, pull, build.
+    /// The images: list, inspect, exists, remove, tag, import, save, load,
+    /// pull, push, login, logout, build.
     ///
     /// ```no_run
     /// let here = dockhand::Engine::detect()?.images().exists(&"busybox".parse()?)?;
@@ -420,6 +428,10 @@ impl ImportOptions {
     }
 }
 
+/// The label each image [`Images::import`] makes carries: a random value by
+/// which a retry finds an image the lost first attempt imported.
+pub const IMPORT_TOKEN_LABEL: &str = "dockhand.import-token";
+
 /// Import a root-filesystem tarball as an image; the value is the full id.
 ///
 /// ```
@@ -503,60 +515,20 @@ pub fn parse_loaded(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// What [`Images::pull`] fetches.
-#[derive(Debug, Clone)]
-pub struct PullOptions {
-    /// The image.
-    pub image: ImageRef,
-    /// Platform such as `linux/arm64` (default: the engine's).
-    pub platform: Option<Platform>,
-    /// Time limit of each attempt (default [`TRANSFER_TIMEOUT`]).
-    pub timeout: Option<Duration>,
-}
-
-impl PullOptions {
-    /// Pull `image` for the engine's platform.
-    pub fn new(image: ImageRef) -> PullOptions {
-        PullOptions {
-            image,
-            platform: None,
-            timeout: Some(TRANSFER_TIMEOUT),
-        }
-    }
-}
-
-/// Pull an image. `quiet` asks the engine for no progress output (pass
-/// `false` when an observer shows the progress). Transient registry
-/// failures (connection refused/reset, 5xx, timeouts) are retried by the
-/// engine's retry policy; the error names the engine's final error line.
-///
-/// ```
-/// use dockhand::{image::{pull_plan, PullOptions}, input::ImageRef};
-/// let plan = pull_plan(&PullOptions::new(ImageRef::new("busybox:1").unwrap()), true);
-/// assert_eq!(plan.args(), ["pull", "--quiet", "--", "busybox:1"]);
-/// ```
-pub fn pull_plan(opts: &PullOptions, quiet: bool) -> Plan<()> {
-    let args = Argv::new("pull")
-        .flag_if("--quiet", quiet)
-        .opt("--platform", opts.platform.as_ref())
-        .operands([&opts.image]);
-    Plan::new(Effect::Mutating, args, |outcome| match outcome.error {
-        None => Ok(()),
-        Some(e) => {
-            // Engines print progress and warnings (podman: its own retries)
-            // first; the last line is the verdict.
-            let last = String::from_utf8_lossy(&outcome.output.stderr)
-                .lines()
-                .map(str::trim)
-                .rfind(|l| !l.is_empty())
-                .map(str::to_string);
-            Err(match last {
-                Some(line) => e.with_message(line),
-                None => e,
-            })
-        }
-    })
-    .timeout(opts.timeout)
+/// A private temporary directory `/tmp/PREFIXxxxx` (removed when dropped)
+/// for the files a command writes or reads: image ids, digests, fetched
+/// contexts, stand-in credentials.
+pub(crate) fn private_temp_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::EngineFailure,
+                format!("cannot create a temporary directory: {e}"),
+            )
+            .with_source(e)
+        })
 }
 
 /// Refuse a path that does not exist before handing it to the engine (both
@@ -665,8 +637,29 @@ impl Images<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn import(&self, opts: &ImportOptions) -> Result<String> {
+        if opts.tarball.as_os_str() == "-" {
+            return Err(Error::invalid_input(
+                "`-` (a tarball on stdin) is not supported by import: give the tarball's path \
+                 (`./-` for a file named -)",
+            ));
+        }
         existing_file("tarball", &opts.tarball)?;
-        self.engine.run(import_plan(opts))
+        // A re-sent import would make a second image: the token label tells
+        // a retry whether the first attempt made it after all.
+        let token = crate::engine::plan::random_token()?;
+        let mut tagged = opts.clone();
+        tagged
+            .changes
+            .push(Change::new(&format!("LABEL {IMPORT_TOKEN_LABEL}={token}"))?);
+        let filter = KeyValue::new("filter", &format!("label={IMPORT_TOKEN_LABEL}={token}"))?;
+        let plan = import_plan(&tagged).verify_before_retry(move || {
+            let found = ListOptions {
+                all: true,
+                filters: vec![filter.clone()],
+            };
+            list_ids_plan(&found).map(|ids| ids.into_iter().next().map(|id| full_id(&id)))
+        });
+        self.engine.run(plan)
     }
 
     /// Save images into one archive at `path`, replacing it if it exists.
@@ -719,26 +712,6 @@ impl Images<'_> {
     pub fn load(&self, path: &Path, timeout: Option<Duration>) -> Result<Vec<String>> {
         existing_file("archive", path)?;
         self.engine.run(load_plan(path, timeout))
-    }
-
-    /// Pull an image, retrying transient registry failures, and return it
-    /// inspected. With an `observer` the engine's progress output is handed
-    /// to it as it arrives; without one the pull is quiet. (A dry-run
-    /// engine only prints the pull: run [`pull_plan`] instead.)
-    ///
-    /// ```no_run
-    /// use dockhand::{image::PullOptions, input::ImageRef};
-    /// let image = dockhand::Engine::detect()?.images().pull(&PullOptions::new(ImageRef::new("busybox:1.36")?), None)?;
-    /// println!("{}", image.id);
-    /// # Ok::<(), dockhand::Error>(())
-    /// ```
-    pub fn pull(&self, opts: &PullOptions, observer: Option<&Observer>) -> Result<Image> {
-        match observer {
-            Some(show) => self.engine.run_observed(pull_plan(opts, false), show)?,
-            None => self.engine.run(pull_plan(opts, true))?,
-        }
-        self.inspect(std::slice::from_ref(&opts.image))?
-            .into_one(|| format!("{} was pulled but cannot be inspected", opts.image))
     }
 }
 
@@ -953,57 +926,6 @@ mod tests {
             )
             .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::NotFound, "{dir}: {e}");
-        }
-    }
-
-    #[test]
-    fn unreachable_registry_is_transient_and_names_the_final_error() {
-        for (kind, dir, slug) in [
-            (EngineKind::Docker, "docker", "err-pull-connection-refused"),
-            (EngineKind::Docker, "docker", "err-pull-quiet-closed-port"),
-            (EngineKind::Podman, "podman", "err-pull-connection-refused"),
-            (EngineKind::Podman, "podman", "err-pull-quiet-closed-port"),
-        ] {
-            let opts = PullOptions::new(ImageRef::new("127.0.0.1:1/x/y:1").unwrap());
-            let e = replay(
-                kind,
-                pull_plan(&opts, true),
-                1,
-                b"",
-                &capture(&format!("{dir}/{slug}.stderr.txt")),
-            )
-            .unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::EngineFailure, "{dir}/{slug}");
-            assert!(e.is_transient(), "{dir}/{slug}: {e}");
-            assert!(
-                e.message().contains("connection refused"),
-                "{dir}/{slug}: {}",
-                e.message()
-            );
-            assert!(!e.message().contains("level=warning"), "{}", e.message());
-        }
-    }
-
-    #[test]
-    fn unknown_registry_host_and_missing_repository_are_not_retried() {
-        for (kind, path) in [
-            (EngineKind::Docker, "docker/err-pull-dns-failure"),
-            (
-                EngineKind::Podman,
-                "podman/err-pull-dns-failure-registry-invalid",
-            ),
-            (EngineKind::Docker, "docker/err-pull-missing-dockerhub"),
-        ] {
-            let opts = PullOptions::new(ImageRef::new("registry.invalid/x/y:1").unwrap());
-            let e = replay(
-                kind,
-                pull_plan(&opts, true),
-                1,
-                b"",
-                &capture(&format!("{path}.stderr.txt")),
-            )
-            .unwrap_err();
-            assert!(!e.is_transient(), "{path}: {e}");
         }
     }
 

@@ -146,6 +146,48 @@ impl Platform {
     }
 }
 
+/// A registry server as `login`/`logout` name it: `host[:port]`
+/// (`registry.example.com`, `127.0.0.1:5000`, `localhost:5000`), the domain
+/// part of an image reference. Always given: docker's `logout` without one
+/// logs out of Docker Hub.
+///
+/// ```
+/// use dockhand::input::{ImageRef, Registry};
+/// assert!(Registry::new("127.0.0.1:5000").is_ok());
+/// for bad in ["", "-x", "a b", "https://x", "x:", "x:y", "a/b"] {
+///     assert!(Registry::new(bad).is_err(), "{bad:?}");
+/// }
+/// let image = ImageRef::new("127.0.0.1:5000/team/app:1").unwrap();
+/// assert_eq!(Registry::of(&image).unwrap().as_str(), "127.0.0.1:5000");
+/// assert!(Registry::of(&ImageRef::new("busybox").unwrap()).is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Registry(String);
+
+impl Registry {
+    /// Validate `host[:port]`.
+    pub fn new(text: impl Into<String>) -> Result<Registry> {
+        let text = text.into();
+        check_plain("registry", &text)?;
+        check_domain(&text, &text)
+            .map_err(|_| Error::invalid_input(format!("invalid registry {text:?}: use host[:port], e.g. registry.example.com or 127.0.0.1:5000")))?;
+        Ok(Registry(text))
+    }
+
+    /// The registry an image reference names (`None`: the default one, Docker Hub).
+    pub fn of(image: &ImageRef) -> Option<Registry> {
+        let (first, rest) = image.as_str().split_once('/')?;
+        let is_domain = first.contains('.') || first.contains(':') || first == "localhost";
+        (is_domain && !rest.is_empty()).then(|| Registry(first.to_string()))
+    }
+
+    /// The registry as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What the parser learnt about a valid reference.
 struct Parsed {
     has_digest: bool,
@@ -299,6 +341,7 @@ fn check_digest(text: &str, digest: &str) -> Result<()> {
 text_impls!(ImageRef);
 text_impls!(ImageTag);
 text_impls!(Platform);
+text_impls!(Registry);
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,7 @@ mod names;
 mod net;
 mod observe;
 mod subnet;
+mod verbs;
 
 use std::time::Duration;
 
@@ -52,12 +53,13 @@ pub use container_opts::ports::{ContainerPort, ExposedPorts, PortRange, PortSpec
 pub use container_opts::process::{Entrypoint, GpuRequest, GroupName, PullPolicy, Sysctl, Ulimit};
 pub use container_opts::security::{Capability, NamespaceMode, SecurityOpt, UsernsMode};
 pub use container_opts::{ContainerLink, CopyPath, EnvVar, RestartPolicy, Signal, Word};
-pub use image::{ImageRef, ImageTag, Platform};
+pub use image::{ImageRef, ImageTag, Platform, Registry};
 pub use kv::KeyValue;
 pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;
+pub use verbs::{DetachKeys, HttpPath, HttpStatus, PruneFilter, TopField};
 
 use crate::error::{Error, Result};
 

@@ -328,7 +328,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn add_veth(&self, container: &ContainerRef, spec: &VethSpec) -> Result<LinkChange> {
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_veth(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -345,7 +345,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn add_macvlan(&self, container: &ContainerRef, spec: &MacvlanSpec) -> Result<LinkChange> {
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, true)?;
         let (record, decision) = link::plan_macvlan(&target, spec, &snapshot)?;
         self.carry_out(target, record, decision)
@@ -364,7 +364,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn move_in(&self, container: &ContainerRef, spec: &MoveSpec) -> Result<LinkChange> {
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let phy = wireless_phy(&spec.host_if);
         if let Some(phy) = &phy {
             require_iw(spec.host_if.as_str(), phy)?;
@@ -385,7 +385,7 @@ impl Netns<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn remove(&self, container: &ContainerRef, ifname: &IfName) -> Result<LinkChange> {
-        let target = own_netns(self.running_container(container)?)?;
+        let (target, _lock) = self.locked(container)?;
         let snapshot = self.snapshot(&target, false)?;
         let (record, steps) = link::plan_del(&target, ifname, home_pid(), &snapshot)?;
         if let Some(phy) = &record.phy {
@@ -438,6 +438,19 @@ impl Netns<'_> {
                 result: steps.and_then(|s| self.teardown(s)),
             })
             .collect())
+    }
+
+    /// The running container with its own namespace, and the container's
+    /// lock (by the reference given and by its id) held for a change: a
+    /// concurrent identical change then finds this one's result, complete.
+    fn locked(
+        &self,
+        container: &ContainerRef,
+    ) -> Result<(RunningContainer, Option<crate::container::lock::LockSet>)> {
+        let target = own_netns(self.running_container(container)?)?;
+        let id = ContainerRef::new(&target.id)?;
+        let lock = crate::container::lock_names(self.engine, [container, &id])?;
+        Ok((target, lock))
     }
 
     fn routes(&self, ns: Namespace) -> Result<Vec<Route>> {

@@ -8,9 +8,14 @@
 //!   kept as they are.
 //! * Nothing is written unless the result differs. Writing is atomic: a
 //!   temporary file in the same directory, fsync, the previous file copied to
-//!   `daemon.json.bak`, rename over the original, fsync of the directory. An
-//!   exclusive `flock` on `.daemon.json.lock` next to it serialises
-//!   concurrent editors (other dockhand processes).
+//!   `daemon.json.bak` (itself written as a temporary file and renamed, so a
+//!   `.bak` that is a symlink is replaced, never followed), rename over the
+//!   original, fsync of the directory. The new file keeps the old one's
+//!   owner and mode. An exclusive `flock` on `.daemon.json.lock` next to it
+//!   (opened with `O_NOFOLLOW`) serialises concurrent editors.
+//! * A `daemon.json` that is a symlink is resolved once, at the start: the
+//!   lock, the temporary file, the backup and the rename all happen beside
+//!   its real target, which is what gets updated (the link stays a link).
 //! * A file that is not valid JSON (or not an object) is never rewritten:
 //!   the edit is refused and the file left for a person to fix.
 //! * The report says whether the change needs a daemon restart, or whether
@@ -21,7 +26,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -348,11 +353,12 @@ pub fn get(path: &Path, key: Option<&KeyPath>) -> Result<Value> {
 /// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn edit(path: &Path, edit: &Edit) -> Result<EditReport> {
-    let dir = match path.parent() {
+    let real = resolve(path)?;
+    let dir = match real.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
+    let name = real
         .file_name()
         .ok_or_else(|| Error::invalid_input(format!("{} names no file", path.display())))?
         .to_string_lossy()
@@ -362,6 +368,7 @@ pub fn edit(path: &Path, edit: &Edit) -> Result<EditReport> {
         .create(true)
         .truncate(false)
         .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(&lock_path)
         .map_err(|e| io_error("create the lock file", &lock_path, e))?;
     let _lock = Flock::lock(lock_file, FlockArg::LockExclusive).map_err(|(_, errno)| {
@@ -372,7 +379,7 @@ pub fn edit(path: &Path, edit: &Edit) -> Result<EditReport> {
         )
     })?;
 
-    let old = read(path)?;
+    let old = read(&real)?;
     let new = apply(&old, edit)?;
     let changed = changed_keys(&old, &new);
     if old == new {
@@ -384,7 +391,7 @@ pub fn edit(path: &Path, edit: &Edit) -> Result<EditReport> {
             backup: None,
         });
     }
-    let backup = write_atomic(path, &dir, &name, &new)?;
+    let backup = write_atomic(&real, &dir, &name, &new)?;
     Ok(EditReport {
         path: path.to_path_buf(),
         changed: true,
@@ -394,41 +401,100 @@ pub fn edit(path: &Path, edit: &Edit) -> Result<EditReport> {
     })
 }
 
-/// Write `doc` over `path` by rename; returns the backup's path, if there
-/// was a previous file.
+/// The file an edit of `path` changes: `path`, or the final target of the
+/// symlink it is (resolved once, so the whole edit works on one file).
+fn resolve(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path)
+            .map_err(|e| io_error("follow the symbolic link (to a missing file?)", path, e)),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Write `doc` over `path` by rename, keeping its owner and mode; returns
+/// the backup's path, if there was a previous file.
 fn write_atomic(path: &Path, dir: &Path, name: &str, doc: &Value) -> Result<Option<PathBuf>> {
     let mut text = serde_json::to_string_pretty(doc).expect("a JSON value serializes");
     text.push('\n');
-    let mode = fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o644);
+    let previous = fs::metadata(path).ok();
+    let backup = match &previous {
+        Some(meta) => {
+            let bak = dir.join(format!("{name}.bak"));
+            let old = fs::read(path).map_err(|e| io_error("read", path, e))?;
+            replace_with(&bak, dir, name, &old, meta)?;
+            Some(bak)
+        }
+        None => None,
+    };
+    match &previous {
+        Some(meta) => replace_with(path, dir, name, text.as_bytes(), meta)?,
+        None => {
+            let tmp = temp_with(dir, name, text.as_bytes(), 0o644, None)?;
+            tmp.persist(path)
+                .map_err(|e| io_error("replace", path, e.error))?;
+        }
+    }
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error("sync", dir, e))?;
+    Ok(backup)
+}
+
+/// Put `bytes` at `path` by renaming a temporary file over it (never
+/// writing through what is there), with `like`'s owner and mode.
+fn replace_with(
+    path: &Path,
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    like: &fs::Metadata,
+) -> Result<()> {
+    let tmp = temp_with(
+        dir,
+        name,
+        bytes,
+        like.mode() & 0o7777,
+        Some((like.uid(), like.gid())),
+    )?;
+    tmp.persist(path)
+        .map_err(|e| io_error("replace", path, e.error))?;
+    Ok(())
+}
+
+/// A synced temporary file in `dir` holding `bytes`, with `mode` and owner.
+fn temp_with(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| io_error("create a temporary file in", dir, e))?;
-    tmp.write_all(text.as_bytes())
+    tmp.write_all(bytes)
+        .and_then(|()| match owner {
+            Some((uid, gid)) => {
+                match std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)) {
+                    // Not root and not the owner: the file becomes ours.
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                        log::warn!("cannot keep the owner {uid}:{gid} of {name}: {e}");
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }
+            None => Ok(()),
+        })
         .and_then(|()| {
             tmp.as_file()
                 .set_permissions(fs::Permissions::from_mode(mode))
         })
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| io_error("write", tmp.path(), e))?;
-    let backup = if path.exists() {
-        let bak = dir.join(format!("{name}.bak"));
-        fs::copy(path, &bak)
-            .and_then(|_| File::open(&bak)?.sync_all())
-            .map_err(|e| io_error("back up to", &bak, e))?;
-        Some(bak)
-    } else {
-        None
-    };
-    tmp.persist(path)
-        .map_err(|e| io_error("replace", path, e.error))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error("sync", dir, e))?;
-    Ok(backup)
+    Ok(tmp)
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
-//! Engine versions, `info`, and the `check` diagnosis.
+//! Engine versions, `info`, the `check` diagnosis, and disk use (`system df`).
 
 pub mod daemon_config;
+mod df;
+
+pub use df::{df_plan, DiskUsage, DiskUsageKind};
 
 use std::collections::BTreeMap;
 

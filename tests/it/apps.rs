@@ -1051,22 +1051,6 @@ fn bad_files_exit_2_naming_file_line_service_and_key_before_any_engine_call() {
 }
 
 #[test]
-fn unsupported_keys_are_refused_by_up_but_config_shows_them() {
-    // webstack uses healthcheck, init, read_only …: `config` prints it, `up`
-    // names the first key dockhand cannot give the engine yet.
-    let dir = fixture("webstack");
-    let r = sh(Cmd::new("env").arg("-C").arg(&dir).arg(bin()).args([
-        "app",
-        "-p",
-        "dh-app-webstack-refused",
-        "plan",
-    ]));
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("not supported yet"), "{r:?}");
-    assert!(r.stderr.contains("compose.yaml:"), "{r:?}");
-}
-
-#[test]
 fn logs_ps_exec_stop_start_speak_per_service() {
     for engine in engines() {
         let text = "services:\n  talker:\n    image: dockhand-test/busybox:latest\n    command: [\"sh\", \"-c\", \"echo hello-out; echo hello-err >&2; trap 'exit 0' TERM; while :; do sleep 1; done\"]\n  \

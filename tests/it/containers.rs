@@ -81,21 +81,6 @@ fn engine_lib(engine: &str) -> Engine {
     Engine::from_command(engine).unwrap()
 }
 
-/// Calls the count-calls fixture recorded in `file`.
-fn calls(file: &Path) -> Vec<String> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn counting_engine(dir: &Path, engine: &str) -> (String, std::path::PathBuf) {
-    let file = dir.join("calls");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
-    (format!("{fixture} {} {engine}", file.display()), file)
-}
-
 #[test]
 fn status_and_inspect_of_many_names_are_one_engine_call_and_keep_the_found_ones() {
     for engine in engines() {
@@ -575,6 +560,47 @@ fn ps_includes_stopped_with_all_and_labels_find_stopped_ones() {
             r.stdout.starts_with("CONTAINER ID") && r.stdout.contains(&stopped),
             "{r:?}"
         );
+        // ps answers from ONE engine call; --inspect adds one batched inspect.
+        let dir = tempfile::tempdir().unwrap();
+        let (counted, file) = counting_engine(dir.path(), engine);
+        let r =
+            sh(Cmd::new(bin()).args(["--engine", &counted, "--json", "ps", "-a", "-l", &label]));
+        let rows = r.json();
+        assert_eq!(calls(&file).len(), 1, "{engine}: {:?}", calls(&file));
+        assert!(
+            !calls(&file)[0].contains("{{json .}}"),
+            "no size computation"
+        );
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == stopped.as_str())
+            .unwrap();
+        assert_eq!(row["status"], "exited", "{engine}: {row}");
+        assert!(row["exit_code"].is_number(), "{engine}: {row}");
+        assert_eq!(row["id"].as_str().unwrap().len(), 64);
+        let r = sh(Cmd::new(bin()).args([
+            "--engine",
+            &counted,
+            "--json",
+            "ps",
+            "-a",
+            "-l",
+            &label,
+            "--inspect",
+        ]));
+        assert_eq!(calls(&file).len(), 3, "{engine}: {:?}", calls(&file));
+        let full = r.json();
+        assert_eq!(full.as_array().unwrap().len(), 3);
+        assert!(full[0]["config"]["restart"].is_object() && full[0]["raw"]["Id"].is_string());
+        let ids = dockhand_on(engine, ["ps", "-a", "-q", "-l", &label]);
+        assert_eq!(ids.stdout.lines().count(), 3, "{ids:?}");
+        let r = dockhand_on(
+            engine,
+            ["--json", "inspect"].into_iter().chain(ids.stdout.lines()),
+        );
+        assert_eq!(r.json().as_array().unwrap().len(), 3, "inspect $(ps -q)");
         // The library's factory reset by label finds the stopped ones too.
         let removed = e
             .containers()
@@ -735,12 +761,16 @@ fn cleanup_keeps_the_newest_stopped_and_reset_needs_yes() {
             r.stderr.contains(&format!("dry-run: {engine} rm --force")),
             "{r:?}"
         );
-        assert!(r
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|v| v["result"] == "planned"));
+        // `--all` also lists other tests' containers: one removed between the
+        // listing and the planned rm is "absent".
+        assert!(
+            r.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["result"] == "planned" || v["result"] == "absent"),
+            "{r:?}"
+        );
         assert_eq!(
             status_of(engine, &running),
             "running",
@@ -844,11 +874,14 @@ fn a_held_lock_makes_others_wait_then_conflict_but_other_names_pass() {
         let r = waiter.join().unwrap();
         assert_eq!(r.code, 0, "{engine}: {r:?}");
         assert_eq!(status_of(engine, &busy), "paused");
-        assert_eq!(
-            std::fs::read_dir(&lock_dir).unwrap().count(),
-            0,
-            "lock files are removed"
-        );
+        // Released: both names can be locked at once again.
+        dockhand::container::lock::LockSet::acquire_in(
+            &lock_dir,
+            &scope,
+            [busy.as_str(), free.as_str()],
+            Duration::ZERO,
+        )
+        .unwrap_or_else(|e| panic!("{engine}: a lock was not released: {e}"));
     }
 }
 
@@ -1065,5 +1098,89 @@ fn bad_input_exits_2_before_any_engine_call() {
             r.stderr.contains("env-file"),
             "the reason is explained: {r:?}"
         );
+    }
+}
+
+#[test]
+fn export_unpacks_without_devices_fifos_owners_setid_bits_or_escapes() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let plant = "mknod /dev-c c 1 3 && mknod /dev-b b 7 0 && mkfifo /fifo \
+        && cp /bin/busybox /suid && chmod 4755 /suid && chmod 2711 /bin/busybox \
+        && mkdir -p /ro/sub && echo x > /ro/sub/f && chmod 0500 /ro \
+        && echo odd > /odd && chmod 0606 /odd && chown 1234:5678 /odd \
+        && ln -s /etc/passwd /abs-link && ln -s ../../../../../etc /escape \
+        && ln /suid /hard";
+    for engine in engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let name = cleanup.add(&unique("hd-export"));
+        let r = sh(Cmd::new(engine)
+            .args(["run", "--name", &name, "--cap-add", "MKNOD"])
+            .args(labels())
+            .args([IMAGE, "sh", "-c", plant]));
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("fs");
+        let r = dockhand_on(engine, ["--json", "export", &name, dir.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        let report = r.json();
+        let skipped: Vec<(String, String)> = report["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["path"].as_str().unwrap().into(),
+                    s["reason"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        for (path, reason) in [
+            ("dev-c", "character device"),
+            ("dev-b", "block device"),
+            ("fifo", "FIFO"),
+        ] {
+            assert!(
+                skipped.contains(&(path.into(), reason.into())),
+                "{engine}: {skipped:?}"
+            );
+            assert!(
+                std::fs::symlink_metadata(dir.join(path)).is_err(),
+                "{engine}: {path} unpacked"
+            );
+        }
+        let mode = |p: &str| std::fs::symlink_metadata(dir.join(p)).unwrap().mode() & 0o7777;
+        assert_eq!(mode("suid"), 0o755, "{engine}: setuid kept");
+        assert_eq!(mode("bin/busybox"), 0o711, "{engine}: setgid kept");
+        assert_eq!(mode("odd"), 0o606);
+        assert_eq!(mode("ro"), 0o500);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("ro/sub/f")).unwrap(),
+            "x\n"
+        );
+        // No owners: everything is the extracting user's.
+        let me = nix::unistd::geteuid().as_raw();
+        assert_eq!(std::fs::metadata(dir.join("odd")).unwrap().uid(), me);
+        // Links are kept as links, and nothing was written through them.
+        assert_eq!(
+            std::fs::read_link(dir.join("abs-link")).unwrap(),
+            std::path::Path::new("/etc/passwd")
+        );
+        assert_eq!(
+            std::fs::read_link(dir.join("escape")).unwrap(),
+            std::path::Path::new("../../../../../etc")
+        );
+        assert_eq!(
+            std::fs::metadata(dir.join("hard")).unwrap().ino(),
+            std::fs::metadata(dir.join("suid")).unwrap().ino()
+        );
+        assert!(report["setid_dropped"].as_u64().unwrap() >= 2, "{report}");
+        // The temporary archive is not left in the target.
+        let stray: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with(".dockhand-export-"))
+            .collect();
+        assert!(stray.is_empty(), "{stray:?}");
+        std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 }

@@ -106,3 +106,58 @@ fn invalid_values_and_invalid_files_are_refused_and_nothing_is_written() {
     );
     assert!(!dir.path().join("daemon.json.bak").exists());
 }
+
+#[test]
+fn a_symlinked_file_is_updated_through_the_link_and_a_symlinked_bak_is_replaced_not_followed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    // /etc/docker/daemon.json -> /srv/conf/daemon.json, as config managers do.
+    let real_dir = dir.path().join("conf");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("daemon.json");
+    std::fs::write(&real, r#"{"debug": false}"#).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&real, Some(54_321), Some(54_322)).unwrap();
+    let link = dir.path().join("daemon.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    // A `.bak` planted as a symlink to a file that must not be touched.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, real_dir.join("daemon.json.bak")).unwrap();
+
+    let r = dockhand([
+        "--json",
+        "daemon-config",
+        "--file",
+        link.to_str().unwrap(),
+        "set",
+        "debug",
+        "true",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    assert_eq!(
+        read(&real),
+        json!({"debug": true}),
+        "the target was not updated"
+    );
+    let meta = std::fs::metadata(&real).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o777),
+        (54_321, 54_322, 0o640)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let bak = real_dir.join("daemon.json.bak");
+    assert!(!std::fs::symlink_metadata(&bak)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(read(&bak), json!({"debug": false}));
+    assert_eq!(std::fs::metadata(&bak).unwrap().mode() & 0o777, 0o640);
+}

@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     // Test support: replays plans through the engine's classification; any
     // module's unit tests may use it.
     ("testing", 6),
+    ("prune", 7),
     // Compose apps: plans over the resources' plans.
     ("app", 7),
 ];

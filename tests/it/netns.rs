@@ -900,3 +900,61 @@ fn an_undo_that_fails_because_the_container_died_is_not_reported_as_undone() {
         assert!(!r.stderr.contains("undone: "), "{r:?}");
     }
 }
+
+#[test]
+fn concurrent_identical_link_adds_make_one_veth_and_the_rest_see_it_unchanged() {
+    for (i, engine) in engines().into_iter().enumerate() {
+        let mut cleanup = Cleanup::new(engine);
+        let mut host = HostIfaces::new();
+        let c = start_container(
+            engine,
+            &mut cleanup,
+            "hd-race",
+            &["--network", "none"],
+            &WAIT,
+        );
+        let (inside, host_end) = (ifname(), ifname());
+        host.expect(&host_end);
+        let ip = format!("10.{}.0.2/24", 94 + i);
+        let gateway = format!("10.{}.0.1", 94 + i);
+        let args = [
+            "--json",
+            "link",
+            "add",
+            "veth",
+            &c,
+            "--if",
+            &inside,
+            "--host-if",
+            &host_end,
+            "--ip",
+            &ip,
+            "--gateway",
+            &gateway,
+        ];
+        let results: Vec<Ran> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| dockhand_on(engine, args)))
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let outcome: Vec<String> = results
+            .iter()
+            .map(|r| {
+                assert_eq!(r.code, 0, "{engine}: {r:?}");
+                r.json()["result"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(
+            outcome.iter().filter(|o| *o == "created").count(),
+            1,
+            "{outcome:?}"
+        );
+        assert_eq!(
+            outcome.iter().filter(|o| *o == "unchanged").count(),
+            5,
+            "{outcome:?}"
+        );
+        assert!(host_link(&host_end).is_some());
+    }
+}

@@ -8,17 +8,18 @@
 mod argv;
 mod options;
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 
 pub use options::{Healthcheck, RunOptions};
 
-use super::envfile::EnvFile;
+use super::attach::AttachOptions;
+use super::envfile::{redact_env, EnvFile};
 use super::interact::start_attached_plan;
 use super::lock_names;
 use super::query::{ps_ids_plan, PsQuery};
 use super::Containers;
-use crate::engine::plan::{Effect, Plan};
+use crate::engine::plan::{random_token, Effect, Plan};
 use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, Result};
 use crate::input::{ContainerRef, KeyValue, NetworkEndpoint, NetworkName};
@@ -162,21 +163,6 @@ fn find_by_token_plan(token: &str) -> Plan<Option<String>> {
     .map(|ids| ids.into_iter().next())
 }
 
-/// A random token (128 bits from the kernel), hex.
-fn new_token() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| {
-            Error::new(
-                crate::ErrorKind::EngineFailure,
-                format!("cannot read /dev/urandom: {e}"),
-            )
-            .with_source(e)
-        })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 impl Containers<'_> {
     /// Create a container (not started); returns its full id.
     ///
@@ -236,12 +222,17 @@ impl Containers<'_> {
         }
         let launched = self.launch(Launch::Create, opts)?;
         let target = self.launched_ref(&launched.id, opts)?;
+        let attach = AttachOptions {
+            stdin: opts.interactive,
+            detach_keys: None,
+        };
+        if opts.interactive && opts.tty {
+            // A terminal session: the detach keys end it with 0, the container running.
+            return Ok(self.start_attached_with(&target, &attach)?.exit_code());
+        }
         Ok(self
             .engine
-            .run_attached(
-                start_attached_plan(&target, opts.interactive),
-                opts.interactive,
-            )?
+            .run_attached(start_attached_plan(&target, &attach), opts.interactive)?
             .shell_code())
     }
 
@@ -265,20 +256,23 @@ impl Containers<'_> {
         opts.validate(self.engine.kind())?;
         self.check_mac_support(opts)?;
         let _locks = lock_names(self.engine, opts.name.iter())?;
-        let env_file = EnvFile::write(&opts.env)?;
-        let token = new_token()?;
-        let steps = launch_steps(
+        let env_file = EnvFile::write(&opts.env, self.engine.passes_fds())?;
+        let token = random_token()?;
+        let mut steps = launch_steps(
             self.engine.kind(),
             launch,
             opts,
             env_file.as_ref().map(EnvFile::path),
             &token,
         );
+        if let Some(fd) = env_file.as_ref().and_then(EnvFile::fd) {
+            steps.create = steps.create.pass_fd(fd);
+        }
         let result = self.carry_out(steps, opts);
         if result.is_err() {
             self.remove_half_made(&token);
         }
-        result
+        result.map_err(|e| redact_env(e, &opts.env))
     }
 
     fn carry_out(&self, steps: LaunchSteps, opts: &RunOptions) -> Result<Launched> {
@@ -861,7 +855,7 @@ mod tests {
 
     #[test]
     fn tokens_are_unique_hex() {
-        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert!(KeyValue::pair(CREATION_TOKEN_LABEL, &a).is_ok());

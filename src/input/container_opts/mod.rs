@@ -146,9 +146,16 @@ impl EnvVar {
     /// Validate a variable.
     pub fn new(key: &str, value: &str) -> Result<EnvVar> {
         check_plain("environment variable name", key)?;
-        if key.contains(['=', '#']) || key.contains(char::is_whitespace) {
+        // The portable set (letters, digits, `_`; no digit first): anything
+        // else (a byte-order mark, a dash …) may make the engine reject the
+        // env-file line and echo it — value included — in its error.
+        let portable = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !portable {
             return Err(Error::invalid_input(format!(
-                "invalid environment variable name {key:?}: no '=', '#' or whitespace"
+                "invalid environment variable name {}: use letters, digits and _, not starting \
+                 with a digit",
+                key.escape_default()
             )));
         }
         if value.contains(['\n', '\r', '\0']) {

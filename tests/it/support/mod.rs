@@ -8,6 +8,7 @@
 //!   what earlier, dead test processes left behind, never what a live one owns;
 //! - a [`Cleanup`] guard removes a test's containers even when it panics.
 
+pub mod fixtures;
 pub mod objects;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,6 +19,13 @@ use dockhand::exec::{run, Cmd, Limits};
 
 /// The test image every engine has (made by scripts/setup-engine.sh).
 pub const IMAGE: &str = "dockhand-test/busybox:latest";
+/// A container command that ends at once on SIGTERM (busybox `sleep` as
+/// PID 1 ignores it, so `stop`/`rm -f` would wait 10 s).
+pub const TRAPPING: [&str; 3] = [
+    "sh",
+    "-c",
+    "trap 'exit 0' TERM; while true; do sleep 1; done",
+];
 /// Label marking test artifacts.
 pub const TEST_LABEL: &str = "dockhand.test";
 /// Label naming the test process that owns an artifact.
@@ -210,6 +218,23 @@ pub fn start_container(
     let r = sh(c);
     assert_eq!(r.code, 0, "{engine} run failed: {r:?}");
     name
+}
+
+/// An `--engine` command that runs the real `engine` after recording each
+/// call in a file (tests/fixtures/count-calls): the command and the file.
+pub fn counting_engine(dir: &std::path::Path, engine: &str) -> (String, std::path::PathBuf) {
+    let file = dir.join("calls");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/count-calls");
+    (format!("{fixture} {} {engine}", file.display()), file)
+}
+
+/// The calls a [`counting_engine`] recorded in `file`, one per line.
+pub fn calls(file: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Processes whose command line contains `needle` (from /proc).
