@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::input::{
     Capability, ContainerRef, Cpus, Entrypoint, EnvVar, ExposedPorts, HostEntry, ImageRef,
     KeyValue, LogDriver, LogOpt, MemorySize, MountSpec, NetworkAlias, NetworkEndpoint, NetworkMode,
-    NetworkName, PortSpec, RestartPolicy, Signal, Sysctl, TmpfsMount, Ulimit, VolumeSpec, Word,
+    NetworkName, PortSpec, PullPolicy, RestartPolicy, Signal, Sysctl, TmpfsMount, Ulimit,
+    VolumeSpec, Word,
 };
 
 /// dockhand's version as `com.docker.compose.version` (numeric semver:
@@ -70,6 +71,9 @@ pub fn container_spec(
     let image = image_of(project, name, s);
     let mut opts =
         RunOptions::new(ImageRef::new(&image).map_err(|e| bad(&at("image"), name, "image", e))?);
+    // `up` has pulled what its policy says; the engine must not pull on its
+    // own (a missing image is an error, not a request to a registry).
+    opts.pull = Some(PullPolicy::Never);
     let container = project.container_name(name);
     opts.name = Some(ContainerRef::new(&container).map_err(|e| bad(&s.defined_at, name, "", e))?);
     process(s, name, &at, &mut opts)?;

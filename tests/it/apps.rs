@@ -874,7 +874,8 @@ fn an_image_missing_for_the_third_of_four_services_rolls_the_update_back() {
         );
         app.ok(&["up"]);
         let before = app.snapshot();
-        let missing = format!("dockhand-test/{}:missing", app.project);
+        // On a loopback registry nobody listens on: a pull never leaves the machine.
+        let missing = format!("127.0.0.1:1/dockhand-test/{}:missing", app.project);
         std::fs::write(app.path("compose.yaml"), four_services(&missing, "v2")).unwrap();
         // --pull never: the failure comes mid-update, from the engine's create.
         let r = app.dockhand(&["up", "--pull", "never"]);
