@@ -1236,3 +1236,141 @@ fn host_interfaces_follow_the_service_through_update_rollback_and_down() {
         assert!(host_has(&parent));
     }
 }
+
+/// The engine commands of a count-calls log that change something (every
+/// line but the reads).
+fn mutating(log: &str) -> Vec<&str> {
+    const READS: [&str; 5] = [
+        "ps ",
+        "inspect ",
+        "network inspect",
+        "volume inspect",
+        "image inspect",
+    ];
+    log.lines()
+        .filter(|l| {
+            let verb = l.split_once(' ').map_or("", |(_, rest)| rest);
+            !READS.iter().any(|r| verb.starts_with(r))
+        })
+        .collect()
+}
+
+#[test]
+fn up_and_down_flags_do_what_compose_users_expect() {
+    for engine in engines() {
+        let idle = "command: [\"sleep\", \"600\"]\n    init: true";
+        let file = |marker: &str, with_b: bool| {
+            let mut t = format!(
+                "services:\n  a:\n    image: dockhand-test/busybox:latest\n    {idle}\n    environment: {{MARK: {marker}}}\n"
+            );
+            if with_b {
+                t.push_str(&format!(
+                    "  b:\n    image: dockhand-test/busybox:latest\n    {idle}\n    environment: {{MARK: {marker}}}\n    depends_on: [a]\n"
+                ));
+            }
+            t
+        };
+        let app = AppGuard::new(engine, &file("v1", true), &["a", "b"]);
+        let (a, b) = (
+            format!("{}-a-1", app.project),
+            format!("{}-b-1", app.project),
+        );
+        let ids = |app: &AppGuard| -> Vec<(String, String, bool)> {
+            app.snapshot()
+                .into_iter()
+                .map(|(n, id, running, _)| (n, id, running))
+                .collect()
+        };
+        // --dry-run up and plan: reads only, and the reasons.
+        let calls = app.path("calls");
+        let counted = format!("{} {} {engine}", count_calls(), calls.display());
+        let r = app.run_with(&counted, &["--dry-run", "--json"], &["up"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let log = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(mutating(&log), Vec::<&str>::new(), "{engine}: --dry-run up");
+        let steps = r.json()["steps"].as_array().unwrap().clone();
+        assert!(
+            steps
+                .iter()
+                .any(|s| s["action"] == "create" && s["reason"] == "missing"),
+            "{steps:?}"
+        );
+        assert!(ids(&app).is_empty(), "{engine}: --dry-run created nothing");
+        // --no-deps: b alone.
+        app.ok(&["up", "--no-deps", "b"]);
+        let only_b = ids(&app);
+        assert_eq!(
+            only_b.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            [b.as_str()]
+        );
+        // up: a is created, b (unchanged) left alone.
+        app.ok(&["up"]);
+        let both = ids(&app);
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert_eq!(both[1], only_b[0], "{engine}: b untouched");
+        // --force-recreate a: a new a, the same b.
+        app.ok(&["up", "--force-recreate", "--no-deps", "a"]);
+        let forced = ids(&app);
+        assert_ne!(forced[0].1, both[0].1, "{engine}: a recreated");
+        assert_eq!(forced[1], both[1], "{engine}: b untouched");
+        // A changed file with --no-recreate: nothing recreated; plan still says why.
+        std::fs::write(app.path("compose.yaml"), file("v2", true)).unwrap();
+        app.ok(&["up", "--no-recreate"]);
+        assert_eq!(ids(&app), forced, "{engine}: --no-recreate");
+        let plan = app.ok(&["--json", "plan"]).json();
+        assert!(
+            plan["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["action"] == "recreate" && s["reason"] == "config hash changed"),
+            "{plan:#}"
+        );
+        // restart: the same containers, started again.
+        let started = |name: &str| {
+            sh(Cmd::new(engine).args(["inspect", "--format", "{{.State.StartedAt}}", name])).stdout
+        };
+        let before = started(&a);
+        app.ok(&["restart", "a"]);
+        assert_ne!(started(&a), before, "{engine}: restarted");
+        assert_eq!(ids(&app), forced, "{engine}: restart keeps the containers");
+        // b leaves the file: an orphan, kept by up, removed by --remove-orphans.
+        std::fs::write(app.path("compose.yaml"), file("v1", false)).unwrap();
+        let labels = std::fs::read_to_string(app.path("dh-test-labels.yaml")).unwrap();
+        let only_a = labels.split("  b:\n").next().unwrap();
+        std::fs::write(app.path("dh-test-labels.yaml"), only_a).unwrap();
+        let r = app.ok(&["up"]);
+        assert!(r.stderr.contains("--remove-orphans"), "{engine}: {r:?}");
+        assert!(ids(&app).iter().any(|c| c.0 == b), "{engine}: orphan kept");
+        app.ok(&["up", "--remove-orphans"]);
+        let left = ids(&app);
+        assert_eq!(
+            left.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            [a.as_str()]
+        );
+        // --dry-run down changes nothing; down -t 1 removes; down again succeeds.
+        std::fs::remove_file(&calls).unwrap();
+        let r = app.run_with(&counted, &["--dry-run"], &["down", "-v"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let log = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(
+            mutating(&log),
+            Vec::<&str>::new(),
+            "{engine}: --dry-run down"
+        );
+        assert_eq!(ids(&app), left);
+        let down = app.ok(&["--json", "down", "-t", "1"]).json();
+        assert!(!down["done"].as_array().unwrap().is_empty(), "{down:#}");
+        assert!(ids(&app).is_empty(), "{engine}: down");
+        let again = app.ok(&["--json", "down"]).json();
+        // (Its networks are removed by name, missing ones counting as removed.)
+        assert!(
+            again["done"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d.as_str().unwrap().starts_with("remove networks")),
+            "{engine}: down of an absent project: {again:#}"
+        );
+    }
+}
