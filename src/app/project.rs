@@ -864,6 +864,41 @@ mod tests {
     }
 
     #[test]
+    fn compose_file_and_the_nearest_parent_with_a_compose_file() {
+        // COMPOSE_FILE, split on ':', relative to the current directory.
+        let mut o = opts("override", &[]);
+        o.environment.insert(
+            "COMPOSE_FILE".into(),
+            "compose.yaml:compose.prod.yaml".into(),
+        );
+        let p = load(&o).unwrap();
+        assert_eq!(p.config_files, ["compose.yaml", "compose.prod.yaml"]);
+        assert_eq!(p.services["app"].restart.as_deref(), Some("always"));
+        // -f wins over COMPOSE_FILE (and names no override file).
+        o.files = vec!["compose.yaml".into()];
+        assert_eq!(load(&o).unwrap().config_files, ["compose.yaml"]);
+        // From a subdirectory: the parent's file, its name, its .env.
+        let mut o = opts("webstack", &[]);
+        o.cwd = fixture("webstack").join("site");
+        let p = load(&o).unwrap();
+        assert_eq!(p.name, "webstack");
+        assert_eq!(
+            p.services["web"].environment["API_TOKEN"].as_deref(),
+            Some("tok-3f9a2c71e0d4"),
+            "from the parent's .env"
+        );
+        // The environment wins over .env.
+        let mut o = opts("webstack", &[]);
+        o.environment
+            .insert("API_TOKEN".into(), "tok-from-env".into());
+        let p = load(&o).unwrap();
+        assert_eq!(
+            p.services["web"].environment["API_TOKEN"].as_deref(),
+            Some("tok-from-env")
+        );
+    }
+
+    #[test]
     fn project_names() {
         let mut o = opts("webstack", &[]);
         o.project_name = Some("Bad Name".into());
