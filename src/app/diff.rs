@@ -103,7 +103,7 @@ impl Diff {
 }
 
 /// How `up` may change containers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Recreate even what is up to date.
     pub force_recreate: bool,
@@ -111,6 +111,10 @@ pub struct Policy {
     pub no_recreate: bool,
     /// Leave containers created, not started.
     pub no_start: bool,
+    /// Images this `up` built: reference → id. A container whose image id
+    /// is another runs an old build (podman lists the id of a container's
+    /// image, not whether its reference now names another one).
+    pub built: std::collections::BTreeMap<String, String>,
 }
 
 /// Decide every service of `targets` (in start order).
@@ -164,7 +168,7 @@ pub fn diff(
                     true => Change::Restore,
                     false => Change::Create,
                 },
-                Some(c) => decide(project, name, c, &hash, policy, kind),
+                Some(c) => decide(project, name, c, &hash, &policy, kind),
             };
             ServiceDiff {
                 service: name.clone(),
@@ -193,7 +197,7 @@ fn decide(
     name: &str,
     c: &AppContainer,
     hash: &str,
-    policy: Policy,
+    policy: &Policy,
     kind: EngineKind,
 ) -> Change {
     let image = project
@@ -214,6 +218,9 @@ fn decide(
         // docker lists the image id instead of the reference once the
         // reference names another image (state.rs).
         Some(Reason::ImageChanged)
+    } else if let (Some(built), Some(running)) = (policy.built.get(&image), &c.image_id) {
+        let bare = |id: &str| id.trim_start_matches("sha256:").to_string();
+        (bare(built) != bare(running)).then_some(Reason::ImageChanged)
     } else {
         None
     };

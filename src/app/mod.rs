@@ -303,6 +303,11 @@ impl App<'_> {
     /// # Ok::<(), dockhand::Error>(())
     /// ```
     pub fn plan_up(&self, opts: &UpOptions) -> Result<AppPlan> {
+        self.plan(opts, BTreeMap::new())
+    }
+
+    /// [`App::plan_up`] after `built` (image → id) was built.
+    fn plan(&self, opts: &UpOptions, built: BTreeMap<String, String>) -> Result<AppPlan> {
         let targets = self.targets(&opts.services, opts.no_deps)?;
         // Everything that can be refused is refused before any engine call.
         let kind = self.engine.kind();
@@ -317,6 +322,7 @@ impl App<'_> {
             force_recreate: opts.force_recreate,
             no_recreate: opts.no_recreate,
             no_start: opts.no_start,
+            built,
         };
         let diff = diff::diff(&self.project, &targets, &state, policy, kind);
         let mut extras = Extras::default();
@@ -451,10 +457,11 @@ impl App<'_> {
     /// ```
     pub fn up(&self, opts: &UpOptions) -> Result<UpReport> {
         let _lock = self.lock()?;
-        if opts.build {
-            self.build(&opts.services)?;
-        }
-        let plan = self.plan_up(opts)?;
+        let built = match opts.build {
+            true => self.build_images(&opts.services)?,
+            false => BTreeMap::new(),
+        };
+        let plan = self.plan(opts, built)?;
         let unchanged = plan.unchanged.clone();
         let warnings = plan.warnings.clone();
         let Applied { done, failures } = apply::apply(self.engine, plan)?;
@@ -648,8 +655,13 @@ impl App<'_> {
     /// Build the images of `services` (all when empty) that have `build`;
     /// each is tagged with the service's image name.
     pub fn build(&self, services: &[String]) -> Result<Vec<String>> {
+        Ok(self.build_images(services)?.into_keys().collect())
+    }
+
+    /// [`App::build`], the images' ids by name.
+    fn build_images(&self, services: &[String]) -> Result<BTreeMap<String, String>> {
         let targets = self.targets(services, true)?;
-        let mut built = Vec::new();
+        let mut built = BTreeMap::new();
         for name in targets {
             let s = &self.project.services[&name];
             let Some(b) = &s.build else { continue };
@@ -678,8 +690,8 @@ impl App<'_> {
                 .iter()
                 .filter_map(|(k, v)| v.as_ref().map(|v| KeyValue::pair(k, v)))
                 .collect::<Result<_>>()?;
-            self.engine.images().build(&opts)?;
-            built.push(image);
+            let made = self.engine.images().build(&opts)?;
+            built.insert(image, made.id);
         }
         Ok(built)
     }

@@ -1374,3 +1374,43 @@ fn up_and_down_flags_do_what_compose_users_expect() {
         );
     }
 }
+
+#[test]
+fn build_then_up_and_up_build_run_the_service_image() {
+    use crate::support::objects::label_instructions;
+    for engine in engines() {
+        let image = format!("{}:1", unique("app-img").to_lowercase());
+        let text = |greeting: &str| {
+            format!(
+                "services:\n  web:\n    image: {image}\n    build:\n      context: ./web\n      args: {{GREETING: {greeting}}}\n    command: [\"sleep\", \"600\"]\n    init: true\n"
+            )
+        };
+        let app = AppGuard::new(engine, &text("hello-build"), &["web"]);
+        std::fs::create_dir(app.path("web")).unwrap();
+        std::fs::write(
+            app.path("web/Dockerfile"),
+            format!(
+                "FROM {IMAGE}\n{}\nARG GREETING\nRUN echo \"$GREETING\" > /greeting\n",
+                label_instructions()
+            ),
+        )
+        .unwrap();
+        let greeting = |app: &AppGuard| {
+            let r = app.ok(&["exec", "web", "cat", "/greeting"]);
+            r.stdout.trim().to_string()
+        };
+        let built = app.ok(&["--json", "build"]).json();
+        assert_eq!(built, json!({ "built": [image] }), "{engine}");
+        // Built, so up pulls nothing (--pull missing finds it).
+        app.ok(&["up"]);
+        assert_eq!(greeting(&app), "hello-build", "{engine}");
+        let before = app.snapshot();
+        // A new build arg: up --build rebuilds and recreates.
+        std::fs::write(app.path("compose.yaml"), text("hello-again")).unwrap();
+        app.ok(&["up", "--build"]);
+        assert_eq!(greeting(&app), "hello-again", "{engine}");
+        assert_ne!(app.snapshot()[0].1, before[0].1, "{engine}: recreated");
+        drop(app);
+        sh(Cmd::new(engine).args(["rmi", "-f", &image]));
+    }
+}
