@@ -781,7 +781,7 @@ fn four_services(image_c: &str, marker: &str) -> String {
 const FOUR: [&str; 4] = ["a-web", "b-db", "c-cache", "d-worker"];
 
 #[test]
-fn a_noop_up_makes_one_engine_call_and_an_update_keeps_the_host_port() {
+fn a_noop_up_makes_one_call_an_update_keeps_the_host_port_a_failed_one_rolls_back() {
     for engine in engines() {
         let app = AppGuard::new(
             engine,
@@ -861,22 +861,12 @@ fn a_noop_up_makes_one_engine_call_and_an_update_keeps_the_host_port() {
             Some(port.as_str()),
             "{engine}: the port survives a restart"
         );
-    }
-}
-
-#[test]
-fn an_image_missing_for_the_third_of_four_services_rolls_the_update_back() {
-    for engine in engines() {
-        let app = AppGuard::new(
-            engine,
-            &four_services("dockhand-test/busybox:latest", "v1"),
-            &FOUR,
-        );
-        app.ok(&["up"]);
+        // An update whose image is missing for the third of four services:
+        // rolled back, the old app runs on.
         let before = app.snapshot();
         // On a loopback registry nobody listens on: a pull never leaves the machine.
         let missing = format!("127.0.0.1:1/dockhand-test/{}:missing", app.project);
-        std::fs::write(app.path("compose.yaml"), four_services(&missing, "v2")).unwrap();
+        std::fs::write(app.path("compose.yaml"), four_services(&missing, "v3")).unwrap();
         // --pull never: the failure comes mid-update, from the engine's create.
         let r = app.dockhand(&["up", "--pull", "never"]);
         assert_eq!(r.code, 3, "{engine}: a missing image is not found: {r:?}");
@@ -895,11 +885,13 @@ fn an_image_missing_for_the_third_of_four_services_rolls_the_update_back() {
 }
 
 /// `dockhand app up` started in the background, returned once it has set
-/// a second old container aside (its engine calls are counted in `calls`).
+/// a second old container aside (its engine calls are counted in a new
+/// `calls`).
 // A child the test signals itself; its callers wait for it.
 #[allow(clippy::disallowed_methods, clippy::zombie_processes)]
 fn up_in_background(app: &AppGuard) -> std::process::Child {
     let calls = app.path("calls");
+    let _ = std::fs::remove_file(&calls);
     let counted = format!("{} {} {}", count_calls(), calls.display(), app.engine);
     let mut cmd = std::process::Command::new(bin());
     cmd.current_dir(app.dir.path())
@@ -925,42 +917,6 @@ fn up_in_background(app: &AppGuard) -> std::process::Child {
             panic!("no rename seen: {log}");
         }
         dockhand::exec::sleep(std::time::Duration::from_millis(20)).unwrap();
-    }
-}
-
-#[test]
-fn kill_9_mid_up_then_up_again_converges() {
-    for engine in engines() {
-        let app = AppGuard::new(
-            engine,
-            &four_services("dockhand-test/busybox:latest", "v1"),
-            &FOUR,
-        );
-        app.ok(&["up"]);
-        let port = app.snapshot()[0].3.clone();
-        std::fs::write(
-            app.path("compose.yaml"),
-            four_services("dockhand-test/busybox:latest", "v2"),
-        )
-        .unwrap();
-        // Kill it right after it set the second service's old container aside.
-        let mut child = up_in_background(&app);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        // dockhand's engine children run in their own group: let them end.
-        dockhand::exec::sleep(std::time::Duration::from_millis(500)).unwrap();
-        let r = app.ok(&["--json", "up"]);
-        let after = app.snapshot();
-        let names: Vec<&str> = after.iter().map(|c| c.0.as_str()).collect();
-        let want: Vec<String> = FOUR
-            .iter()
-            .map(|s| format!("{}-{s}-1", app.project))
-            .collect();
-        assert_eq!(names, want, "{engine}: nothing set aside is left: {r:?}");
-        assert!(after.iter().all(|c| c.2), "{engine}: all run: {after:?}");
-        assert_eq!(after[0].3, port, "{engine}: same host port");
-        let again = app.ok(&["--json", "up"]).json();
-        assert_eq!(again["done"], json!([]), "{engine}: converged");
     }
 }
 
@@ -1109,7 +1065,7 @@ fn logs_ps_exec_stop_start_speak_per_service() {
 }
 
 #[test]
-fn sigint_during_up_rolls_the_update_back() {
+fn sigint_during_up_rolls_back_and_after_kill_9_up_again_converges() {
     for engine in engines() {
         let app = AppGuard::new(
             engine,
@@ -1140,6 +1096,24 @@ fn sigint_during_up_rolls_the_update_back() {
             before,
             "{engine}: the old app runs on, same containers, same host port"
         );
+        // kill -9 at the same point: no rollback; the next up converges.
+        let mut child = up_in_background(&app);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // dockhand's engine children run in their own group: let them end.
+        dockhand::exec::sleep(std::time::Duration::from_millis(500)).unwrap();
+        let r = app.ok(&["--json", "up"]);
+        let after = app.snapshot();
+        let names: Vec<&str> = after.iter().map(|c| c.0.as_str()).collect();
+        let want: Vec<String> = FOUR
+            .iter()
+            .map(|s| format!("{}-{s}-1", app.project))
+            .collect();
+        assert_eq!(names, want, "{engine}: nothing set aside is left: {r:?}");
+        assert!(after.iter().all(|c| c.2), "{engine}: all run: {after:?}");
+        assert_eq!(after[0].3, before[0].3, "{engine}: same host port");
+        let again = app.ok(&["--json", "up"]).json();
+        assert_eq!(again["done"], json!([]), "{engine}: converged");
     }
 }
 
