@@ -1300,6 +1300,16 @@ fn up_and_down_flags_do_what_compose_users_expect() {
                 .any(|s| s["action"] == "recreate" && s["reason"] == "config hash changed"),
             "{plan:#}"
         );
+        // ps: one engine call.
+        std::fs::remove_file(&calls).unwrap();
+        let ps = app.run_with(&counted, &["--json"], &["ps"]);
+        assert_eq!(ps.json().as_array().unwrap().len(), 2, "{ps:?}");
+        let log = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(
+            log.lines().count(),
+            1,
+            "{engine}: ps made these calls:\n{log}"
+        );
         // restart: the same containers, started again.
         let started = |name: &str| {
             sh(Cmd::new(engine).args(["inspect", "--format", "{{.State.StartedAt}}", name])).stdout
@@ -1422,4 +1432,44 @@ fn pull_and_up_fetch_missing_images_from_a_loopback_registry() {
     assert_eq!(app.snapshot().len(), 1);
     drop(app);
     sh(Cmd::new(engine).args(["rmi", &image]));
+}
+
+#[test]
+fn down_goes_on_past_a_network_still_in_use_and_reports_it() {
+    for engine in engines() {
+        let text = "services:\n  a:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    volumes: [data:/data]\nvolumes:\n  data: {}\n";
+        let app = AppGuard::new(engine, text, &["a"]);
+        app.ok(&["up"]);
+        // A container that is not the app's holds on to the app's network.
+        let net = format!("{}_default", app.project);
+        let foreign = unique("app-foreign").to_lowercase();
+        let r = sh(Cmd::new(engine)
+            .args(["run", "-d", "--init", "--name", &foreign, "--network", &net])
+            .args(labels())
+            .args([IMAGE, "sleep", "600"]));
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = app.dockhand(&["down", "-v"]);
+        sh(Cmd::new(engine).args(["rm", "-f", &foreign]));
+        assert_eq!(r.code, 1, "{engine}: {r:?}");
+        assert!(
+            r.stderr.contains("1 step(s) failed") && r.stderr.contains(&net),
+            "{engine}: names the network: {r:?}"
+        );
+        assert!(
+            app.inspect(&app.project).is_empty(),
+            "{engine}: the containers went before"
+        );
+        let vol = format!("{}_data", app.project);
+        assert_ne!(
+            sh(Cmd::new(engine).args(["volume", "inspect", &vol])).code,
+            0,
+            "{engine}: the volume went after the failed network"
+        );
+        app.ok(&["down"]);
+        assert_ne!(
+            sh(Cmd::new(engine).args(["network", "inspect", &net])).code,
+            0,
+            "{engine}: a second down removes the network"
+        );
+    }
 }
