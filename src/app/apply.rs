@@ -16,8 +16,42 @@ use crate::container::{Action, ActionResult};
 use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::PullOptions;
-use crate::input::{ContainerRef, KeyValue, PortSpec};
+use crate::input::{ContainerRef, ImageRef, KeyValue, PortSpec};
 use crate::Plan;
+
+/// How an app pulls `image`: as the engine does by default, except that
+/// podman is told not to verify TLS for a registry on loopback — docker
+/// takes 127.0.0.0/8 as an insecure registry by default, so an app pulls
+/// from a local registry alike on both engines (traffic that never leaves
+/// the machine).
+///
+/// ```
+/// # use dockhand::input::ImageRef;
+/// let local = dockhand::app::apply::pull_options(&ImageRef::new("127.0.0.1:5000/app:1").unwrap());
+/// assert_eq!(local.tls_verify, Some(false));
+/// for other in ["app:1", "registry.example:5000/app:1", "localhost.example/app"] {
+///     assert_eq!(dockhand::app::apply::pull_options(&ImageRef::new(other).unwrap()).tls_verify, None, "{other}");
+/// }
+/// ```
+pub fn pull_options(image: &ImageRef) -> PullOptions {
+    let mut opts = PullOptions::new(image.clone());
+    let registry = image
+        .as_str()
+        .split_once('/')
+        .map_or("", |(first, _)| first);
+    let host = match registry.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => registry.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        opts.tls_verify = Some(false);
+    }
+    opts
+}
 
 /// How long the undos of one failed `up` may take together.
 pub const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
@@ -141,10 +175,7 @@ fn perform(engine: &Engine, op: &Op, object: &str) -> Result<()> {
         Op::RemoveNetworks(n) => engine.networks().remove(n).map(drop),
         Op::CreateVolume(o) => engine.volumes().create(o).map(drop),
         Op::RemoveVolumes(v) => engine.volumes().remove(v, false).map(drop),
-        Op::Pull(image) => engine
-            .images()
-            .pull(&PullOptions::new(image.clone()), None)
-            .map(drop),
+        Op::Pull(image) => engine.images().pull(&pull_options(image), None).map(drop),
         Op::Run { spec, start } => run(engine, spec, *start),
         Op::Start(name) => act(engine, &Action::Start, name),
         Op::Stop { name, timeout } => act(engine, &Action::Stop { timeout: *timeout }, name),

@@ -646,7 +646,7 @@ impl App<'_> {
         images.sort();
         images.dedup();
         for image in &images {
-            let opts = crate::image::PullOptions::new(ImageRef::new(image)?);
+            let opts = apply::pull_options(&ImageRef::new(image)?);
             self.engine.images().pull(&opts, None)?;
         }
         Ok(images)

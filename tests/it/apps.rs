@@ -1401,37 +1401,35 @@ fn build_then_up_and_up_build_run_the_service_image() {
 
 #[test]
 fn pull_and_up_fetch_missing_images_from_a_loopback_registry() {
-    // docker only: docker takes a plain-http registry on 127.0.0.1 as it is;
-    // podman needs --tls-verify=false, which a compose file cannot say.
-    let engine = "docker";
-    if !engines().contains(&engine) {
-        return;
+    // podman is told --tls-verify=false for a loopback registry, which
+    // docker takes as insecure by default.
+    for engine in engines() {
+        let image = format!(
+            "{}/{}",
+            crate::registry::registry().addr,
+            crate::registry::fresh(engine)
+        );
+        // The image is a one-file root filesystem: create, never start.
+        let app = AppGuard::new(
+            engine,
+            &format!("services:\n  s:\n    image: {image}\n    command: [\"/nothing\"]\n"),
+            &["s"],
+        );
+        let present = || sh(Cmd::new(engine).args(["image", "inspect", &image])).code == 0;
+        assert!(!present());
+        let pulled = app.ok(&["--json", "pull"]).json();
+        assert_eq!(pulled, json!({ "pulled": [image] }));
+        assert!(present(), "{engine}: app pull");
+        sh(Cmd::new(engine).args(["rmi", &image]));
+        // up pulls what is missing (--pull missing) before it creates.
+        let r = app.ok(&["--json", "up", "--no-start"]);
+        let done = r.json()["done"].clone();
+        assert!(done[0].as_str().unwrap().starts_with("pull "), "{done:#}");
+        assert!(present(), "{engine}: up pulled");
+        assert_eq!(app.snapshot().len(), 1);
+        drop(app);
+        sh(Cmd::new(engine).args(["rmi", &image]));
     }
-    let image = format!(
-        "{}/{}",
-        crate::registry::registry().addr,
-        crate::registry::fresh(engine)
-    );
-    // The image is a one-file root filesystem: create, never start.
-    let app = AppGuard::new(
-        engine,
-        &format!("services:\n  s:\n    image: {image}\n    command: [\"/nothing\"]\n"),
-        &["s"],
-    );
-    let present = || sh(Cmd::new(engine).args(["image", "inspect", &image])).code == 0;
-    assert!(!present());
-    let pulled = app.ok(&["--json", "pull"]).json();
-    assert_eq!(pulled, json!({ "pulled": [image] }));
-    assert!(present(), "app pull");
-    sh(Cmd::new(engine).args(["rmi", &image]));
-    // up pulls what is missing (--pull missing) before it creates.
-    let r = app.ok(&["--json", "up", "--no-start"]);
-    let done = r.json()["done"].clone();
-    assert!(done[0].as_str().unwrap().starts_with("pull "), "{done:#}");
-    assert!(present(), "up pulled");
-    assert_eq!(app.snapshot().len(), 1);
-    drop(app);
-    sh(Cmd::new(engine).args(["rmi", &image]));
 }
 
 #[test]
