@@ -1235,7 +1235,7 @@ fn up_and_down_flags_do_what_compose_users_expect() {
         let idle = "command: [\"sleep\", \"600\"]\n    init: true";
         let file = |marker: &str, with_b: bool| {
             let mut t = format!(
-                "services:\n  a:\n    image: dockhand-test/busybox:latest\n    {idle}\n    environment: {{MARK: {marker}}}\n"
+                "services:\n  a:\n    image: dockhand-test/busybox:latest\n    {idle}\n    environment: {{MARK: {marker}}}\n    healthcheck: {{test: [CMD-SHELL, \"true\"], interval: 1s}}\n"
             );
             if with_b {
                 t.push_str(&format!(
@@ -1277,8 +1277,11 @@ fn up_and_down_flags_do_what_compose_users_expect() {
             only_b.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
             [b.as_str()]
         );
-        // up: a is created, b (unchanged) left alone.
-        app.ok(&["up"]);
+        // up --wait: a is created, and healthy when up returns; b (unchanged) left alone.
+        app.ok(&["up", "--wait"]);
+        let health =
+            sh(Cmd::new(engine).args(["inspect", "--format", "{{.State.Health.Status}}", &a]));
+        assert_eq!(health.stdout.trim(), "healthy", "{engine}: up --wait");
         let both = ids(&app);
         assert_eq!(both.len(), 2, "{both:?}");
         assert_eq!(both[1], only_b[0], "{engine}: b untouched");
