@@ -43,12 +43,16 @@
 # 10. fleets: one `status` on 3 real test hosts over ssh (tests/fixtures/testhosts,
 #     the client in the set's client netns), all at once vs one after another
 #     (--parallel 1), each without and with ssh connection sharing (--ssh-share)
+# 11. apps: `dockhand app` up from nothing, no-op up, ps and down of the
+#     10-service fixture (tests/fixtures/apps/tenservices) vs docker-compose
+#     (docker) and podman-compose (podman) on the same files
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
 # run here; skipped with a note when it cannot be built).
 # Environment: BENCH_ROUNDS (21) rounds for 1-3, BENCH_LOG_ROUNDS (4),
-# BENCH_LOG_LINES (200000), CG_LOG_LINES (20000), BENCH_LIB_COUNT (100), BENCH_BUDGET (600 s: a
+# BENCH_LOG_LINES (200000), CG_LOG_LINES (20000), BENCH_LIB_COUNT (100), BENCH_APP_ROUNDS (3),
+# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6 7 8 9 10 11"), BENCH_BUDGET (600 s: a
 # section that would start later is skipped and reported as skipped),
 # BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
 # missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
@@ -62,6 +66,8 @@ ROUNDS=${BENCH_ROUNDS:-21}
 LOG_ROUNDS=${BENCH_LOG_ROUNDS:-4}
 LOG_LINES=${BENCH_LOG_LINES:-200000}
 LIB_COUNT=${BENCH_LIB_COUNT:-100}
+APP_ROUNDS=${BENCH_APP_ROUNDS:-3}
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 11} "
 BUDGET=${BENCH_BUDGET:-600}
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 OUT=$(realpath -m "${BENCH_OUT:-$TARGET/bench}")
@@ -244,6 +250,14 @@ for E in engines:
             ok = "—" if cond == "raw-wait" else verdict(med(ts) <= 100)
             row("9", who, "the change (engine timestamp)", ms(med(ts)), "—", "—",
                 f"{min(ts):.0f}–{max(ts):.0f} ms", goal, ok)
+    compose = "docker-compose" if E == "docker" else "podman-compose"
+    for op, label_a, label_b in (
+        ("up", "`app up` of 10 services from nothing", f"`{compose} up -d`"),
+        ("noop", "no-op `app up` (10 services)", f"no-op `{compose} up -d`"),
+        ("ps", "`app ps`", f"`{compose} ps`"),
+        ("down", "`app down -v` (10 services)", f"`{compose} down -v`"),
+    ):
+        pair("11", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
     print("\n".join(rows))
     cg = read(E + "-callgrind.tsv")
     if cg:
@@ -364,7 +378,14 @@ bin_of() { if [ "$1" = static ]; then echo "$STATIC"; else echo "$REL"; fi; }
 # ---------------------------------------------------------------- cleanup
 mkdir -p "$RUN_DIR"
 FLEET_DIR=""
+# `down -v` of the apps section's projects, run by cleanup.
+APP_DOWN=()
 cleanup() {
+  for down in ${APP_DOWN[@]+"${APP_DOWN[@]}"}; do
+    # shellcheck disable=SC2086 # the words of one command
+    timeout --foreground 300 $down >/dev/null 2>&1 || true
+  done
+  APP_DOWN=()
   local e ids
   if [ -n "$FLEET_DIR" ]; then
     if tests/fixtures/testhosts down "$FLEET_DIR" >&2; then
@@ -387,7 +408,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
+# Whether section $1 is among BENCH_SECTIONS.
+wanted() { [[ "$SECTIONS" == *" $1 "* ]]; }
 in_budget() {
+  local section=${1#*: }
+  wanted "${section%% *}" || return 1
   if [ "$SECONDS" -ge "$deadline" ]; then
     log "time budget (${BUDGET}s) used up: skipping $1"
     echo "$1" >>"$RUN_DIR/skipped.txt"
@@ -399,11 +424,13 @@ in_budget() {
 # running every command RUNS times, the order rotated each round. Commands are
 # the global arrays NAMES/CMDS (hyperfine splits each command into words, no
 # shell). Results: $RUN_DIR/<engine>-<group>-<round>.json.
+# With addp, each command has its own --prepare (run before every timing).
 NAMES=()
 CMDS=()
-PREPARE=()
+PREPS=()
 HF_EXTRA=()
 add() { NAMES+=("$1"); CMDS+=("$2"); }
+addp() { NAMES+=("$1"); CMDS+=("$2"); PREPS+=("$3"); }
 group() {
   local engine=$1 name=$2 rounds=$3 runs=$4 warmup=$5 n=${#CMDS[@]} r i k
   for ((r = 0; r < rounds; r++)); do
@@ -411,11 +438,12 @@ group() {
     for ((i = 0; i < n; i++)); do
       k=$(((i + r) % n))
       args+=(-n "${NAMES[k]}" "${CMDS[k]}")
+      if [ ${#PREPS[@]} -gt 0 ]; then args+=(--prepare "${PREPS[k]}"); fi
     done
     # hyperfine's outlier warnings are expected here; show its stderr on failure only.
     # --foreground: hyperfine stays in our process group, so Ctrl-C reaches it.
     if ! timeout --foreground 900 hyperfine -N --style none --output=pipe --warmup "$warmup" --runs "$runs" \
-      "${PREPARE[@]}" "${HF_EXTRA[@]}" --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
+      "${HF_EXTRA[@]}" --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
       cat "$RUN_DIR/hyperfine.err" >&2
       log "hyperfine failed in group $engine $name"
       exit 1
@@ -423,7 +451,7 @@ group() {
   done
   NAMES=()
   CMDS=()
-  PREPARE=()
+  PREPS=()
   HF_EXTRA=()
 }
 
@@ -433,8 +461,9 @@ dry_words=(--dry-run run -d --name "$PREFIX-dry" -p 8080 -p 127.0.0.1:9000:90/ud
   -l app=bench -l tier=web --restart on-failure:3 --cap-add NET_ADMIN --memory 64m --cpus 0.5
   --cpu-shares 512 --hostname box -u nobody -w /tmp --network bridge --volume /srv:/data:ro
   "$IMAGE" httpd -f -p 8080)
-log "3: dry-run run, peak RSS and CPU"
+wanted 3 && log "3: dry-run run, peak RSS and CPU"
 for v in "${VARIANTS[@]}"; do
+  wanted 3 || break
   bin=$(bin_of "$v")
   if command -v strace >/dev/null 2>&1; then
     execs=$(strace -f -qq -e trace=execve -o /dev/stdout "$bin" "${dry_words[@]}" 2>/dev/null | grep -c 'execve(' || true)
@@ -445,7 +474,7 @@ for v in "${VARIANTS[@]}"; do
   done
   add "dry.$v" "$bin ${dry_words[*]}"
 done
-group all dry "$ROUNDS" 1 2
+if wanted 3; then group all dry "$ROUNDS" 1 2; fi
 
 # ---------------------------------------------------------------- 6. registry
 # One real registry on a loopback port for the whole run (stopped on exit).
@@ -481,10 +510,9 @@ bench_registry() {
   # shellcheck disable=SC2086 # $tls is empty or one word
   "$E" push $tls "$ref" >/dev/null 2>&1
   log "$E 6: pull from the loopback registry, dockhand vs raw"
-  PREPARE=(--prepare "$E rmi $ref")
   "$E" pull $tls "$ref" >/dev/null 2>&1
-  add pull.raw "$E pull $tls $ref"
-  for v in "${VARIANTS[@]}"; do add "pull.$v" "$(bin_of "$v") pull --tls-verify=false $ref"; done
+  addp pull.raw "$E pull $tls $ref" "$E rmi $ref"
+  for v in "${VARIANTS[@]}"; do addp "pull.$v" "$(bin_of "$v") pull --tls-verify=false $ref" "$E rmi $ref"; done
   group "$E" pull "$ROUNDS" 1 0
   "$E" rmi "$ref" >/dev/null 2>&1 || true
   log "$E 6: recovery from a registry failing its first K manifest GETs (default policy)"
@@ -567,6 +595,7 @@ for E in "${ENGINES[@]}"; do
   "$E" version --format '{{.Client.Version}} / {{.Server.Version}}' >"$RUN_DIR/$E-version.txt" 2>/dev/null ||
     "$E" --version >"$RUN_DIR/$E-version.txt"
 
+  if wanted 1 || wanted 2 || wanted 4 || wanted 5; then
   log "$E: creating the fixture (1 running container, 50 created, 1 log writer)"
   probe="$PREFIX-probe"
   timeout --foreground 120 "$E" run -d --name "$probe" "${LABELS[@]}" -p 8080 "$IMAGE" sleep 3600 >/dev/null
@@ -587,6 +616,7 @@ for E in "${ENGINES[@]}"; do
     echo "  $E inspect --type container -- \"\$n\" >/dev/null || exit 1"
     echo "done"
   } >"$loop"
+  fi
 
   # 1. one operation
   if in_budget "$E: 1 per operation"; then
@@ -703,6 +733,36 @@ PYEOF
   # 6. registry
   if in_budget "$E: 6 registry"; then
     bench_registry "$E"
+  fi
+
+  # 8. apps: the same compose files through dockhand and the engine's compose tool
+  compose=docker-compose
+  [ "$E" = podman ] && compose=podman-compose
+  if in_budget "$E: 11 apps" && command -v "$compose" >/dev/null 2>&1; then
+    log "$E 8: app up/no-op up/ps/down of 10 services vs $compose"
+    appdir="$RUN_DIR/apps-$E"
+    cp -r tests/fixtures/apps/tenservices "$appdir"
+    {
+      echo "services:"
+      for s in gateway api auth db cache queue worker-a worker-b scheduler metrics; do
+        printf '  %s:\n    labels:\n      dockhand.bench: "1"\n      dockhand.bench.run: "%s"\n' "$s" "$RUN_ID"
+      done
+    } >"$appdir/bench-labels.yaml"
+    files="-f $appdir/compose.yaml -f $appdir/bench-labels.yaml"
+    dh="$REL --engine $E app -p $PREFIX-dh $files"
+    ref="$compose -p $PREFIX-ref $files"
+    APP_DOWN+=("$dh down -v" "$ref down -v")
+    addp app-up.dh "$dh up" "$dh down -v"
+    addp app-up.ref "$ref up -d" "$ref down -v"
+    addp app-noop.dh "$dh up" "$dh up"
+    addp app-noop.ref "$ref up -d" "$ref up -d"
+    addp app-ps.dh "$dh ps" "$dh up"
+    addp app-ps.ref "$ref ps" "$ref up -d"
+    addp app-down.dh "$dh down -v" "$dh up"
+    addp app-down.ref "$ref down -v" "$ref up -d"
+    group "$E" apps "$APP_ROUNDS" 1 0
+    $dh down -v >/dev/null 2>&1 || true
+    $ref down -v >/dev/null 2>&1 || true
   fi
   cleanup
 done

@@ -3,7 +3,9 @@
 # run a service container (port, env incl. a secret, volume, labels, limits,
 # network), ask for its status, PID, IPs and ports, wait until it serves,
 # exec inside, read its logs, plumb a host veth into its network namespace,
-# clean up stale containers, and show the exit codes scripts rely on.
+# clean up stale containers; deploy an app from a compose file, update it
+# (same host port), watch a failed update roll back, remove it; and show the
+# exit codes scripts rely on.
 # Usage: scripts/demo.sh [docker|podman]   (default: docker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +18,14 @@ cargo build --release --quiet
 dh() { target/release/dockhand --engine "$ENGINE" "$@"; }
 say() { printf '\n\033[1m$ dockhand %s\033[0m\n' "$*"; }
 show() { say "$@"; dh "$@"; }
+# The app: tests/fixtures/apps/routerapp (a web portal on a loopback port, an
+# API on two networks, a store; limits, an API token, anchors).
+APP=(app -f tests/fixtures/apps/routerapp/compose.yaml -p "$P-app")
+TMP=$(mktemp -d)
 
 cleanup() {
+  dh "${APP[@]}" down -v >/dev/null 2>&1 || true
+  rm -rf "$TMP"
   dh link del "$P-web" --if lan0 >/dev/null 2>&1 || true
   dh reset -l "demo=$P" --yes >/dev/null 2>&1 || true
   dh network rm "$P-net" >/dev/null 2>&1 || true
@@ -70,6 +78,35 @@ for i in 1 2 3; do
 done
 show cleanup --prefix "$P-old-" --keep 1
 show ps -a -l "demo=$P"
+
+# An app: one `up` creates networks, volume and three containers in
+# dependency order; the published port is pinned to the host port the engine
+# chose, so updates keep it.
+show "${APP[@]}" up
+show "${APP[@]}" ps
+app_port() { dh "${APP[@]}" ps | sed -n 's/.*127\.0\.0\.1:\([0-9]*\)->8080.*/\1/p'; }
+port=$(app_port)
+say "(host) busybox wget http://127.0.0.1:$port/"
+busybox wget -qO- "http://127.0.0.1:$port/"
+
+# An update: a rotated API token changes web and api. Each old container is
+# set aside until its replacement runs; the host port stays.
+export API_TOKEN="rotated-$$"
+show "${APP[@]}" plan
+show "${APP[@]}" up
+echo "host port before the update: $port, after: $(app_port)"
+
+# A failed update: the token again, and web's new image does not exist. The
+# steps already done (api recreated) are undone; the app runs on as it was.
+export API_TOKEN="again-$$"
+printf 'services:\n  web:\n    image: dockhand-test/missing-%s:x\n' "$$" >"$TMP/broken.yaml"
+say "${APP[*]} -f $TMP/broken.yaml up --pull never   (image missing → rolled back, 3)"
+dh "${APP[@]}" -f "$TMP/broken.yaml" up --pull never 2>"$TMP/err" || echo "exit code: $?"
+head -1 "$TMP/err"
+export API_TOKEN="rotated-$$"
+show --json "${APP[@]}" plan
+show "${APP[@]}" ps
+show "${APP[@]}" down -v
 
 # What scripts see: exit codes, and JSON errors on stderr.
 say "inspect $P-missing   (not found → 3)"

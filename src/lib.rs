@@ -24,6 +24,7 @@
 //! | 5 | [`system`] | the engine itself: version, info, the `check` diagnosis, `daemon.json` |
 //! | 5 | [`netns`] | host plumbing: commands in a container's network namespace, veth/macvlan/moved interfaces |
 //! | 6 | [`prune`] | removing stopped containers, dangling images, unused networks and volumes, with a preview |
+//! | 6 | [`app`] | compose apps: files read strictly, one-call state read, plans with undos, atomic update with rollback |
 //! | – | `testing` | (feature `testing`) captured engine output replayed through plans, for tests |
 //!
 //! A module imports only from layers below its own (resources may use each
@@ -70,6 +71,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod app;
 pub mod container;
 pub mod decode;
 pub mod engine;

@@ -54,6 +54,7 @@ fn refusal(command: &Command, global: &Global) -> Option<&'static str> {
         Command::Registry(c) => c.fleet_refusal(),
         Command::Activity(c) => c.fleet_refusal(),
         Command::Disk(c) => c.fleet_refusal(global.dry_run),
+        Command::App(c) => c.fleet_refusal(),
         _ => None,
     }
 }

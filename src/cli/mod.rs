@@ -5,6 +5,7 @@
 //! codes through one table ([`exit_code`]).
 
 mod activity;
+mod app;
 mod build;
 mod container;
 mod daemon_config;
@@ -160,6 +161,8 @@ pub enum Command {
     Activity(activity::Command),
     #[command(flatten)]
     Disk(disk::Command),
+    #[command(flatten)]
+    App(app::Command),
 }
 
 impl Global {
@@ -316,6 +319,7 @@ fn dispatch(command: Command, global: &Global, out: &Out) -> Result<i32, Error> 
         Command::Container(cmd) => container::run(cmd, global, out),
         Command::Activity(cmd) => activity::run(cmd, global, out),
         Command::Disk(cmd) => disk::run(cmd, global, out),
+        Command::App(cmd) => app::run(cmd, global, out),
     }
 }
 

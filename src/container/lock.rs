@@ -181,7 +181,7 @@ fn lock_all(dir: &Path, scope: &str, names: &[&str], timeout: Duration) -> Resul
             match lock_byte(&file, offset) {
                 Ok(()) => break,
                 Err(Errno::EAGAIN | Errno::EACCES)
-                    if deadline.map_or(true, |d| Instant::now() < d) =>
+                    if deadline.is_none_or(|d| Instant::now() < d) =>
                 {
                     let left =
                         deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));

@@ -445,9 +445,7 @@ impl Container {
     /// ```
     pub fn port_bindings(&self, port: Option<(u16, Protocol)>) -> Result<Vec<PortBinding>> {
         let of_port = |b: &&PortBinding| {
-            port.map_or(true, |(p, proto)| {
-                b.container_port == p && b.protocol == proto
-            })
+            port.is_none_or(|(p, proto)| b.container_port == p && b.protocol == proto)
         };
         let found: Vec<PortBinding> = self.ports.iter().filter(of_port).cloned().collect();
         match port {

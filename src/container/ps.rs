@@ -113,7 +113,7 @@ pub fn ps_plan(kind: EngineKind, query: &PsQuery) -> Plan<Vec<PsRow>> {
             _ => parse_docker_ps(&out.stdout, &labels)?,
         };
         rows.retain(|r| {
-            r.labels.as_ref().map_or(true, |have| {
+            r.labels.as_ref().is_none_or(|have| {
                 labels
                     .iter()
                     .all(|l| have.get(l.key()).map(String::as_str) == Some(l.value()))

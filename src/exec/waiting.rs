@@ -137,7 +137,7 @@ pub(crate) async fn kill_group(
     let end = Instant::now().checked_add(grace);
     let mut reaped = leader.exited_within(grace).await;
     // Grandchildren may outlive the leader: poll the group until it is empty.
-    while end.map_or(true, |e| Instant::now() < e) && group_alive(group) {
+    while end.is_none_or(|e| Instant::now() < e) && group_alive(group) {
         pause.pause(Duration::from_millis(20)).await;
     }
     if group_alive(group) {

@@ -32,6 +32,8 @@ const LAYERS: &[(&str, u8)] = &[
     // module's unit tests may use it.
     ("testing", 6),
     ("prune", 7),
+    // Compose apps: plans over the resources' plans.
+    ("app", 7),
 ];
 
 /// Uses between modules of the same layer that the tree allows.

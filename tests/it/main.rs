@@ -11,6 +11,7 @@
 
 mod support;
 
+mod apps;
 mod build;
 mod classify_captures;
 mod cli;

@@ -8,8 +8,6 @@
 //! guard deletes the host-side ones even when a test panics; containers go
 //! with the harness's `Cleanup` guard (and take their interfaces along).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use crate::support::*;
 use dockhand::exec::Cmd;
 use serde_json::Value;
@@ -24,47 +22,6 @@ const IPV6_ON: [&str; 4] = [
     "--sysctl",
     "net.ipv6.conf.default.disable_ipv6=0",
 ];
-
-/// A unique interface name of at most 15 bytes.
-fn ifname() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "dh{}x{}",
-        std::process::id() % 10000,
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-/// Host interfaces a test made; deleted when dropped (also on panic).
-struct HostIfaces(Vec<String>);
-
-impl HostIfaces {
-    fn new() -> HostIfaces {
-        HostIfaces(Vec::new())
-    }
-
-    /// Create a host interface of `kind` (`ifb`, `bridge`) and remember it.
-    fn add(&mut self, kind: &str) -> String {
-        let name = ifname();
-        self.0.push(name.clone());
-        let r = sh(Cmd::new("ip").args(["link", "add", &name, "type", kind]));
-        assert_eq!(r.code, 0, "{r:?}");
-        name
-    }
-
-    /// Remember a name dockhand will create on the host.
-    fn expect(&mut self, name: &str) {
-        self.0.push(name.to_string());
-    }
-}
-
-impl Drop for HostIfaces {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            sh(Cmd::new("ip").args(["link", "del", "dev", name]));
-        }
-    }
-}
 
 /// The host's view of one interface (`ip -j -d link show`), if it exists.
 fn host_link(name: &str) -> Option<Value> {

@@ -262,9 +262,7 @@ impl DnsOption {
             && name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        let value_ok = value.map_or(true, |v| {
-            !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
-        });
+        let value_ok = value.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
         match name_ok && value_ok {
             true => Ok(DnsOption(text.to_string())),
             false => Err(Error::invalid_input(format!(

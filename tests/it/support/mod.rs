@@ -256,3 +256,44 @@ pub fn processes_matching(needle: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A unique interface name of at most 15 bytes.
+pub fn ifname() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "dh{}x{}",
+        std::process::id() % 10000,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Host interfaces a test made; deleted when dropped (also on panic).
+pub struct HostIfaces(Vec<String>);
+
+impl HostIfaces {
+    pub fn new() -> HostIfaces {
+        HostIfaces(Vec::new())
+    }
+
+    /// Create a host interface of `kind` (`ifb`, `bridge`) and remember it.
+    pub fn add(&mut self, kind: &str) -> String {
+        let name = ifname();
+        self.0.push(name.clone());
+        let r = sh(Cmd::new("ip").args(["link", "add", &name, "type", kind]));
+        assert_eq!(r.code, 0, "{r:?}");
+        name
+    }
+
+    /// Remember a name dockhand will create on the host.
+    pub fn expect(&mut self, name: &str) {
+        self.0.push(name.to_string());
+    }
+}
+
+impl Drop for HostIfaces {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            sh(Cmd::new("ip").args(["link", "del", "dev", name]));
+        }
+    }
+}
