@@ -23,6 +23,7 @@ use dockhand::{Engine, Error};
 
 /// Container subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Create and start a container; with -d print its full id, else stream
     /// its output and exit with its exit code.
@@ -113,7 +114,11 @@ pub enum Command {
         #[arg(required = true)]
         names: Vec<ContainerRef>,
     },
-    /// Print each container's status, or "missing" (one engine call).
+    /// Print each container's status, or "missing" (one engine call); with
+    /// one NAME just the status, with several "NAME STATUS" lines.
+    #[command(
+        after_help = "Examples:\n  [ \"$(dockhand status web)\" = running ] || dockhand start web\n  dockhand status web db cache\n  dockhand --json status web db"
+    )]
     Status {
         /// Container names or ids.
         #[arg(required = true)]
@@ -178,7 +183,7 @@ pub enum Command {
         #[arg(short, long)]
         tty: bool,
         /// Kill the command after this long (default: no limit).
-        #[arg(long, value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         time_limit: Option<Duration>,
         /// Keys that detach from an -it session (default ctrl-p,ctrl-q); a
         /// detach exits 0 and leaves the command running.
@@ -234,13 +239,13 @@ pub enum Command {
         /// Container name or id.
         name: ContainerRef,
         /// CPU shares (relative weight).
-        #[arg(long)]
+        #[arg(long, value_name = "WEIGHT")]
         cpu_shares: Option<u64>,
         /// Number of CPUs.
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         cpus: Option<Cpus>,
         /// Memory limit (e.g. 64m).
-        #[arg(long)]
+        #[arg(long, value_name = "SIZE")]
         memory: Option<MemorySize>,
         #[command(flatten)]
         lock: LockArgs,
@@ -274,7 +279,7 @@ pub enum Command {
         #[arg(long)]
         prefix: ContainerRef,
         /// How many of the newest to keep.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, value_name = "N", default_value_t = 0)]
         keep: usize,
         #[command(flatten)]
         lock: LockArgs,
@@ -300,7 +305,8 @@ pub enum Command {
     },
 }
 
-/// Containers to act on, and how long to wait for their locks.
+// Containers to act on, and how long to wait for their locks. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 pub struct NamesArgs {
     /// Container names or ids.
@@ -310,11 +316,12 @@ pub struct NamesArgs {
     lock: LockArgs,
 }
 
-/// `--lock-timeout` of mutating commands.
+// `--lock-timeout` of mutating commands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 pub struct LockArgs {
     /// How long to wait while another dockhand process changes the same container.
-    #[arg(long, default_value = "30s", value_parser = duration_arg)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_arg)]
     lock_timeout: Duration,
 }
 
@@ -395,9 +402,14 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             match out.is_json() {
                 true => out.json(&statuses),
                 false => {
+                    // One name: just the status, for `[ "$(dockhand status web)" = running ]`.
+                    let one = statuses.len() == 1;
                     for s in &statuses {
                         let status = s.status.map_or("missing", |s| s.as_str());
-                        out.line(format!("{} {status}", s.name));
+                        match one {
+                            true => out.line(status),
+                            false => out.line(format!("{} {status}", s.name)),
+                        }
                     }
                 }
             }

@@ -10,6 +10,7 @@ use dockhand::Error;
 
 /// Daemon configuration subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Read or edit docker's daemon.json (atomic write, .bak kept, unknown keys kept).
     DaemonConfig {
@@ -21,8 +22,10 @@ pub enum Command {
     },
 }
 
-/// `daemon-config …` subcommands.
+// `daemon-config …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum DaemonConfigCommand {
     /// Print the whole file, or the value at KEY (exit 3 when not set).
     Get {

@@ -10,6 +10,7 @@ use dockhand::Error;
 
 /// Disk-space subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// The engine itself.
     System {
@@ -35,8 +36,10 @@ pub enum Command {
     },
 }
 
-/// `system` subcommands.
+// `system` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum SystemCommand {
     /// Disk use of images, containers, volumes and the build cache, with what
     /// a prune could reclaim (the whole engine's, other users' objects included).

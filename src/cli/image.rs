@@ -13,6 +13,7 @@ use dockhand::Error;
 
 /// Image subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// List images, fully inspected (two engine calls, whatever their number).
     Images {
@@ -60,7 +61,7 @@ pub enum Command {
         #[arg(short = 'c', long)]
         change: Vec<String>,
         /// Time limit of the whole import (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Write images into one archive (docker-archive), replacing FILE.
@@ -72,7 +73,7 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
         /// Time limit of the whole save (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Load images from an archive; prints what was loaded.
@@ -81,13 +82,15 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         input: PathBuf,
         /// Time limit of the whole load (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
 }
 
-/// `image …` subcommands.
+// `image …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// Inspect images in one engine call; prints the found ones and exits 3
     /// when any is missing.

@@ -11,14 +11,19 @@ use super::{exit_code, Global, Out};
 
 /// The `link` command group.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Attach host interfaces to running containers (veth, macvlan, move), all or nothing.
-    #[command(subcommand)]
-    Link(LinkCommand),
+    Link {
+        #[command(subcommand)]
+        cmd: LinkCommand,
+    },
 }
 
-/// `link` subcommands.
+// `link` subcommands. (Not a doc comment: clap would show it as the about
+// line of `link`, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum LinkCommand {
     /// Create an interface in a container.
     #[command(subcommand)]
@@ -56,6 +61,7 @@ pub enum LinkCommand {
 
 /// `link add` kinds.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum AddCommand {
     /// A veth pair: one end in the container, the other on the host (optionally in a bridge).
     Veth {
@@ -97,7 +103,8 @@ pub enum AddCommand {
     },
 }
 
-/// Addresses and gateway of the interface in the container.
+// Addresses and gateway of the interface in the container. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 pub struct AddressArgs {
     /// Address with prefix (IPv4 or IPv6); repeat for more.
@@ -134,7 +141,7 @@ fn opt<T>(
 /// Run one link subcommand; returns the exit code. Every input is checked
 /// before the engine is touched (exit 2).
 pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
-    let Command::Link(cmd) = cmd;
+    let Command::Link { cmd } = cmd;
     match cmd {
         LinkCommand::Add(AddCommand::Veth {
             name,

@@ -16,6 +16,7 @@ use dockhand::Error;
 
 /// Observation subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Print container logs: the container's stdout on stdout, its stderr on
     /// stderr (with --json: one JSON object per line on stdout).
@@ -33,7 +34,8 @@ pub enum Command {
     WaitFor(WaitArgs),
 }
 
-/// Arguments of `logs`.
+// Arguments of `logs`. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 pub struct LogsArgs {
     /// Containers (names or ids); several are merged as their lines arrive.
@@ -59,7 +61,8 @@ pub struct LogsArgs {
     max_line: usize,
 }
 
-/// Arguments of `events`.
+// Arguments of `events`. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 pub struct EventsArgs {
     /// KEY=VALUE: container, event (docker's words: die, destroy …), image,
@@ -74,7 +77,8 @@ pub struct EventsArgs {
     until: Option<TimeSpec>,
 }
 
-/// Arguments of `wait-for`: the container and exactly one condition.
+// Arguments of `wait-for`: the container and exactly one condition. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("condition").required(true).multiple(true).args(["running", "healthy", "exit", "port", "log", "http"])))]
 pub struct WaitArgs {

@@ -9,6 +9,7 @@ mod build;
 mod container;
 mod daemon_config;
 mod disk;
+mod format;
 mod image;
 mod link;
 mod logs;
@@ -46,8 +47,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes, under their own heading in every help.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Engine command, split like a shell would: `docker`, `podman`, `sudo -n docker`.
     #[arg(long, global = true, env = "DOCKHAND_ENGINE", value_name = "CMD")]
@@ -61,18 +63,22 @@ pub struct Global {
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print only these fields of the JSON result, one line per item:
+    /// `{{.state.pid}}`, `{{.name}} {{.status}}` (README "Values without jq").
+    #[arg(long, global = true, value_name = "TEMPLATE", value_parser = format::Template::parse)]
+    pub format: Option<format::Template>,
     /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none) [default: 30s;
     /// transfers (pull, push, build, import, save, load): 30m each attempt].
-    #[arg(long, global = true, value_name = "D", value_parser = duration_arg)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration_arg)]
     pub timeout: Option<Duration>,
     /// Attempts for transient failures (1 = no retry).
-    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
     /// First retry delay; doubles each time, with jitter.
-    #[arg(long, global = true, default_value = "1s", value_parser = duration_arg)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1s", value_parser = duration_arg)]
     pub retry_delay: Duration,
     /// Cap on each of stdout and stderr of an engine command, in bytes.
-    #[arg(long, global = true, default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
     pub output_cap: usize,
     /// Print state-changing commands (shell-quoted, on stderr) instead of running them.
     #[arg(long, global = true)]
@@ -218,12 +224,15 @@ fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
 
 /// Parse arguments, run, print; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
     init_logging(cli.global.verbose);
     if let Err(e) = dockhand::exec::signals::install() {
         log::warn!("cannot install signal handlers: {e}");
     }
-    let out = Out::new(cli.global.json);
+    let out = Out::new(cli.global.json, cli.global.format.clone());
     let result = match cli.command {
         Command::System(cmd) => system::run(cmd, &cli.global, &out),
         Command::Netns(cmd) => netns::run(cmd, &cli.global, &out),
@@ -239,13 +248,53 @@ pub fn main() -> i32 {
         Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
         Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
     };
-    match result {
+    match result.and_then(|code| out.take_format_error().map_or(Ok(code), Err)) {
         Ok(code) => code,
         Err(err) => {
             out.error(&err);
             exit_code(&err)
         }
     }
+}
+
+/// Report an argument error like every other error: with `--json` the
+/// documented JSON object on stderr, else clap's text (which names the flag
+/// and the value); exit 2. `--help` and `--version` are not errors.
+fn parse_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind as Clap;
+    if matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    // The arguments did not parse, so `--json` is looked for by hand: any
+    // argument before `--` (a value that happens to be "--json" counts too).
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    match json {
+        true => Out::new(true, None).error(&Error::invalid_input(parse_error_message(e))),
+        false => {
+            let _ = e.print();
+        }
+    }
+    2
+}
+
+/// clap's error text without its `error: ` prefix, usage and help hint:
+/// the message and its tips ("a similar subcommand exists: 'pull'") on one line.
+fn parse_error_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    parts.join("; ")
 }
 
 fn init_logging(verbose: u8) {
@@ -257,3 +306,6 @@ fn init_logging(verbose: u8) {
         .format_timestamp_millis()
         .init();
 }
+
+#[cfg(test)]
+mod tests;

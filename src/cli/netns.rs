@@ -14,14 +14,19 @@ use super::{Global, Out};
 
 /// The `netns` command group.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Run host commands in a running container's network namespace.
-    #[command(subcommand)]
-    Netns(NetnsCommand),
+    Netns {
+        #[command(subcommand)]
+        cmd: NetnsCommand,
+    },
 }
 
-/// `netns` subcommands.
+// `netns` subcommands. (Not a doc comment: clap would show it as the about
+// line of `netns`, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum NetnsCommand {
     /// Run CMD in the container's network namespace (nsenter); its exit code is dockhand's.
     ///
@@ -55,7 +60,7 @@ pub enum NetnsCommand {
 
 /// Run one netns subcommand; returns the exit code.
 pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
-    let Command::Netns(cmd) = cmd;
+    let Command::Netns { cmd } = cmd;
     match cmd {
         NetnsCommand::Exec {
             name,

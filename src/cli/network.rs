@@ -10,6 +10,7 @@ use dockhand::Error;
 
 /// Network subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Manage networks.
     Network {
@@ -18,8 +19,10 @@ pub enum Command {
     },
 }
 
-/// `network …` subcommands.
+// `network …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum NetworkCommand {
     /// List networks, fully inspected.
     Ls {

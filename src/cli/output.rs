@@ -1,29 +1,61 @@
 //! Where results and errors go: text for people, JSON for scripts.
 
+use std::cell::RefCell;
 use std::io::Write;
 
 use dockhand::Error;
 use serde::Serialize;
 use serde_json::json;
 
+use super::format::Template;
+
 /// Output mode of one invocation.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Out {
     json: bool,
+    format: Option<Template>,
+    /// The first `--format` path that named no field; main reports it (exit 2).
+    format_error: RefCell<Option<Error>>,
 }
 
 impl Out {
-    pub fn new(json: bool) -> Out {
-        Out { json }
+    /// Errors as JSON when `json`; results as JSON, or through `format`.
+    pub fn new(json: bool, format: Option<Template>) -> Out {
+        Out {
+            json,
+            format,
+            format_error: RefCell::new(None),
+        }
     }
 
-    /// Whether `--json` was given.
+    /// Whether results are JSON: `--json`, or `--format` (which formats the JSON).
     pub fn is_json(&self) -> bool {
-        self.json
+        self.json || self.format.is_some()
     }
 
-    /// Print `value` as one line of JSON on stdout.
+    /// The error of a `--format` path that named no field, once.
+    pub fn take_format_error(&self) -> Option<Error> {
+        self.format_error.borrow_mut().take()
+    }
+
+    /// Print `value` as one line of JSON on stdout, or with `--format` the
+    /// values its template picks (a missing field is kept for main to report).
     pub fn json<T: Serialize>(&self, value: &T) {
+        if let Some(template) = &self.format {
+            let rendered = serde_json::to_value(value)
+                .map_err(|e| e.to_string())
+                .and_then(|v| template.render(&v));
+            match rendered {
+                Ok(text) => {
+                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                }
+                Err(message) => {
+                    let mut first = self.format_error.borrow_mut();
+                    first.get_or_insert_with(|| Error::invalid_input(message));
+                }
+            }
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (e.g. `| head`) is not worth a panic.
         let _ = serde_json::to_writer(&mut stdout, value);

@@ -8,6 +8,7 @@ use dockhand::Error;
 
 /// System subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Print dockhand's version (with --json: also the engine's, when it answers).
     Version,

@@ -10,6 +10,7 @@ use dockhand::Error;
 
 /// Volume subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Manage volumes.
     Volume {
@@ -18,8 +19,10 @@ pub enum Command {
     },
 }
 
-/// `volume …` subcommands.
+// `volume …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum VolumeCommand {
     /// List volumes, fully inspected.
     Ls {
