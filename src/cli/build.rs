@@ -80,6 +80,9 @@ pub enum Command {
         fetch_timeout: Duration,
     },
     /// Write a Dockerfile for a light image: base, command, packages, files, env, user.
+    #[command(
+        after_help = "Examples:\n  dockhand dockerfile --from debian:12 --cmd 'app --serve' --pkg curl --user app -o Dockerfile"
+    )]
     Dockerfile {
         /// Base image.
         #[arg(long, value_name = "IMAGE")]

@@ -27,6 +27,9 @@ use dockhand::{Engine, Error};
 pub enum Command {
     /// Create and start a container; with -d print its full id, else stream
     /// its output and exit with its exit code.
+    #[command(
+        after_help = "Examples:\n  dockhand run -d --name web -p 8080:80 --restart unless-stopped nginx:1.25\n  dockhand run --rm busybox echo hello\n  dockhand --format '{{.id}}' run -d --name job busybox sleep 60"
+    )]
     Run {
         #[command(flatten)]
         spec: Box<SpecArgs>,
@@ -37,6 +40,9 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Create a container without starting it; print its full id.
+    #[command(
+        after_help = "Examples:\n  dockhand create --name web -p 8080:80 nginx:1.25\n  id=$(dockhand create --name job busybox sh -c 'echo hi') && dockhand start \"$id\""
+    )]
     Create {
         #[command(flatten)]
         spec: Box<SpecArgs>,
@@ -60,6 +66,7 @@ pub enum Command {
         detach_keys: Option<DetachKeys>,
     },
     /// Stop containers.
+    #[command(after_help = "Examples:\n  dockhand stop web\n  dockhand stop -t 30 web db")]
     Stop {
         #[command(flatten)]
         names: NamesArgs,
@@ -68,8 +75,10 @@ pub enum Command {
         time: Option<u32>,
     },
     /// Restart containers.
+    #[command(after_help = "Examples:\n  dockhand restart web db")]
     Restart(NamesArgs),
     /// Send a signal (default KILL) to containers.
+    #[command(after_help = "Examples:\n  dockhand kill web\n  dockhand kill -s HUP web")]
     Kill {
         #[command(flatten)]
         names: NamesArgs,
@@ -78,10 +87,13 @@ pub enum Command {
         signal: Option<Signal>,
     },
     /// Pause containers.
+    #[command(after_help = "Examples:\n  dockhand pause web")]
     Pause(NamesArgs),
     /// Unpause containers.
+    #[command(after_help = "Examples:\n  dockhand unpause web")]
     Unpause(NamesArgs),
     /// Remove containers; a missing one counts as removed ("absent").
+    #[command(after_help = "Examples:\n  dockhand rm web\n  dockhand rm -f web db")]
     Rm {
         #[command(flatten)]
         names: NamesArgs,
@@ -109,6 +121,9 @@ pub enum Command {
         name: ContainerRef,
     },
     /// Print the normalized description of containers (one engine call).
+    #[command(
+        after_help = "Examples:\n  dockhand inspect web\n  dockhand --format '{{.name}} {{.state.pid}}' inspect web db"
+    )]
     Inspect {
         /// Container names or ids.
         #[arg(required = true)]
@@ -125,11 +140,17 @@ pub enum Command {
         names: Vec<ContainerRef>,
     },
     /// Print the host pid of a container's main process.
+    #[command(
+        after_help = "Examples:\n  dockhand pid web\n  nsenter -t \"$(dockhand pid web)\" -n ip addr"
+    )]
     Pid {
         /// Container name or id.
         name: ContainerRef,
     },
     /// Print a container's IP addresses (one per network).
+    #[command(
+        after_help = "Examples:\n  dockhand ip web\n  dockhand ip --network appnet web\n  dockhand ip --ipv6 web"
+    )]
     Ip {
         /// Container name or id.
         name: ContainerRef,
@@ -156,6 +177,9 @@ pub enum Command {
     },
     /// Print a container's gateway (one per network); without NAME, the
     /// gateway of --network (default: the engine's default bridge).
+    #[command(
+        after_help = "Examples:\n  dockhand gateway web\n  dockhand gateway --network appnet"
+    )]
     Gateway {
         /// Container name or id.
         name: Option<ContainerRef>,
@@ -164,6 +188,9 @@ pub enum Command {
         network: Option<String>,
     },
     /// Run a command in a running container; exits with its exit code.
+    #[command(
+        after_help = "Examples:\n  dockhand exec web cat /etc/hostname\n  dockhand exec -e TOKEN -u app web ./migrate\n  dockhand exec -it web sh"
+    )]
     Exec {
         /// Container name or id.
         name: ContainerRef,
@@ -194,6 +221,9 @@ pub enum Command {
         command: Vec<String>,
     },
     /// Copy files between the host and a container (CONTAINER:PATH on one side).
+    #[command(
+        after_help = "Examples:\n  dockhand cp ./app.conf web:/etc/app.conf\n  dockhand cp web:/var/log/app.log ./app.log"
+    )]
     Cp {
         /// Source.
         src: CopyPath,
@@ -203,6 +233,7 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Unpack a snapshot of a container's filesystem into DIR.
+    #[command(after_help = "Examples:\n  dockhand export web ./web-rootfs")]
     Export {
         /// Container name or id.
         name: ContainerRef,
@@ -210,6 +241,9 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Commit a container to an image; print the image id.
+    #[command(
+        after_help = "Examples:\n  dockhand commit web app:snapshot -m 'before upgrade'\n  dockhand --json commit web app:snapshot"
+    )]
     Commit {
         /// Container name or id.
         name: ContainerRef,
@@ -235,6 +269,7 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Change a container's CPU and memory limits.
+    #[command(after_help = "Examples:\n  dockhand update web --memory 256m --cpus 1.5")]
     Update {
         /// Container name or id.
         name: ContainerRef,
@@ -274,6 +309,7 @@ pub enum Command {
         inspect: bool,
     },
     /// Remove stopped containers whose names start with PREFIX, keeping the newest N.
+    #[command(after_help = "Examples:\n  dockhand cleanup --prefix job- --keep 3")]
     Cleanup {
         /// Name prefix.
         #[arg(long)]
@@ -285,6 +321,9 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Force-remove all containers (--all) or those with labels (-l); needs --yes.
+    #[command(
+        after_help = "Examples:\n  dockhand reset -l app=web --yes\n  dockhand reset --all --yes"
+    )]
     Reset {
         /// Every container of the engine.
         #[arg(long, conflicts_with = "labels")]

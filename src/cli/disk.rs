@@ -13,6 +13,7 @@ use dockhand::Error;
 #[command(defer = true)]
 pub enum Command {
     /// The engine itself.
+    #[command(after_help = "Examples:\n  dockhand system df")]
     System {
         #[command(subcommand)]
         cmd: SystemCommand,

@@ -188,7 +188,10 @@ mod tests {
         let e = render("{{.nope}}", v.clone()).unwrap_err();
         assert!(e.contains("no field 'nope' (the result has: state)"), "{e}");
         let e = render("{{.state.pid.x}}", v).unwrap_err();
-        assert!(e.contains("'state.pid.x' (state.pid is a single value)"), "{e}");
+        assert!(
+            e.contains("'state.pid.x' (state.pid is a single value)"),
+            "{e}"
+        );
     }
 
     #[test]

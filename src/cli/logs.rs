@@ -20,9 +20,15 @@ use dockhand::Error;
 pub enum Command {
     /// Print container logs: the container's stdout on stdout, its stderr on
     /// stderr (with --json: one JSON object per line on stdout).
+    #[command(
+        after_help = "Examples:\n  dockhand logs --tail 100 web\n  dockhand logs -f --since 5m web db\n  dockhand --json logs web"
+    )]
     Logs(LogsArgs),
     /// Print engine events (type, action, object, time) as they happen; with
     /// --until, the events up to then.
+    #[command(
+        after_help = "Examples:\n  dockhand events --filter container=web\n  dockhand --json events --since 10m --until 0s"
+    )]
     Events(EventsArgs),
     /// Wait until a container is running, healthy, exited, accepting TCP
     /// connections on a port, answering an HTTP GET, or has logged a matching

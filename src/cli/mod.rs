@@ -39,7 +39,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
 #[derive(Parser, Debug)]
-#[command(name = "dockhand", version, about, propagate_version = true)]
+#[command(
+    name = "dockhand",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Examples:\n  dockhand run -d --name web -p 8080:80 nginx:1.25\n  [ \"$(dockhand status web)\" = running ] && dockhand --format '{{.state.pid}}' inspect web\n  dockhand --json ps -a\n\nEvery command: dockhand COMMAND --help. Exit codes and JSON: README."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

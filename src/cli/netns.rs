@@ -17,6 +17,9 @@ use super::{Global, Out};
 #[command(defer = true)]
 pub enum Command {
     /// Run host commands in a running container's network namespace.
+    #[command(
+        after_help = "Examples:\n  dockhand netns show web\n  dockhand netns exec web -- ip addr"
+    )]
     Netns {
         #[command(subcommand)]
         cmd: NetnsCommand,
@@ -32,6 +35,9 @@ pub enum NetnsCommand {
     ///
     /// CMD is the host's program unless --mount is given. It runs once, without
     /// dockhand's --timeout, with this terminal's stdin/stdout/stderr.
+    #[command(
+        after_help = "Examples:\n  dockhand netns exec web -- ip route\n  dockhand netns exec web -- ping -c1 10.99.0.1"
+    )]
     Exec {
         /// Container name or id.
         name: String,
@@ -52,6 +58,9 @@ pub enum NetnsCommand {
         command: Vec<OsString>,
     },
     /// Show the container's links, addresses and routes (host `ip -j` via nsenter).
+    #[command(
+        after_help = "Examples:\n  dockhand netns show web\n  dockhand --json netns show web"
+    )]
     Show {
         /// Container name or id.
         name: String,

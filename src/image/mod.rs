@@ -27,8 +27,8 @@ use crate::input::{check_plain, ImageRef, ImageTag, KeyValue};
 pub mod build;
 pub mod context;
 pub mod dockerfile;
-pub mod registry;
 mod history;
+pub mod registry;
 
 pub use history::{history_plan, HistoryEntry};
 pub use registry::{LoginOptions, Password, PullOptions, Pulled, PushOptions, Pushed};
