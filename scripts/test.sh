@@ -33,7 +33,7 @@ static_dir="$(realpath "${CARGO_TARGET_DIR:-target}")/static"
 # x86_64-vs-aarch64 output (its tests are ignored without these variables,
 # hence --include-ignored).
 export DOCKHAND_BIN="$static_dir/x86_64-unknown-linux-musl/dockhand"
-cargo test --all-features --test it cli::
+cargo test --all-features --test it -- cli:: cli_scripts::
 DOCKHAND_CROSS_BIN="$static_dir/aarch64-unknown-linux-musl/dockhand" \
 DOCKHAND_CROSS_RUNNER=qemu-aarch64-static \
   cargo test --all-features --test static_binary -- --include-ignored

@@ -6,6 +6,7 @@
 
 mod activity;
 mod build;
+mod completions;
 mod container;
 mod daemon_config;
 mod disk;
@@ -131,6 +132,8 @@ pub enum Command {
     Activity(activity::Command),
     #[command(flatten)]
     Disk(disk::Command),
+    #[command(flatten)]
+    Completions(completions::Command),
 }
 
 impl Global {
@@ -253,6 +256,7 @@ pub fn main() -> i32 {
         Command::Container(cmd) => container::run(cmd, &cli.global, &out),
         Command::Activity(cmd) => activity::run(cmd, &cli.global, &out),
         Command::Disk(cmd) => disk::run(cmd, &cli.global, &out),
+        Command::Completions(cmd) => completions::run(cmd),
     };
     match result.and_then(|code| out.take_format_error().map_or(Ok(code), Err)) {
         Ok(code) => code,

@@ -85,7 +85,11 @@ fn every_command_has_examples_and_global_options_apart() {
         let help = help_of(&path);
         let examples = help.split("\nExamples:\n").nth(1).unwrap_or_default();
         assert!(
-            examples.lines().next().unwrap_or_default().contains("dockhand "),
+            examples
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains("dockhand "),
             "{path:?} has no Examples: line:\n{help}"
         );
         assert!(help.contains("\nGlobal options:\n"), "{path:?}:\n{help}");

@@ -14,6 +14,7 @@ mod support;
 mod build;
 mod classify_captures;
 mod cli;
+mod cli_scripts;
 mod containers;
 mod contexts;
 mod daemon_config;
