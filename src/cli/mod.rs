@@ -19,6 +19,7 @@ mod network;
 mod output;
 mod registry;
 mod run_args;
+mod startup;
 mod system;
 mod volume;
 
@@ -26,7 +27,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::Mode;
 use dockhand::image::TRANSFER_TIMEOUT;
@@ -38,19 +39,11 @@ pub use output::Out;
 /// `--timeout` when not given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
-#[derive(Parser, Debug)]
-#[command(
-    name = "dockhand",
-    version,
-    about,
-    propagate_version = true,
-    after_help = "Examples:\n  dockhand run -d --name web -p 8080:80 nginx:1.25\n  [ \"$(dockhand status web)\" = running ] && dockhand --format '{{.state.pid}}' inspect web\n  dockhand --json ps -a\n\nEvery command: dockhand COMMAND --help. Exit codes and JSON: README."
-)]
+/// The parsed command line. Its clap definition is [`startup::top`] plus
+/// [`Global`] and [`Command`]; startup.rs builds only what an invocation needs.
+#[derive(Debug)]
 pub struct Cli {
-    #[command(flatten)]
     pub global: Global,
-    #[command(subcommand)]
     pub command: Command,
 }
 
@@ -233,7 +226,7 @@ fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
 
 /// Parse arguments, run, print; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match startup::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => return parse_error(&e),
     };

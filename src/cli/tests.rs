@@ -29,12 +29,15 @@ fn command_paths() -> Vec<Vec<String>> {
     out
 }
 
-/// What `dockhand PATH… --help` prints, through the real parser.
+/// What `dockhand PATH… --help` prints, through the parser main uses (the
+/// lean command of startup.rs; the full one gives the same, see below).
 fn help_of(path: &[String]) -> String {
     let args = std::iter::once("dockhand")
         .chain(path.iter().map(String::as_str))
-        .chain(["--help"]);
-    match Cli::try_parse_from(args) {
+        .chain(["--help"])
+        .map(std::ffi::OsString::from)
+        .collect();
+    match super::startup::parse(args) {
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => e.render().to_string(),
         other => panic!("{path:?} --help did not print help: {other:?}"),
     }
@@ -76,6 +79,17 @@ fn help_of_every_command_matches_its_snapshot() {
             "{} belongs to no command: remove it",
             file.display()
         );
+    }
+}
+
+#[test]
+fn the_full_command_prints_the_same_help() {
+    for path in command_paths() {
+        let args = std::iter::once("dockhand")
+            .chain(path.iter().map(String::as_str))
+            .chain(["--help"]);
+        let full = Cli::try_parse_from(args).unwrap_err().render().to_string();
+        assert_eq!(full, help_of(&path), "{path:?}");
     }
 }
 
