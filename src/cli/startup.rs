@@ -178,10 +178,19 @@ mod tests {
         assert_eq!(first(&["--json", "--timeout", "5s", "stop"]), stop);
         assert_eq!(first(&["--timeout=5s", "-H", "unix:///s", "stop"]), stop);
         assert_eq!(first(&["-Hunix:///s", "--engine", "podman", "stop"]), stop);
-        assert_eq!(first(&["--verbose", "--verbose", "--dry-run", "stop"]), stop);
+        assert_eq!(
+            first(&["--verbose", "--verbose", "--dry-run", "stop"]),
+            stop
+        );
         assert_eq!(first(&["--version"]), Word::Version);
         assert_eq!(first(&["--json", "-V"]), Word::Version);
-        for other in [&[][..], &["--help"], &["--nope", "stop"], &["--", "stop"], &["--timeout"]] {
+        for other in [
+            &[][..],
+            &["--help"],
+            &["--nope", "stop"],
+            &["--", "stop"],
+            &["--timeout"],
+        ] {
             assert_eq!(first(other), Word::Other, "{other:?}");
         }
     }
@@ -200,14 +209,24 @@ mod tests {
             "dockhand -V",
             "dockhand status",
         ] {
-            let args: Vec<OsString> = shlex::split(line).unwrap().into_iter().map(OsString::from).collect();
+            let args: Vec<OsString> = shlex::split(line)
+                .unwrap()
+                .into_iter()
+                .map(OsString::from)
+                .collect();
             let lean = parse(args.clone());
             let full = Cli::try_parse_from(args);
             match (lean, full) {
-                (Ok(lean), Ok(full)) => assert_eq!(format!("{lean:?}"), format!("{full:?}"), "{line}"),
+                (Ok(lean), Ok(full)) => {
+                    assert_eq!(format!("{lean:?}"), format!("{full:?}"), "{line}")
+                }
                 (Err(lean), Err(full)) => {
                     assert_eq!(lean.kind(), full.kind(), "{line}");
-                    assert_eq!(lean.render().to_string(), full.render().to_string(), "{line}");
+                    assert_eq!(
+                        lean.render().to_string(),
+                        full.render().to_string(),
+                        "{line}"
+                    );
                 }
                 (lean, full) => panic!("{line}: lean {lean:?} vs full {full:?}"),
             }

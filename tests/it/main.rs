@@ -29,6 +29,7 @@ mod registry;
 mod reliability;
 mod run_flags;
 mod runner;
+mod schemas;
 mod verbs;
 mod volumes;
 mod wait;
