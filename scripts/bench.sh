@@ -27,6 +27,8 @@
 #  7. the per-spawn cost of the executors' pre_exec hook (fork+exec instead of
 #     posix_spawn), in callgrind instruction counts, not time
 #     (examples/bench_spawn.rs; docs/reliability.md)
+#  8. startup: dockhand's own instructions (callgrind) for --version, --help,
+#     stop --help and a --dry-run run with 20 options (scripts/bench-startup.sh)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
@@ -572,12 +574,24 @@ if command -v valgrind >/dev/null && in_budget "7 spawn cost"; then
   log "instructions per spawn (callgrind, user space): $(tr '\n' ' ' <"$RUN_DIR/spawn-callgrind.txt")"
 fi
 
+# ---------------------------------------------------------------- 8. startup
+# dockhand's own startup in callgrind instructions (scripts/bench-startup.sh).
+if command -v valgrind >/dev/null && in_budget "8 startup"; then
+  startup_bins=()
+  for v in "${VARIANTS[@]}"; do startup_bins+=("$(bin_of "$v")"); done
+  scripts/bench-startup.sh "${startup_bins[@]}" >"$RUN_DIR/startup-callgrind.md"
+fi
+
 # ---------------------------------------------------------------- report
 log "report"
 for v in "${VARIANTS[@]}"; do stat -c %s "$(bin_of "$v")" >"$RUN_DIR/size-$v.txt"; done
 /usr/bin/time -o "$RUN_DIR/rss-engine-cli.txt" -f '%M' "${ENGINES[0]}" version >/dev/null 2>&1 || true
 printf '%s\n' "$LOG_LINES" "$LIB_COUNT" "$ROUNDS" "$LOG_ROUNDS" >"$RUN_DIR/settings.txt"
 render "$RUN_DIR" >"$RUN_DIR/results.md"
+if [ -s "$RUN_DIR/startup-callgrind.md" ]; then
+  printf '\n### 8. startup: instructions (callgrind)\n\n' >>"$RUN_DIR/results.md"
+  cat "$RUN_DIR/startup-callgrind.md" >>"$RUN_DIR/results.md"
+fi
 cp "$RUN_DIR/results.md" "$OUT/results.md"
 cat "$RUN_DIR/results.md"
 log "raw data: $RUN_DIR (total ${SECONDS}s)"

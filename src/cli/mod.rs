@@ -13,6 +13,7 @@ mod disk;
 mod format;
 mod image;
 mod link;
+mod logging;
 mod logs;
 mod netns;
 mod network;
@@ -230,7 +231,7 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => return parse_error(&e),
     };
-    init_logging(cli.global.verbose);
+    logging::init(cli.global.verbose);
     if let Err(e) = dockhand::exec::signals::install() {
         log::warn!("cannot install signal handlers: {e}");
     }
@@ -298,16 +299,6 @@ fn parse_error_message(e: &clap::Error) -> String {
         }
     }
     parts.join("; ")
-}
-
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        _ => "dockhand=debug,warn",
-    };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
-        .init();
 }
 
 #[cfg(test)]

@@ -269,3 +269,25 @@ fn the_readme_shell_example_works_without_jq() {
         assert_eq!(r.stdout, "running\n", "{engine}: {r:?}");
     }
 }
+
+#[test]
+fn verbose_and_rust_log_log_each_engine_command() {
+    let engine = engines()[0];
+    let r = dockhand_on(engine, ["--verbose", "status", "dh-cli-never-made"]);
+    assert_eq!(r.stdout, "missing\n", "{r:?}");
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains(" DEBUG dockhand::"))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        line.starts_with("[20") && line.contains("inspect --type container -- dh-cli-never-made"),
+        "{line}"
+    );
+    let r = sh(dockhand::exec::Cmd::new(bin())
+        .args(["--engine", engine, "status", "dh-cli-never-made"])
+        .env("RUST_LOG", "dockhand=debug"));
+    assert!(r.stderr.contains(" DEBUG dockhand::"), "{r:?}");
+    let r = dockhand_on(engine, ["status", "dh-cli-never-made"]);
+    assert!(r.stderr.is_empty(), "quiet by default: {r:?}");
+}

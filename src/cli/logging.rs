@@ -1,0 +1,157 @@
+//! `--verbose` and `RUST_LOG`: log records to stderr, one line each,
+//! `[2026-12-01T23:19:00.123Z DEBUG dockhand::exec] …`.
+//!
+//! A small logger of our own instead of env_logger (issue 18: its filter
+//! parsing showed in the startup profile, and its code in the static
+//! binary's size). `RUST_LOG` takes comma-separated `LEVEL` and
+//! `TARGET=LEVEL` directives (a bare `TARGET` means trace); the longest
+//! matching target prefix wins. Regex filters (`/pattern`) are not supported.
+
+use std::io::Write;
+
+use log::{LevelFilter, Log, Metadata, Record};
+
+/// Install the logger: `RUST_LOG` when set, else warnings, and with
+/// `--verbose` dockhand's own debug records.
+pub fn init(verbose: u8) {
+    let spec = std::env::var("RUST_LOG").ok();
+    let default = match verbose {
+        0 => "warn",
+        _ => "dockhand=debug,warn",
+    };
+    let logger = Stderr::parse(spec.as_deref().unwrap_or(default));
+    log::set_max_level(logger.max());
+    // Lives as long as the process. Only fails when a logger is already
+    // installed: then that one logs.
+    let _ = log::set_logger(Box::leak(Box::new(logger)));
+}
+
+#[derive(Debug, PartialEq)]
+struct Stderr {
+    /// `(target prefix, level)`, the catch-all (empty target) included.
+    directives: Vec<(String, LevelFilter)>,
+}
+
+impl Stderr {
+    fn parse(spec: &str) -> Stderr {
+        let mut directives = vec![(String::new(), LevelFilter::Error)];
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (target, level) = match part.split_once('=') {
+                Some((t, l)) => (t.trim(), l.trim().parse().ok()),
+                None => match part.parse::<LevelFilter>() {
+                    Ok(level) => ("", Some(level)),
+                    Err(_) => (part, Some(LevelFilter::Trace)),
+                },
+            };
+            if let Some(level) = level {
+                directives.retain(|(t, _)| t != target);
+                directives.push((target.to_string(), level));
+            }
+        }
+        Stderr { directives }
+    }
+
+    fn level_for(&self, target: &str) -> LevelFilter {
+        self.directives
+            .iter()
+            .filter(|(t, _)| {
+                t.is_empty()
+                    || target == t
+                    || target
+                        .strip_prefix(t.as_str())
+                        .is_some_and(|r| r.starts_with("::"))
+            })
+            .max_by_key(|(t, _)| t.len())
+            .map_or(LevelFilter::Error, |(_, l)| *l)
+    }
+
+    fn max(&self) -> LevelFilter {
+        self.directives
+            .iter()
+            .map(|(_, l)| *l)
+            .max()
+            .unwrap_or(LevelFilter::Error)
+    }
+}
+
+impl Log for Stderr {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        metadata.level() <= self.level_for(metadata.target())
+    }
+
+    fn log(&self, record: &Record) {
+        if self.enabled(record.metadata()) {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "[{} {:<5} {}] {}",
+                utc_now(),
+                record.level(),
+                record.target(),
+                record.args()
+            );
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// The current time as RFC 3339 UTC with milliseconds.
+fn utc_now() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339_millis(since.as_secs(), since.subsec_millis())
+}
+
+fn rfc3339_millis(secs: u64, millis: u32) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_log_directives_pick_the_longest_matching_target() {
+        let l = Stderr::parse("warn,dockhand=debug,dockhand::exec=trace");
+        assert_eq!(l.level_for("dockhand::exec::spawn"), LevelFilter::Trace);
+        assert_eq!(l.level_for("dockhand::engine"), LevelFilter::Debug);
+        assert_eq!(l.level_for("dockhand"), LevelFilter::Debug);
+        assert_eq!(l.level_for("dockhandx"), LevelFilter::Warn);
+        assert_eq!(l.level_for("clap"), LevelFilter::Warn);
+        assert_eq!(l.max(), LevelFilter::Trace);
+        assert_eq!(Stderr::parse("debug").level_for("any"), LevelFilter::Debug);
+        assert_eq!(
+            Stderr::parse("dockhand").level_for("dockhand::x"),
+            LevelFilter::Trace
+        );
+        assert_eq!(Stderr::parse("").level_for("dockhand"), LevelFilter::Error);
+        assert_eq!(Stderr::parse("off").max(), LevelFilter::Off);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339_millis(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(
+            rfc3339_millis(1_796_166_819, 123),
+            "2026-12-01T23:13:39.123Z"
+        );
+    }
+}
