@@ -248,17 +248,21 @@ impl fmt::Display for ProbePort {
     }
 }
 
-/// A regular expression matched against log lines (as bytes, so lines that
-/// are not UTF-8 still match on their ASCII parts).
+/// A regular expression matched against log lines (a line that is not
+/// UTF-8 is matched with U+FFFD in place of its bad bytes, so its ASCII
+/// parts still match). The syntax is the regex crate's; `\d`, `\w`, `\s`,
+/// word boundaries and `(?i)` are ASCII-only (regex-lite, for the size of the
+/// static binary).
 ///
 /// ```
 /// use dockhand::input::LogPattern;
 /// let p: LogPattern = r"listening on :\d+".parse().unwrap();
 /// assert!(p.is_match(b"server listening on :8080"));
+/// assert!(p.is_match(b"\xff\xfe listening on :53"));
 /// assert!("(".parse::<LogPattern>().is_err());
 /// ```
 #[derive(Debug, Clone)]
-pub struct LogPattern(regex::bytes::Regex);
+pub struct LogPattern(regex_lite::Regex);
 
 /// Compiled patterns larger than this are refused (the default of the
 /// regex crate is 10 MiB; a readiness pattern needs far less).
@@ -267,7 +271,7 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 impl LogPattern {
     /// Compile `pattern`.
     pub fn new(pattern: &str) -> Result<LogPattern> {
-        regex::bytes::RegexBuilder::new(pattern)
+        regex_lite::RegexBuilder::new(pattern)
             .size_limit(PATTERN_SIZE_LIMIT)
             .build()
             .map(LogPattern)
@@ -276,7 +280,10 @@ impl LogPattern {
 
     /// Whether `line` contains a match.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        self.0.is_match(line)
+        match std::str::from_utf8(line) {
+            Ok(text) => self.0.is_match(text),
+            Err(_) => self.0.is_match(&String::from_utf8_lossy(line)),
+        }
     }
 
     /// The pattern as given.
