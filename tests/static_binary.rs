@@ -107,8 +107,8 @@ const SAME_ON_EVERY_ARCH: &[&[&str]] = &[
 /// Words that differ on every run by design (a fresh creation token, a
 /// fresh private env-file), replaced before comparing.
 fn normalized(text: &str) -> String {
-    let token = regex::Regex::new(r"creation-token=[0-9a-f]+").unwrap();
-    let env_file = regex::Regex::new(r"dockhand-env-[A-Za-z0-9]+").unwrap();
+    let token = regex_lite::Regex::new(r"creation-token=[0-9a-f]+").unwrap();
+    let env_file = regex_lite::Regex::new(r"dockhand-env-[A-Za-z0-9]+").unwrap();
     let text = token.replace_all(text, "creation-token=TOKEN");
     env_file
         .replace_all(&text, "dockhand-env-FILE")
