@@ -97,30 +97,10 @@ impl Log for Stderr {
 
 /// The current time as RFC 3339 UTC with milliseconds.
 fn utc_now() -> String {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339_millis(since.as_secs(), since.subsec_millis())
-}
-
-fn rfc3339_millis(secs: u64, millis: u32) -> String {
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let mut t = dockhand::decode::time::Timestamp::now().to_rfc3339();
+    // "2026-12-01T23:19:00.123456789Z" → "2026-12-01T23:19:00.123Z"
+    t.replace_range(23.., "Z");
+    t
 }
 
 #[cfg(test)]
@@ -146,12 +126,12 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(rfc3339_millis(0, 0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+    fn timestamps_are_rfc3339_utc_with_milliseconds() {
+        let t = utc_now();
         assert_eq!(
-            rfc3339_millis(1_796_166_819, 123),
-            "2026-12-01T23:13:39.123Z"
+            (t.len(), &t[10..11], &t[19..20], &t[23..]),
+            (24, "T", ".", "Z"),
+            "{t}"
         );
     }
 }
