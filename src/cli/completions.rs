@@ -33,15 +33,18 @@ pub enum Command {
 pub fn run(cmd: Command) -> Result<i32, Error> {
     use std::io::Write;
     let Command::Completions { shell } = cmd;
-    let shell = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-    };
+    use clap_complete::shells;
     // Into a buffer first: clap_complete panics on a write error, and a
-    // closed stdout (`| head`) is not worth a panic.
+    // closed stdout (`| head`) is not worth a panic. The generators by type,
+    // not through clap_complete::Shell: that would link the elvish and
+    // PowerShell ones too.
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "dockhand", &mut script);
+    let (cli, name) = (&mut Cli::command(), "dockhand");
+    match shell {
+        Shell::Bash => clap_complete::generate(shells::Bash, cli, name, &mut script),
+        Shell::Zsh => clap_complete::generate(shells::Zsh, cli, name, &mut script),
+        Shell::Fish => clap_complete::generate(shells::Fish, cli, name, &mut script),
+    }
     let _ = std::io::stdout().lock().write_all(&script);
     Ok(0)
 }
