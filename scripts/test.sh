@@ -28,7 +28,7 @@ cargo test --all-features
 step "man pages and install: cargo xtask man, scripts/install.sh into a staging DESTDIR"
 stage=$(mktemp -d)
 DESTDIR="$stage" PREFIX=/usr DOCKHAND_BIN="${CARGO_TARGET_DIR:-target}/debug/dockhand" scripts/install.sh
-head -1 "$stage/usr/share/man/man1/dockhand.1" | grep -q '^\.TH dockhand 1'
+grep -q '^\.TH dockhand 1 ' "$stage/usr/share/man/man1/dockhand.1"
 grep -q '^\.SH NAME' "$stage/usr/share/man/man1/dockhand-network-create.1"
 bash --norc -c "source '$stage/usr/share/bash-completion/completions/dockhand' && complete -p dockhand" | grep -q _dockhand
 "$stage/usr/bin/dockhand" --version
