@@ -46,13 +46,15 @@
 # 11. apps: `dockhand app` up from nothing, no-op up, ps and down of the
 #     10-service fixture (tests/fixtures/apps/tenservices) vs docker-compose
 #     (docker) and podman-compose (podman) on the same files
+# 12. startup: dockhand's own instructions (callgrind) for --version, --help,
+#     stop --help and a --dry-run run with 20 options (scripts/bench-startup.sh)
 #  +  python-on-whales (PyPI) for 1, 2 and 5 as a reference, when it installs
 #
 # Binaries: the release build, and the static musl one (scripts/build-static.sh,
 # run here; skipped with a note when it cannot be built).
 # Environment: BENCH_ROUNDS (21) rounds for 1-3, BENCH_LOG_ROUNDS (4),
 # BENCH_LOG_LINES (200000), CG_LOG_LINES (20000), BENCH_LIB_COUNT (100), BENCH_APP_ROUNDS (3),
-# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6 7 8 9 10 11"), BENCH_BUDGET (600 s: a
+# BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6 7 8 9 10 11 12"), BENCH_BUDGET (600 s: a
 # section that would start later is skipped and reported as skipped),
 # BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
 # missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
@@ -67,7 +69,7 @@ LOG_ROUNDS=${BENCH_LOG_ROUNDS:-4}
 LOG_LINES=${BENCH_LOG_LINES:-200000}
 LIB_COUNT=${BENCH_LIB_COUNT:-100}
 APP_ROUNDS=${BENCH_APP_ROUNDS:-3}
-SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 11} "
+SECTIONS=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9 10 11 12} "
 BUDGET=${BENCH_BUDGET:-600}
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 OUT=$(realpath -m "${BENCH_OUT:-$TARGET/bench}")
@@ -809,12 +811,24 @@ if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && in_budget "10 fleet"; then
   cleanup
 fi
 
+# ---------------------------------------------------------------- 12. startup
+# dockhand's own startup in callgrind instructions (scripts/bench-startup.sh).
+if command -v valgrind >/dev/null && in_budget "12 startup"; then
+  startup_bins=()
+  for v in "${VARIANTS[@]}"; do startup_bins+=("$(bin_of "$v")"); done
+  scripts/bench-startup.sh "${startup_bins[@]}" >"$RUN_DIR/startup-callgrind.md"
+fi
+
 # ---------------------------------------------------------------- report
 log "report"
 for v in "${VARIANTS[@]}"; do stat -c %s "$(bin_of "$v")" >"$RUN_DIR/size-$v.txt"; done
 /usr/bin/time -o "$RUN_DIR/rss-engine-cli.txt" -f '%M' "${ENGINES[0]}" version >/dev/null 2>&1 || true
 printf '%s\n' "$LOG_LINES" "$LIB_COUNT" "$ROUNDS" "$LOG_ROUNDS" >"$RUN_DIR/settings.txt"
 render "$RUN_DIR" >"$RUN_DIR/results.md"
+if [ -s "$RUN_DIR/startup-callgrind.md" ]; then
+  printf '\n### 8. startup: instructions (callgrind)\n\n' >>"$RUN_DIR/results.md"
+  cat "$RUN_DIR/startup-callgrind.md" >>"$RUN_DIR/results.md"
+fi
 cp "$RUN_DIR/results.md" "$OUT/results.md"
 cat "$RUN_DIR/results.md"
 log "raw data: $RUN_DIR (total ${SECONDS}s)"

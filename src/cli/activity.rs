@@ -12,6 +12,7 @@ use dockhand::Error;
 
 /// Subcommands about containers' processes, usage and file changes.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// CPU, memory, network and block I/O of containers: one sample of all
     /// of them in one engine call (--stream: a sample every second or so

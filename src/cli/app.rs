@@ -20,6 +20,7 @@ use dockhand::Error;
 
 /// The `app` command.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Deploy, update (with rollback) and remove apps described by compose files.
     #[command(
@@ -50,7 +51,8 @@ impl Command {
     }
 }
 
-/// Options of every `app` subcommand (before it, as with compose).
+// Options of every `app` subcommand (before it, as with compose). (Not a doc comment: clap would show it as
+// the about line of the deferred commands using it.)
 #[derive(Args, Debug, Clone)]
 pub struct AppArgs {
     /// Compose file (repeat to merge several; `-` is stdin). Default:
@@ -66,13 +68,14 @@ pub struct AppArgs {
     #[arg(long = "profile", value_name = "NAME")]
     profiles: Vec<String>,
     /// How long to wait while another dockhand process works on the same project.
-    #[arg(long, default_value = "30s", value_parser = duration_arg)]
+    #[arg(long, default_value = "30s", value_parser = duration_arg, value_name = "DURATION")]
     lock_timeout: Duration,
     #[command(subcommand)]
     command: AppCommand,
 }
 
-/// `app` subcommands.
+// `app` subcommands. (Not a doc comment: clap would show it as
+// the about line of the deferred commands using it.)
 #[derive(Subcommand, Debug, Clone)]
 pub enum AppCommand {
     /// Print the normalised project (YAML; --json for JSON).
@@ -166,7 +169,8 @@ pub enum AppCommand {
     Build(ServicesArg),
 }
 
-/// Service names (all when none).
+// Service names (all when none). (Not a doc comment: clap would show it as
+// the about line of the deferred commands using it.)
 #[derive(Args, Debug, Clone)]
 pub struct ServicesArg {
     /// Services (all when none).
@@ -182,7 +186,8 @@ enum PullArg {
     Never,
 }
 
-/// `up` and `plan`.
+// `up` and `plan`. (Not a doc comment: clap would show it as
+// the about line of the deferred commands using it.)
 #[derive(Args, Debug, Clone)]
 pub struct UpArgs {
     /// Services (with their dependencies; all when none).
@@ -210,7 +215,7 @@ pub struct UpArgs {
     #[arg(long)]
     wait: bool,
     /// Bound on each wait (a dependency's condition, a new container).
-    #[arg(long, default_value = "120s", value_parser = duration_arg)]
+    #[arg(long, default_value = "120s", value_parser = duration_arg, value_name = "DURATION")]
     wait_timeout: Duration,
     /// Seconds old containers get to stop (default: their stop_grace_period).
     #[arg(short = 't', long = "stop-timeout", value_name = "SECS")]
@@ -248,7 +253,8 @@ impl UpArgs {
     }
 }
 
-/// `logs`.
+// `logs`. (Not a doc comment: clap would show it as
+// the about line of the deferred commands using it.)
 #[derive(Args, Debug, Clone)]
 pub struct AppLogsArgs {
     /// Services (all when none).

@@ -38,6 +38,7 @@ impl Command {
 
 /// Build subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Build an image; prints its full id (sha256:<64 hex>), read from --iidfile.
     /// CONTEXT is a directory, an http(s) tarball URL, or a git repository
@@ -76,7 +77,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         builder: BuilderArg,
         /// Time limit of the whole build (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
         /// SHA-256 the downloaded tarball must have (64 hex, optionally sha256:…).
         #[arg(long, value_name = "HEX")]
@@ -85,10 +86,13 @@ pub enum Command {
         #[arg(long, value_name = "SIZE", default_value = "64m")]
         context_max_size: String,
         /// Time limit of each attempt to fetch a remote context (0 = none).
-        #[arg(long, value_name = "D", default_value = "10m", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration_arg)]
         fetch_timeout: Duration,
     },
     /// Write a Dockerfile for a light image: base, command, packages, files, env, user.
+    #[command(
+        after_help = "Examples:\n  dockhand dockerfile --from debian:12 --cmd 'app --serve' --pkg curl --user app -o Dockerfile"
+    )]
     Dockerfile {
         /// Base image.
         #[arg(long, value_name = "IMAGE")]
@@ -100,7 +104,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         pkg: Vec<String>,
         /// Package manager of the base image: apt, apk, dnf, opkg.
-        #[arg(long, default_value = "apt")]
+        #[arg(long, value_name = "MANAGER", default_value = "apt")]
         pkg_manager: String,
         /// Run the command as this user (name or uid[:gid]).
         #[arg(long)]

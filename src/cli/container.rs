@@ -23,9 +23,13 @@ use dockhand::{Engine, Error};
 
 /// Container subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Create and start a container; with -d print its full id, else stream
     /// its output and exit with its exit code.
+    #[command(
+        after_help = "Examples:\n  dockhand run -d --name web -p 8080:80 --restart unless-stopped nginx:1.25\n  dockhand run --rm busybox echo hello\n  dockhand --format '{{.id}}' run -d --name job busybox sleep 60"
+    )]
     Run {
         #[command(flatten)]
         spec: Box<SpecArgs>,
@@ -36,6 +40,9 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Create a container without starting it; print its full id.
+    #[command(
+        after_help = "Examples:\n  dockhand create --name web -p 8080:80 nginx:1.25\n  id=$(dockhand create --name job busybox sh -c 'echo hi') && dockhand start \"$id\""
+    )]
     Create {
         #[command(flatten)]
         spec: Box<SpecArgs>,
@@ -59,6 +66,7 @@ pub enum Command {
         detach_keys: Option<DetachKeys>,
     },
     /// Stop containers.
+    #[command(after_help = "Examples:\n  dockhand stop web\n  dockhand stop -t 30 web db")]
     Stop {
         #[command(flatten)]
         names: NamesArgs,
@@ -67,8 +75,10 @@ pub enum Command {
         time: Option<u32>,
     },
     /// Restart containers.
+    #[command(after_help = "Examples:\n  dockhand restart web db")]
     Restart(NamesArgs),
     /// Send a signal (default KILL) to containers.
+    #[command(after_help = "Examples:\n  dockhand kill web\n  dockhand kill -s HUP web")]
     Kill {
         #[command(flatten)]
         names: NamesArgs,
@@ -77,10 +87,13 @@ pub enum Command {
         signal: Option<Signal>,
     },
     /// Pause containers.
+    #[command(after_help = "Examples:\n  dockhand pause web")]
     Pause(NamesArgs),
     /// Unpause containers.
+    #[command(after_help = "Examples:\n  dockhand unpause web")]
     Unpause(NamesArgs),
     /// Remove containers; a missing one counts as removed ("absent").
+    #[command(after_help = "Examples:\n  dockhand rm web\n  dockhand rm -f web db")]
     Rm {
         #[command(flatten)]
         names: NamesArgs,
@@ -108,23 +121,36 @@ pub enum Command {
         name: ContainerRef,
     },
     /// Print the normalized description of containers (one engine call).
+    #[command(
+        after_help = "Examples:\n  dockhand inspect web\n  dockhand --format '{{.name}} {{.state.pid}}' inspect web db"
+    )]
     Inspect {
         /// Container names or ids.
         #[arg(required = true)]
         names: Vec<ContainerRef>,
     },
-    /// Print each container's status, or "missing" (one engine call).
+    /// Print each container's status, or "missing" (one engine call); with
+    /// one NAME just the status, with several "NAME STATUS" lines.
+    #[command(
+        after_help = "Examples:\n  [ \"$(dockhand status web)\" = running ] || dockhand start web\n  dockhand status web db cache\n  dockhand --json status web db"
+    )]
     Status {
         /// Container names or ids.
         #[arg(required = true)]
         names: Vec<ContainerRef>,
     },
     /// Print the host pid of a container's main process.
+    #[command(
+        after_help = "Examples:\n  dockhand pid web\n  nsenter -t \"$(dockhand pid web)\" -n ip addr"
+    )]
     Pid {
         /// Container name or id.
         name: ContainerRef,
     },
     /// Print a container's IP addresses (one per network).
+    #[command(
+        after_help = "Examples:\n  dockhand ip web\n  dockhand ip --network appnet web\n  dockhand ip --ipv6 web"
+    )]
     Ip {
         /// Container name or id.
         name: ContainerRef,
@@ -151,6 +177,9 @@ pub enum Command {
     },
     /// Print a container's gateway (one per network); without NAME, the
     /// gateway of --network (default: the engine's default bridge).
+    #[command(
+        after_help = "Examples:\n  dockhand gateway web\n  dockhand gateway --network appnet"
+    )]
     Gateway {
         /// Container name or id.
         name: Option<ContainerRef>,
@@ -159,6 +188,9 @@ pub enum Command {
         network: Option<String>,
     },
     /// Run a command in a running container; exits with its exit code.
+    #[command(
+        after_help = "Examples:\n  dockhand exec web cat /etc/hostname\n  dockhand exec -e TOKEN -u app web ./migrate\n  dockhand exec -it web sh"
+    )]
     Exec {
         /// Container name or id.
         name: ContainerRef,
@@ -178,7 +210,7 @@ pub enum Command {
         #[arg(short, long)]
         tty: bool,
         /// Kill the command after this long (default: no limit).
-        #[arg(long, value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         time_limit: Option<Duration>,
         /// Keys that detach from an -it session (default ctrl-p,ctrl-q); a
         /// detach exits 0 and leaves the command running.
@@ -189,6 +221,9 @@ pub enum Command {
         command: Vec<String>,
     },
     /// Copy files between the host and a container (CONTAINER:PATH on one side).
+    #[command(
+        after_help = "Examples:\n  dockhand cp ./app.conf web:/etc/app.conf\n  dockhand cp web:/var/log/app.log ./app.log"
+    )]
     Cp {
         /// Source.
         src: CopyPath,
@@ -198,6 +233,7 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Unpack a snapshot of a container's filesystem into DIR.
+    #[command(after_help = "Examples:\n  dockhand export web ./web-rootfs")]
     Export {
         /// Container name or id.
         name: ContainerRef,
@@ -205,6 +241,9 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Commit a container to an image; print the image id.
+    #[command(
+        after_help = "Examples:\n  dockhand commit web app:snapshot -m 'before upgrade'\n  dockhand --json commit web app:snapshot"
+    )]
     Commit {
         /// Container name or id.
         name: ContainerRef,
@@ -230,17 +269,18 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Change a container's CPU and memory limits.
+    #[command(after_help = "Examples:\n  dockhand update web --memory 256m --cpus 1.5")]
     Update {
         /// Container name or id.
         name: ContainerRef,
         /// CPU shares (relative weight).
-        #[arg(long)]
+        #[arg(long, value_name = "WEIGHT")]
         cpu_shares: Option<u64>,
         /// Number of CPUs.
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         cpus: Option<Cpus>,
         /// Memory limit (e.g. 64m).
-        #[arg(long)]
+        #[arg(long, value_name = "SIZE")]
         memory: Option<MemorySize>,
         #[command(flatten)]
         lock: LockArgs,
@@ -269,17 +309,21 @@ pub enum Command {
         inspect: bool,
     },
     /// Remove stopped containers whose names start with PREFIX, keeping the newest N.
+    #[command(after_help = "Examples:\n  dockhand cleanup --prefix job- --keep 3")]
     Cleanup {
         /// Name prefix.
         #[arg(long)]
         prefix: ContainerRef,
         /// How many of the newest to keep.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, value_name = "N", default_value_t = 0)]
         keep: usize,
         #[command(flatten)]
         lock: LockArgs,
     },
     /// Force-remove all containers (--all) or those with labels (-l); needs --yes.
+    #[command(
+        after_help = "Examples:\n  dockhand reset -l app=web --yes\n  dockhand reset --all --yes"
+    )]
     Reset {
         /// Every container of the engine.
         #[arg(long, conflicts_with = "labels")]
@@ -323,7 +367,8 @@ impl Command {
     }
 }
 
-/// Containers to act on, and how long to wait for their locks.
+// Containers to act on, and how long to wait for their locks. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct NamesArgs {
     /// Container names or ids.
@@ -333,11 +378,12 @@ pub struct NamesArgs {
     lock: LockArgs,
 }
 
-/// `--lock-timeout` of mutating commands.
+// `--lock-timeout` of mutating commands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct LockArgs {
     /// How long to wait while another dockhand process changes the same container.
-    #[arg(long, default_value = "30s", value_parser = duration_arg)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_arg)]
     lock_timeout: Duration,
 }
 
@@ -418,9 +464,14 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             match out.is_json() {
                 true => out.json(&statuses),
                 false => {
+                    // One name: just the status, for `[ "$(dockhand status web)" = running ]`.
+                    let one = statuses.len() == 1;
                     for s in &statuses {
                         let status = s.status.map_or("missing", |s| s.as_str());
-                        out.line(format!("{} {status}", s.name));
+                        match one {
+                            true => out.line(status),
+                            false => out.line(format!("{} {status}", s.name)),
+                        }
                     }
                 }
             }

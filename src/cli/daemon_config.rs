@@ -10,8 +10,12 @@ use dockhand::Error;
 
 /// Daemon configuration subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Read or edit docker's daemon.json (atomic write, .bak kept, unknown keys kept).
+    #[command(
+        after_help = "Examples:\n  dockhand daemon-config get\n  dockhand daemon-config set log-driver '\"json-file\"'"
+    )]
     DaemonConfig {
         /// The file to edit.
         #[arg(long, default_value = daemon_config::DEFAULT_PATH, value_name = "PATH")]
@@ -21,15 +25,23 @@ pub enum Command {
     },
 }
 
-/// `daemon-config …` subcommands.
+// `daemon-config …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum DaemonConfigCommand {
     /// Print the whole file, or the value at KEY (exit 3 when not set).
+    #[command(
+        after_help = "Examples:\n  dockhand daemon-config get log-opts.max-size\n  dockhand --json daemon-config get"
+    )]
     Get {
         /// Key or dotted path, e.g. log-opts.max-size.
         key: Option<String>,
     },
     /// Merge JSON in at KEY (objects merge, other values replace, null removes).
+    #[command(
+        after_help = "Examples:\n  dockhand daemon-config set log-opts.max-size '\"10m\"'\n  dockhand daemon-config set features '{\"buildkit\": true}'"
+    )]
     Set {
         /// Key or dotted path.
         key: String,
@@ -37,6 +49,7 @@ pub enum DaemonConfigCommand {
         value: String,
     },
     /// Remove KEY (nothing to do when it is not set).
+    #[command(after_help = "Examples:\n  dockhand daemon-config unset log-opts.max-size")]
     Unset {
         /// Key or dotted path.
         key: String,

@@ -10,8 +10,10 @@ use dockhand::Error;
 
 /// Disk-space subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// The engine itself.
+    #[command(after_help = "Examples:\n  dockhand system df")]
     System {
         #[command(subcommand)]
         cmd: SystemCommand,
@@ -48,8 +50,10 @@ impl Command {
     }
 }
 
-/// `system` subcommands.
+// `system` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum SystemCommand {
     /// Disk use of images, containers, volumes and the build cache, with what
     /// a prune could reclaim (the whole engine's, other users' objects included).

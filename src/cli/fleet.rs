@@ -102,7 +102,7 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
     let report = fleet.each(|member| {
         HOST.with(|h| *h.borrow_mut() = Some(member.name.clone()));
         let capture = Arc::new(Mutex::new(Captured::default()));
-        let host_out = Out::captured(out.is_json(), Arc::clone(&capture), global.verbose == 0);
+        let host_out = out.captured(Arc::clone(&capture), global.verbose == 0);
         let host_global = Global {
             fleet_engine: Some(member.engine.clone()),
             ..global.clone()

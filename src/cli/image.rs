@@ -23,8 +23,12 @@ impl Command {
 
 /// Image subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// List images, fully inspected (two engine calls, whatever their number).
+    #[command(
+        after_help = "Examples:\n  dockhand images\n  dockhand --json images --filter reference=app"
+    )]
     Images {
         /// Also intermediate images.
         #[arg(short, long)]
@@ -34,17 +38,22 @@ pub enum Command {
         filter: Vec<String>,
     },
     /// Inspect images.
+    #[command(
+        after_help = "Examples:\n  dockhand image inspect busybox:latest\n  dockhand image history busybox:latest"
+    )]
     Image {
         #[command(subcommand)]
         cmd: ImageCommand,
     },
     /// Exit 0 when the image exists, 3 when it does not.
+    #[command(after_help = "Examples:\n  dockhand image-exists app:1.2 || dockhand pull app:1.2")]
     #[command(name = "image-exists")]
     ImageExists {
         /// Image reference or id.
         image: String,
     },
     /// Remove images; images that do not exist count as removed.
+    #[command(after_help = "Examples:\n  dockhand rmi app:old app:older")]
     Rmi {
         /// Also remove images in use (and untag every tag).
         #[arg(short, long)]
@@ -54,6 +63,7 @@ pub enum Command {
         images: Vec<String>,
     },
     /// Give an image another name.
+    #[command(after_help = "Examples:\n  dockhand tag app:build app:1.2")]
     Tag {
         /// Existing image.
         source: String,
@@ -61,6 +71,9 @@ pub enum Command {
         target: String,
     },
     /// Create an image from a root-filesystem tarball; prints its full id.
+    #[command(
+        after_help = "Examples:\n  dockhand import rootfs.tar app:base -c 'CMD [\"/bin/sh\"]'"
+    )]
     Import {
         /// The tarball.
         tarball: PathBuf,
@@ -70,10 +83,11 @@ pub enum Command {
         #[arg(short = 'c', long)]
         change: Vec<String>,
         /// Time limit of the whole import (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Write images into one archive (docker-archive), replacing FILE.
+    #[command(after_help = "Examples:\n  dockhand save -o images.tar app:1 busybox:latest")]
     Save {
         /// Image references or ids.
         #[arg(required = true)]
@@ -82,25 +96,31 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
         /// Time limit of the whole save (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Load images from an archive; prints what was loaded.
+    #[command(after_help = "Examples:\n  dockhand load --input images.tar")]
     Load {
         /// The archive to read.
         #[arg(short, long, value_name = "FILE")]
         input: PathBuf,
         /// Time limit of the whole load (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
 }
 
-/// `image …` subcommands.
+// `image …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// Inspect images in one engine call; prints the found ones and exits 3
     /// when any is missing.
+    #[command(
+        after_help = "Examples:\n  dockhand image inspect busybox:latest\n  dockhand --format '{{.id}}' image inspect busybox:latest"
+    )]
     Inspect {
         /// Image references or ids.
         #[arg(required = true)]

@@ -11,19 +11,33 @@ use super::{exit_code, Global, Out};
 
 /// The `link` command group.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Attach host interfaces to running containers (veth, macvlan, move), all or nothing.
-    #[command(subcommand)]
-    Link(LinkCommand),
+    #[command(
+        after_help = "Examples:\n  dockhand link add veth web --if uplink0 --ip 10.99.0.2/24\n  dockhand link ls web"
+    )]
+    Link {
+        #[command(subcommand)]
+        cmd: LinkCommand,
+    },
 }
 
-/// `link` subcommands.
+// `link` subcommands. (Not a doc comment: clap would show it as the about
+// line of `link`, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum LinkCommand {
     /// Create an interface in a container.
+    #[command(
+        after_help = "Examples:\n  dockhand link add veth web --if uplink0 --ip 10.99.0.2/24\n  dockhand link add macvlan web --parent eth0 --if lan0"
+    )]
     #[command(subcommand)]
     Add(AddCommand),
     /// Move a host interface into a container (a wireless one with its phy, via iw).
+    #[command(
+        after_help = "Examples:\n  dockhand link move web --host-if eth1 --if wan0 --ip 198.51.100.2/24"
+    )]
     Move {
         /// Container name or id.
         name: String,
@@ -38,6 +52,7 @@ pub enum LinkCommand {
     },
     /// Remove what dockhand attached: veth/macvlan deleted, a moved interface given back
     /// to the host, down, under its original name.
+    #[command(after_help = "Examples:\n  dockhand link del web --if uplink0")]
     Del {
         /// Container name or id.
         name: String,
@@ -46,18 +61,24 @@ pub enum LinkCommand {
         ifname: String,
     },
     /// List the interfaces dockhand attached to a container.
+    #[command(after_help = "Examples:\n  dockhand link ls web\n  dockhand --json link ls web")]
     Ls {
         /// Container name or id.
         name: String,
     },
     /// Give interfaces that came back from removed containers their original names.
+    #[command(after_help = "Examples:\n  dockhand link release-orphans")]
     ReleaseOrphans,
 }
 
 /// `link add` kinds.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum AddCommand {
     /// A veth pair: one end in the container, the other on the host (optionally in a bridge).
+    #[command(
+        after_help = "Examples:\n  dockhand link add veth web --if uplink0 --ip 10.99.0.2/24 --bridge br0"
+    )]
     Veth {
         /// Container name or id.
         name: String,
@@ -80,6 +101,9 @@ pub enum AddCommand {
         bridge: Option<String>,
     },
     /// A macvlan on a host interface, in the container.
+    #[command(
+        after_help = "Examples:\n  dockhand link add macvlan web --parent eth0 --if lan0 --ip 192.0.2.10/24 --gateway 192.0.2.1"
+    )]
     Macvlan {
         /// Container name or id.
         name: String,
@@ -97,7 +121,8 @@ pub enum AddCommand {
     },
 }
 
-/// Addresses and gateway of the interface in the container.
+// Addresses and gateway of the interface in the container. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct AddressArgs {
     /// Address with prefix (IPv4 or IPv6); repeat for more.
@@ -134,7 +159,7 @@ fn opt<T>(
 /// Run one link subcommand; returns the exit code. Every input is checked
 /// before the engine is touched (exit 2).
 pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
-    let Command::Link(cmd) = cmd;
+    let Command::Link { cmd } = cmd;
     match cmd {
         LinkCommand::Add(AddCommand::Veth {
             name,

@@ -16,12 +16,19 @@ use dockhand::Error;
 
 /// Observation subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Print container logs: the container's stdout on stdout, its stderr on
     /// stderr (with --json: one JSON object per line on stdout).
+    #[command(
+        after_help = "Examples:\n  dockhand logs --tail 100 web\n  dockhand logs -f --since 5m web db\n  dockhand --json logs web"
+    )]
     Logs(LogsArgs),
     /// Print engine events (type, action, object, time) as they happen; with
     /// --until, the events up to then.
+    #[command(
+        after_help = "Examples:\n  dockhand events --filter container=web\n  dockhand --json events --since 10m --until 0s"
+    )]
     Events(EventsArgs),
     /// Wait until a container is running, healthy, exited, accepting TCP
     /// connections on a port, answering an HTTP GET, or has logged a matching
@@ -48,7 +55,8 @@ impl Command {
     }
 }
 
-/// Arguments of `logs`.
+// Arguments of `logs`. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
     /// Containers (names or ids); several are merged as their lines arrive.
@@ -74,7 +82,8 @@ pub struct LogsArgs {
     max_line: usize,
 }
 
-/// Arguments of `events`.
+// Arguments of `events`. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct EventsArgs {
     /// KEY=VALUE: container, event (docker's words: die, destroy …), image,
@@ -89,7 +98,8 @@ pub struct EventsArgs {
     until: Option<TimeSpec>,
 }
 
-/// Arguments of `wait-for`: the container and exactly one condition.
+// Arguments of `wait-for`: the container and exactly one condition. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("condition").required(true).multiple(true).args(["running", "healthy", "exit", "port", "log", "http"])))]
 pub struct WaitArgs {

@@ -7,18 +7,22 @@
 mod activity;
 mod app;
 mod build;
+mod completions;
 mod container;
 mod daemon_config;
 mod disk;
 mod fleet;
+mod format;
 mod image;
 mod link;
+mod logging;
 mod logs;
 mod netns;
 mod network;
 mod output;
 mod registry;
 mod run_args;
+mod startup;
 mod system;
 mod volume;
 
@@ -27,7 +31,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use dockhand::engine::retry::RetryPolicy;
 use dockhand::engine::ssh::SshSharing;
 use dockhand::engine::Mode;
@@ -41,18 +45,17 @@ pub use output::Out;
 /// `--timeout` when not given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Drive docker/podman through their CLIs, with timeouts, retries and typed results.
-#[derive(Parser, Debug)]
-#[command(name = "dockhand", version, about, propagate_version = true)]
+/// The parsed command line. Its clap definition is [`startup::top`] plus
+/// [`Global`] and [`Command`]; startup.rs builds only what an invocation needs.
+#[derive(Debug)]
 pub struct Cli {
-    #[command(flatten)]
     pub global: Global,
-    #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes, under their own heading in every help.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Engine command, split like a shell would: `docker`, `podman`, `sudo -n docker`.
     #[arg(long, global = true, env = "DOCKHAND_ENGINE", value_name = "CMD")]
@@ -69,23 +72,27 @@ pub struct Global {
     pub identity: Option<PathBuf>,
     /// docker over ssh: keep one shared ssh connection per host open this
     /// long after the last call (ControlMaster/ControlPersist; 0 = no sharing).
-    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", default_value = "60s", value_parser = duration_arg, value_name = "D")]
+    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
     pub ssh_share: Duration,
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print only these fields of the JSON result, one line per item:
+    /// `{{.state.pid}}`, `{{.name}} {{.status}}` (README "Values without jq").
+    #[arg(long, global = true, value_name = "TEMPLATE", value_parser = format::Template::parse)]
+    pub format: Option<format::Template>,
     /// Time limit of each engine command (e.g. 500ms, 30s, 2m; 0 = none) [default: 30s;
     /// transfers (pull, push, build, import, save, load): 30m each attempt].
-    #[arg(long, global = true, value_name = "D", value_parser = duration_arg)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration_arg)]
     pub timeout: Option<Duration>,
     /// Attempts for transient failures (1 = no retry).
-    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
     /// First retry delay; doubles each time, with jitter.
-    #[arg(long, global = true, default_value = "1s", value_parser = duration_arg)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1s", value_parser = duration_arg)]
     pub retry_delay: Duration,
     /// Cap on each of stdout and stderr of an engine command, in bytes.
-    #[arg(long, global = true, default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
     pub output_cap: usize,
     /// Print state-changing commands (shell-quoted, on stderr) instead of running them.
     #[arg(long, global = true)]
@@ -163,6 +170,8 @@ pub enum Command {
     Disk(disk::Command),
     #[command(flatten)]
     App(app::Command),
+    #[command(flatten)]
+    Completions(completions::Command),
 }
 
 impl Global {
@@ -284,17 +293,23 @@ fn signal_of(status: dockhand::ExitStatus) -> Option<i32> {
 
 /// Parse arguments, run, print; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    let cli = match startup::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
+    logging::init(cli.global.verbose);
     if let Err(e) = dockhand::exec::signals::install() {
         log::warn!("cannot install signal handlers: {e}");
     }
-    let out = Out::new(cli.global.json);
-    let result = match cli.global.hosts.is_some() || cli.global.fleet.is_some() {
-        true => fleet::run(cli.command, &cli.global, &out),
-        false => dispatch(cli.command, &cli.global, &out),
+    let out = Out::new(cli.global.json, cli.global.format.clone());
+    let result = match cli.command {
+        Command::Completions(cmd) => completions::run(cmd),
+        command if cli.global.hosts.is_some() || cli.global.fleet.is_some() => {
+            fleet::run(command, &cli.global, &out)
+        }
+        command => dispatch(command, &cli.global, &out),
     };
-    match result {
+    match result.and_then(|code| out.take_format_error().map_or(Ok(code), Err)) {
         Ok(code) => code,
         Err(err) => {
             out.error(&err);
@@ -320,25 +335,49 @@ fn dispatch(command: Command, global: &Global, out: &Out) -> Result<i32, Error> 
         Command::Activity(cmd) => activity::run(cmd, global, out),
         Command::Disk(cmd) => disk::run(cmd, global, out),
         Command::App(cmd) => app::run(cmd, global, out),
+        Command::Completions(cmd) => completions::run(cmd),
     }
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        _ => "dockhand=debug,warn",
-    };
-    // env_logger's own layout, after the host's name in a fleet run.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format(|buf, record| {
-            let host = fleet::current_host().map(|h| h + ": ").unwrap_or_default();
-            writeln!(
-                buf,
-                "{host}[{:<5} {}] {}",
-                record.level(),
-                record.target(),
-                record.args()
-            )
-        })
-        .init();
+/// Report an argument error like every other error: with `--json` the
+/// documented JSON object on stderr, else clap's text (which names the flag
+/// and the value); exit 2. `--help` and `--version` are not errors.
+fn parse_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind as Clap;
+    if matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    // The arguments did not parse, so `--json` is looked for by hand: any
+    // argument before `--` (a value that happens to be "--json" counts too).
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    match json {
+        true => Out::new(true, None).error(&Error::invalid_input(parse_error_message(e))),
+        false => {
+            let _ = e.print();
+        }
+    }
+    2
 }
+
+/// clap's error text without its `error: ` prefix, usage and help hint:
+/// the message and its tips ("a similar subcommand exists: 'pull'") on one line.
+fn parse_error_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests;

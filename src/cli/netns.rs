@@ -14,19 +14,30 @@ use super::{Global, Out};
 
 /// The `netns` command group.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Run host commands in a running container's network namespace.
-    #[command(subcommand)]
-    Netns(NetnsCommand),
+    #[command(
+        after_help = "Examples:\n  dockhand netns show web\n  dockhand netns exec web -- ip addr"
+    )]
+    Netns {
+        #[command(subcommand)]
+        cmd: NetnsCommand,
+    },
 }
 
-/// `netns` subcommands.
+// `netns` subcommands. (Not a doc comment: clap would show it as the about
+// line of `netns`, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum NetnsCommand {
     /// Run CMD in the container's network namespace (nsenter); its exit code is dockhand's.
     ///
     /// CMD is the host's program unless --mount is given. It runs once, without
     /// dockhand's --timeout, with this terminal's stdin/stdout/stderr.
+    #[command(
+        after_help = "Examples:\n  dockhand netns exec web -- ip route\n  dockhand netns exec web -- ping -c1 10.99.0.1"
+    )]
     Exec {
         /// Container name or id.
         name: String,
@@ -47,6 +58,9 @@ pub enum NetnsCommand {
         command: Vec<OsString>,
     },
     /// Show the container's links, addresses and routes (host `ip -j` via nsenter).
+    #[command(
+        after_help = "Examples:\n  dockhand netns show web\n  dockhand --json netns show web"
+    )]
     Show {
         /// Container name or id.
         name: String,
@@ -55,7 +69,7 @@ pub enum NetnsCommand {
 
 /// Run one netns subcommand; returns the exit code.
 pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
-    let Command::Netns(cmd) = cmd;
+    let Command::Netns { cmd } = cmd;
     match cmd {
         NetnsCommand::Exec {
             name,

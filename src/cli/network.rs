@@ -10,30 +10,43 @@ use dockhand::Error;
 
 /// Network subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Manage networks.
+    #[command(after_help = "Examples:\n  dockhand network create appnet\n  dockhand network ls")]
     Network {
         #[command(subcommand)]
         cmd: NetworkCommand,
     },
 }
 
-/// `network …` subcommands.
+// `network …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum NetworkCommand {
     /// List networks, fully inspected.
+    #[command(
+        after_help = "Examples:\n  dockhand network ls\n  dockhand --json network ls --filter label=app=web"
+    )]
     Ls {
         /// Engine filter, e.g. label=k=v, driver=bridge.
         #[arg(long, value_name = "KEY=VALUE")]
         filter: Vec<String>,
     },
     /// Inspect networks in one call; prints the found ones and exits 3 when any is missing.
+    #[command(
+        after_help = "Examples:\n  dockhand network inspect appnet\n  dockhand --format '{{.name}} {{.driver}}' network inspect appnet bridge"
+    )]
     Inspect {
         /// Network names or ids.
         #[arg(required = true)]
         networks: Vec<String>,
     },
     /// Create a network; prints it (a taken name exits 5).
+    #[command(
+        after_help = "Examples:\n  dockhand network create appnet --subnet 10.89.0.0/24 -l app=web"
+    )]
     Create {
         /// Name.
         name: String,
@@ -54,12 +67,14 @@ pub enum NetworkCommand {
         label: Vec<String>,
     },
     /// Remove networks; networks that do not exist count as removed.
+    #[command(after_help = "Examples:\n  dockhand network rm appnet")]
     Rm {
         /// Network names or ids.
         #[arg(required = true)]
         networks: Vec<String>,
     },
     /// Attach a container to a network (already attached exits 5).
+    #[command(after_help = "Examples:\n  dockhand network connect appnet web")]
     Connect {
         /// Network.
         network: String,
@@ -70,6 +85,7 @@ pub enum NetworkCommand {
         alias: Vec<String>,
     },
     /// Detach a container from a network (not attached counts as done).
+    #[command(after_help = "Examples:\n  dockhand network disconnect appnet web")]
     Disconnect {
         /// Network.
         network: String,
@@ -80,6 +96,9 @@ pub enum NetworkCommand {
         force: bool,
     },
     /// The IPv4 gateway containers on NETWORK use (default: the engine's default network).
+    #[command(
+        after_help = "Examples:\n  dockhand network gateway\n  dockhand network gateway appnet"
+    )]
     Gateway {
         /// Network name or id (default: docker's bridge, podman's podman).
         network: Option<String>,

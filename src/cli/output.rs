@@ -11,10 +11,15 @@ use dockhand::Error;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::format::Template;
+
 /// Output mode of one invocation (or of one host of a fleet).
 #[derive(Debug, Clone)]
 pub struct Out {
     json: bool,
+    format: Option<Template>,
+    /// The first `--format` path that named no field; main reports it (exit 2).
+    format_error: Arc<Mutex<Option<Error>>>,
     capture: Option<Arc<Mutex<Captured>>>,
     /// Errors as their message alone (one line per host of a fleet).
     brief: bool,
@@ -32,9 +37,12 @@ pub struct Captured {
 }
 
 impl Out {
-    pub fn new(json: bool) -> Out {
+    /// Errors as JSON when `json`; results as JSON, or through `format`.
+    pub fn new(json: bool, format: Option<Template>) -> Out {
         Out {
             json,
+            format,
+            format_error: Arc::default(),
             capture: None,
             brief: false,
         }
@@ -42,17 +50,27 @@ impl Out {
 
     /// An `Out` that keeps everything in `into` instead of printing it;
     /// `brief`: errors as their message alone (the evidence stays in `--json`).
-    pub fn captured(json: bool, into: Arc<Mutex<Captured>>, brief: bool) -> Out {
+    pub fn captured(&self, into: Arc<Mutex<Captured>>, brief: bool) -> Out {
         Out {
-            json,
+            json: self.json,
+            format: self.format.clone(),
+            format_error: Arc::default(),
             capture: Some(into),
             brief,
         }
     }
 
-    /// Whether `--json` was given.
+    /// Whether results are JSON: `--json`, or `--format` (which formats the JSON).
     pub fn is_json(&self) -> bool {
-        self.json
+        self.json || self.format.is_some()
+    }
+
+    /// The error of a `--format` path that named no field, once.
+    pub fn take_format_error(&self) -> Option<Error> {
+        self.format_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Whether a person may be watching stderr (progress output): never for
@@ -72,8 +90,27 @@ impl Out {
         }
     }
 
-    /// Print `value` as one line of JSON on stdout.
+    /// Print `value` as one line of JSON on stdout, or with `--format` the
+    /// values its template picks (a missing field is kept for main to report).
     pub fn json<T: Serialize>(&self, value: &T) {
+        if let Some(template) = &self.format {
+            let rendered = serde_json::to_value(value)
+                .map_err(|e| e.to_string())
+                .and_then(|v| template.render(&v));
+            match rendered {
+                Ok(text) => {
+                    let _ = self.stdout().write_all(text.as_bytes());
+                }
+                Err(message) => {
+                    let mut first = self
+                        .format_error
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    first.get_or_insert_with(|| Error::invalid_input(message));
+                }
+            }
+            return;
+        }
         let mut stdout = self.stdout();
         // A closed stdout (e.g. `| head`) is not worth a panic.
         let _ = serde_json::to_writer(&mut stdout, value);

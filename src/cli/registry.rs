@@ -31,6 +31,7 @@ impl Command {
 }
 
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Pull an image (by tag or digest), retrying transient registry failures
     /// (--retries, --retry-delay); prints the digest it got. Progress on a
@@ -49,7 +50,7 @@ pub enum Command {
         #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
         tls_verify: Option<bool>,
         /// Time limit of each attempt (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Push an image, retrying transient registry failures; prints the pushed digest.
@@ -63,7 +64,7 @@ pub enum Command {
         #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
         tls_verify: Option<bool>,
         /// Time limit of each attempt (default: --timeout when given, else 30m; 0 = none).
-        #[arg(long, value_name = "D", value_parser = duration_arg)]
+        #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
         max_time: Option<Duration>,
     },
     /// Log in to a registry; the password comes from stdin or a file, never the command line.

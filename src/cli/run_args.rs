@@ -23,7 +23,8 @@ use dockhand::input::{
 };
 use dockhand::Error;
 
-/// What `run` and `create` take. dockhand's own options go before IMAGE.
+// What `run` and `create` take. dockhand's own options go before IMAGE. (Not a doc
+// comment: clap would show it as the about line of run and create, built deferred.)
 #[derive(Args, Debug, Clone)]
 pub struct SpecArgs {
     /// Container name.
@@ -225,7 +226,7 @@ struct SecurityArgs {
 #[command(next_help_heading = "Limits")]
 struct LimitArgs {
     /// Memory limit (e.g. 64m; at least 6m).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "SIZE")]
     memory: Option<MemorySize>,
     /// Memory soft limit.
     #[arg(long = "memory-reservation", value_name = "SIZE")]
@@ -241,7 +242,7 @@ struct LimitArgs {
     #[arg(long = "shm-size", value_name = "SIZE")]
     shm_size: Option<MemorySize>,
     /// Number of CPUs (e.g. 0.5).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     cpus: Option<Cpus>,
     /// CPU shares (relative weight).
     #[arg(short = 'c', long = "cpu-shares", value_name = "N")]
@@ -289,13 +290,13 @@ struct LogHealthArgs {
     #[arg(long = "health-cmd", value_name = "CMD")]
     health_cmd: Option<String>,
     /// Time between healthchecks.
-    #[arg(long = "health-interval", value_name = "D", value_parser = duration_arg)]
+    #[arg(long = "health-interval", value_name = "DURATION", value_parser = duration_arg)]
     health_interval: Option<Duration>,
     /// Time one healthcheck may take (at least 1s).
-    #[arg(long = "health-timeout", value_name = "D", value_parser = duration_arg)]
+    #[arg(long = "health-timeout", value_name = "DURATION", value_parser = duration_arg)]
     health_timeout: Option<Duration>,
     /// Failures in this time after start do not count.
-    #[arg(long = "health-start-period", value_name = "D", value_parser = duration_arg)]
+    #[arg(long = "health-start-period", value_name = "DURATION", value_parser = duration_arg)]
     health_start_period: Option<Duration>,
     /// Failures in a row before unhealthy.
     #[arg(long = "health-retries", value_name = "N")]

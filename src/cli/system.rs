@@ -8,12 +8,20 @@ use dockhand::Error;
 
 /// System subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Print dockhand's version (with --json: also the engine's, when it answers).
+    #[command(after_help = "Examples:\n  dockhand version\n  dockhand --json version")]
     Version,
     /// Diagnose the engine: which CLI, versions, reachability, and how to fix it.
+    #[command(
+        after_help = "Examples:\n  dockhand check\n  dockhand --engine 'sudo -n docker' --json check"
+    )]
     Check,
     /// What the engine reports about itself and its host (one shape for docker and podman).
+    #[command(
+        after_help = "Examples:\n  dockhand info\n  dockhand --format '{{.os}} {{.cgroup_version}}' info"
+    )]
     Info,
 }
 

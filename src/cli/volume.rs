@@ -10,30 +10,41 @@ use dockhand::Error;
 
 /// Volume subcommands.
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum Command {
     /// Manage volumes.
+    #[command(after_help = "Examples:\n  dockhand volume create appdata\n  dockhand volume ls")]
     Volume {
         #[command(subcommand)]
         cmd: VolumeCommand,
     },
 }
 
-/// `volume …` subcommands.
+// `volume …` subcommands. (Not a doc comment: clap
+// would show it as the about line of the commands using it, built deferred.)
 #[derive(Subcommand, Debug, Clone)]
+#[command(defer = true)]
 pub enum VolumeCommand {
     /// List volumes, fully inspected.
+    #[command(
+        after_help = "Examples:\n  dockhand volume ls\n  dockhand --json volume ls --filter label=app=web"
+    )]
     Ls {
         /// Engine filter, e.g. label=k=v, dangling=true.
         #[arg(long, value_name = "KEY=VALUE")]
         filter: Vec<String>,
     },
     /// Inspect volumes in one call; prints the found ones and exits 3 when any is missing.
+    #[command(
+        after_help = "Examples:\n  dockhand volume inspect appdata\n  dockhand --format '{{.mountpoint}}' volume inspect appdata"
+    )]
     Inspect {
         /// Volume names.
         #[arg(required = true)]
         volumes: Vec<String>,
     },
     /// Create a volume (an existing one is returned unchanged); prints it.
+    #[command(after_help = "Examples:\n  dockhand volume create appdata -l app=web")]
     Create {
         /// Name.
         name: String,
@@ -48,6 +59,7 @@ pub enum VolumeCommand {
         label: Vec<String>,
     },
     /// Remove volumes; volumes that do not exist count as removed.
+    #[command(after_help = "Examples:\n  dockhand volume rm appdata")]
     Rm {
         /// Remove even volumes in use (podman).
         #[arg(short, long)]

@@ -248,16 +248,17 @@ impl fmt::Display for ProbePort {
     }
 }
 
-/// A regular expression matched against log lines (lines that are not UTF-8
-/// still match on their other parts: invalid bytes read as U+FFFD).
-///
-/// The syntax is regex-lite's: the `regex` crate's without Unicode classes,
-/// so `\d`, `\w`, `\s` and `\b` are ASCII-only and `\p{…}` is refused.
+/// A regular expression matched against log lines (a line that is not
+/// UTF-8 is matched with U+FFFD in place of its bad bytes, so its ASCII
+/// parts still match). The syntax is the regex crate's; `\d`, `\w`, `\s`,
+/// word boundaries and `(?i)` are ASCII-only (regex-lite, for the size of the
+/// static binary).
 ///
 /// ```
 /// use dockhand::input::LogPattern;
 /// let p: LogPattern = r"listening on :\d+".parse().unwrap();
 /// assert!(p.is_match(b"server listening on :8080"));
+/// assert!(p.is_match(b"\xff\xfe listening on :53"));
 /// assert!("(".parse::<LogPattern>().is_err());
 /// ```
 #[derive(Debug, Clone)]
@@ -281,7 +282,6 @@ impl LogPattern {
     pub fn is_match(&self, line: &[u8]) -> bool {
         match std::str::from_utf8(line) {
             Ok(text) => self.0.is_match(text),
-            // Rare (binary output): copy once rather than miss the match.
             Err(_) => self.0.is_match(&String::from_utf8_lossy(line)),
         }
     }

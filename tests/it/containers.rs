@@ -70,11 +70,8 @@ fn dh_run(
 fn status_of(engine: &str, name: &str) -> String {
     let r = dockhand_on(engine, ["status", name]);
     assert_eq!(r.code, 0, "{r:?}");
-    r.stdout
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .to_string()
+    // One name: just the status.
+    r.stdout.trim_end().to_string()
 }
 
 fn engine_lib(engine: &str) -> Engine {

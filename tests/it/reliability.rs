@@ -331,7 +331,7 @@ fn a_retried_call_succeeds_once_a_restarted_daemon_is_back() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(0), "{stdout} {stderr}");
-    assert_eq!(stdout.trim(), "dh-rel-nothing missing");
+    assert_eq!(stdout.trim(), "missing");
     assert!(
         stderr.contains("attempt 1/8 failed (unreachable"),
         "the first attempts met the stopped daemon: {stderr}"

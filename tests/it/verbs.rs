@@ -310,9 +310,7 @@ fn stats_top_diff_and_rename() {
             ]));
         assert_eq!(r.code, 5, "{e}: {r:?}");
         assert!(r.stderr.contains("operation in progress"), "{r:?}");
-        assert!(dockhand_on(e, ["status", &renamed])
-            .stdout
-            .ends_with(" created\n"));
+        assert_eq!(dockhand_on(e, ["status", &renamed]).stdout, "created\n");
     }
 }
 
@@ -450,10 +448,7 @@ fn detach_keys_end_attach_exec_start_and_run_with_success_and_leave_it_running()
         }
         for name in [&shell, &created, &run_it] {
             let r = dockhand_on(e, ["status", name]);
-            assert!(
-                r.stdout.ends_with(" running\n"),
-                "{e}: detached, still running: {r:?}"
-            );
+            assert_eq!(r.stdout, "running\n", "{e}: detached, still running: {r:?}");
         }
         // Not a detach: the container's process ends, and its code is dockhand's.
         let t = Tmux::start(&format!("{} --engine {e} attach {shell}", bin()));
