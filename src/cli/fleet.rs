@@ -4,7 +4,9 @@
 //! it on one engine (`dispatch`), with that host's engine and an output
 //! that is captured: text comes out prefixed by the host's name as each
 //! host finishes, `--json` gathers one `{host, ok, result | error}` per host
-//! (in fleet order) into one array. The exit code is 0 when every host
+//! (in fleet order) into one array. `--format` formats each host's result:
+//! a field missing there fails that host (exit 2 in the tally), not the
+//! fleet. The exit code is 0 when every host
 //! succeeded, else that of the most severe failure
 //! ([`dockhand::fleet::severity`]); a summary line goes to stderr. Commands
 //! that need this terminal or write one local file are refused (exit 2).
@@ -107,7 +109,9 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             fleet_engine: Some(member.engine.clone()),
             ..global.clone()
         };
-        let result = dispatch(command.clone(), &host_global, &host_out);
+        // A `--format` path this host's result lacks fails this host alone.
+        let result = dispatch(command.clone(), &host_global, &host_out)
+            .and_then(|code| host_out.take_format_error().map_or(Ok(code), Err));
         let mut captured =
             std::mem::take(&mut *capture.lock().unwrap_or_else(PoisonError::into_inner));
         let code = match &result {
@@ -119,7 +123,7 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
                 exit_code(e)
             }
         };
-        if !out.is_json() {
+        if !global.json {
             let _held = print.lock().unwrap_or_else(PoisonError::into_inner);
             print_prefixed(&member.name, &captured);
         }
@@ -133,13 +137,14 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
         }
     });
     let runs = runs.into_inner().unwrap_or_else(PoisonError::into_inner);
-    if out.is_json() {
+    if global.json {
         let hosts: Vec<Value> = report
             .hosts
             .iter()
             .map(|h| host_json(&h.host, &h.outcome, runs.get(&h.host)))
             .collect();
-        out.json(&hosts);
+        // `--format` went into each host's result, not over this array.
+        Out::new(true, None).json(&hosts);
     }
     let code = match report.worst() {
         None => 0,
@@ -150,7 +155,7 @@ pub fn run(command: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             .and_then(|h| runs.get(&h.host))
             .map_or_else(|| exit_code(worst), |r| r.code),
     };
-    summary(out, &report, code);
+    summary(global.json, &report, code);
     Ok(code)
 }
 
@@ -211,10 +216,10 @@ fn host_json(host: &str, outcome: &HostOutcome<()>, run: Option<&HostRun>) -> Va
 }
 
 /// `fleet: 3 hosts: 1 ok, 2 failed (h2: unreachable, h3: not_found), 0 skipped; exit 4`.
-fn summary(out: &Out, report: &dockhand::fleet::FleetReport<()>, code: i32) {
+fn summary(json: bool, report: &dockhand::fleet::FleetReport<()>, code: i32) {
     let t = report.tally();
     let mut stderr = std::io::stderr().lock();
-    if out.is_json() {
+    if json {
         let _ = writeln!(
             stderr,
             "{}",

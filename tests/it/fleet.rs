@@ -13,8 +13,10 @@ use dockhand::fleet::{Fleet, FleetOptions, HostOutcome};
 use dockhand::{Engine, ErrorKind, Plan};
 use serde_json::Value;
 
+use crate::schemas::assert_valid;
+use crate::support::fixtures::podman_endpoint;
 use crate::support::hosts::TestHosts;
-use crate::support::{dockhand, processes_matching, unique, IMAGE};
+use crate::support::{dockhand, labels, processes_matching, sh, unique, Cleanup, IMAGE};
 use dockhand::exec::{spawn_streaming, Cmd};
 
 /// Faults put on a host for one scenario, undone when dropped.
@@ -937,4 +939,94 @@ fn fleet_flags_and_files_are_checked_before_any_engine_call() {
         r.stderr.contains("unknown field `grops`") && r.stderr.contains("line 2"),
         "{r:?}"
     );
+}
+
+/// `--format` on a fleet of the local docker and the local podman (a podman
+/// service on a socket of this test process): a field one host's result
+/// lacks fails that host alone, with the error naming the field, while the
+/// other host's value is printed; the fleet's JSON matches its schema.
+#[test]
+fn format_on_a_fleet_reports_a_missing_field_per_host() {
+    let engines = crate::support::engines();
+    if engines != ["docker", "podman"] {
+        return;
+    }
+    let name = unique("fmt").replacen("dh-", "dhs-", 1);
+    let mut on_docker = Cleanup::new("docker");
+    let mut on_podman = Cleanup::new("podman");
+    // The same name on both: published on docker only.
+    for (engine, cleanup, extra) in [
+        ("docker", &mut on_docker, &["-p", "127.0.0.1::80"][..]),
+        ("podman", &mut on_podman, &[][..]),
+    ] {
+        cleanup.add(&name);
+        let r = sh(Cmd::new(engine)
+            .args(["run", "-d", "--name", &name])
+            .args(labels())
+            .args(extra)
+            .args([IMAGE, "sleep", "600"]));
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.json");
+    let fleet = serde_json::json!({"hosts": [
+        {"name": "d", "url": "unix:///var/run/docker.sock"},
+        {"name": "p", "url": podman_endpoint(), "engine": "podman"},
+    ]});
+    std::fs::write(&file, fleet.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+
+    let template = "{{.name}} {{.ports.0.host_port}}";
+    let r = dockhand(["--fleet", file, "--format", template, "inspect", &name]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let port = r
+        .stdout
+        .strip_prefix(&format!("d: {name} "))
+        .and_then(|p| p.trim().parse::<u16>().ok());
+    assert!(port.is_some_and(|p| p > 0), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("p: dockhand: --format: no field 'ports.0' (ports is a list of 0)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("fleet: 2 hosts: 1 ok, 1 failed (p: invalid_input), 0 skipped; exit 2"),
+        "{r:?}"
+    );
+
+    // With --json: the formatted value as the host's result, the error in its entry.
+    let r = dockhand([
+        "--fleet", file, "--json", "--format", template, "inspect", &name,
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let doc = r.json();
+    assert_valid("fleet", &doc);
+    let d = by_host(&doc, "d");
+    assert_eq!(d["ok"], true, "{doc}");
+    assert_eq!(d["result"], format!("{name} {}", port.unwrap()), "{doc}");
+    let p = by_host(&doc, "p");
+    assert_eq!(
+        (&p["ok"], &p["exit_code"], &p["error"]["kind"]),
+        (&false.into(), &2.into(), &"invalid_input".into()),
+        "{doc}"
+    );
+    assert!(
+        p["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no field 'ports.0'")),
+        "{doc}"
+    );
+
+    // Every host's whole result, and a host that fails in the engine.
+    let r = dockhand(["--fleet", file, "--json", "inspect", &name]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    assert_valid("fleet", &doc);
+    for host in ["d", "p"] {
+        assert_valid("inspect", &by_host(&doc, host)["result"]);
+    }
+    let r = dockhand(["--fleet", file, "--json", "inspect", "dhs-fmt-missing"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_valid("fleet", &r.json());
 }

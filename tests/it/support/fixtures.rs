@@ -77,3 +77,41 @@ impl Drop for Fault {
             .arg(self.dir.path()));
     }
 }
+
+/// The endpoint (`unix://…/podman.sock`) of a `podman system service` of
+/// this test process, on podman's default storage: the local podman as a
+/// fleet host next to the local docker. Started once; it stops when the test
+/// process is gone (a detached watcher, as statics are never dropped).
+pub fn podman_endpoint() -> &'static str {
+    static ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("dhs-podman-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let script = r#"podman system service --time=0 "unix://$1/podman.sock" </dev/null >"$1/log" 2>&1 &
+svc=$!
+exec >/dev/null 2>&1 </dev/null
+while kill -0 "$2" && kill -0 "$svc"; do sleep 1; done
+kill "$svc"; rm -rf "$1""#;
+        let r = sh(Cmd::new("setsid")
+            .args(["-f", "sh", "-c", script, "sh"])
+            .arg(&dir)
+            .arg(std::process::id().to_string()));
+        assert_eq!(r.code, 0, "{r:?}");
+        let sock = dir.join("podman.sock");
+        for _ in 0..200 {
+            if sock.exists() {
+                break;
+            }
+            dockhand::exec::sleep(std::time::Duration::from_millis(50)).unwrap();
+        }
+        assert!(
+            sock.exists(),
+            "podman service did not start: {:?}",
+            std::fs::read_to_string(dir.join("log"))
+        );
+        format!("unix://{}", sock.display())
+    })
+}
