@@ -1,6 +1,7 @@
 //! `daemon-config` through the binary, on a temporary file (never the real
 //! /etc/docker/daemon.json).
 
+use crate::schemas::assert_valid;
 use crate::support::dockhand;
 use serde_json::{json, Value};
 
@@ -26,6 +27,7 @@ fn set_get_unset_keep_unknown_keys_and_say_what_the_daemon_needs() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.json()["restart"], "reload");
+    assert_valid("daemon-config", &r.json());
     assert_eq!(r.json()["changed_keys"], json!(["debug"]));
     assert_eq!(
         read(&dir.path().join("daemon.json.bak")),
@@ -76,6 +78,7 @@ fn set_get_unset_keep_unknown_keys_and_say_what_the_daemon_needs() {
     );
     let r = dockhand(["--json", "daemon-config", "--file", f, "unset", "log-opts"]);
     assert_eq!(r.json()["changed"], false, "unset twice: {r:?}");
+    assert_valid("daemon-config", &r.json());
     assert_eq!(r.json()["restart"], "none");
 }
 

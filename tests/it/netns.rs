@@ -8,6 +8,7 @@
 //! guard deletes the host-side ones even when a test panics; containers go
 //! with the harness's `Cleanup` guard (and take their interfaces along).
 
+use crate::schemas::assert_valid;
 use crate::support::*;
 use dockhand::exec::Cmd;
 use serde_json::Value;
@@ -42,6 +43,7 @@ fn flags(link: &Value) -> Vec<&str> {
 fn show(engine: &str, container: &str) -> Value {
     let r = dockhand_on(engine, ["--json", "netns", "show", container]);
     assert_eq!(r.code, 0, "{r:?}");
+    assert_valid("netns-show", &r.json());
     r.json()
 }
 
@@ -258,6 +260,7 @@ fn veth_add_is_all_there_idempotent_listed_and_removed() {
         let r = add("1400");
         assert_eq!(r.code, 0, "{r:?}");
         assert_eq!(r.json()["result"], "created");
+        assert_valid("link-change", &r.json());
 
         // Inside: name, MAC, MTU, up, both addresses, default route.
         let view = show(engine, &c);
@@ -298,6 +301,7 @@ fn veth_add_is_all_there_idempotent_listed_and_removed() {
 
         let r = dockhand_on(engine, ["--json", "link", "ls", &c]);
         assert_eq!(r.code, 0, "{r:?}");
+        assert_valid("link-ls", &r.json());
         let listed = r.json()["links"].clone();
         assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
         assert_eq!(listed[0]["kind"], "veth");
@@ -307,6 +311,7 @@ fn veth_add_is_all_there_idempotent_listed_and_removed() {
         let r = dockhand_on(engine, ["--json", "link", "del", &c, "--if", &inside]);
         assert_eq!(r.code, 0, "{r:?}");
         assert_eq!(r.json()["result"], "removed");
+        assert_valid("link-change", &r.json());
         assert!(link_in(&show(engine, &c), &inside).is_none());
         assert!(host_link(&host_end).is_none(), "host end left behind");
         assert!(host_link(&bridge).is_some());
@@ -654,6 +659,7 @@ fn release_orphans_restores_names_after_the_container_is_removed() {
 
         let r = dockhand(["--json", "link", "release-orphans"]);
         assert_eq!(r.code, 0, "{r:?}");
+        assert_valid("link-orphans", &r.json());
         let orphans = r.json()["orphans"].clone();
         // Another test process running release-orphans at the same time may
         // have released it first; then it is simply not in this report.

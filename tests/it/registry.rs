@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::schemas::assert_valid;
 use crate::support::fixtures::{fixture, stop_when_gone, Fault};
 use crate::support::objects::{engines, import_changes, unique};
 use crate::support::{bin, processes_matching, sh, Ran, IMAGE};
@@ -513,6 +514,7 @@ fn login_push_pull_logout_with_credentials_in_a_temp_dir_never_in_argv() {
         let r = sh(cmd);
         assert_eq!(r.code, 0, "{engine}: {r:?}");
         assert_eq!(r.json()["logged_in"], true);
+        assert_valid("login", &r.json());
         let stored = match engine {
             "docker" => creds.path().join("config.json"),
             _ => auth_file.clone(),
@@ -526,6 +528,7 @@ fn login_push_pull_logout_with_credentials_in_a_temp_dir_never_in_argv() {
             &["--json", "push", &name, "--tls-verify=false"],
         );
         assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert_valid("push", &r.json());
         assert_eq!(sh(Cmd::new(engine).args(["rmi", &name])).code, 0);
         let r = dockhand_env(
             engine,
@@ -533,11 +536,13 @@ fn login_push_pull_logout_with_credentials_in_a_temp_dir_never_in_argv() {
             &["--json", "pull", &name, "--tls-verify=false"],
         );
         assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert_valid("pull", &r.json());
 
         for _ in 0..2 {
             // Twice: not being logged in any more is not an error.
             let r = dockhand_env(engine, env, &["--json", "logout", &reg.addr]);
             assert_eq!(r.code, 0, "{engine}: {r:?}");
+            assert_valid("login", &r.json());
         }
         let r = dockhand_env(
             engine,

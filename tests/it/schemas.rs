@@ -113,8 +113,9 @@ fn violations(root: &Value, schema: &Value, value: &Value, at: &str, out: &mut V
     }
 }
 
+/// Panics with the problems when `value` does not match docs/schema/NAME.json.
 #[track_caller]
-fn assert_valid(name: &str, value: &Value) {
+pub fn assert_valid(name: &str, value: &Value) {
     let schema = schema(name);
     let mut out = Vec::new();
     violations(&schema, &schema, value, "$", &mut out);
@@ -142,33 +143,33 @@ fn the_validator_rejects_what_the_schemas_forbid() {
     assert_eq!(out.len(), 3, "{out:#?}");
 }
 
-/// The schemas this test checks; every file in docs/schema/ must be here.
-const CHECKED: [&str; 11] = [
-    "action",
-    "check",
-    "error",
-    "exit-code",
-    "inspect",
-    "ip",
-    "pid",
-    "ports",
-    "ps",
-    "status",
-    "version",
-];
-
+/// Every file in docs/schema/ is checked against real output by some
+/// integration test: its name appears in an `assert_valid("NAME", …)` call in
+/// tests/it/ (here, or next to the test that already makes that output).
 #[test]
 fn every_schema_file_is_checked() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.unwrap().file_name().into_string().ok())
-        .filter_map(|f| f.strip_suffix(".json").map(str::to_string))
-        .collect();
-    files.sort();
-    assert_eq!(
-        files, CHECKED,
-        "add the new schema to CHECKED and to a test below"
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut calls = String::new();
+    for entry in std::fs::read_dir(format!("{root}/tests/it")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            calls.extend(text.chars().filter(|c| !c.is_whitespace()));
+        }
+    }
+    let mut unchecked = Vec::new();
+    for entry in std::fs::read_dir(format!("{root}/docs/schema")).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(name) = file.strip_suffix(".json") {
+            schema(name); // parses
+            if !calls.contains(&format!("assert_valid(\"{name}\"")) {
+                unchecked.push(file);
+            }
+        }
+    }
+    assert!(
+        unchecked.is_empty(),
+        "no test checks {unchecked:?}: add assert_valid(NAME, real output) calls"
     );
 }
 
@@ -221,4 +222,226 @@ fn real_outputs_of_both_engines_match_their_schemas() {
     let r = dockhand(["--engine", "/nonexistent/docker", "--json", "status", "x"]);
     assert_eq!(r.code, 127, "{r:?}");
     assert_valid("error", &r.json_error());
+}
+
+/// A name with this branch's prefix that nobody else uses.
+fn dhs(prefix: &str) -> String {
+    crate::support::objects::unique(prefix).replacen("dh-", "dhs-", 1)
+}
+
+/// `dockhand --json ARGS` on `engine`, which must succeed: every line of
+/// stdout as JSON (one document, or JSON Lines for logs and events).
+fn json_lines(engine: &str, args: &[&str]) -> Vec<Value> {
+    let r = dockhand_on(
+        engine,
+        std::iter::once("--json").chain(args.iter().copied()),
+    );
+    assert_eq!(r.code, 0, "{engine} {args:?}: {r:?}");
+    let docs: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!docs.is_empty(), "{engine} {args:?}: no output");
+    docs
+}
+
+fn json_of(engine: &str, args: &[&str]) -> Value {
+    let mut docs = json_lines(engine, args);
+    assert_eq!(docs.len(), 1, "{engine} {args:?}: {docs:?}");
+    docs.remove(0)
+}
+
+/// Runs `app down -v` of the project when dropped (also on panic).
+struct AppDown<'a>(&'a str, &'a [&'a str]);
+
+impl Drop for AppDown<'_> {
+    fn drop(&mut self) {
+        dockhand_on(self.0, [&["app"], self.1, &["down", "-v"]].concat());
+    }
+}
+
+/// Images, networks, volumes, build, logs, events, wait-for, stats, top,
+/// diff, port, system df, prune and app: one cheap real command per shape,
+/// on both engines, reusing one container, network, volume and app.
+#[test]
+fn resource_outputs_of_both_engines_match_their_schemas() {
+    use crate::support::objects::{engines, label_instructions, Objects};
+    for engine in engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let mut objects = Objects::new(engine);
+        let since = json_of(engine, &["version"]); // the engine answers
+        assert!(since["engine"].is_object(), "{engine}: {since}");
+        let case = dhs("case");
+        let name = cleanup.add(&dhs("res"));
+        let r = sh(dockhand::exec::Cmd::new(engine)
+            .args(["run", "-d", "--name", &name, "-p", "127.0.0.1::80"])
+            .args(labels())
+            .args(["--label", &format!("dhs.case={case}"), IMAGE])
+            .args(["sh", "-c", "echo hello; echo oops >&2; touch /made; trap 'exit 0' TERM; while true; do sleep 1; done"]));
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+
+        for args in [
+            &["images", "--filter", &format!("reference={IMAGE}")][..],
+            &["image", "inspect", IMAGE],
+        ] {
+            let images = json_of(engine, args);
+            assert_eq!(images.as_array().map(Vec::len), Some(1), "{images}");
+            assert_valid("images", &images);
+        }
+        assert_valid(
+            "image-history",
+            &json_of(engine, &["image", "history", IMAGE]),
+        );
+
+        let net = objects.network(&dhs("net"));
+        let label_args: Vec<String> = labels();
+        let labelled = |verb: &[&str]| -> Vec<String> {
+            let mut v: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
+            v.extend(label_args.iter().cloned());
+            v
+        };
+        let create: Vec<String> = labelled(&["network", "create", &net]);
+        let create: Vec<&str> = create.iter().map(String::as_str).collect();
+        assert_valid("networks", &json_of(engine, &create));
+        assert_valid(
+            "networks",
+            &json_of(
+                engine,
+                &["network", "ls", "--filter", &format!("name={net}")],
+            ),
+        );
+        assert_valid("networks", &json_of(engine, &["network", "inspect", &net]));
+        let connected = json_of(engine, &["network", "connect", &net, &name]);
+        assert_valid("network-connect", &connected);
+        assert_valid(
+            "network-gateway",
+            &json_of(engine, &["network", "gateway", &net]),
+        );
+        let gateways = json_of(engine, &["gateway", &name]);
+        assert_eq!(gateways.as_array().map(Vec::len), Some(2), "{gateways}");
+        assert_valid("gateway", &gateways);
+        assert_valid(
+            "network-connect",
+            &json_of(engine, &["network", "disconnect", &net, &name]),
+        );
+        assert_valid("removed", &json_of(engine, &["network", "rm", &net]));
+
+        let vol = objects.volume(&dhs("vol"));
+        let create: Vec<String> = labelled(&["volume", "create", &vol]);
+        let create: Vec<&str> = create.iter().map(String::as_str).collect();
+        assert_valid("volumes", &json_of(engine, &create));
+        assert_valid(
+            "volumes",
+            &json_of(
+                engine,
+                &["volume", "ls", "--filter", &format!("name={vol}")],
+            ),
+        );
+        assert_valid("volumes", &json_of(engine, &["volume", "inspect", &vol]));
+        assert_valid("removed", &json_of(engine, &["volume", "rm", &vol]));
+
+        assert_valid(
+            "wait-for",
+            &json_of(engine, &["wait-for", "--running", &name]),
+        );
+        assert_valid(
+            "wait-for",
+            &json_of(engine, &["wait-for", "--log", "oops", &name]),
+        );
+        let lines = json_lines(engine, &["logs", &name]);
+        assert_eq!(lines.len(), 2, "{engine}: {lines:?}");
+        lines.iter().for_each(|l| assert_valid("log-line", l));
+        assert_valid("stats", &json_of(engine, &["stats", &name]));
+        assert_valid("top", &json_of(engine, &["top", &name]));
+        let diff = json_of(engine, &["diff", &name]);
+        assert!(diff.to_string().contains("/made"), "{engine}: {diff}");
+        assert_valid("diff", &diff);
+        assert_valid("ports", &json_of(engine, &["port", &name]));
+        assert_valid("df", &json_of(engine, &["system", "df"]));
+
+        // Prune previews of every kind, then a real prune of this one container.
+        let only_ours = format!("label=dhs.case={case}");
+        for kind in ["containers", "images", "networks", "volumes"] {
+            let preview = json_of(
+                engine,
+                &["--dry-run", "prune", kind, "--filter", &only_ours],
+            );
+            assert_eq!(preview["dry_run"], true, "{preview}");
+            assert_valid("prune", &preview);
+        }
+        assert_valid("action", &json_of(engine, &["stop", "-t", "0", &name]));
+        let pruned = json_of(
+            engine,
+            &["prune", "containers", "--yes", "--filter", &only_ours],
+        );
+        assert_eq!(
+            pruned["objects"].as_array().map(Vec::len),
+            Some(1),
+            "{pruned}"
+        );
+        assert_valid("prune", &pruned);
+        let events = json_lines(
+            engine,
+            &[
+                "events",
+                "--since",
+                "5m",
+                "--until",
+                "0s",
+                "--filter",
+                &format!("container={name}"),
+            ],
+        );
+        assert!(events.len() >= 3, "{engine}: {events:?}");
+        events.iter().for_each(|e| assert_valid("event", e));
+
+        // build: a Dockerfile without RUN (quick on both engines).
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            format!("FROM {IMAGE}\n{}\n", label_instructions()),
+        )
+        .unwrap();
+        let tag = objects.image(&format!("{}:1", dhs("built")));
+        let built = json_of(engine, &["build", "-t", &tag, ctx.path().to_str().unwrap()]);
+        assert_valid("build", &built);
+
+        // app: one service, its volume and network, up and down.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("compose.yaml"),
+            format!(
+                "services:\n  one:\n    image: {IMAGE}\n    command: [sh, -c, \"echo up; trap 'exit 0' TERM; while true; do sleep 1; done\"]\n    labels: {{{TEST_LABEL}: \"1\", {OWNER_LABEL}: \"{}\"}}\n    ports: [\"127.0.0.1::80\"]\n    volumes: [data:/data]\nvolumes:\n  data: {{}}\n",
+                std::process::id()
+            ),
+        )
+        .unwrap();
+        let file = dir.path().join("compose.yaml");
+        let project = dhs("app");
+        let app: [&str; 4] = ["-f", file.to_str().unwrap(), "-p", &project];
+        let _down = AppDown(engine, &app);
+        fn on<'a>(app: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+            [&["app"], app, args].concat()
+        }
+        let on_app = |args: &[&'static str]| on(&app, args);
+        assert_valid("app-config", &json_of(engine, &on_app(&["config"])));
+        assert_valid(
+            "app-config",
+            &json_of(engine, &on_app(&["config", "--services"])),
+        );
+        assert_valid("app-plan", &json_of(engine, &on_app(&["plan"])));
+        assert_valid("app-up", &json_of(engine, &on_app(&["up"])));
+        let ps = json_of(engine, &on_app(&["ps"]));
+        assert_eq!(ps.as_array().map(Vec::len), Some(1), "{ps}");
+        assert_valid("app-ps", &ps);
+        json_lines(engine, &on_app(&["logs"]))
+            .iter()
+            .for_each(|l| assert_valid("app-log-line", l));
+        assert_valid(
+            "app-plan",
+            &json_of(engine, &[&["--dry-run"], &on_app(&["down"])[..]].concat()),
+        );
+        assert_valid("app-up", &json_of(engine, &on_app(&["down", "-v"])));
+    }
 }
