@@ -19,6 +19,7 @@ mod cli_scripts;
 mod containers;
 mod contexts;
 mod daemon_config;
+mod exit_codes;
 mod fleet;
 mod images;
 mod info;
