@@ -109,13 +109,11 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             for frame in frames {
                 for s in frame? {
                     let written = match out.is_json() {
-                        true => serde_json::to_writer(&mut stdout, &s)
-                            .map_err(std::io::Error::from)
-                            .and_then(|()| writeln!(stdout)),
-                        false => writeln!(stdout, "{}", stats_line(&s)),
+                        true => out.record(&mut stdout, &s)?,
+                        false => writeln!(stdout, "{}", stats_line(&s)).is_ok(),
                     };
                     // A closed stdout (`| head`) ends the stream quietly.
-                    if written.and_then(|()| stdout.flush()).is_err() {
+                    if !written || stdout.flush().is_err() {
                         return Ok(0);
                     }
                 }

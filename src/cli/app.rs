@@ -455,9 +455,10 @@ fn logs(app: &App<'_>, args: &AppLogsArgs, out: &Out) -> Result<i32, Error> {
     while let Some(line) = lines.next() {
         let line = line?;
         let written = if out.is_json() {
-            serde_json::to_writer(&mut stdout, &line)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout))
+            match out.record(&mut stdout, &line)? {
+                true => Ok(()),
+                false => return Ok(0),
+            }
         } else {
             let target: &mut dyn Write = match line.line.stream {
                 Pipe::Stdout => &mut stdout,

@@ -161,7 +161,12 @@ fn logs(args: LogsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     let mut json = Vec::with_capacity(512);
     while let Some(line) = lines.next() {
         let line = line?;
-        let written = if out.is_json() {
+        let written = if out.has_format() {
+            match out.record(&mut stdout, &line)? {
+                true => Ok(()),
+                false => return Ok(0),
+            }
+        } else if out.is_json() {
             json.clear();
             line.push_json(&mut json);
             json.push(b'\n');
@@ -216,14 +221,11 @@ fn events(args: EventsArgs, global: &Global, out: &Out) -> Result<i32, Error> {
     let mut stdout = out.stdout();
     for event in engine.system().event_stream(&opts)? {
         let event = event?;
-        let written = if out.is_json() {
-            serde_json::to_writer(&mut stdout, &event)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout))
-        } else {
-            writeln!(stdout, "{}", event_text(&event))
+        let written = match out.is_json() {
+            true => out.record(&mut stdout, &event)?,
+            false => writeln!(stdout, "{}", event_text(&event)).is_ok(),
         };
-        if written.and_then(|()| stdout.flush()).is_err() {
+        if !written || stdout.flush().is_err() {
             return Ok(0);
         }
     }

@@ -117,6 +117,30 @@ impl Out {
         let _ = writeln!(stdout);
     }
 
+    /// One record of a stream (logs, events, `stats --stream`) on `w`: a JSON
+    /// line, or with `--format` its template's text. `Ok(false)`: `w` is
+    /// closed (`| head`); an error: a path named no field, which ends the stream.
+    pub fn record<T: Serialize>(&self, w: &mut dyn Write, value: &T) -> Result<bool, Error> {
+        let written = match &self.format {
+            Some(template) => {
+                let text = serde_json::to_value(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| template.render(&v))
+                    .map_err(Error::invalid_input)?;
+                w.write_all(text.as_bytes())
+            }
+            None => serde_json::to_writer(&mut *w, value)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(w)),
+        };
+        Ok(written.is_ok())
+    }
+
+    /// Whether `--format` picks the values (streams then take [`Out::record`]).
+    pub fn has_format(&self) -> bool {
+        self.format.is_some()
+    }
+
     /// Print a line of text on stdout.
     pub fn line(&self, text: impl std::fmt::Display) {
         let _ = writeln!(self.stdout(), "{text}");

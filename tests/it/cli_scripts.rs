@@ -62,6 +62,57 @@ fn format_picks_values_and_names_a_missing_field() {
     }
 }
 
+/// Streams (logs, events) go through the template too, one line per record;
+/// a missing field ends the stream with the error naming it.
+#[test]
+fn format_picks_values_out_of_log_and_event_streams() {
+    for engine in engines() {
+        let mut cleanup = Cleanup::new(engine);
+        let cmd = "echo a; echo b >&2; trap 'exit 0' TERM; while true; do sleep 1; done";
+        let name = start_container(
+            engine,
+            &mut cleanup,
+            "cli-fmt-logs",
+            &[],
+            &["sh", "-c", cmd],
+        );
+        let r = dockhand_on(engine, ["wait-for", "--log", "b", &name]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        let r = dockhand_on(
+            engine,
+            ["--format", "{{.stream}} {{.message}}", "logs", &name],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "stdout a\nstderr b\n"),
+            "{engine}: {r:?}"
+        );
+        let r = dockhand_on(engine, ["--format", "{{.nope}}", "logs", &name]);
+        assert_eq!(r.code, 2, "{engine}: {r:?}");
+        assert!(r.stderr.contains("no field 'nope'"), "{engine}: {r:?}");
+        let filter = format!("container={name}");
+        let r = dockhand_on(
+            engine,
+            [
+                "--format",
+                "{{.action}} {{.name}}",
+                "events",
+                "--since",
+                "5m",
+                "--until",
+                "0s",
+                "--filter",
+                &filter,
+            ],
+        );
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert!(
+            r.stdout.lines().any(|l| l == format!("start {name}")),
+            "{engine}: {r:?}"
+        );
+    }
+}
+
 #[test]
 fn status_of_one_name_prints_just_the_status() {
     for engine in engines() {
