@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::schemas::assert_valid;
 use crate::support::fixtures::{fixture, stop_when_gone, Fault};
 use crate::support::objects::{engines, unique, Objects};
 use crate::support::{bin, labels, processes_matching, sh, Ran};
@@ -126,6 +127,7 @@ fn tarball_urls_build_on_both_engines_checked_against_their_sha256() {
         assert_eq!(r.code, 0, "{engine}: {r:?}");
         let built = r.json();
         assert_eq!(built["sha256"], sha, "{engine}: {built}");
+        assert_valid("build", &built);
         assert_eq!(
             built["context"],
             serde_json::json!({"type": "tarball", "url": url})
@@ -212,6 +214,7 @@ fn git_contexts_build_the_ref_and_subdir_asked_for_on_both_engines() {
             assert_eq!(r.code, 0, "{engine} {context}: {r:?}");
             let built = r.json();
             assert_eq!(built["commit"], *commit, "{engine} {context}: {built}");
+            assert_valid("build", &built);
             assert_eq!(label_of(engine, &tag), *label, "{engine} {context}");
             if let Some(hello) = hello {
                 assert_eq!(hello_of(engine, &tag), *hello, "{engine} {context}");
