@@ -294,24 +294,38 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
             &json_of(engine, &["image", "history", IMAGE]),
         );
 
-        let net = objects.network(&dhs("net"));
-        let label_args: Vec<String> = labels();
-        let labelled = |verb: &[&str]| -> Vec<String> {
-            let mut v: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
-            v.extend(label_args.iter().cloned());
-            v
+        // A network and a volume of this case: created, listed, previewed by
+        // a prune (both unused yet), then used and removed.
+        let only_ours = format!("label=dhs.case={case}");
+        let our_labels = [labels(), vec!["--label".into(), format!("dhs.case={case}")]].concat();
+        let create = |what: &str, name: &str| {
+            let mut args = vec![what, "create", name];
+            args.extend(our_labels.iter().map(String::as_str));
+            json_of(engine, &args)
         };
-        let create: Vec<String> = labelled(&["network", "create", &net]);
-        let create: Vec<&str> = create.iter().map(String::as_str).collect();
-        assert_valid("networks", &json_of(engine, &create));
-        assert_valid(
-            "networks",
-            &json_of(
+        let preview = |kind: &str| {
+            let doc = json_of(
                 engine,
-                &["network", "ls", "--filter", &format!("name={net}")],
-            ),
-        );
-        assert_valid("networks", &json_of(engine, &["network", "inspect", &net]));
+                &["--dry-run", "prune", kind, "--filter", &only_ours],
+            );
+            assert_eq!(doc["dry_run"], true, "{doc}");
+            assert_valid("prune", &doc);
+            doc["objects"].to_string()
+        };
+        let net = objects.network(&dhs("net"));
+        let vol = objects.volume(&dhs("vol"));
+        assert_valid("networks", &create("network", &net));
+        assert_valid("volumes", &create("volume", &vol));
+        assert!(preview("networks").contains(&net), "{engine}");
+        assert!(preview("volumes").contains(&vol), "{engine}");
+        preview("images");
+        let by_name = |name: &str| format!("name={name}");
+        for (what, name, schema) in [("network", &net, "networks"), ("volume", &vol, "volumes")] {
+            let listed = json_of(engine, &[what, "ls", "--filter", &by_name(name)]);
+            assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+            assert_valid(schema, &listed);
+            assert_valid(schema, &json_of(engine, &[what, "inspect", name]));
+        }
         let connected = json_of(engine, &["network", "connect", &net, &name]);
         assert_valid("network-connect", &connected);
         assert_valid(
@@ -326,19 +340,6 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
             &json_of(engine, &["network", "disconnect", &net, &name]),
         );
         assert_valid("removed", &json_of(engine, &["network", "rm", &net]));
-
-        let vol = objects.volume(&dhs("vol"));
-        let create: Vec<String> = labelled(&["volume", "create", &vol]);
-        let create: Vec<&str> = create.iter().map(String::as_str).collect();
-        assert_valid("volumes", &json_of(engine, &create));
-        assert_valid(
-            "volumes",
-            &json_of(
-                engine,
-                &["volume", "ls", "--filter", &format!("name={vol}")],
-            ),
-        );
-        assert_valid("volumes", &json_of(engine, &["volume", "inspect", &vol]));
         assert_valid("removed", &json_of(engine, &["volume", "rm", &vol]));
 
         assert_valid(
@@ -360,17 +361,9 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
         assert_valid("ports", &json_of(engine, &["port", &name]));
         assert_valid("df", &json_of(engine, &["system", "df"]));
 
-        // Prune previews of every kind, then a real prune of this one container.
-        let only_ours = format!("label=dhs.case={case}");
-        for kind in ["containers", "images", "networks", "volumes"] {
-            let preview = json_of(
-                engine,
-                &["--dry-run", "prune", kind, "--filter", &only_ours],
-            );
-            assert_eq!(preview["dry_run"], true, "{preview}");
-            assert_valid("prune", &preview);
-        }
+        // A stopped container: in the preview, then pruned.
         assert_valid("action", &json_of(engine, &["stop", "-t", "0", &name]));
+        assert!(preview("containers").contains(&name), "{engine}");
         let pruned = json_of(
             engine,
             &["prune", "containers", "--yes", "--filter", &only_ours],
