@@ -1388,6 +1388,7 @@ fn build_then_up_and_up_build_run_the_service_image() {
         };
         let built = app.ok(&["--json", "build"]).json();
         assert_eq!(built, json!({ "built": [image] }), "{engine}");
+        crate::schemas::assert_valid("app-images", &built);
         // Built, so up pulls nothing (--pull missing finds it).
         app.ok(&["up"]);
         assert_eq!(greeting(&app), "hello-build", "{engine}");
@@ -1422,6 +1423,7 @@ fn pull_and_up_fetch_missing_images_from_a_loopback_registry() {
         assert!(!present());
         let pulled = app.ok(&["--json", "pull"]).json();
         assert_eq!(pulled, json!({ "pulled": [image] }));
+        crate::schemas::assert_valid("app-images", &pulled);
         assert!(present(), "{engine}: app pull");
         sh(Cmd::new(engine).args(["rmi", &image]));
         // up pulls what is missing (--pull missing) before it creates.

@@ -4,7 +4,8 @@
 //!
 //! The validator is the small subset of JSON Schema (2020-12) the files use:
 //! type, enum, properties, required, additionalProperties, items, oneOf,
-//! local $ref, minimum, maximum.
+//! $ref (`#/$defs/NAME`, or `FILE.json#/$defs/NAME` of a sibling file),
+//! minimum, maximum.
 
 use serde_json::Value;
 
@@ -19,9 +20,15 @@ fn schema(name: &str) -> Value {
 /// The problems of `value` against `schema` (empty: valid), with JSON paths.
 fn violations(root: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r
-            .strip_prefix("#/$defs/")
+        // `#/$defs/NAME` here, or `FILE.json#/$defs/NAME` in a sibling file.
+        let (file, name) = r
+            .split_once("#/$defs/")
             .unwrap_or_else(|| panic!("unsupported $ref {r}"));
+        if let Some(other) = file.strip_suffix(".json") {
+            let other = self::schema(other);
+            return violations(&other, &other["$defs"][name], value, at, out);
+        }
+        assert!(file.is_empty(), "unsupported $ref {r}");
         return violations(root, &root["$defs"][name], value, at, out);
     }
     if let Some(types) = schema.get("type") {
@@ -274,12 +281,110 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
         assert!(since["engine"].is_object(), "{engine}: {since}");
         let case = dhs("case");
         let name = cleanup.add(&dhs("res"));
-        let r = sh(dockhand::exec::Cmd::new(engine)
-            .args(["run", "-d", "--name", &name, "-p", "127.0.0.1::80"])
-            .args(labels())
-            .args(["--label", &format!("dhs.case={case}"), IMAGE])
-            .args(["sh", "-c", "echo hello; echo oops >&2; touch /made; trap 'exit 0' TERM; while true; do sleep 1; done"]));
-        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        let case_label = format!("dhs.case={case}");
+        let script = "echo hello; echo oops >&2; touch /made; trap 'exit 0' TERM; while true; do sleep 1; done";
+        let mut run = vec![
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-p",
+            "127.0.0.1::80",
+            "--label",
+            &case_label,
+        ];
+        let our = labels();
+        run.extend(our.iter().map(String::as_str));
+        run.extend([IMAGE, "sh", "-c", script]);
+        assert_valid("container", &json_of(engine, &run));
+        // A second one, never started: renamed, then removed by cleanup or reset.
+        let (made, renamed) = (cleanup.add(&dhs("made")), cleanup.add(&dhs("renamed")));
+        let reset_label = format!("dhs.reset={case}");
+        let mut create = vec!["create", "--name", &made, "--label", &reset_label];
+        create.extend(our.iter().map(String::as_str));
+        create.extend([IMAGE, "true"]);
+        assert_valid("container", &json_of(engine, &create));
+        assert_valid("rename", &json_of(engine, &["rename", &made, &renamed]));
+        assert_valid(
+            "ids",
+            &json_of(
+                engine,
+                &["ps", "-q", "--filter", &format!("label={case_label}")],
+            ),
+        );
+        let full = json_of(
+            engine,
+            &[
+                "ps",
+                "-a",
+                "--inspect",
+                "--filter",
+                &format!("label={reset_label}"),
+            ],
+        );
+        assert_eq!(full.as_array().map(Vec::len), Some(1), "{full}");
+        assert_valid("inspect", &full);
+        assert_valid("info", &json_of(engine, &["info"]));
+
+        // Images: exists, tag, save, rmi, load, import, commit.
+        assert_valid("image-exists", &json_of(engine, &["image-exists", IMAGE]));
+        let tagged = objects.image(&format!("{}:1", dhs("tag")));
+        assert_valid("tag", &json_of(engine, &["tag", IMAGE, &tagged]));
+        let files = tempfile::tempdir().unwrap();
+        let archive = files.path().join("saved.tar");
+        let archive = archive.to_str().unwrap();
+        assert_valid("save", &json_of(engine, &["save", &tagged, "-o", archive]));
+        assert_valid("removed", &json_of(engine, &["rmi", &tagged]));
+        assert_valid("load", &json_of(engine, &["load", "-i", archive]));
+        std::fs::write(files.path().join("f.txt"), "dhs\n").unwrap();
+        let tar = files.path().join("f.tar");
+        let r = sh(dockhand::exec::Cmd::new("tar")
+            .arg("-C")
+            .arg(files.path())
+            .arg("-cf")
+            .arg(&tar)
+            .arg("f.txt"));
+        assert_eq!(r.code, 0, "{r:?}");
+        let imported = objects.image(&format!("{}:1", dhs("imp")));
+        let changes = crate::support::objects::import_changes();
+        let mut import: Vec<&str> = vec!["import"];
+        import.extend(changes.iter().map(String::as_str));
+        import.extend([tar.to_str().unwrap(), &imported]);
+        assert_valid("import", &json_of(engine, &import));
+        let committed = objects.image(&format!("{}:1", dhs("commit")));
+        assert_valid("commit", &json_of(engine, &["commit", &name, &committed]));
+
+        // Files and limits of the running one.
+        let host_file = files.path().join("f.txt");
+        let into = format!("{name}:/copied.txt");
+        assert_valid(
+            "cp",
+            &json_of(engine, &["cp", host_file.to_str().unwrap(), &into]),
+        );
+        assert_valid(
+            "update",
+            &json_of(engine, &["update", "--memory", "64m", &name]),
+        );
+        let tree = files.path().join("tree");
+        assert_valid(
+            "export",
+            &json_of(engine, &["export", &name, tree.to_str().unwrap()]),
+        );
+        assert_valid(
+            "dockerfile",
+            &json_of(
+                engine,
+                &[
+                    "dockerfile",
+                    "--from",
+                    IMAGE,
+                    "--cmd",
+                    "sleep 1",
+                    "--env",
+                    "A=b",
+                ],
+            ),
+        );
 
         for args in [
             &["images", "--filter", &format!("reference={IMAGE}")][..],
@@ -388,6 +493,14 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
         );
         assert!(events.len() >= 3, "{engine}: {events:?}");
         events.iter().for_each(|e| assert_valid("event", e));
+        let cleaned = json_of(engine, &["cleanup", "--prefix", &renamed]);
+        assert_valid("action", &cleaned);
+        let reset = json_of(engine, &["reset", "--label", &reset_label, "--yes"]);
+        assert_valid("action", &reset);
+        assert!(
+            format!("{cleaned}{reset}").contains(&renamed),
+            "{engine}: neither cleanup nor reset removed {renamed}"
+        );
 
         // build: a Dockerfile without RUN (quick on both engines).
         let ctx = tempfile::tempdir().unwrap();
@@ -431,6 +544,7 @@ fn resource_outputs_of_both_engines_match_their_schemas() {
         json_lines(engine, &on_app(&["logs"]))
             .iter()
             .for_each(|l| assert_valid("app-log-line", l));
+        assert_valid("action", &json_of(engine, &on_app(&["stop"])));
         assert_valid(
             "app-plan",
             &json_of(engine, &[&["--dry-run"], &on_app(&["down"])[..]].concat()),
