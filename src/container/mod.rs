@@ -57,8 +57,8 @@ pub use create::{
 pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
-    action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
-    ExitOutcome, ExitReport, UpdateOptions,
+    action_by_name_plan, action_plan, cleanup_victims, update_plan, wait_plan, Action,
+    ActionOutcome, ActionResult, ExitOutcome, ExitReport, UpdateOptions,
 };
 pub use model::{
     parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
