@@ -43,6 +43,7 @@ pub mod state;
 pub mod yaml;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::ser::SerializeMap;
@@ -156,8 +157,8 @@ pub struct DownReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppLogLine {
-    /// The service.
-    pub service: String,
+    /// The service (shared by its lines).
+    pub service: Arc<str>,
     /// The line.
     pub line: LogLine,
 }
@@ -165,8 +166,8 @@ pub struct AppLogLine {
 impl Serialize for AppLogLine {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("container", &self.line.container)?;
+        map.serialize_entry("service", &*self.service)?;
+        map.serialize_entry("container", &*self.line.container)?;
         map.serialize_entry("stream", &self.line.stream)?;
         map.serialize_entry("timestamp", &self.line.timestamp)?;
         map.serialize_entry("message", &self.line.text())?;
@@ -181,7 +182,7 @@ impl Serialize for AppLogLine {
 #[derive(Debug)]
 pub struct AppLogs {
     lines: LogLines,
-    services: BTreeMap<String, String>,
+    services: BTreeMap<String, Arc<str>>,
 }
 
 impl AppLogs {
@@ -200,9 +201,9 @@ impl Iterator for AppLogs {
             AppLogLine {
                 service: self
                     .services
-                    .get(&line.container)
+                    .get(&*line.container)
                     .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| Arc::from("")),
                 line,
             }
         }))
@@ -610,7 +611,10 @@ impl App<'_> {
                 format!("project {} has no containers", self.project.name),
             ));
         }
-        let services = found.into_iter().map(|c| (c.name, c.service)).collect();
+        let services = found
+            .into_iter()
+            .map(|c| (c.name, Arc::from(c.service)))
+            .collect();
         Ok(AppLogs {
             lines: self.engine.containers().log_lines(&names, opts)?,
             services,
