@@ -8,6 +8,13 @@
 //! every container, network and volume through a generated extra `-f` file
 //! (merged like any override file), and an [`AppGuard`] removes the project
 //! by its compose label when the test ends.
+//!
+//! Time (the suite must stay short on 2 cores): each test runs its docker
+//! and podman halves at once ([`each_engine`]), as do the fixtures of one
+//! comparison and the reference tool's `up` beside dockhand's; containers
+//! go with `rm -f -t 0` (podman's `rm -f` waits 10 s for a PID 1 that
+//! ignores SIGTERM); the reference tool never runs a `down` (the guard
+//! removes its project); a failure that is only retried gets `--retries 1`.
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +44,7 @@ struct AppGuard {
     /// Environment of the reference tool only (wins over `env`).
     ref_env: Vec<(String, String)>,
     /// Whether the reference tool ran (its project `P`+`ref` then goes too).
-    reference_ran: std::cell::Cell<bool>,
+    reference_ran: std::sync::atomic::AtomicBool,
     /// Volumes the test made for the project (removed at the end).
     external_volumes: Vec<String>,
 }
@@ -86,7 +93,7 @@ impl AppGuard {
             env: Vec::new(),
             ref_env: Vec::new(),
             external_volumes: Vec::new(),
-            reference_ran: std::cell::Cell::new(false),
+            reference_ran: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -185,7 +192,7 @@ impl AppGuard {
     fn drop_projects(&self) {
         let e = self.engine;
         let mut projects = vec![self.project.clone()];
-        if self.reference_ran.get() {
+        if self.reference_ran.load(std::sync::atomic::Ordering::SeqCst) {
             projects.push(format!("{}ref", self.project));
         }
         for project in projects {
@@ -229,7 +236,8 @@ fn reference(app: &AppGuard, args: &[&str]) -> Ran {
         "docker" => "docker-compose",
         _ => "podman-compose",
     };
-    app.reference_ran.set(true);
+    app.reference_ran
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let mut cmd = Cmd::new("env").arg("-C").arg(app.dir.path());
     for (k, v) in app.env.iter().chain(&app.ref_env) {
         cmd = cmd.arg(format!("{k}={v}"));
@@ -382,64 +390,70 @@ fn config_agrees_with_the_reference_tools() {
         ("routerapp", &[], &["docker", "podman"]),
         ("multistage", &[], &["docker", "podman"]),
     ];
-    for (name, files, tools) in cases {
-        let dir = fixture(name);
-        // In the fixture's directory, as the reference tools run: the
-        // default file search and the project name come from there.
-        let mut ours = Cmd::new("env")
-            .arg("-C")
-            .arg(&dir)
-            .arg(bin())
-            .args(["--json", "app"]);
-        for f in files {
-            ours = ours.arg("-f").arg(f);
+    // Each fixture on its own thread (the reference tools are Python
+    // programs that take a second to start).
+    std::thread::scope(|scope| {
+        for (name, files, tools) in cases {
+            scope.spawn(move || {
+                let dir = fixture(name);
+                // In the fixture's directory, as the reference tools run: the
+                // default file search and the project name come from there.
+                let mut ours = Cmd::new("env")
+                    .arg("-C")
+                    .arg(&dir)
+                    .arg(bin())
+                    .args(["--json", "app"]);
+                for f in files {
+                    ours = ours.arg("-f").arg(f);
+                }
+                let ours = sh(ours.arg("config"));
+                assert_eq!(ours.code, 0, "{name}: {ours:?}");
+                let ours = ours.json();
+                for tool in tools {
+                    let program = if *tool == "docker" {
+                        "docker-compose"
+                    } else {
+                        "podman-compose"
+                    };
+                    let mut theirs = Cmd::new("env").arg("-C").arg(&dir).arg(program);
+                    for f in files {
+                        theirs = theirs.arg("-f").arg(f);
+                    }
+                    let theirs = sh(theirs.arg("config"));
+                    assert_eq!(theirs.code, 0, "{program} {name}: {theirs:?}");
+                    // docker-compose writes `$` as `$$` (its output is re-loadable).
+                    let text = match *tool {
+                        "docker" => theirs.stdout.replace("$$", "$"),
+                        _ => theirs.stdout.clone(),
+                    };
+                    let theirs = yaml_to_json(&text);
+                    let services = ours["services"].as_object().unwrap();
+                    let their_services = theirs["services"].as_object().unwrap();
+                    for (sname, s) in services {
+                        let t = their_services
+                            .get(sname)
+                            .unwrap_or_else(|| panic!("{program} {name}: no service {sname}"));
+                        assert_eq!(
+                            config_shape(s, &dir),
+                            config_shape(t, &dir),
+                            "{program} {name} service {sname}"
+                        );
+                    }
+                    let shown: Vec<&String> = their_services
+                        .keys()
+                        .filter(|k| services.contains_key(*k) || t_has_profile(&their_services[*k]))
+                        .collect();
+                    assert_eq!(
+                        shown.len(),
+                        their_services.len(),
+                        "{program} {name}: services {:?} vs ours {:?}",
+                        their_services.keys(),
+                        services.keys()
+                    );
+                }
+            });
         }
-        let ours = sh(ours.arg("config"));
-        assert_eq!(ours.code, 0, "{name}: {ours:?}");
-        let ours = ours.json();
-        for tool in tools {
-            let program = if *tool == "docker" {
-                "docker-compose"
-            } else {
-                "podman-compose"
-            };
-            let mut theirs = Cmd::new("env").arg("-C").arg(&dir).arg(program);
-            for f in files {
-                theirs = theirs.arg("-f").arg(f);
-            }
-            let theirs = sh(theirs.arg("config"));
-            assert_eq!(theirs.code, 0, "{program} {name}: {theirs:?}");
-            // docker-compose writes `$` as `$$` (its output is re-loadable).
-            let text = match *tool {
-                "docker" => theirs.stdout.replace("$$", "$"),
-                _ => theirs.stdout.clone(),
-            };
-            let theirs = yaml_to_json(&text);
-            let services = ours["services"].as_object().unwrap();
-            let their_services = theirs["services"].as_object().unwrap();
-            for (sname, s) in services {
-                let t = their_services
-                    .get(sname)
-                    .unwrap_or_else(|| panic!("{program} {name}: no service {sname}"));
-                assert_eq!(
-                    config_shape(s, &dir),
-                    config_shape(t, &dir),
-                    "{program} {name} service {sname}"
-                );
-            }
-            let shown: Vec<&String> = their_services
-                .keys()
-                .filter(|k| services.contains_key(*k) || t_has_profile(&their_services[*k]))
-                .collect();
-            assert_eq!(
-                shown.len(),
-                their_services.len(),
-                "{program} {name}: services {:?} vs ours {:?}",
-                their_services.keys(),
-                services.keys()
-            );
-        }
-    }
+    });
 }
 
 /// docker-compose shows services of inactive profiles in `config` too.
@@ -589,9 +603,13 @@ fn container_shape(c: &Value, project: &str) -> Value {
 /// with dockhand, and compare the containers field by field.
 fn compare_with_reference(app: &AppGuard, count: usize) {
     let engine = app.engine;
-    let theirs = reference(app, &["up", "-d"]);
+    // The two projects share nothing: both come up at once.
+    let theirs = std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| reference(app, &["up", "-d"]));
+        app.ok(&["up"]);
+        theirs.join().expect("the reference up")
+    });
     assert_eq!(theirs.code, 0, "{engine} reference up: {theirs:?}");
-    app.ok(&["up"]);
     let refp = format!("{}ref", app.project);
     let mine = app.inspect(&app.project);
     let reference_containers = app.inspect(&refp);
@@ -666,35 +684,43 @@ fn webstack_anchors_and_override_files_create_what_docker_compose_creates() {
                 &["app", "sidecar"],
             )],
         };
-        for (name, files, services) in cases {
-            let mut app = AppGuard::fixture(engine, name, services);
-            app.files = files
-                .iter()
-                .map(|f| f.to_string())
-                .chain(["dh-test-labels.yaml".to_string()])
-                .collect();
-            if *name == "override" {
-                // The external volume compose never creates: ours, labelled.
-                let vol = unique("app-ext").to_lowercase();
-                let mut create = Cmd::new(engine).args(["volume", "create"]);
-                for l in labels().chunks(2) {
-                    create = create.arg(format!("--label={}", l[1]));
-                }
-                assert_eq!(sh(create.arg(&vol)).code, 0);
-                app.env.push(("DHC_EXTERNAL_VOLUME".into(), vol.clone()));
-                app.external_volumes.push(vol);
+        // Each case on its own thread: they share nothing.
+        std::thread::scope(|scope| {
+            for (name, files, services) in cases {
+                scope.spawn(move || compare_fixture(engine, name, files, services));
             }
-            if *name == "anchors" {
-                // Each project its own subnet (the fixture's is fixed).
-                let octet = 100 + std::process::id() % 50;
-                app.env
-                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
-                app.ref_env
-                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
-            }
-            compare_with_reference(&app, services.len());
-        }
+        });
     });
+}
+
+/// [`compare_with_reference`] of fixture `name` brought up from `files`.
+fn compare_fixture(engine: &'static str, name: &str, files: &[&str], services: &[&str]) {
+    let mut app = AppGuard::fixture(engine, name, services);
+    app.files = files
+        .iter()
+        .map(|f| f.to_string())
+        .chain(["dh-test-labels.yaml".to_string()])
+        .collect();
+    if name == "override" {
+        // The external volume compose never creates: ours, labelled.
+        let vol = unique("app-ext").to_lowercase();
+        let mut create = Cmd::new(engine).args(["volume", "create"]);
+        for l in labels().chunks(2) {
+            create = create.arg(format!("--label={}", l[1]));
+        }
+        assert_eq!(sh(create.arg(&vol)).code, 0);
+        app.env.push(("DHC_EXTERNAL_VOLUME".into(), vol.clone()));
+        app.external_volumes.push(vol);
+    }
+    if name == "anchors" {
+        // Each project its own subnet (the fixture's is fixed).
+        let octet = 100 + std::process::id() % 50;
+        app.env
+            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
+        app.ref_env
+            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
+    }
+    compare_with_reference(&app, services.len());
 }
 
 /// The docker CLI sends `[]` where docker-compose (the API) sends null.

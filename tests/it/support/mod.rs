@@ -65,13 +65,25 @@ impl Ran {
 }
 
 /// Run a program to completion (2-minute safety limit), through dockhand's
-/// own executor.
+/// own executor. With `DH_TEST_TIMING` set, each command's duration goes to
+/// stderr with the test's thread name (`--nocapture` shows where a test's
+/// time goes).
 pub fn sh(cmd: Cmd) -> Ran {
     let limits = Limits {
         timeout: Some(Duration::from_secs(120)),
         ..Limits::default()
     };
+    let started = std::time::Instant::now();
     let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
+    if std::env::var_os("DH_TEST_TIMING").is_some() {
+        let thread = std::thread::current();
+        let line: String = cmd.to_string().chars().take(200).collect();
+        eprintln!(
+            "timing {} {:.3}s {line}",
+            thread.name().unwrap_or("?"),
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ran {
         code: out.status.shell_code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
