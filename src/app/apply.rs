@@ -149,7 +149,10 @@ pub fn apply_all(engine: &Engine, plan: AppPlan) -> Result<Applied> {
         };
         let outcome = match removal {
             Some((kind, Ok(removed))) => {
-                let gone = |name: &str| !removed.iter().any(|r| r == name);
+                // A dry run prints, removes nothing, and says nothing of
+                // what is there.
+                let dry = engine.is_dry_run();
+                let gone = |name: &str| !dry && !removed.iter().any(|r| r == name);
                 applied.absent.extend(
                     step.op
                         .names()
