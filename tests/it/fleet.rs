@@ -936,6 +936,40 @@ fn podman_remote_over_unix_socket_and_ssh(hosts: &TestHosts) {
     };
     ok(status(&[], &["-H", &unix]));
     ok(status(&[], &["-H", &ssh, "--identity", &key]));
+    // A container's life over ssh: run, wait for its log line, status,
+    // logs, rm (the service shares this machine's podman storage).
+    let name = unique("pm").replacen("dh-", "dhf-", 1);
+    let over_ssh = |args: &[&str]| {
+        let mut all = vec!["--engine", "podman", "-H", &ssh, "--identity", &key];
+        all.extend(args);
+        hosts.dockhand(&env, &all)
+    };
+    let labels = crate::support::labels();
+    let mut run = vec!["run", "-d", "--name", &name];
+    run.extend(labels.iter().map(String::as_str));
+    run.extend([IMAGE, "sh", "-c", "echo hello over ssh; exec sleep 300"]);
+    let r = over_ssh(&run);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = over_ssh(&["wait-for", &name, "--log", "hello over", "--timeout", "20s"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = over_ssh(&["status", &name]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "running"), "{r:?}");
+    let r = over_ssh(&["--json", "logs", &name]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("hello over ssh"), "{r:?}");
+    let r = over_ssh(&["rm", "-f", &name]);
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, format!("{name} removed").as_str()),
+        "{r:?}"
+    );
+    let left = crate::support::sh(Cmd::new("podman").args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=^{name}$"),
+    ]));
+    assert_eq!(left.stdout.trim(), "", "{left:?}");
     ok(status(&[("CONTAINER_SSHKEY", key.as_str())], &["-H", &ssh]));
     // Connections by name, from the file CONTAINERS_CONF names, as a fleet.
     let r = status(&[], &["--hosts", "local,host1"]);
