@@ -263,19 +263,11 @@ impl App<'_> {
     }
 
     /// The one project lock: two `up`s (or an `up` and a `down`) of one
-    /// project never interleave; a second waits up to the engine's lock
+    /// project on one endpoint never interleave (the hosts of a fleet do not
+    /// wait for each other); a second waits up to the engine's lock
     /// timeout, then fails with Conflict (exit 5).
     fn lock(&self) -> Result<Option<LockSet>> {
-        if self.engine.is_dry_run() {
-            return Ok(None);
-        }
-        let scope = format!("app-{}", self.engine.kind().as_str());
-        LockSet::acquire(
-            &scope,
-            [self.project.name.as_str()],
-            self.engine.lock_timeout(),
-        )
-        .map(Some)
+        crate::container::lock::lock_for(self.engine, "app", [self.project.name.as_str()])
     }
 
     /// The services an operation on `wanted` concerns (all when empty),

@@ -117,14 +117,9 @@ pub(crate) fn lock_names<'a>(
     engine: &Engine,
     names: impl IntoIterator<Item = &'a ContainerRef>,
 ) -> Result<Option<LockSet>> {
-    if engine.is_dry_run() {
-        return Ok(None);
-    }
-    let scope = format!("container-{}", engine.kind().as_str());
-    LockSet::acquire(
-        &scope,
+    lock::lock_for(
+        engine,
+        "container",
         names.into_iter().map(ContainerRef::as_str),
-        engine.lock_timeout(),
     )
-    .map(Some)
 }
