@@ -260,6 +260,8 @@ for E in engines:
         ("down", "`app down -v` (10 services)", f"`{compose} down -v`"),
     ):
         pair("11", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
+    pair("11", (E, "apps"), "app-noop.dh", "app-noop.raw10", "no-op `app up` (10 services)",
+         f"one raw `{E} inspect` of the 10 containers", le(1.2))
     print("\n".join(rows))
     cg = read(E + "-callgrind.tsv")
     if cg:
@@ -758,6 +760,10 @@ PYEOF
     addp app-up.ref "$ref up -d" "$ref down -v"
     addp app-noop.dh "$dh up" "$dh up"
     addp app-noop.ref "$ref up -d" "$ref up -d"
+    # The yardstick for a no-op up: one raw inspect of the 10 containers.
+    names10=""
+    for s in gateway api auth db cache queue worker-a worker-b scheduler metrics; do names10+=" $PREFIX-dh-$s-1"; done
+    addp app-noop.raw10 "$E inspect$names10" "$dh up"
     addp app-ps.dh "$dh ps" "$dh up"
     addp app-ps.ref "$ref ps" "$ref up -d"
     addp app-down.dh "$dh down -v" "$dh up"

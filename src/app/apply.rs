@@ -72,6 +72,18 @@ pub struct Applied {
     /// Failures that did not stop the run: a `down` step, or removing an
     /// old container after a successful `up`.
     pub failures: Vec<String>,
+    /// Networks and volumes a `down` was to remove that were gone already
+    /// (not counted as removed).
+    pub absent: Vec<Absent>,
+}
+
+/// An object `down` was to remove that was not there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Absent {
+    /// `network` or `volume`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
 }
 
 /// Run `plan`'s steps; on a failure undo the completed ones in reverse and
@@ -122,12 +134,43 @@ pub fn apply(engine: &Engine, plan: AppPlan) -> Result<Applied> {
     Ok(applied)
 }
 
-/// Run every step, whatever fails; the failures are reported together.
+/// Run every step, whatever fails; the failures are reported together. A
+/// network or volume that was gone already is reported as absent: the
+/// removal's step is done for the ones it removed (the engines print the
+/// name of each object they remove, and only those), and not done at all
+/// when none was there.
 pub fn apply_all(engine: &Engine, plan: AppPlan) -> Result<Applied> {
     let mut applied = Applied::default();
-    for step in plan.steps {
+    for mut step in plan.steps {
+        let removal = match &step.op {
+            Op::RemoveNetworks(n) => Some(("network", engine.networks().remove(n))),
+            Op::RemoveVolumes(v) => Some(("volume", engine.volumes().remove(v, false))),
+            _ => None,
+        };
+        let outcome = match removal {
+            Some((kind, Ok(removed))) => {
+                // A dry run prints, removes nothing, and says nothing of
+                // what is there.
+                let dry = engine.is_dry_run();
+                let gone = |name: &str| !dry && !removed.iter().any(|r| r == name);
+                applied.absent.extend(
+                    step.op
+                        .names()
+                        .into_iter()
+                        .filter(|n| gone(n))
+                        .map(|name| Absent { kind, name }),
+                );
+                step.op.retain_names(|n| !gone(n));
+                match step.op.names().is_empty() {
+                    true => continue,
+                    false => Ok(()),
+                }
+            }
+            Some((_, Err(e))) => Err(e),
+            None => perform(engine, &step.op, &step.object),
+        };
         let what = step.describe();
-        match perform(engine, &step.op, &step.object) {
+        match outcome {
             Ok(()) => applied.done.push(what),
             Err(e) => applied.failures.push(format!("{what}: {e}")),
         }

@@ -111,10 +111,14 @@ pub struct Policy {
     pub no_recreate: bool,
     /// Leave containers created, not started.
     pub no_start: bool,
-    /// Images this `up` built: reference → id. A container whose image id
-    /// is another runs an old build (podman lists the id of a container's
-    /// image, not whether its reference now names another one).
-    pub built: std::collections::BTreeMap<String, String>,
+    /// What the services' image references name now: reference → image id
+    /// (what this `up` built, and on podman what one `image inspect` of the
+    /// services' images said). A container whose image id is another runs
+    /// an old image: rebuilt or re-tagged under the same name, by anyone.
+    /// (podman's `ps` lists a container's image id and the name it was
+    /// created with, never whether that name now names another image;
+    /// docker's `ps` does show it: see [`state`](super::state).)
+    pub image_ids: std::collections::BTreeMap<String, String>,
 }
 
 /// Decide every service of `targets` (in start order).
@@ -218,9 +222,9 @@ fn decide(
         // docker lists the image id instead of the reference once the
         // reference names another image (state.rs).
         Some(Reason::ImageChanged)
-    } else if let (Some(built), Some(running)) = (policy.built.get(&image), &c.image_id) {
+    } else if let (Some(now), Some(running)) = (policy.image_ids.get(&image), &c.image_id) {
         let bare = |id: &str| id.trim_start_matches("sha256:").to_string();
-        (bare(built) != bare(running)).then_some(Reason::ImageChanged)
+        (bare(now) != bare(running)).then_some(Reason::ImageChanged)
     } else {
         None
     };

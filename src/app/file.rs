@@ -1110,7 +1110,14 @@ impl Reader {
                 "context" => b.context = self.string(f, svc, "build.context")?,
                 "dockerfile" => b.dockerfile = Some(self.string(f, svc, "build.dockerfile")?),
                 "args" => b.args = self.pairs(f, svc, "build.args", true)?,
-                "target" => b.target = Some(self.string(f, svc, "build.target")?),
+                "target" => {
+                    let stage = self.string(f, svc, "build.target")?;
+                    crate::input::BuildStage::new(&stage).map_err(|e| {
+                        self.loc(f.value.line)
+                            .error(svc, "build.target", e.message())
+                    })?;
+                    b.target = Some(stage);
+                }
                 _ => {}
             }
         }

@@ -9,7 +9,10 @@
 //! folded in, paths absolute — plus the engine names of its networks and
 //! volumes. Left out, as compose v2 leaves them out: `depends_on`,
 //! `profiles` and `build` (how an image is made is not what runs; a rebuilt
-//! image is noticed by its id, see [`state`](super::state)). Another tool's
+//! image is noticed by its id, see [`diff`](super::diff)) — except
+//! `build.target`: another stage is another program under the same image
+//! name, so a changed target recreates the service (a hash input only when
+//! set, so services without one keep their hashes). Another tool's
 //! hash, or none, counts as "changed": each tool converges the app to its
 //! own view, and none breaks on the other's containers.
 //!
@@ -31,7 +34,15 @@ use super::project::Project;
 /// let h = config_hash(&p, "web");
 /// assert_eq!(h.len(), 64);
 /// p.services.get_mut("web").unwrap().image = Some("busybox".into());
-/// assert_ne!(config_hash(&p, "web"), h);
+/// let with_image = config_hash(&p, "web");
+/// assert_ne!(with_image, h);
+/// // How the image is built is not in it, except the target stage.
+/// let mut build = dockhand::app::file::ServiceBuild { context: "./web".into(), ..Default::default() };
+/// p.services.get_mut("web").unwrap().build = Some(build.clone());
+/// assert_eq!(config_hash(&p, "web"), with_image);
+/// build.target = Some("prod".into());
+/// p.services.get_mut("web").unwrap().build = Some(build);
+/// assert_ne!(config_hash(&p, "web"), with_image);
 /// ```
 pub fn config_hash(project: &Project, name: &str) -> String {
     digest(project, name, true)
@@ -50,6 +61,9 @@ fn digest(project: &Project, name: &str, pinned: bool) -> String {
     if let Some(map) = doc.as_object_mut() {
         for key in ["depends_on", "profiles", "build"] {
             map.remove(key);
+        }
+        if let Some(target) = service.build.as_ref().and_then(|b| b.target.as_ref()) {
+            map.insert("build_target".into(), json!(target));
         }
     }
     let networks: serde_json::Map<String, serde_json::Value> = service

@@ -43,6 +43,7 @@ pub mod state;
 pub mod yaml;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::ser::SerializeMap;
@@ -51,11 +52,13 @@ use serde::{Serialize, Serializer};
 use crate::container::lock::LockSet;
 use crate::container::logs::{LogLine, LogLines, LogOptions};
 use crate::container::{Action, ActionResult, ExecOptions, Status};
+use crate::engine::batch::Named;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::build::BuildOptions;
+use crate::image::Image;
 use crate::input::{
-    ContainerRef, ImageRef, ImageTag, KeyValue, NetworkName, PullPolicy, VolumeName,
+    BuildStage, ContainerRef, ImageRef, ImageTag, KeyValue, NetworkName, PullPolicy, VolumeName,
 };
 use apply::Applied;
 use diff::{Change, Policy};
@@ -147,6 +150,9 @@ pub struct DownReport {
     pub project: String,
     /// The steps done.
     pub done: Vec<String>,
+    /// The networks and volumes that were gone already (not removed by
+    /// this `down`): `{"kind": "network"|"volume", "name"}`.
+    pub absent: Vec<apply::Absent>,
     /// Warnings.
     pub warnings: Vec<String>,
 }
@@ -156,8 +162,8 @@ pub struct DownReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppLogLine {
-    /// The service.
-    pub service: String,
+    /// The service (shared by its lines).
+    pub service: Arc<str>,
     /// The line.
     pub line: LogLine,
 }
@@ -165,8 +171,8 @@ pub struct AppLogLine {
 impl Serialize for AppLogLine {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("container", &self.line.container)?;
+        map.serialize_entry("service", &*self.service)?;
+        map.serialize_entry("container", &*self.line.container)?;
         map.serialize_entry("stream", &self.line.stream)?;
         map.serialize_entry("timestamp", &self.line.timestamp)?;
         map.serialize_entry("message", &self.line.text())?;
@@ -181,7 +187,7 @@ impl Serialize for AppLogLine {
 #[derive(Debug)]
 pub struct AppLogs {
     lines: LogLines,
-    services: BTreeMap<String, String>,
+    services: BTreeMap<String, Arc<str>>,
 }
 
 impl AppLogs {
@@ -200,9 +206,9 @@ impl Iterator for AppLogs {
             AppLogLine {
                 service: self
                     .services
-                    .get(&line.container)
+                    .get(&*line.container)
                     .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| Arc::from("")),
                 line,
             }
         }))
@@ -257,19 +263,11 @@ impl App<'_> {
     }
 
     /// The one project lock: two `up`s (or an `up` and a `down`) of one
-    /// project never interleave; a second waits up to the engine's lock
+    /// project on one endpoint never interleave (the hosts of a fleet do not
+    /// wait for each other); a second waits up to the engine's lock
     /// timeout, then fails with Conflict (exit 5).
     fn lock(&self) -> Result<Option<LockSet>> {
-        if self.engine.is_dry_run() {
-            return Ok(None);
-        }
-        let scope = format!("app-{}", self.engine.kind().as_str());
-        LockSet::acquire(
-            &scope,
-            [self.project.name.as_str()],
-            self.engine.lock_timeout(),
-        )
-        .map(Some)
+        crate::container::lock::lock_for(self.engine, "app", [self.project.name.as_str()])
     }
 
     /// The services an operation on `wanted` concerns (all when empty),
@@ -292,8 +290,10 @@ impl App<'_> {
     }
 
     /// What `up` would do, without doing it: one engine call when nothing
-    /// changes; the networks, volumes, images and old containers are read
-    /// (one call each) only when something does.
+    /// changes (podman: two, the second an `image inspect` of the services'
+    /// images, to see one rebuilt under the same name); the networks,
+    /// volumes, images and old containers are read (one call each) only when
+    /// something does.
     ///
     /// ```no_run
     /// # let engine = dockhand::Engine::detect()?;
@@ -318,18 +318,28 @@ impl App<'_> {
             }
         }
         let state = self.containers()?;
+        let images = match kind {
+            crate::EngineKind::Podman => Some(self.images_now(&targets)?),
+            _ => None,
+        };
+        let mut image_ids = built;
+        for (reference, image) in images.iter().flat_map(|i| i.iter()) {
+            image_ids
+                .entry(reference.clone())
+                .or_insert_with(|| image.id.clone());
+        }
         let policy = Policy {
             force_recreate: opts.force_recreate,
             no_recreate: opts.no_recreate,
             no_start: opts.no_start,
-            built,
+            image_ids,
         };
         let diff = diff::diff(&self.project, &targets, &state, policy, kind);
         let mut extras = Extras::default();
         let mut pull = Vec::new();
         if diff.changes(opts.remove_orphans) {
             extras = self.read_extras(&diff)?;
-            pull = self.images_to_pull(&diff, opts.pull)?;
+            pull = self.images_to_pull(&diff, opts.pull, images.as_deref())?;
         }
         let settings = UpSettings {
             no_start: opts.no_start,
@@ -414,8 +424,40 @@ impl App<'_> {
         })
     }
 
-    /// The images to pull before anything else.
-    fn images_to_pull(&self, diff: &diff::Diff, policy: PullPolicy) -> Result<Vec<ImageRef>> {
+    /// What the image references of `services` name now, in one `image
+    /// inspect`: (reference, image) of those that exist. podman needs it to
+    /// see an image rebuilt or re-tagged under a service's image name: its
+    /// `ps` lists a container's image id and the name it was created with,
+    /// never whether that name now names another image (nor can its
+    /// `ancestor` filter tell: it compares names as text). docker's `ps`
+    /// shows it in the one state read (state.rs), so docker skips this.
+    fn images_now(&self, services: &[String]) -> Result<Vec<(String, Image)>> {
+        let mut names: Vec<String> = services
+            .iter()
+            .filter_map(|s| self.project.services.get(s).map(|svc| (s, svc)))
+            .map(|(s, svc)| service::image_of(&self.project, s, svc))
+            .collect();
+        names.sort();
+        names.dedup();
+        let refs = ImageRef::many(names)?;
+        let found = self.engine.images().inspect(&refs)?;
+        Ok(refs
+            .into_iter()
+            .filter_map(|r| {
+                let image = found.items.iter().find(|i| i.is_named_by(r.as_str()))?;
+                Some((r.to_string(), image.clone()))
+            })
+            .collect())
+    }
+
+    /// The images to pull before anything else; `known`: what
+    /// [`App::images_now`] found already (no second `image inspect`).
+    fn images_to_pull(
+        &self,
+        diff: &diff::Diff,
+        policy: PullPolicy,
+        known: Option<&[(String, Image)]>,
+    ) -> Result<Vec<ImageRef>> {
         let mut images: Vec<String> = diff
             .services
             .iter()
@@ -432,10 +474,20 @@ impl App<'_> {
             PullPolicy::Always | PullPolicy::Newer => Ok(refs),
             PullPolicy::Missing if refs.is_empty() => Ok(Vec::new()),
             PullPolicy::Missing => {
-                let found = self.engine.images().inspect(&refs)?;
+                let present: Vec<String> = match known {
+                    Some(known) => known.iter().map(|(r, _)| r.clone()).collect(),
+                    None => {
+                        let found = self.engine.images().inspect(&refs)?;
+                        let missing = found.missing;
+                        refs.iter()
+                            .map(|r| r.to_string())
+                            .filter(|r| !missing.contains(r))
+                            .collect()
+                    }
+                };
                 Ok(refs
                     .into_iter()
-                    .filter(|r| found.missing.contains(&r.to_string()))
+                    .filter(|r| !present.iter().any(|p| p == r.as_str()))
                     .collect())
             }
         }
@@ -446,7 +498,9 @@ impl App<'_> {
     /// replacement runs), start what is stopped, leave the rest. On any
     /// failure every step is undone in reverse and the old containers run
     /// again under their names; the error says which step failed and what
-    /// was undone. An `up` of an unchanged app makes one engine call.
+    /// was undone. An `up` of an unchanged app makes one engine call on
+    /// docker, two on podman (the `ps`, and an `image inspect` of the
+    /// services' images, which podman's `ps` cannot show).
     ///
     /// ```no_run
     /// # let engine = dockhand::Engine::detect()?;
@@ -464,7 +518,7 @@ impl App<'_> {
         let plan = self.plan(opts, built)?;
         let unchanged = plan.unchanged.clone();
         let warnings = plan.warnings.clone();
-        let Applied { done, failures } = apply::apply(self.engine, plan)?;
+        let Applied { done, failures, .. } = apply::apply(self.engine, plan)?;
         Ok(UpReport {
             project: self.project.name.clone(),
             done,
@@ -521,6 +575,7 @@ impl App<'_> {
             true => Ok(DownReport {
                 project: self.project.name.clone(),
                 done: applied.done,
+                absent: applied.absent,
                 warnings,
             }),
             false => Err(Error::new(
@@ -610,7 +665,10 @@ impl App<'_> {
                 format!("project {} has no containers", self.project.name),
             ));
         }
-        let services = found.into_iter().map(|c| (c.name, c.service)).collect();
+        let services = found
+            .into_iter()
+            .map(|c| (c.name, Arc::from(c.service)))
+            .collect();
         Ok(AppLogs {
             lines: self.engine.containers().log_lines(&names, opts)?,
             services,
@@ -669,18 +727,12 @@ impl App<'_> {
                 s.at.get("build")
                     .cloned()
                     .unwrap_or_else(|| s.defined_at.clone());
-            if b.target.is_some() {
-                return Err(at.error(
-                    Some(&name),
-                    "build.target",
-                    "not supported yet (the build options have no target stage)",
-                ));
-            }
             let mut opts = BuildOptions::new(std::path::Path::new(&b.context));
             opts.dockerfile = b
                 .dockerfile
                 .as_ref()
                 .map(|d| std::path::Path::new(&b.context).join(d));
+            opts.target = b.target.as_deref().map(BuildStage::new).transpose()?;
             let image = service::image_of(&self.project, &name, s);
             opts.tags =
                 vec![ImageTag::new(&image)

@@ -138,6 +138,25 @@ pub enum Op {
 }
 
 impl Op {
+    /// The names a removal of networks or volumes removes (none for other
+    /// operations).
+    pub(crate) fn names(&self) -> Vec<String> {
+        match self {
+            Op::RemoveNetworks(n) => n.iter().map(|n| n.to_string()).collect(),
+            Op::RemoveVolumes(v) => v.iter().map(|v| v.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Keep only the names `keep` says of a removal of networks or volumes.
+    pub(crate) fn retain_names(&mut self, keep: impl Fn(&str) -> bool) {
+        match self {
+            Op::RemoveNetworks(n) => n.retain(|n| keep(n.as_str())),
+            Op::RemoveVolumes(v) => v.retain(|v| keep(v.as_str())),
+            _ => {}
+        }
+    }
+
     /// The operation in words.
     pub fn describe(&self) -> String {
         match self {

@@ -313,7 +313,12 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             warn(&report.warnings, out);
             match out.is_json() {
                 true => out.json(&report),
-                false => report.done.iter().for_each(|d| out.line(d)),
+                false => {
+                    report.done.iter().for_each(|d| out.line(d));
+                    for a in &report.absent {
+                        out.line(format!("{} {}: absent (already gone)", a.kind, a.name));
+                    }
+                }
             }
             Ok(0)
         }

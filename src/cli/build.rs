@@ -12,7 +12,7 @@ use dockhand::image::context::{ContextSha256, ContextSource};
 use dockhand::image::dockerfile::{
     CopyInstruction, DockerfileSpec, EnvInstruction, ExecForm, PackageManager, PackageName, User,
 };
-use dockhand::input::{ImageRef, ImageTag, KeyValue, MemorySize, NetworkName};
+use dockhand::input::{BuildStage, ImageRef, ImageTag, KeyValue, MemorySize, NetworkName};
 use dockhand::{Error, ErrorKind};
 
 /// Which docker builder `build` uses.
@@ -58,6 +58,9 @@ pub enum Command {
         /// Name for the image, name[:tag] (repeatable).
         #[arg(short, long)]
         tag: Vec<String>,
+        /// Build this stage of a multi-stage Dockerfile (default: the last).
+        #[arg(long, value_name = "STAGE")]
+        target: Option<String>,
         /// Do not use the build cache.
         #[arg(long)]
         no_cache: bool,
@@ -128,6 +131,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             build_context,
             file,
             tag,
+            target,
             no_cache,
             pull,
             build_arg,
@@ -142,6 +146,7 @@ pub fn run(cmd: Command, global: &Global, out: &Out) -> Result<i32, Error> {
             let mut opts = BuildOptions::new(ContextSource::parse(&build_context)?);
             opts.dockerfile = file;
             opts.tags = ImageTag::many(tag)?;
+            opts.target = target.map(BuildStage::new).transpose()?;
             opts.no_cache = no_cache;
             opts.pull = pull;
             opts.build_args = KeyValue::many("build arg", &build_arg)?;

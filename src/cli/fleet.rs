@@ -71,6 +71,13 @@ fn fleet_of(global: &Global) -> Result<Fleet, Error> {
     .engine()?;
     let fleet = match (&global.hosts, &global.fleet) {
         (Some(list), _) => Fleet::from_hosts(&base, list)?,
+        (None, Some(file)) if file.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                Error::invalid_input(format!("cannot read the fleet file from stdin: {e}"))
+            })?;
+            dockhand::fleet::file::parse(&base, &text, "-")?
+        }
         (None, Some(file)) => Fleet::from_file(&base, file)?,
         (None, None) => unreachable!("fleet::run without --hosts or --fleet"),
     };

@@ -104,7 +104,7 @@ pub struct Global {
     /// Run on these hosts: ssh URLs, docker contexts or podman connections, comma-separated.
     #[arg(long, global = true, value_name = "A,B,…", conflicts_with_all = ["host", "context", "fleet"], help_heading = "Fleet")]
     pub hosts: Option<String>,
-    /// Run on the hosts of this fleet file (JSON: name, url or context, groups, labels).
+    /// Run on the hosts of this fleet file (TOML or JSON: name, url or context, groups, labels; `-`: stdin).
     #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["host", "context"], help_heading = "Fleet")]
     pub fleet: Option<PathBuf>,
     /// Only the fleet's hosts with KEY=VALUE (group=G, name=N, or a label); repeat: all must hold.

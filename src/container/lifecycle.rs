@@ -1,10 +1,12 @@
 //! start / stop / restart / kill / pause / unpause / rm on many containers,
 //! wait, exit codes, update, and the bulk removals `cleanup` and `reset`.
 //!
-//! A lifecycle action is two engine calls for any number of names: one
-//! `inspect` (podman refuses a whole batch when one name is missing, so the
-//! missing ones are set aside first) and one action call on the found
-//! containers' full ids. Each name gets its own result.
+//! A lifecycle action on one container named by its name is one engine
+//! call, as with the raw CLI. On several names (or an id prefix, or a
+//! restart) it is two calls for any number: one `inspect` (podman refuses a
+//! whole batch when one name is missing, so the missing ones are set aside
+//! first) and one action call on the found containers' full ids. Each name
+//! gets its own result.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -176,6 +178,20 @@ pub fn action_plan(
     action: &Action,
     ids: &[String],
 ) -> Plan<Vec<(String, Result<()>)>> {
+    let targets = ids.to_vec();
+    action_call(kind, action, ids, move |outcome| {
+        Ok(per_target(kind, &targets, outcome))
+    })
+}
+
+/// The one engine call of `action` on `targets`, with `finish` reading its
+/// outcome.
+fn action_call<T: 'static>(
+    kind: EngineKind,
+    action: &Action,
+    targets: &[String],
+    finish: impl FnOnce(Outcome) -> Result<T> + Send + 'static,
+) -> Plan<T> {
     let force = matches!(action, Action::Remove { force: true });
     let args = Argv::new(action.verb())
         .opt(
@@ -199,17 +215,59 @@ pub fn action_plan(
                 .into_iter()
                 .flatten(),
         )
-        .operands(ids);
-    let targets = ids.to_vec();
-    let plan = Plan::new(Effect::Mutating, args, move |outcome| {
-        Ok(per_target(kind, &targets, outcome))
-    });
+        .operands(targets);
+    let plan = Plan::new(Effect::Mutating, args, finish);
     match action {
         // Not repeatable: a second kill/pause/unpause fails on the state
         // the first one left.
         Action::Kill { .. } | Action::Pause | Action::Unpause => plan.no_retry(),
         _ => plan,
     }
+}
+
+/// Whether `action` on `reference` can go to the engine as it is, with no
+/// look first: a reference that cannot be an id prefix names one container
+/// or none (the engines resolve it as a name), so nothing needs expanding,
+/// and one target means no batch for podman to refuse. A restart keeps its
+/// look: re-sending one whose answer was lost needs the start times before.
+fn acts_by_name(action: &Action, reference: &ContainerRef) -> bool {
+    !matches!(action, Action::Restart) && !super::query::looks_like_id_prefix(reference)
+}
+
+/// The plan for `action` on one container by its name, in one engine call:
+/// what `stop web` costs with the raw CLI. `rm` of a missing container is
+/// [`ActionOutcome::Absent`] (both engines exit 0 without naming it for
+/// `rm -f`); the result's id is `None`, as the engines do not print it.
+///
+/// ```
+/// use dockhand::container::{action_by_name_plan, Action};
+/// use dockhand::{input::ContainerRef, EngineKind};
+/// let plan = action_by_name_plan(EngineKind::Podman, &Action::Stop { timeout: None }, &ContainerRef::new("web").unwrap());
+/// assert_eq!(plan.args(), ["stop", "--", "web"]);
+/// ```
+pub fn action_by_name_plan(
+    kind: EngineKind,
+    action: &Action,
+    reference: &ContainerRef,
+) -> Plan<ActionResult> {
+    let removing = matches!(action, Action::Remove { .. });
+    let done = action.done();
+    let name = reference.clone();
+    action_call(kind, action, &[reference.to_string()], move |outcome| {
+        let named = !outcome.output.stdout_text().trim().is_empty();
+        let (outcome, error) = match outcome.error {
+            None if removing && !named => (ActionOutcome::Absent, None),
+            None => (done, None),
+            Some(e) if removing && e.kind() == ErrorKind::NotFound => (ActionOutcome::Absent, None),
+            Some(e) => (ActionOutcome::Failed, Some(e)),
+        };
+        Ok(ActionResult {
+            name,
+            id: None,
+            outcome,
+            error,
+        })
+    })
 }
 
 /// Each target of an action with how it went.
@@ -475,6 +533,13 @@ impl Containers<'_> {
     /// ```
     pub fn act(&self, action: &Action, refs: &[ContainerRef]) -> Result<Vec<ActionResult>> {
         let _locks = lock_names(self.engine, refs)?;
+        if let [one] = refs {
+            if acts_by_name(action, one) && !self.engine.is_dry_run() {
+                let plan = self
+                    .with_stop_time(action, action_by_name_plan(self.engine.kind(), action, one));
+                return Ok(vec![self.engine.run(plan)?]);
+            }
+        }
         let seen = self.inspect(refs)?;
         let mut ids: Vec<String> = Vec::new();
         for c in &seen.items {
@@ -482,15 +547,9 @@ impl Containers<'_> {
                 ids.push(c.id.clone());
             }
         }
-        let mut plan = action_plan(self.engine.kind(), action, &ids);
+        let mut plan = self.with_stop_time(action, action_plan(self.engine.kind(), action, &ids));
         if matches!(action, Action::Restart) {
             plan = plan.verify_before_retry(restarted_check(&seen.items, &ids));
-        }
-        if let (Action::Stop { timeout: Some(t) }, Some(base)) =
-            (action, self.engine.limits().timeout)
-        {
-            // The engine waits up to `t` seconds per container, in parallel.
-            plan = plan.timeout(Some(base + Duration::from_secs(u64::from(*t))));
         }
         let by_id = match ids.is_empty() {
             true => Vec::new(),
@@ -504,6 +563,17 @@ impl Containers<'_> {
             .iter()
             .map(|r| result_for(action, done, r, &seen, &by_id))
             .collect())
+    }
+
+    /// `plan` with room for a stop's grace period on top of the engine's
+    /// timeout: the engine waits up to `t` seconds per container, in parallel.
+    fn with_stop_time<T: 'static>(&self, action: &Action, plan: Plan<T>) -> Plan<T> {
+        match (action, self.engine.limits().timeout) {
+            (Action::Stop { timeout: Some(t) }, Some(base)) => {
+                plan.timeout(Some(base + Duration::from_secs(u64::from(*t))))
+            }
+            _ => plan,
+        }
     }
 
     /// Remove containers (`force`: running ones too): [`Containers::act`]
@@ -714,6 +784,45 @@ mod tests {
             .contains("as it is running"));
         // B is named nowhere and printed nowhere: it gets the whole error.
         assert!(r[1].1.is_err());
+    }
+
+    #[test]
+    fn one_container_by_name_reads_absent_and_failed_from_the_one_call() {
+        let web = ContainerRef::new("web").unwrap();
+        let run = |action: &Action, o: Outcome| {
+            action_by_name_plan(EngineKind::Podman, action, &web)
+                .parse_outcome(o)
+                .unwrap()
+        };
+        let rm = Action::Remove { force: true };
+        assert_eq!(
+            run(&rm, outcome(0, "web\n", "")).outcome,
+            ActionOutcome::Removed
+        );
+        // `rm -f` of a missing container: exit 0, nothing named.
+        assert_eq!(run(&rm, outcome(0, "", "")).outcome, ActionOutcome::Absent);
+        let missing = "Error: no container with name or ID \"web\" found: no such container\n";
+        let r = run(&Action::Remove { force: false }, outcome(1, "", missing));
+        assert_eq!(
+            (r.outcome, r.error.is_none()),
+            (ActionOutcome::Absent, true)
+        );
+        let r = run(&Action::Stop { timeout: None }, outcome(125, "", missing));
+        assert_eq!(r.outcome, ActionOutcome::Failed);
+        assert_eq!(r.error.unwrap().kind(), ErrorKind::NotFound);
+        let r = run(&Action::Stop { timeout: None }, outcome(0, "web\n", ""));
+        assert_eq!((r.outcome, r.id), (ActionOutcome::Stopped, None));
+    }
+
+    #[test]
+    fn only_a_single_name_that_cannot_be_an_id_prefix_skips_the_look() {
+        let stop = Action::Stop { timeout: None };
+        assert!(acts_by_name(&stop, &ContainerRef::new("web").unwrap()));
+        assert!(!acts_by_name(&stop, &ContainerRef::new("cafe").unwrap()));
+        assert!(!acts_by_name(
+            &Action::Restart,
+            &ContainerRef::new("web").unwrap()
+        ));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! Two dockhand processes changing the same container at once race: both
 //! see it missing and both create it, or one removes what the other starts.
 //! A mutating operation therefore holds an exclusive lock on each name it
-//! changes, within its scope (`container-docker`, …). Other names never
-//! block each other. A waiter polls (through [`exec::sleep`](crate::exec::sleep),
+//! changes, within its scope (`container-docker`, …) and endpoint (the hosts
+//! of a fleet have names of their own). Other names never block each other. A waiter polls (through [`exec::sleep`](crate::exec::sleep),
 //! so SIGINT ends the wait) until its deadline, then fails with
 //! [`ErrorKind::Conflict`] "operation in progress".
 //!
@@ -37,6 +37,8 @@ use nix::errno::Errno;
 use nix::fcntl::{fcntl, open, openat, FcntlArg, OFlag};
 use nix::sys::stat::Mode;
 
+use crate::engine::endpoint::DOCKER_DEFAULT_HOST;
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Pause between attempts while another process holds the lock.
@@ -155,6 +157,42 @@ impl LockSet {
             _held: lock_all(dir, scope, &names, timeout)?,
         })
     }
+}
+
+/// Lock `names` in `scope` (`container`, `app`: the engine's kind is added)
+/// for a mutation of `engine`'s objects; nothing to lock in a dry run. The
+/// endpoint is part of each locked name, so the hosts of a fleet never wait
+/// for each other; the default local endpoint locks the bare names.
+pub(crate) fn lock_for<'a>(
+    engine: &Engine,
+    scope: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<LockSet>> {
+    if engine.is_dry_run() {
+        return Ok(None);
+    }
+    let scope = format!("{scope}-{}", engine.kind().as_str());
+    let keys = keys_for(engine, names);
+    LockSet::acquire(
+        &scope,
+        keys.iter().map(String::as_str),
+        engine.lock_timeout(),
+    )
+    .map(Some)
+}
+
+/// What [`lock_for`] locks: `web`, or `web on ssh://root@box` for an engine
+/// that is not the default local one.
+fn keys_for<'a>(engine: &Engine, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let endpoint = engine.endpoint_hint();
+    let local = endpoint == DOCKER_DEFAULT_HOST || endpoint == "local";
+    names
+        .into_iter()
+        .map(|n| match local {
+            true => n.to_string(),
+            false => format!("{n} on {endpoint}"),
+        })
+        .collect()
 }
 
 /// The byte of `name`'s lock: 62 bits of its FNV-1a hash (stable across
@@ -325,6 +363,24 @@ mod tests {
         assert_eq!(names, ["t.lock"]);
         drop((a, b, c));
         NameLock::acquire_in(&dir, "t", &long, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn the_hosts_of_a_fleet_lock_names_of_their_own() {
+        let (_top, dir) = locks();
+        let docker = Engine::from_command("docker").unwrap();
+        let on = |url: &str| docker.clone().with_host(Some(url.into()));
+        assert_eq!(keys_for(&docker, ["web"]), ["web"]);
+        let (a, b) = (on("ssh://root@a"), on("ssh://root@b"));
+        assert_eq!(keys_for(&a, ["web"]), ["web on ssh://root@a"]);
+        let lock = |e: &Engine| {
+            let keys = keys_for(e, ["web"]);
+            LockSet::acquire_in(&dir, "t", keys.iter().map(String::as_str), Duration::ZERO)
+        };
+        let held = (lock(&docker).unwrap(), lock(&a).unwrap(), lock(&b).unwrap());
+        let busy = lock(&a).unwrap_err();
+        assert!(busy.message().contains("web on ssh://root@a"), "{busy}");
+        drop(held);
     }
 
     #[test]

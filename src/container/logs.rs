@@ -13,6 +13,7 @@
 //! (vendor-docs/captures/*/logs-non-utf8-*).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -44,8 +45,9 @@ pub const DEFAULT_MAX_LINE: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogLine {
-    /// The container, as the caller named it.
-    pub container: String,
+    /// The container, as the caller named it (shared by its lines: no
+    /// allocation per line).
+    pub container: Arc<str>,
     /// stdout or stderr.
     pub stream: Pipe,
     /// When the engine received the line ([`LogOptions::timestamps`]).
@@ -118,7 +120,7 @@ impl LogLine {
 impl Serialize for LogLine {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("container", &self.container)?;
+        map.serialize_entry("container", &*self.container)?;
         map.serialize_entry("stream", &self.stream)?;
         map.serialize_entry("timestamp", &self.timestamp)?;
         map.serialize_entry("message", &self.text())?;
@@ -246,10 +248,10 @@ fn decoded(
             stderr_lines: true,
         })
         .collect();
-    let containers: Vec<String> = names.iter().map(ContainerRef::to_string).collect();
+    let containers: Vec<Arc<str>> = names.iter().map(|n| Arc::from(n.as_str())).collect();
     let to_item = move |child: usize, stream: Pipe, line: Line| {
         Some(Ok(LogLine {
-            container: containers[child].clone(),
+            container: Arc::clone(&containers[child]),
             stream,
             timestamp: line.time,
             message: line.bytes,
@@ -446,14 +448,7 @@ mod tests {
         let lines: Vec<LogLine> = d.ready.drain(..).map(Result::unwrap).collect();
         let summary: Vec<(&str, Pipe, String, bool)> = lines
             .iter()
-            .map(|l| {
-                (
-                    l.container.as_str(),
-                    l.stream,
-                    l.text().into_owned(),
-                    l.partial,
-                )
-            })
+            .map(|l| (&*l.container, l.stream, l.text().into_owned(), l.partial))
             .collect();
         assert_eq!(
             summary,

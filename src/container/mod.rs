@@ -57,8 +57,8 @@ pub use create::{
 pub use envfile::{env_file_text, redact_env, EnvFile};
 pub use interact::{exec_plan, start_attached_plan, ExecOptions};
 pub use lifecycle::{
-    action_plan, cleanup_victims, update_plan, wait_plan, Action, ActionOutcome, ActionResult,
-    ExitOutcome, ExitReport, UpdateOptions,
+    action_by_name_plan, action_plan, cleanup_victims, update_plan, wait_plan, Action,
+    ActionOutcome, ActionResult, ExitOutcome, ExitReport, UpdateOptions,
 };
 pub use model::{
     parse_inspect, Address, Container, ContainerGateway, Health, HealthStatus, IpVersion, Mount,
@@ -117,14 +117,9 @@ pub(crate) fn lock_names<'a>(
     engine: &Engine,
     names: impl IntoIterator<Item = &'a ContainerRef>,
 ) -> Result<Option<LockSet>> {
-    if engine.is_dry_run() {
-        return Ok(None);
-    }
-    let scope = format!("container-{}", engine.kind().as_str());
-    LockSet::acquire(
-        &scope,
+    lock::lock_for(
+        engine,
+        "container",
         names.into_iter().map(ContainerRef::as_str),
-        engine.lock_timeout(),
     )
-    .map(Some)
 }

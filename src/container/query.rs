@@ -122,7 +122,7 @@ fn parse_id_table(text: &str) -> Vec<(String, String)> {
 }
 
 /// Whether a reference could be a short id (1–63 lower-case hex digits).
-fn looks_like_id_prefix(r: &ContainerRef) -> bool {
+pub(super) fn looks_like_id_prefix(r: &ContainerRef) -> bool {
     let s = r.as_str();
     s.len() < 64 && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }

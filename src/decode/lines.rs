@@ -166,6 +166,18 @@ impl LineDecoder {
                 if j == end {
                     break;
                 }
+                if rest[j] == b'\n' && self.line.is_empty() {
+                    // The whole line is in this read: one copy, straight out.
+                    out.push(Line {
+                        time: self.time,
+                        bytes: rest[..j].to_vec(),
+                        complete: true,
+                    });
+                    self.at_start = true;
+                    i += j + 1;
+                    rescan = true;
+                    break;
+                }
                 if rest[j] == b'\n' {
                     self.take(&rest[..j]);
                     self.emit(true, out);

@@ -236,6 +236,17 @@ const PODMAN: &[Rule] = &[
     rule(&["no such image"], NotFound, false),
     rule(&["network not found"], NotFound, false),
     rule(&["unable to find network"], NotFound, false),
+    // podman `network create` lists the host's interfaces and then each
+    // one's addresses to pick a free subnet: an interface deleted in between
+    // (any container stopping removes its veth) fails it with this bare
+    // error, before anything is created; the next try works (nerdctl sees
+    // the same race: containerd/nerdctl#3500).
+    // Not a missing network (the next rule).
+    rule(
+        &["error: route ip+net: no such network interface"],
+        EngineFailure,
+        true,
+    ),
     rule(&["no such network"], NotFound, false),
     rule(&["no such volume"], NotFound, false),
     rule(&["volume not found"], NotFound, false),
@@ -888,6 +899,14 @@ mod tests {
             "../../vendor-docs/captures/docker/err-run-default-bridge-missing.stderr.txt"
         );
         assert_eq!(kind_of(D, t), (EngineFailure, false));
+    }
+
+    #[test]
+    fn podmans_interface_race_in_network_create_is_transient() {
+        let t = include_bytes!(
+            "../../vendor-docs/captures/podman/err-network-create-iface-race.stderr.txt"
+        );
+        assert_eq!(kind_of(P, t), (EngineFailure, true));
     }
 
     fn classified(tool: Tool, file: &str) -> Error {

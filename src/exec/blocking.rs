@@ -5,11 +5,11 @@
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
@@ -23,7 +23,8 @@ use crate::error::{ExitStatus, Result};
 /// Run `cmd` to completion within `limits`, capturing stdout and stderr.
 ///
 /// The child runs in its own process group. stdout and stderr are drained
-/// concurrently (no pipe deadlock) and each is capped at `limits.output_cap`.
+/// as they are written, in this thread (no pipe deadlock, no reader threads),
+/// and each is capped at `limits.output_cap`.
 /// On timeout, interrupt or overflow the whole group gets SIGTERM, then
 /// SIGKILL after `limits.grace`, and the child is reaped.
 ///
@@ -38,7 +39,7 @@ pub fn run(cmd: &Cmd, limits: &Limits) -> Result<Output> {
 }
 
 /// [`run`], also handing every chunk of stdout and stderr to `observer` as it
-/// arrives (on the reader threads), e.g. to show a pull's progress while the
+/// arrives (in the calling thread), e.g. to show a pull's progress while the
 /// output is still captured for parsing and error classification.
 ///
 /// ```
@@ -70,71 +71,43 @@ pub fn run_observed(cmd: &Cmd, limits: &Limits, observer: Option<&Observer>) -> 
         // A child that stops reading gets EPIPE here, which is fine.
         thread::spawn(move || stdin.write_all(&bytes));
     }
-    let overflow = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    let readers = [
-        spawn_reader(
-            child.stdout.take(),
-            Pipe::Stdout,
-            limits.output_cap,
-            (&overflow, observer),
-            &tx,
-        ),
-        spawn_reader(
-            child.stderr.take(),
-            Pipe::Stderr,
-            limits.output_cap,
-            (&overflow, observer),
-            &tx,
-        ),
-    ];
-    drop(tx);
-    let mut collector = Collector::new(rx, readers);
-
-    let outcome = wait_leader(&mut child, deadline, &overflow, limits);
-    let status = match outcome {
-        Waited::Exited(status) => status,
-        other => {
-            kill_group(&mut child, group, limits.grace);
-            let (_, stderr) = collector.finish_within(limits.grace);
-            return Err(match other {
-                Waited::Interrupted(sig) => interrupted_error(cmd, sig),
-                Waited::Overflow => overflow_error(cmd, limits, "output"),
-                _ => timeout_error(cmd, limits, &stderr.bytes),
-            });
-        }
-    };
-    // The leader is gone, but a grandchild may still hold the pipes open: wait
-    // for both readers only until the deadline, then kill the rest of the group.
-    match collector.wait_until(deadline, limits) {
-        Drained::All => {}
-        cut => {
-            kill_group(&mut child, group, limits.grace);
-            // A grandchild that left the group (setsid) escapes the kill and
-            // may hold the pipes for good: the readers are abandoned then.
-            let (_, stderr) = collector.finish_within(limits.grace);
-            return Err(match cut {
-                Drained::Interrupted(sig) => interrupted_error(cmd, sig),
-                _ => timeout_error(cmd, limits, &stderr.bytes),
-            });
-        }
-    }
-    let (stdout, stderr) = collector.finish_within(limits.grace);
-    if stdout.overflowed || stderr.overflowed {
-        let stream = if stdout.overflowed {
-            "stdout"
-        } else {
-            "stderr"
+    let mut drain = Drain::new(&mut child, limits.output_cap, observer);
+    // Read both pipes until they close; a grandchild may hold them open
+    // after the leader exited, so this waits only until the deadline.
+    let mut cut = drain.until_closed(deadline, limits);
+    if cut.is_none() {
+        cut = match wait_leader(&mut child, deadline, limits) {
+            Waited::Exited(status) => {
+                let status = ExitStatus::from(status);
+                log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
+                let [stdout, stderr] = drain.captured;
+                return Ok(Output {
+                    status,
+                    stdout: stdout.bytes,
+                    stderr: stderr.bytes,
+                    dry_run: false,
+                });
+            }
+            other => Some(other),
         };
-        return Err(overflow_error(cmd, limits, stream));
     }
-    let status = ExitStatus::from(status);
-    log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
-    Ok(Output {
-        status,
-        stdout: stdout.bytes,
-        stderr: stderr.bytes,
-        dry_run: false,
+    kill_group(&mut child, group, limits.grace);
+    // What the group wrote before it died (the stderr tail of a timeout). A
+    // process that left the group (setsid) may hold the pipes for good: they
+    // are read for `grace` at most, then closed.
+    drain.within(limits.grace);
+    let [stdout, stderr] = &drain.captured;
+    Err(match cut {
+        Some(Waited::Interrupted(sig)) => interrupted_error(cmd, sig),
+        Some(Waited::Overflow) => {
+            let stream = if stdout.overflowed {
+                "stdout"
+            } else {
+                "stderr"
+            };
+            overflow_error(cmd, limits, stream)
+        }
+        _ => timeout_error(cmd, limits, &stderr.bytes),
     })
 }
 
@@ -208,8 +181,7 @@ fn run_inherit_keeping(
     let mut child = command.spawn().map_err(|e| spawn_error(cmd, e))?;
     let group = Pid::from_raw(child.id() as i32);
     let tail = child.stderr.take().map(|pipe| spawn_tail(pipe, keep));
-    let never = AtomicBool::new(false);
-    match wait_leader(&mut child, deadline, &never, limits) {
+    match wait_leader(&mut child, deadline, limits) {
         Waited::Exited(status) => {
             let status = ExitStatus::from(status);
             log::debug!("{cmd} -> {status} in {} ms", started.elapsed().as_millis());
@@ -358,53 +330,133 @@ struct Captured {
     overflowed: bool,
 }
 
-type Reader = Option<thread::JoinHandle<()>>;
-
-fn spawn_reader<R: Read + Send + 'static>(
-    pipe: Option<R>,
-    stream: Pipe,
+/// A child's stdout and stderr, read in the calling thread as they are
+/// written: one `poll` over the open pipes, then one read of each ready one.
+/// No reader threads: starting two per command (and zeroing their buffers)
+/// cost more than the fork itself.
+struct Drain<'a> {
+    /// stdout, stderr; `None` once closed (or given up).
+    pipes: [Option<std::fs::File>; 2],
+    captured: [Captured; 2],
+    buf: Box<[u8]>,
     cap: usize,
-    (overflow, observer): (&Arc<AtomicBool>, Option<&Observer>),
-    tx: &mpsc::Sender<(Pipe, Captured)>,
-) -> Reader {
-    let mut pipe = pipe?;
-    let overflow = Arc::clone(overflow);
-    let observer = observer.cloned();
-    let tx = tx.clone();
-    Some(thread::spawn(move || {
-        let captured = read_capped(&mut pipe, cap, |chunk| {
-            if let Some(observe) = &observer {
-                observe(stream, chunk);
-            }
-        });
-        if captured.overflowed {
-            overflow.store(true, Ordering::SeqCst);
-        }
-        let _ = tx.send((stream, captured));
-    }))
+    observer: Option<&'a Observer>,
 }
 
-/// Read until EOF, or until more than `cap` bytes arrived (then stop reading:
-/// the executor kills the child).
-fn read_capped(pipe: &mut impl Read, cap: usize, observe: impl Fn(&[u8])) -> Captured {
-    let mut captured = Captured::default();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match pipe.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                observe(&buf[..n]);
-                if captured.bytes.len() + n > cap {
-                    captured.overflowed = true;
-                    break;
-                }
-                captured.bytes.extend_from_slice(&buf[..n]);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+/// Bytes read from a pipe at a time.
+const READ_BUF: usize = 16 * 1024;
+
+impl<'a> Drain<'a> {
+    fn new(child: &mut Child, cap: usize, observer: Option<&'a Observer>) -> Drain<'a> {
+        let file = |fd: Option<std::os::fd::OwnedFd>| fd.map(std::fs::File::from);
+        Drain {
+            pipes: [
+                file(child.stdout.take().map(Into::into)),
+                file(child.stderr.take().map(Into::into)),
+            ],
+            captured: [Captured::default(), Captured::default()],
+            buf: vec![0u8; READ_BUF].into_boxed_slice(),
+            cap,
+            observer,
         }
     }
-    captured
+
+    fn is_open(&self) -> bool {
+        self.pipes.iter().any(Option::is_some)
+    }
+
+    /// Read until both pipes close (`None`), or until the deadline, an
+    /// interrupt or too much output cuts it short.
+    fn until_closed(&mut self, deadline: Option<Instant>, limits: &Limits) -> Option<Waited> {
+        while self.is_open() {
+            if let Some(sig) = interrupt(limits) {
+                return Some(Waited::Interrupted(sig));
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Some(Waited::TimedOut);
+            }
+            if self.read_ready(left.unwrap_or(POLL).min(POLL)) {
+                return Some(Waited::Overflow);
+            }
+        }
+        None
+    }
+
+    /// Read what arrives within `grace`, until both pipes close; then close them.
+    fn within(&mut self, grace: Duration) {
+        let end = Instant::now().checked_add(grace);
+        while self.is_open() {
+            let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
+            if left.is_zero() || self.read_ready(left.min(POLL)) {
+                break;
+            }
+        }
+        if self.is_open() {
+            log::warn!("a process outside the command's group still holds its output pipes; not waiting for it");
+        }
+        self.pipes = [None, None];
+    }
+
+    /// Wait up to `wait` for output, then read each ready pipe once; true
+    /// when a pipe went over the cap (it is no longer read).
+    fn read_ready(&mut self, wait: Duration) -> bool {
+        use std::os::fd::AsFd;
+        let mut ready = [false; 2];
+        {
+            let mut fds: Vec<PollFd> = Vec::with_capacity(2);
+            let mut which: Vec<usize> = Vec::with_capacity(2);
+            for (i, p) in self.pipes.iter().enumerate() {
+                if let Some(p) = p {
+                    fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+                    which.push(i);
+                }
+            }
+            let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+            // EINTR (a signal arrived) counts as nothing ready: the caller looks.
+            if poll(&mut fds, PollTimeout::from(millis)).unwrap_or(0) <= 0 {
+                return false;
+            }
+            for (fd, &i) in fds.iter().zip(&which) {
+                ready[i] = fd.revents().is_some_and(|r| !r.is_empty());
+            }
+        }
+        for (i, stream) in [(0, Pipe::Stdout), (1, Pipe::Stderr)] {
+            if ready[i] && self.read_one(i, stream) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// One read of pipe `i`; true when it went over the cap.
+    fn read_one(&mut self, i: usize, stream: Pipe) -> bool {
+        let Some(pipe) = self.pipes[i].as_mut() else {
+            return false;
+        };
+        let n = match pipe.read(&mut self.buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return false,
+            Err(_) => 0,
+        };
+        if n == 0 {
+            self.pipes[i] = None;
+            return false;
+        }
+        let chunk = &self.buf[..n];
+        if let Some(observe) = self.observer {
+            observe(stream, chunk);
+        }
+        let captured = &mut self.captured[i];
+        if captured.bytes.len() + n > self.cap {
+            // Stop reading: the executor kills the child.
+            captured.overflowed = true;
+            self.pipes[i] = None;
+            return true;
+        }
+        captured.bytes.extend_from_slice(chunk);
+        false
+    }
 }
 
 enum Waited {
@@ -414,13 +466,8 @@ enum Waited {
     Overflow,
 }
 
-/// Wait for the direct child, polling the interrupt flag and the overflow flag.
-fn wait_leader(
-    child: &mut Child,
-    deadline: Option<Instant>,
-    overflow: &AtomicBool,
-    limits: &Limits,
-) -> Waited {
+/// Wait for the direct child, polling the interrupt flag.
+fn wait_leader(child: &mut Child, deadline: Option<Instant>, limits: &Limits) -> Waited {
     loop {
         let slice = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()).min(POLL),
@@ -435,99 +482,10 @@ fn wait_leader(
         if let Some(sig) = interrupt(limits) {
             return Waited::Interrupted(sig);
         }
-        if overflow.load(Ordering::SeqCst) {
-            return Waited::Overflow;
-        }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Waited::TimedOut;
         }
     }
-}
-
-/// Gathers what the two reader threads send back.
-struct Collector {
-    rx: mpsc::Receiver<(Pipe, Captured)>,
-    stdout: Option<Captured>,
-    stderr: Option<Captured>,
-    readers: [Reader; 2],
-}
-
-impl Collector {
-    fn new(rx: mpsc::Receiver<(Pipe, Captured)>, readers: [Reader; 2]) -> Collector {
-        Collector {
-            rx,
-            stdout: None,
-            stderr: None,
-            readers,
-        }
-    }
-
-    fn store(&mut self, (stream, captured): (Pipe, Captured)) {
-        match stream {
-            Pipe::Stdout => self.stdout = Some(captured),
-            Pipe::Stderr => self.stderr = Some(captured),
-        }
-    }
-
-    /// Receive until both readers reported, `deadline` passed, or an
-    /// interrupt arrived.
-    fn wait_until(&mut self, deadline: Option<Instant>, limits: &Limits) -> Drained {
-        loop {
-            if let Some(sig) = interrupt(limits) {
-                return Drained::Interrupted(sig);
-            }
-            let slice = deadline.map_or(POLL, |d| {
-                d.saturating_duration_since(Instant::now()).min(POLL)
-            });
-            match self.rx.recv_timeout(slice) {
-                Ok(msg) => self.store(msg),
-                // Every sender is gone: all readers have reported.
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Drained::All,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
-                        return Drained::TimedOut;
-                    }
-                }
-            }
-        }
-    }
-
-    /// What the readers have (call after the group was killed), waiting at
-    /// most `grace` for them: a reader still blocked then (the pipe is held
-    /// by a process that escaped the group) is left behind, detached.
-    fn finish_within(mut self, grace: Duration) -> (Captured, Captured) {
-        let end = Instant::now().checked_add(grace);
-        let mut drained = false;
-        while !drained {
-            let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
-            match self.rx.recv_timeout(left) {
-                Ok(msg) => self.store(msg),
-                Err(mpsc::RecvTimeoutError::Disconnected) => drained = true,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if left.is_zero() {
-                        break;
-                    }
-                }
-            }
-        }
-        let readers = std::mem::take(&mut self.readers).into_iter().flatten();
-        if drained {
-            readers.for_each(|r| drop(r.join()));
-        } else {
-            log::warn!("a process outside the command's group still holds its output pipes; not waiting for it");
-        }
-        (
-            self.stdout.unwrap_or_default(),
-            self.stderr.unwrap_or_default(),
-        )
-    }
-}
-
-/// How waiting for the readers ended.
-enum Drained {
-    All,
-    TimedOut,
-    Interrupted(i32),
 }
 
 /// SIGTERM the group, give it `grace`, SIGKILL whatever is left, reap the child.

@@ -147,6 +147,14 @@ pub enum Delivery {
 /// Bytes read from a pipe at a time; one [`Delivery::Output`] holds at most this.
 pub const READ_CHUNK: usize = 8 * 1024;
 
+/// How long to let a pipe fill after a read that did not fill the buffer.
+/// Engines write a log line per `write`; read eagerly, every line wakes the
+/// reader and is one read (30,000 reads for 200,000 lines of `docker logs
+/// -f`, and the engine's writes into a pipe with a waiting reader cost it
+/// more). After a short pause the next read takes many lines at once (about
+/// 1,000 reads then), at the price of at most this much latency.
+const COALESCE: Duration = Duration::from_millis(1);
+
 /// Where reader threads put deliveries (the async side): a bounded channel,
 /// so a consumer that does not keep up makes the readers, and then the
 /// children, wait.
@@ -190,6 +198,8 @@ pub struct FanIn {
     buf: Vec<u8>,
     /// Where the next look for a ready pipe starts (no child starves).
     turn: usize,
+    /// The last read did not fill the buffer: let the pipes fill first.
+    coalesce: bool,
     /// Interrupted was delivered: nothing follows.
     over: bool,
 }
@@ -223,6 +233,7 @@ pub fn fan_in(cmds: &[Cmd]) -> Result<FanIn> {
         children,
         buf: vec![0u8; READ_CHUNK],
         turn: 0,
+        coalesce: false,
         over: false,
     })
 }
@@ -273,10 +284,18 @@ impl FanIn {
             if self.children.iter().all(|c| c.reported) {
                 return Ok(None);
             }
-            let wait = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()).min(POLL),
-                None => POLL,
+            let left = |cap: Duration| match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(cap),
+                None => cap,
             };
+            // A look without waiting (`recv_timeout(ZERO)`) keeps the pause
+            // for the next wait.
+            let pause = left(COALESCE);
+            if self.coalesce && !pause.is_zero() {
+                self.coalesce = false;
+                std::thread::sleep(pause);
+            }
+            let wait = left(POLL);
             match self.ready_pipe(wait) {
                 Some((child, pipe)) => {
                     if let Some(bytes) = self.read(child, pipe) {
@@ -325,7 +344,10 @@ impl FanIn {
             Pipe::Stderr => c.stderr.as_mut().map(|p| p.read(&mut self.buf)),
         };
         match read {
-            Some(Ok(n)) if n > 0 => return Some(self.buf[..n].to_vec()),
+            Some(Ok(n)) if n > 0 => {
+                self.coalesce = n < self.buf.len();
+                return Some(self.buf[..n].to_vec());
+            }
             Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => return None,
             _ => {}
         }
@@ -495,6 +517,9 @@ fn pump(mut reader: Box<dyn Read + Send>, child: usize, pipe: Pipe, sink: &impl 
                 let bytes = buf[..n].to_vec();
                 if !sink.deliver(Delivery::Output { child, pipe, bytes }) {
                     return;
+                }
+                if n < buf.len() {
+                    thread::sleep(COALESCE);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

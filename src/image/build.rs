@@ -29,7 +29,7 @@ use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::image::{full_id, TRANSFER_TIMEOUT};
-use crate::input::{check_plain, ImageTag, KeyValue, NetworkName};
+use crate::input::{check_plain, BuildStage, ImageTag, KeyValue, NetworkName};
 
 /// How many log lines a build failure keeps.
 const LOG_TAIL: usize = 12;
@@ -62,6 +62,8 @@ pub struct BuildOptions {
     pub fetch: FetchOptions,
     /// Names for the image.
     pub tags: Vec<ImageTag>,
+    /// The stage of a multi-stage Dockerfile to build (default: the last).
+    pub target: Option<BuildStage>,
     /// Do not use the build cache.
     pub no_cache: bool,
     /// Always try to pull newer base images.
@@ -88,6 +90,7 @@ impl BuildOptions {
             context_sha256: None,
             fetch: FetchOptions::default(),
             tags: Vec::new(),
+            target: None,
             no_cache: false,
             pull: false,
             build_args: Vec::new(),
@@ -124,17 +127,18 @@ pub struct Built {
 /// ```
 /// use dockhand::image::build::{build_plan, BuildOptions, Builder};
 /// use dockhand::image::context::LocalContext;
-/// use dockhand::{input::ImageTag, EngineKind};
+/// use dockhand::{input::{BuildStage, ImageTag}, EngineKind};
 /// let mut opts = BuildOptions::new("/src/app");
 /// opts.tags.push(ImageTag::new("app:1").unwrap());
 /// opts.builder = Builder::BuildKit;
+/// opts.target = Some(BuildStage::new("prod").unwrap());
 /// let dir = LocalContext::Dir { path: "/src/app".into(), dockerfile: None };
 /// let plan = build_plan(EngineKind::Docker, &opts, &dir, "/tmp/iid".as_ref());
-/// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--progress=plain", "--tag=app:1", "--", "/src/app"]);
+/// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--progress=plain", "--tag=app:1", "--target=prod", "--", "/src/app"]);
 /// assert_eq!(plan.envs()[0].1, "1");
 /// let tar = LocalContext::Tarball { path: "/tmp/c.tar".into(), dockerfile: Some("app/Dockerfile".into()) };
 /// let plan = build_plan(EngineKind::Podman, &opts, &tar, "/tmp/iid".as_ref());
-/// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--file", "app/Dockerfile", "--tag=app:1", "--", "-"]);
+/// assert_eq!(plan.args(), ["build", "--iidfile", "/tmp/iid", "--force-rm", "--file", "app/Dockerfile", "--tag=app:1", "--target=prod", "--", "-"]);
 /// ```
 pub fn build_plan(
     kind: EngineKind,
@@ -156,6 +160,7 @@ pub fn build_plan(
         )
         .pair("--file", dockerfile.as_deref())
         .each("--tag", &opts.tags)
+        .opt("--target", opts.target.as_ref())
         .flag_if("--no-cache", opts.no_cache)
         .flag_if("--pull", opts.pull)
         .each("--build-arg", &opts.build_args)

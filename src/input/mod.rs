@@ -55,7 +55,7 @@ pub use container_opts::security::{Capability, NamespaceMode, SecurityOpt, Usern
 pub use container_opts::{ContainerLink, CopyPath, EnvVar, RestartPolicy, Signal, Word};
 pub use image::{ImageRef, ImageTag, Platform, Registry};
 pub use kv::KeyValue;
-pub use names::{ContainerRef, NetworkAlias, NetworkName, VolumeName};
+pub use names::{BuildStage, ContainerRef, NetworkAlias, NetworkName, VolumeName};
 pub use net::{Addressing, Cidr, GatewayAddr, IfName, Mac, MacvlanMode, Mtu, IFNAME_MAX};
 pub use observe::{EventFilter, LogPattern, ProbePort, Tail, TimeSpec};
 pub use subnet::Subnet;

@@ -1,5 +1,5 @@
-//! Names (or ids) of containers, networks and volumes, and network aliases,
-//! as callers give them.
+//! Names (or ids) of containers, networks and volumes, network aliases and
+//! build stages, as callers give them.
 //!
 //! Both engines name these objects `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; ids are hex,
 //! so they fit the same pattern. Checking it here means a name can never be
@@ -126,6 +126,21 @@ object_name!(
     /// ```
     VolumeName,
     "volume name"
+);
+
+object_name!(
+    /// A build stage of a multi-stage Dockerfile (`FROM … AS NAME`), the
+    /// target of a build, validated.
+    ///
+    /// ```
+    /// use dockhand::input::BuildStage;
+    /// assert_eq!(BuildStage::new("dev.1").unwrap().as_str(), "dev.1");
+    /// for bad in ["", "--no-cache", "a b", "a:b"] {
+    ///     assert!(BuildStage::new(bad).is_err(), "{bad:?}");
+    /// }
+    /// ```
+    BuildStage,
+    "build stage"
 );
 
 #[cfg(test)]

@@ -8,6 +8,13 @@
 //! every container, network and volume through a generated extra `-f` file
 //! (merged like any override file), and an [`AppGuard`] removes the project
 //! by its compose label when the test ends.
+//!
+//! Time (the suite must stay short on 2 cores): each test runs its docker
+//! and podman halves at once ([`each_engine`]), as do the fixtures of one
+//! comparison and the reference tool's `up` beside dockhand's; containers
+//! go with `rm -f -t 0` (podman's `rm -f` waits 10 s for a PID 1 that
+//! ignores SIGTERM); the reference tool never runs a `down` (the guard
+//! removes its project); a failure that is only retried gets `--retries 1`.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +43,8 @@ struct AppGuard {
     env: Vec<(String, String)>,
     /// Environment of the reference tool only (wins over `env`).
     ref_env: Vec<(String, String)>,
+    /// Whether the reference tool ran (its project `P`+`ref` then goes too).
+    reference_ran: std::sync::atomic::AtomicBool,
     /// Volumes the test made for the project (removed at the end).
     external_volumes: Vec<String>,
 }
@@ -84,6 +93,7 @@ impl AppGuard {
             env: Vec::new(),
             ref_env: Vec::new(),
             external_volumes: Vec::new(),
+            reference_ran: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -181,14 +191,19 @@ impl Drop for AppGuard {
 impl AppGuard {
     fn drop_projects(&self) {
         let e = self.engine;
-        for project in [self.project.clone(), format!("{}ref", self.project)] {
+        let mut projects = vec![self.project.clone()];
+        if self.reference_ran.load(std::sync::atomic::Ordering::SeqCst) {
+            projects.push(format!("{}ref", self.project));
+        }
+        for project in projects {
             let filter = format!("label=com.docker.compose.project={project}");
             let ids = sh(Cmd::new(e).args(["ps", "-aq", "--filter", &filter]));
             let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
             if !ids.is_empty() {
-                sh(Cmd::new(e).args(["rm", "-f"]).args(ids));
+                sh(rm_now(e).args(ids));
             }
-            if e == "podman" {
+            // podman-compose's pod (dockhand makes none).
+            if e == "podman" && project != self.project {
                 sh(Cmd::new(e).args(["pod", "rm", "-f", "--ignore", &format!("pod_{project}")]));
             }
             let nets = sh(Cmd::new(e).args(["network", "ls", "-q", "--filter", &filter]));
@@ -205,6 +220,15 @@ impl AppGuard {
     }
 }
 
+/// `rm -f` without a grace period: docker's kills at once, podman's stops
+/// first, waiting up to 10 s for PID 1 (a `sleep`) to obey SIGTERM.
+fn rm_now(engine: &str) -> Cmd {
+    match engine {
+        "podman" => Cmd::new(engine).args(["rm", "-f", "-t", "0"]),
+        _ => Cmd::new(engine).args(["rm", "-f"]),
+    }
+}
+
 /// The reference tool of an engine, run on the same files in the project
 /// directory, under the project name `P` + `ref`.
 fn reference(app: &AppGuard, args: &[&str]) -> Ran {
@@ -212,6 +236,8 @@ fn reference(app: &AppGuard, args: &[&str]) -> Ran {
         "docker" => "docker-compose",
         _ => "podman-compose",
     };
+    app.reference_ran
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let mut cmd = Cmd::new("env").arg("-C").arg(app.dir.path());
     for (k, v) in app.env.iter().chain(&app.ref_env) {
         cmd = cmd.arg(format!("{k}={v}"));
@@ -345,13 +371,14 @@ fn config_shape(s: &Value, env_files: &Path) -> Value {
         "healthcheck_test": list(&s["healthcheck"]["test"]),
         "user": s["user"],
         "working_dir": s["working_dir"],
+        "build_target": s["build"]["target"],
     })
 }
 
 #[test]
 fn config_agrees_with_the_reference_tools() {
     // (fixture, -f files or none for the default search, reference tools to ask)
-    let cases: [(&str, &[&str], &[&str]); 5] = [
+    let cases: [(&str, &[&str], &[&str]); 6] = [
         ("webstack", &[], &["docker", "podman"]),
         ("anchors", &[], &["docker", "podman"]),
         ("override", &[], &["docker", "podman"]),
@@ -361,65 +388,72 @@ fn config_agrees_with_the_reference_tools() {
             &["docker"],
         ),
         ("routerapp", &[], &["docker", "podman"]),
+        ("multistage", &[], &["docker", "podman"]),
     ];
-    for (name, files, tools) in cases {
-        let dir = fixture(name);
-        // In the fixture's directory, as the reference tools run: the
-        // default file search and the project name come from there.
-        let mut ours = Cmd::new("env")
-            .arg("-C")
-            .arg(&dir)
-            .arg(bin())
-            .args(["--json", "app"]);
-        for f in files {
-            ours = ours.arg("-f").arg(f);
+    // Each fixture on its own thread (the reference tools are Python
+    // programs that take a second to start).
+    std::thread::scope(|scope| {
+        for (name, files, tools) in cases {
+            scope.spawn(move || {
+                let dir = fixture(name);
+                // In the fixture's directory, as the reference tools run: the
+                // default file search and the project name come from there.
+                let mut ours = Cmd::new("env")
+                    .arg("-C")
+                    .arg(&dir)
+                    .arg(bin())
+                    .args(["--json", "app"]);
+                for f in files {
+                    ours = ours.arg("-f").arg(f);
+                }
+                let ours = sh(ours.arg("config"));
+                assert_eq!(ours.code, 0, "{name}: {ours:?}");
+                let ours = ours.json();
+                for tool in tools {
+                    let program = if *tool == "docker" {
+                        "docker-compose"
+                    } else {
+                        "podman-compose"
+                    };
+                    let mut theirs = Cmd::new("env").arg("-C").arg(&dir).arg(program);
+                    for f in files {
+                        theirs = theirs.arg("-f").arg(f);
+                    }
+                    let theirs = sh(theirs.arg("config"));
+                    assert_eq!(theirs.code, 0, "{program} {name}: {theirs:?}");
+                    // docker-compose writes `$` as `$$` (its output is re-loadable).
+                    let text = match *tool {
+                        "docker" => theirs.stdout.replace("$$", "$"),
+                        _ => theirs.stdout.clone(),
+                    };
+                    let theirs = yaml_to_json(&text);
+                    let services = ours["services"].as_object().unwrap();
+                    let their_services = theirs["services"].as_object().unwrap();
+                    for (sname, s) in services {
+                        let t = their_services
+                            .get(sname)
+                            .unwrap_or_else(|| panic!("{program} {name}: no service {sname}"));
+                        assert_eq!(
+                            config_shape(s, &dir),
+                            config_shape(t, &dir),
+                            "{program} {name} service {sname}"
+                        );
+                    }
+                    let shown: Vec<&String> = their_services
+                        .keys()
+                        .filter(|k| services.contains_key(*k) || t_has_profile(&their_services[*k]))
+                        .collect();
+                    assert_eq!(
+                        shown.len(),
+                        their_services.len(),
+                        "{program} {name}: services {:?} vs ours {:?}",
+                        their_services.keys(),
+                        services.keys()
+                    );
+                }
+            });
         }
-        let ours = sh(ours.arg("config"));
-        assert_eq!(ours.code, 0, "{name}: {ours:?}");
-        let ours = ours.json();
-        for tool in tools {
-            let program = if *tool == "docker" {
-                "docker-compose"
-            } else {
-                "podman-compose"
-            };
-            let mut theirs = Cmd::new("env").arg("-C").arg(&dir).arg(program);
-            for f in files {
-                theirs = theirs.arg("-f").arg(f);
-            }
-            let theirs = sh(theirs.arg("config"));
-            assert_eq!(theirs.code, 0, "{program} {name}: {theirs:?}");
-            // docker-compose writes `$` as `$$` (its output is re-loadable).
-            let text = match *tool {
-                "docker" => theirs.stdout.replace("$$", "$"),
-                _ => theirs.stdout.clone(),
-            };
-            let theirs = yaml_to_json(&text);
-            let services = ours["services"].as_object().unwrap();
-            let their_services = theirs["services"].as_object().unwrap();
-            for (sname, s) in services {
-                let t = their_services
-                    .get(sname)
-                    .unwrap_or_else(|| panic!("{program} {name}: no service {sname}"));
-                assert_eq!(
-                    config_shape(s, &dir),
-                    config_shape(t, &dir),
-                    "{program} {name} service {sname}"
-                );
-            }
-            let shown: Vec<&String> = their_services
-                .keys()
-                .filter(|k| services.contains_key(*k) || t_has_profile(&their_services[*k]))
-                .collect();
-            assert_eq!(
-                shown.len(),
-                their_services.len(),
-                "{program} {name}: services {:?} vs ours {:?}",
-                their_services.keys(),
-                services.keys()
-            );
-        }
-    }
+    });
 }
 
 /// docker-compose shows services of inactive profiles in `config` too.
@@ -569,9 +603,13 @@ fn container_shape(c: &Value, project: &str) -> Value {
 /// with dockhand, and compare the containers field by field.
 fn compare_with_reference(app: &AppGuard, count: usize) {
     let engine = app.engine;
-    let theirs = reference(app, &["up", "-d"]);
+    // The two projects share nothing: both come up at once.
+    let theirs = std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| reference(app, &["up", "-d"]));
+        app.ok(&["up"]);
+        theirs.join().expect("the reference up")
+    });
     assert_eq!(theirs.code, 0, "{engine} reference up: {theirs:?}");
-    app.ok(&["up"]);
     let refp = format!("{}ref", app.project);
     let mine = app.inspect(&app.project);
     let reference_containers = app.inspect(&refp);
@@ -621,7 +659,7 @@ fn compare_with_reference(app: &AppGuard, count: usize) {
 fn webstack_anchors_and_override_files_create_what_docker_compose_creates() {
     // podman refuses the `max-file` log option of webstack and anchors
     // (podman would ignore it silently): those two run on docker only.
-    for engine in engines() {
+    each_engine(|engine| {
         let cases: &[(&str, &[&str], &[&str])] = match engine {
             "docker" => &[
                 (
@@ -646,35 +684,43 @@ fn webstack_anchors_and_override_files_create_what_docker_compose_creates() {
                 &["app", "sidecar"],
             )],
         };
-        for (name, files, services) in cases {
-            let mut app = AppGuard::fixture(engine, name, services);
-            app.files = files
-                .iter()
-                .map(|f| f.to_string())
-                .chain(["dh-test-labels.yaml".to_string()])
-                .collect();
-            if *name == "override" {
-                // The external volume compose never creates: ours, labelled.
-                let vol = unique("app-ext").to_lowercase();
-                let mut create = Cmd::new(engine).args(["volume", "create"]);
-                for l in labels().chunks(2) {
-                    create = create.arg(format!("--label={}", l[1]));
-                }
-                assert_eq!(sh(create.arg(&vol)).code, 0);
-                app.env.push(("DHC_EXTERNAL_VOLUME".into(), vol.clone()));
-                app.external_volumes.push(vol);
+        // Each case on its own thread: they share nothing.
+        std::thread::scope(|scope| {
+            for (name, files, services) in cases {
+                scope.spawn(move || compare_fixture(engine, name, files, services));
             }
-            if *name == "anchors" {
-                // Each project its own subnet (the fixture's is fixed).
-                let octet = 100 + std::process::id() % 50;
-                app.env
-                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
-                app.ref_env
-                    .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
-            }
-            compare_with_reference(&app, services.len());
+        });
+    });
+}
+
+/// [`compare_with_reference`] of fixture `name` brought up from `files`.
+fn compare_fixture(engine: &'static str, name: &str, files: &[&str], services: &[&str]) {
+    let mut app = AppGuard::fixture(engine, name, services);
+    app.files = files
+        .iter()
+        .map(|f| f.to_string())
+        .chain(["dh-test-labels.yaml".to_string()])
+        .collect();
+    if name == "override" {
+        // The external volume compose never creates: ours, labelled.
+        let vol = unique("app-ext").to_lowercase();
+        let mut create = Cmd::new(engine).args(["volume", "create"]);
+        for l in labels().chunks(2) {
+            create = create.arg(format!("--label={}", l[1]));
         }
+        assert_eq!(sh(create.arg(&vol)).code, 0);
+        app.env.push(("DHC_EXTERNAL_VOLUME".into(), vol.clone()));
+        app.external_volumes.push(vol);
     }
+    if name == "anchors" {
+        // Each project its own subnet (the fixture's is fixed).
+        let octet = 100 + std::process::id() % 50;
+        app.env
+            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
+        app.ref_env
+            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
+    }
+    compare_with_reference(&app, services.len());
 }
 
 /// The docker CLI sends `[]` where docker-compose (the API) sends null.
@@ -707,7 +753,7 @@ fn healthcheck(h: &Value) -> Value {
 
 #[test]
 fn up_creates_the_containers_the_reference_tool_creates_and_down_removes_them() {
-    for engine in engines() {
+    each_engine(|engine| {
         let app = AppGuard::fixture(engine, "routerapp", &["web", "api", "store"]);
         let refp = format!("{}ref", app.project);
         compare_with_reference(&app, 3);
@@ -737,7 +783,7 @@ fn up_creates_the_containers_the_reference_tool_creates_and_down_removes_them() 
             "{theirs_ps:?}"
         );
         // down: containers and networks go, the named volume stays; -v takes it.
-        app.ok(&["down"]);
+        app.ok(&["down", "-t", "0"]);
         assert!(app.inspect(&app.project).is_empty());
         let vol = format!("{}_data", app.project);
         assert_eq!(
@@ -762,8 +808,8 @@ fn up_creates_the_containers_the_reference_tool_creates_and_down_removes_them() 
             0,
             "{engine}: down -v"
         );
-        reference(&app, &["down", "-v"]);
-    }
+        // (The reference project goes with the guard: no reference `down`.)
+    });
 }
 
 /// Four idle services; `web` (the first) publishes 8080 on a random host port.
@@ -782,7 +828,7 @@ const FOUR: [&str; 4] = ["a-web", "b-db", "c-cache", "d-worker"];
 
 #[test]
 fn a_noop_up_makes_one_call_an_update_keeps_the_host_port_a_failed_one_rolls_back() {
-    for engine in engines() {
+    each_engine(|engine| {
         let app = AppGuard::new(
             engine,
             &four_services("dockhand-test/busybox:latest", "v1"),
@@ -791,23 +837,31 @@ fn a_noop_up_makes_one_call_an_update_keeps_the_host_port_a_failed_one_rolls_bac
         app.ok(&["up"]);
         let before = app.snapshot();
         let port = before[0].3.clone().expect("a-web publishes 8080");
-        // No-op: one engine call, no mutation.
+        // No-op: one engine call (podman: and one image inspect, as its ps
+        // cannot tell an image rebuilt under the same name), no mutation.
         let calls = app.path("calls");
         let counted = format!("{} {} {engine}", count_calls(), calls.display());
         let r = app.run_with(&counted, &["--json"], &["up"]);
         assert_eq!(r.code, 0, "{r:?}");
         let log = std::fs::read_to_string(&calls).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
         assert_eq!(
-            log.lines().count(),
-            1,
+            lines.len(),
+            if engine == "podman" { 2 } else { 1 },
             "{engine}: a no-op up made these calls:\n{log}"
         );
         assert!(
-            log.starts_with(&format!(
+            lines[0].starts_with(&format!(
                 "{engine} ps -a --filter=label=com.docker.compose.project="
             )),
             "{log}"
         );
+        if engine == "podman" {
+            assert_eq!(
+                lines[1], "podman image inspect -- dockhand-test/busybox:latest",
+                "{log}"
+            );
+        }
         assert_eq!(r.json()["done"], json!([]));
         // plan says why, and does nothing.
         std::fs::write(
@@ -877,11 +931,13 @@ fn a_noop_up_makes_one_call_an_update_keeps_the_host_port_a_failed_one_rolls_bac
             before,
             "{engine}: the old app runs on, same containers, same host port"
         );
-        // With the default pull policy nothing is touched at all.
-        let r = app.dockhand(&["up"]);
+        // With the default pull policy nothing is touched at all (one
+        // attempt: the refused connection is transient, and retries would
+        // only sleep).
+        let r = app.run_with(engine, &["--retries", "1"], &["up"]);
         assert_ne!(r.code, 0, "{r:?}");
         assert_eq!(app.snapshot(), before);
-    }
+    });
 }
 
 /// `dockhand app up` started in the background, returned once it has set
@@ -922,7 +978,7 @@ fn up_in_background(app: &AppGuard) -> std::process::Child {
 
 #[test]
 fn a_second_up_of_the_same_project_waits_for_the_lock_then_exits_5() {
-    for engine in engines() {
+    each_engine(|engine| {
         let app = AppGuard::new(
             engine,
             "services:\n  a:\n    image: dockhand-test/busybox:latest\n",
@@ -955,7 +1011,7 @@ fn a_second_up_of_the_same_project_waits_for_the_lock_then_exits_5() {
             app.inspect(&app.project).is_empty(),
             "nothing was created while the lock was held"
         );
-    }
+    });
 }
 
 #[test]
@@ -1009,7 +1065,7 @@ fn bad_files_exit_2_naming_file_line_service_and_key_before_any_engine_call() {
 
 #[test]
 fn logs_ps_exec_stop_start_speak_per_service() {
-    for engine in engines() {
+    each_engine(|engine| {
         let text = "services:\n  talker:\n    image: dockhand-test/busybox:latest\n    command: [\"sh\", \"-c\", \"echo hello-out; echo hello-err >&2; trap 'exit 0' TERM; while :; do sleep 1; done\"]\n  \
                     quiet:\n    image: dockhand-test/busybox:latest\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    stop_grace_period: 1s\n";
         let app = AppGuard::new(engine, text, &["talker", "quiet"]);
@@ -1061,12 +1117,12 @@ fn logs_ps_exec_stop_start_speak_per_service() {
             .unwrap()
             .clone();
         assert_eq!(quiet["status"], "running", "{ps:#}");
-    }
+    });
 }
 
 #[test]
 fn sigint_during_up_rolls_back_and_after_kill_9_up_again_converges() {
-    for engine in engines() {
+    each_engine(|engine| {
         let app = AppGuard::new(
             engine,
             &four_services("dockhand-test/busybox:latest", "v1"),
@@ -1114,7 +1170,7 @@ fn sigint_during_up_rolls_back_and_after_kill_9_up_again_converges() {
         assert_eq!(after[0].3, before[0].3, "{engine}: same host port");
         let again = app.ok(&["--json", "up"]).json();
         assert_eq!(again["done"], json!([]), "{engine}: converged");
-    }
+    });
 }
 
 /// `dockhand link ls` of a container: (kind, ifname) of what dockhand plumbed.
@@ -1142,7 +1198,8 @@ fn host_has(name: &str) -> bool {
 
 #[test]
 fn host_interfaces_follow_the_service_through_update_rollback_and_down() {
-    for (i, engine) in engines().into_iter().enumerate() {
+    each_engine(|engine| {
+        let i = usize::from(engine == "podman");
         let mut host = HostIfaces::new();
         let (parent, nic) = (host.add("ifb"), host.add("ifb"));
         let (lan, lan_host, mv, wan) = (ifname(), ifname(), ifname(), ifname());
@@ -1208,7 +1265,7 @@ fn host_interfaces_follow_the_service_through_update_rollback_and_down() {
             "{engine}: released by down"
         );
         assert!(host_has(&parent));
-    }
+    });
 }
 
 /// The engine commands of a count-calls log that change something (every
@@ -1231,7 +1288,7 @@ fn mutating(log: &str) -> Vec<&str> {
 
 #[test]
 fn up_and_down_flags_do_what_compose_users_expect() {
-    for engine in engines() {
+    each_engine(|engine| {
         let idle = "command: [\"sleep\", \"600\"]\n    init: true";
         let file = |marker: &str, with_b: bool| {
             let mut t = format!(
@@ -1349,65 +1406,100 @@ fn up_and_down_flags_do_what_compose_users_expect() {
         let down = app.ok(&["--json", "down", "-t", "1"]).json();
         assert!(!down["done"].as_array().unwrap().is_empty(), "{down:#}");
         assert!(ids(&app).is_empty(), "{engine}: down");
+        // down of an absent project: a success that removed nothing, its
+        // network reported as absent (not as removed).
         let again = app.ok(&["--json", "down"]).json();
-        // (Its networks are removed by name, missing ones counting as removed.)
-        assert!(
-            again["done"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|d| d.as_str().unwrap().starts_with("remove networks")),
-            "{engine}: down of an absent project: {again:#}"
+        assert_eq!(again["done"], json!([]), "{engine}: {again:#}");
+        crate::schemas::assert_valid("app-up", &again);
+        assert_eq!(
+            again["absent"],
+            json!([{"kind": "network", "name": format!("{}_default", app.project)}]),
+            "{engine}: {again:#}"
         );
-    }
+        let text = app.ok(&["down"]);
+        assert_eq!(
+            text.stdout,
+            format!("network {}_default: absent (already gone)\n", app.project),
+            "{engine}"
+        );
+    });
 }
 
 #[test]
-fn build_then_up_and_up_build_run_the_service_image() {
-    use crate::support::objects::label_instructions;
-    for engine in engines() {
+fn build_then_up_and_up_build_run_the_service_image_of_its_target_stage() {
+    each_engine(|engine| {
         let image = format!("{}:1", unique("app-img").to_lowercase());
-        let text = |greeting: &str| {
-            format!(
-                "services:\n  web:\n    image: {image}\n    build:\n      context: ./web\n      args: {{GREETING: {greeting}}}\n    command: [\"sleep\", \"600\"]\n    init: true\n"
-            )
+        let mut app = AppGuard::fixture(engine, "multistage", &["web"]);
+        let set = |app: &mut AppGuard, key: &str, value: &str| {
+            app.env.retain(|(k, _)| k != key);
+            app.env.push((key.into(), value.into()));
         };
-        let app = AppGuard::new(engine, &text("hello-build"), &["web"]);
-        std::fs::create_dir(app.path("web")).unwrap();
-        std::fs::write(
-            app.path("web/Dockerfile"),
-            format!(
-                "FROM {IMAGE}\n{}\nARG GREETING\nRUN echo \"$GREETING\" > /greeting\n",
-                label_instructions()
-            ),
-        )
-        .unwrap();
-        let greeting = |app: &AppGuard| {
-            let r = app.ok(&["exec", "web", "cat", "/greeting"]);
+        set(&mut app, "DHC_IMAGE", &image);
+        set(&mut app, "DHC_OWNER", &std::process::id().to_string());
+        let cat = |app: &AppGuard, file: &str| {
+            let r = app.ok(&["exec", "web", "cat", file]);
             r.stdout.trim().to_string()
+        };
+        // Every build leaves the one before dangling: all go at the end.
+        let mut ids = Vec::new();
+        let mut id_now = || {
+            let r = sh(Cmd::new(engine).args(["image", "inspect", "--format", "{{.Id}}", &image]));
+            ids.push(r.stdout.trim().to_string());
         };
         let built = app.ok(&["--json", "build"]).json();
         assert_eq!(built, json!({ "built": [image] }), "{engine}");
         crate::schemas::assert_valid("app-images", &built);
-        // Built, so up pulls nothing (--pull missing finds it).
+        id_now();
+        // Built, so up pulls nothing (--pull missing finds it); the target
+        // stage (dev), not the Dockerfile's last (prod).
         app.ok(&["up"]);
-        assert_eq!(greeting(&app), "hello-build", "{engine}");
+        assert_eq!(cat(&app, "/greeting"), "hello-build", "{engine}");
+        assert_eq!(cat(&app, "/stage"), "dev", "{engine}: build.target");
         let before = app.snapshot();
-        // A new build arg: up --build rebuilds and recreates.
-        std::fs::write(app.path("compose.yaml"), text("hello-again")).unwrap();
+        // Another target is another config hash; up --build rebuilds and
+        // recreates.
+        set(&mut app, "DHC_TARGET", "prod");
+        let plan = app.ok(&["--json", "plan"]).json();
+        assert_eq!(
+            plan["steps"][0]["reason"], "config hash changed",
+            "{plan:#}"
+        );
         app.ok(&["up", "--build"]);
-        assert_eq!(greeting(&app), "hello-again", "{engine}");
-        assert_ne!(app.snapshot()[0].1, before[0].1, "{engine}: recreated");
+        id_now();
+        assert_eq!(cat(&app, "/stage"), "prod", "{engine}");
+        let rebuilt = app.snapshot();
+        assert_ne!(rebuilt[0].1, before[0].1, "{engine}: recreated");
+        // The image rebuilt under the same name by someone else (the engine's
+        // own build, another build arg): a plain up sees the new image id
+        // and recreates, as docker-compose does; then nothing is left to do.
+        let r = sh(Cmd::new(engine)
+            .args(["build", "-q", "--target", "prod", "-t", &image])
+            .args(["--build-arg", "GREETING=built-outside"])
+            .arg("--build-arg")
+            .arg(format!("OWNER={}", std::process::id()))
+            .arg(app.path("web")));
+        assert_eq!(r.code, 0, "{r:?}");
+        id_now();
+        let plan = app.ok(&["--json", "plan"]).json();
+        assert_eq!(
+            plan["steps"][0]["reason"], "image changed",
+            "{engine}: {plan:#}"
+        );
+        app.ok(&["up"]);
+        assert_eq!(cat(&app, "/greeting"), "built-outside", "{engine}");
+        assert_ne!(app.snapshot()[0].1, rebuilt[0].1, "{engine}: recreated");
+        let again = app.ok(&["--json", "up"]).json();
+        assert_eq!(again["done"], json!([]), "{engine}: converged");
         drop(app);
-        sh(Cmd::new(engine).args(["rmi", "-f", &image]));
-    }
+        sh(Cmd::new(engine).args(["rmi", "-f"]).args(&ids));
+    });
 }
 
 #[test]
 fn pull_and_up_fetch_missing_images_from_a_loopback_registry() {
     // podman is told --tls-verify=false for a loopback registry, which
     // docker takes as insecure by default.
-    for engine in engines() {
+    each_engine(|engine| {
         let image = format!(
             "{}/{}",
             crate::registry::registry().addr,
@@ -1434,12 +1526,12 @@ fn pull_and_up_fetch_missing_images_from_a_loopback_registry() {
         assert_eq!(app.snapshot().len(), 1);
         drop(app);
         sh(Cmd::new(engine).args(["rmi", &image]));
-    }
+    });
 }
 
 #[test]
 fn down_goes_on_past_a_network_still_in_use_and_reports_it() {
-    for engine in engines() {
+    each_engine(|engine| {
         let text = "services:\n  a:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    volumes: [data:/data]\nvolumes:\n  data: {}\n";
         let app = AppGuard::new(engine, text, &["a"]);
         app.ok(&["up"]);
@@ -1452,7 +1544,7 @@ fn down_goes_on_past_a_network_still_in_use_and_reports_it() {
             .args([IMAGE, "sleep", "600"]));
         assert_eq!(r.code, 0, "{r:?}");
         let r = app.dockhand(&["down", "-v"]);
-        sh(Cmd::new(engine).args(["rm", "-f", &foreign]));
+        sh(rm_now(engine).arg(&foreign));
         assert_eq!(r.code, 1, "{engine}: {r:?}");
         assert!(
             r.stderr.contains("1 step(s) failed") && r.stderr.contains(&net),
@@ -1468,11 +1560,23 @@ fn down_goes_on_past_a_network_still_in_use_and_reports_it() {
             0,
             "{engine}: the volume went after the failed network"
         );
-        app.ok(&["down"]);
+        // The second down removes the network, and reports the volume the
+        // first one removed as absent.
+        let again = app.ok(&["--json", "down", "-v"]).json();
+        assert_eq!(
+            again["done"],
+            json!([format!("remove networks: remove networks {net} (down)")]),
+            "{engine}: {again:#}"
+        );
+        assert_eq!(
+            again["absent"],
+            json!([{"kind": "volume", "name": vol}]),
+            "{engine}: {again:#}"
+        );
         assert_ne!(
             sh(Cmd::new(engine).args(["network", "inspect", &net])).code,
             0,
             "{engine}: a second down removes the network"
         );
-    }
+    });
 }

@@ -120,6 +120,35 @@ fn status_and_inspect_of_many_names_are_one_engine_call_and_keep_the_found_ones(
             .unwrap()
             .contains(&missing));
         assert_eq!(calls(&file).len(), 2, "{engine}: one call per command");
+
+        // One container by name goes to the engine as it is: one call, as
+        // with the raw CLI; several take one look and one action call.
+        let act = |args: &[&str]| {
+            let r = sh(Cmd::new(bin())
+                .args(["--engine", &counted, "--json"])
+                .args(args));
+            (r.code, r.json())
+        };
+        let (code, v) = act(&["stop", &b]);
+        assert_eq!(
+            (code, v[0]["result"].as_str()),
+            (0, Some("stopped")),
+            "{engine}: {v}"
+        );
+        assert_eq!(calls(&file).len(), 3, "{engine}: {:?}", calls(&file));
+        let (code, v) = act(&["rm", &missing]);
+        assert_eq!(
+            (code, v[0]["result"].as_str()),
+            (0, Some("absent")),
+            "{engine}: {v}"
+        );
+        assert_eq!(calls(&file).len(), 4, "{engine}: {:?}", calls(&file));
+        let (code, v) = act(&["stop", &b, &missing]);
+        assert_eq!(code, 3, "{engine}: {v}");
+        assert_eq!(v[0]["result"], "stopped", "{engine}: {v}");
+        assert_eq!(v[0]["id"].as_str().map(str::len), Some(64), "{engine}: {v}");
+        assert_eq!(v[1]["error"]["kind"], "not_found", "{engine}: {v}");
+        assert_eq!(calls(&file).len(), 6, "{engine}: {:?}", calls(&file));
     }
 }
 

@@ -77,6 +77,7 @@ fn remote_engines_and_fleets_on_real_hosts() {
     check_names_the_endpoint_and_diagnoses_ssh(&hosts);
     rolling_update_stops_after_a_failure(&hosts);
     a_fleet_file_carries_any_subcommand(&hosts);
+    an_app_across_a_toml_fleet_with_a_rolling_update(&hosts);
     wait_for_port_and_http_probe_the_remote_host(&hosts);
     connection_sharing_opens_one_ssh_connection(&hosts, &ssh_dir);
     podman_remote_over_unix_socket_and_ssh(&hosts);
@@ -567,6 +568,206 @@ fn a_fleet_file_carries_any_subcommand(hosts: &TestHosts) {
     );
 }
 
+/// An app (a compose file) on the three hosts of a TOML fleet file: `app up`
+/// on all at once, `app ps` per host, an update `--rolling 1` whose new image
+/// host b lacks (rolled back there; the rollout stops, host c keeps the old
+/// app), then `app down`.
+fn an_app_across_a_toml_fleet_with_a_rolling_update(hosts: &TestHosts) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let project = unique("app").replacen("dh-", "dhf-", 1);
+    std::fs::write(
+        path("fleet.toml"),
+        format!(
+            r#"# the three test hosts
+[[hosts]]
+name = "a"
+url = "{}"
+groups = ["edge"]
+
+[[hosts]]
+name = "b"
+url = "{}"
+groups = ["edge"]
+labels = {{ site = "muc" }}
+
+[[hosts]]
+name = "c"
+url = "{}"
+[hosts.labels]
+site = "ber"
+"#,
+            hosts.host(1, "url"),
+            hosts.host(2, "url"),
+            hosts.host(3, "url")
+        ),
+    )
+    .unwrap();
+    let compose = |worker_image: &str| {
+        std::fs::write(
+            path("compose.yaml"),
+            format!(
+                "name: {project}\nservices:\n  web:\n    image: {IMAGE}\n    command: [httpd, -f, -p, \"8080\"]\n    stop_grace_period: 1s\n  worker:\n    image: {worker_image}\n    command: [sleep, \"300\"]\n    depends_on: [web]\n    stop_grace_period: 1s\n"
+            ),
+        )
+        .unwrap();
+    };
+    let share = path("ssh");
+    let env = [("DOCKHAND_SSH_DIR", share.as_str())];
+    let fleet_file = path("fleet.toml");
+    let compose_file = path("compose.yaml");
+    let app = |fleet_args: &[&str], args: &[&str]| {
+        let mut all = vec![
+            "--ssh-share",
+            "5s",
+            "--timeout",
+            "30s",
+            "--fleet",
+            &fleet_file,
+        ];
+        all.extend(fleet_args);
+        all.extend(["--json", "app", "-f", &compose_file]);
+        all.extend(args);
+        hosts.dockhand(&env, &all)
+    };
+    // What runs on host i: (service, image) of each running container.
+    let running = |i: usize| -> Vec<(String, String)> {
+        let r = hosts.docker_on(
+            i,
+            &[
+                "ps",
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+                "--format",
+                "{{.Label \"com.docker.compose.service\"}} {{.Image}}",
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let mut rows: Vec<(String, String)> = r
+            .stdout
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(s, i)| (s.to_string(), i.to_string()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let old = vec![
+        ("web".to_string(), IMAGE.to_string()),
+        ("worker".to_string(), IMAGE.to_string()),
+    ];
+    compose(IMAGE);
+    // All at once: each host's `up` holds the lock of its own endpoint's
+    // project (one process, one lock file: they must not wait for each other).
+    let r = app(&[], &["--lock-timeout", "1s", "up"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    for h in ["a", "b", "c"] {
+        assert_eq!(by_host(&doc, h)["ok"], true, "{h}: {doc}");
+    }
+    for i in 1..=3 {
+        assert_eq!(running(i), old, "host{i}");
+    }
+    // `app ps` per host; a selector narrows the fleet.
+    let r = app(&["--select", "group=edge"], &["ps"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    assert_eq!(doc.as_array().unwrap().len(), 2, "{doc}");
+    for h in ["a", "b"] {
+        let rows = by_host(&doc, h)["result"].as_array().unwrap().clone();
+        let mut seen: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|c| {
+                (
+                    c["service"].as_str().unwrap(),
+                    c["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            [("web", "running"), ("worker", "running")],
+            "{h}: {doc}"
+        );
+    }
+    // The update: a new worker image that hosts a and c have, b has not.
+    let new = format!("{project}/worker:v2");
+    for i in [1, 3] {
+        assert_eq!(hosts.docker_on(i, &["tag", IMAGE, &new]).code, 0);
+    }
+    let before_c = hosts
+        .docker_on(
+            3,
+            &[
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+            ],
+        )
+        .stdout;
+    compose(&new);
+    let r = app(&["--rolling", "1"], &["up", "--pull", "never"]);
+    assert_eq!(r.code, 3, "b lacks the image (not found): {r:?}");
+    let doc = r.json();
+    assert_eq!(by_host(&doc, "a")["ok"], true, "{doc}");
+    let b = by_host(&doc, "b");
+    assert_eq!(
+        (b["ok"].as_bool(), b["error"]["kind"].as_str()),
+        (Some(false), Some("not_found")),
+        "{doc}"
+    );
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rolled back"),
+        "{doc}"
+    );
+    assert_eq!(by_host(&doc, "c")["skipped"], true, "{doc}");
+    assert!(
+        r.stderr.contains(r#""failed":1,"#) && r.stderr.contains(r#""skipped":1"#),
+        "{r:?}"
+    );
+    let mut updated = old.clone();
+    updated[1].1 = new.clone();
+    assert_eq!(running(1), updated, "host a runs the new worker");
+    assert_eq!(running(2), old, "host b rolled back to the old app");
+    assert_eq!(running(3), old, "host c was not touched");
+    assert_eq!(
+        hosts
+            .docker_on(
+                3,
+                &[
+                    "ps",
+                    "-q",
+                    "--filter",
+                    &format!("label=com.docker.compose.project={project}")
+                ]
+            )
+            .stdout,
+        before_c,
+        "host c: the same containers"
+    );
+    // Down everywhere: nothing of the project is left on any host.
+    let r = app(&[], &["down"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for i in 1..=3 {
+        let label = format!("label=com.docker.compose.project={project}");
+        let left = hosts
+            .docker_on(i, &["ps", "-aq", "--filter", &label])
+            .stdout
+            + &hosts
+                .docker_on(i, &["network", "ls", "-q", "--filter", &label])
+                .stdout;
+        assert_eq!(left.trim(), "", "host{i}: {project} is gone");
+    }
+    for i in [1, 3] {
+        hosts.docker_on(i, &["rmi", &new]);
+    }
+}
+
 fn wait_for_port_and_http_probe_the_remote_host(hosts: &TestHosts) {
     let h1 = hosts.host(1, "url");
     // Shared ssh connections (idle ones close 5 s after the last use).
@@ -737,6 +938,40 @@ fn podman_remote_over_unix_socket_and_ssh(hosts: &TestHosts) {
     };
     ok(status(&[], &["-H", &unix]));
     ok(status(&[], &["-H", &ssh, "--identity", &key]));
+    // A container's life over ssh: run, wait for its log line, status,
+    // logs, rm (the service shares this machine's podman storage).
+    let name = unique("pm").replacen("dh-", "dhf-", 1);
+    let over_ssh = |args: &[&str]| {
+        let mut all = vec!["--engine", "podman", "-H", &ssh, "--identity", &key];
+        all.extend(args);
+        hosts.dockhand(&env, &all)
+    };
+    let labels = crate::support::labels();
+    let mut run = vec!["run", "-d", "--name", &name];
+    run.extend(labels.iter().map(String::as_str));
+    run.extend([IMAGE, "sh", "-c", "echo hello over ssh; exec sleep 300"]);
+    let r = over_ssh(&run);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = over_ssh(&["wait-for", &name, "--log", "hello over", "--timeout", "20s"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = over_ssh(&["status", &name]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "running"), "{r:?}");
+    let r = over_ssh(&["--json", "logs", &name]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("hello over ssh"), "{r:?}");
+    let r = over_ssh(&["rm", "-f", &name]);
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, format!("{name} removed").as_str()),
+        "{r:?}"
+    );
+    let left = crate::support::sh(Cmd::new("podman").args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=^{name}$"),
+    ]));
+    assert_eq!(left.stdout.trim(), "", "{left:?}");
     ok(status(&[("CONTAINER_SSHKEY", key.as_str())], &["-H", &ssh]));
     // Connections by name, from the file CONTAINERS_CONF names, as a fleet.
     let r = status(&[], &["--hosts", "local,host1"]);
@@ -939,6 +1174,24 @@ fn fleet_flags_and_files_are_checked_before_any_engine_call() {
         r.stderr.contains("unknown field `grops`") && r.stderr.contains("line 2"),
         "{r:?}"
     );
+    // TOML, from a file or stdin (`-`): the key's own line.
+    let toml = "# edge\n[[hosts]]\nname = \"a\"\nurl = \"ssh://root@a\"\ngrops = [\"edge\"]\n";
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(&file, toml).unwrap();
+    for (from, stdin) in [(file.to_str().unwrap(), ""), ("-", toml)] {
+        let r = crate::support::sh(
+            dockhand::exec::Cmd::new(crate::support::bin())
+                .args(["--fleet", from, "ps"])
+                .stdin(stdin),
+        );
+        assert_eq!(r.code, 2, "{from}: {r:?}");
+        assert!(
+            r.stderr
+                .contains(&format!("fleet file {from}: unknown field `grops`"))
+                && r.stderr.contains("at line 5"),
+            "{from}: {r:?}"
+        );
+    }
 }
 
 /// `--format` on a fleet of the local docker and the local podman (a podman

@@ -67,7 +67,7 @@ fn stdout_and_stderr_stay_apart_with_parsed_timestamps() {
             "{e}"
         );
         assert_eq!(texts(&lines, Pipe::Stderr), ["err1", "err2"], "{e}");
-        assert!(lines.iter().all(|l| l.container == name));
+        assert!(lines.iter().all(|l| *l.container == *name));
         for l in &lines {
             let t = l
                 .timestamp
@@ -232,7 +232,7 @@ fn several_containers_are_merged_with_their_names() {
         let of = |name: &str| -> Vec<(Pipe, String)> {
             lines
                 .iter()
-                .filter(|l| l.container == name)
+                .filter(|l| &*l.container == name)
                 .map(|l| (l.stream, l.text().into_owned()))
                 .collect()
         };

@@ -13,7 +13,7 @@ pub mod hosts;
 pub mod objects;
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Once, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use dockhand::exec::{run, Cmd, Limits};
@@ -65,13 +65,25 @@ impl Ran {
 }
 
 /// Run a program to completion (2-minute safety limit), through dockhand's
-/// own executor.
+/// own executor. With `DH_TEST_TIMING` set, each command's duration goes to
+/// stderr with the test's thread name (`--nocapture` shows where a test's
+/// time goes).
 pub fn sh(cmd: Cmd) -> Ran {
     let limits = Limits {
         timeout: Some(Duration::from_secs(120)),
         ..Limits::default()
     };
+    let started = std::time::Instant::now();
     let out = run(&cmd, &limits).unwrap_or_else(|e| panic!("{e}"));
+    if std::env::var_os("DH_TEST_TIMING").is_some() {
+        let thread = std::thread::current();
+        let line: String = cmd.to_string().chars().take(200).collect();
+        eprintln!(
+            "timing {} {:.3}s {line}",
+            thread.name().unwrap_or("?"),
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ran {
         code: out.status.shell_code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -117,19 +129,39 @@ pub fn labels() -> Vec<String> {
     ]
 }
 
-/// The engines to test on: docker and podman, each once it answers.
+/// The engines to test on: docker and podman, each once it answers (asked
+/// once per test process: `podman info` alone takes half a second).
 /// The first call sweeps leftovers of dead test processes.
 pub fn engines() -> Vec<&'static str> {
-    static SWEEP: Once = Once::new();
-    SWEEP.call_once(|| {
-        for engine in ["docker", "podman"] {
-            sweep(engine);
+    static ANSWERING: OnceLock<Vec<&'static str>> = OnceLock::new();
+    ANSWERING
+        .get_or_init(|| {
+            for engine in ["docker", "podman"] {
+                sweep(engine);
+            }
+            ["docker", "podman"]
+                .into_iter()
+                .filter(|e| sh(Cmd::new(*e).arg("info")).code == 0)
+                .collect()
+        })
+        .clone()
+}
+
+/// Run `body` for each of [`engines`], the engines at the same time (one
+/// thread each, named `TEST:ENGINE`): a test's docker and podman halves
+/// touch different objects, and mostly wait for their engine. A panic on
+/// either fails the test once both have ended.
+pub fn each_engine(body: impl Fn(&'static str) + Sync) {
+    let test = std::thread::current().name().unwrap_or("test").to_string();
+    std::thread::scope(|s| {
+        for engine in engines() {
+            let body = &body;
+            std::thread::Builder::new()
+                .name(format!("{test}:{engine}"))
+                .spawn_scoped(s, move || body(engine))
+                .expect("a thread");
         }
     });
-    ["docker", "podman"]
-        .into_iter()
-        .filter(|e| sh(Cmd::new(*e).arg("info")).code == 0)
-        .collect()
 }
 
 /// Remove containers left by test processes that are no longer alive. Only
