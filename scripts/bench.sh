@@ -56,7 +56,7 @@
 # BENCH_LOG_LINES (200000), CG_LOG_LINES (20000), BENCH_LIB_COUNT (100), BENCH_APP_ROUNDS (3),
 # BENCH_SECTIONS (the sections to run, default "1 2 3 4 5 6 7 8 9 10 11 12"), BENCH_BUDGET (600 s: a
 # section that would start later is skipped and reported as skipped),
-# BENCH_OUT (target/bench). Installs hyperfine and GNU time from Debian when
+# BENCH_OUT (target/bench), BENCH_DEBUG (print the commands of a failed group). Installs hyperfine and GNU time from Debian when
 # missing (idempotent). Containers it makes carry --label dockhand.bench=1 and
 # a per-run label, and are removed on exit, Ctrl-C included.
 set -euo pipefail
@@ -449,6 +449,7 @@ group() {
     if ! timeout --foreground 900 hyperfine -N --style none --output=pipe --warmup "$warmup" --runs "$runs" \
       "${HF_EXTRA[@]}" --export-json "$RUN_DIR/$engine-$name-$r.json" "${args[@]}" >/dev/null 2>"$RUN_DIR/hyperfine.err"; then
       cat "$RUN_DIR/hyperfine.err" >&2
+      [ -n "${BENCH_DEBUG:-}" ] && printf "%q " "${args[@]}" >&2
       log "hyperfine failed in group $engine $name"
       exit 1
     fi

@@ -153,6 +153,14 @@ exec ssh "$@"
 /// that: a temporary file renamed over it, so a concurrent reader never sees
 /// half a script.
 fn write_once(path: &Path, text: &str) -> Result<()> {
+    // The hosts of a fleet set up their wrappers at once, in threads of one
+    // process: the temporary file's name is per process, so they take turns
+    // (else one truncated the file another had just renamed, whose `ssh`
+    // then failed with ETXTBSY or ran half a script).
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = WRITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Ok(old) = std::fs::read(path) {
         let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777);
         if old == text.as_bytes() && mode.ok() == Some(0o700) {
@@ -253,6 +261,27 @@ mod tests {
             std::fs::metadata(&script_path).unwrap().modified().unwrap(),
             before
         );
+    }
+
+    #[test]
+    fn the_hosts_of_a_fleet_set_up_one_wrapper_at_once() {
+        // Regression: threads of one process shared the temporary file, and
+        // one of them failed with "cannot write …/bin/ssh: No such file".
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dh");
+        let options = SshOptions {
+            sharing: Some(SshSharing::new(Duration::from_secs(30)).in_dir(&dir)),
+            identity: None,
+            connect_timeout: None,
+        };
+        std::thread::scope(|s| {
+            let all: Vec<_> = (0..16).map(|_| s.spawn(|| wrapper(&options))).collect();
+            for t in all {
+                assert!(t.join().unwrap().is_ok());
+            }
+        });
+        let text = std::fs::read_to_string(dir.join("bin/ssh")).unwrap();
+        assert_eq!(text, script(&dir.join("bin"), &dir.join("mux")));
     }
 
     #[test]
