@@ -56,6 +56,7 @@ use crate::engine::batch::Named;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::build::BuildOptions;
+use crate::image::context::ContextSource;
 use crate::image::Image;
 use crate::input::{
     BuildStage, ContainerRef, ImageRef, ImageTag, KeyValue, NetworkName, PullPolicy, VolumeName,
@@ -290,8 +291,8 @@ impl App<'_> {
     }
 
     /// What `up` would do, without doing it: one engine call when nothing
-    /// changes (podman: two, the second an `image inspect` of the services'
-    /// images, to see one rebuilt under the same name); the networks,
+    /// changes (podman: two at once, the second an `image inspect` of the
+    /// services' images, to see one rebuilt under the same name); the networks,
     /// volumes, images and old containers are read (one call each) only when
     /// something does.
     ///
@@ -317,11 +318,20 @@ impl App<'_> {
                 interfaces::plumbing(i, name)?;
             }
         }
-        let state = self.containers()?;
-        let images = match kind {
-            crate::EngineKind::Podman => Some(self.images_now(&targets)?),
-            _ => None,
+        let (state, images) = match kind {
+            // Two independent reads: made at once, so that a no-op `up` on
+            // podman takes about one call's time, not two.
+            crate::EngineKind::Podman => std::thread::scope(|s| {
+                let images = s.spawn(|| self.images_now(&targets));
+                let state = self.containers();
+                let images = images
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (state, images.map(Some))
+            }),
+            _ => (self.containers(), Ok(None)),
         };
+        let (state, images) = (state?, images?);
         let mut image_ids = built;
         for (reference, image) in images.iter().flat_map(|i| i.iter()) {
             image_ids
@@ -727,11 +737,16 @@ impl App<'_> {
                 s.at.get("build")
                     .cloned()
                     .unwrap_or_else(|| s.defined_at.clone());
-            let mut opts = BuildOptions::new(std::path::Path::new(&b.context));
-            opts.dockerfile = b
-                .dockerfile
-                .as_ref()
-                .map(|d| std::path::Path::new(&b.context).join(d));
+            // Checked when the file was read.
+            let context = ContextSource::parse(&b.context)?;
+            // A directory's Dockerfile is beside it; a fetched context's is
+            // inside it, where the fetch looks.
+            let dockerfile = match &context {
+                ContextSource::Dir { path } => b.dockerfile.as_ref().map(|d| path.join(d)),
+                _ => b.dockerfile.as_ref().map(std::path::PathBuf::from),
+            };
+            let mut opts = BuildOptions::new(context);
+            opts.dockerfile = dockerfile;
             opts.target = b.target.as_deref().map(BuildStage::new).transpose()?;
             let image = service::image_of(&self.project, &name, s);
             opts.tags =

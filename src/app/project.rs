@@ -31,6 +31,7 @@ use super::interpolate::{parse_dotenv, Vars};
 use super::merge::merge;
 use super::yaml;
 use crate::error::{Error, ErrorKind, Result};
+use crate::image::context::ContextSource;
 
 /// The default file names, in order of preference, and their override files.
 const DEFAULT_FILES: &[(&str, &[&str])] = &[
@@ -431,7 +432,15 @@ fn resolve(
             .collect();
         service.env_file.clear();
         if let Some(b) = service.build.as_mut() {
-            b.context = absolute(&project.working_dir, &b.context, &opts.environment);
+            // A git repository or a tarball URL is fetched by the build as it
+            // is written; only a directory is relative to the project.
+            match ContextSource::parse(&b.context) {
+                Ok(ContextSource::Dir { .. }) => {
+                    b.context = absolute(&project.working_dir, &b.context, &opts.environment);
+                }
+                Ok(_) => {}
+                Err(e) => return Err(at("build").error(svc, "build.context", e.message())),
+            }
             for (k, v) in b.args.iter_mut() {
                 if v.is_none() {
                     *v = vars.get(k).map(str::to_string);

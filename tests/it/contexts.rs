@@ -523,3 +523,56 @@ fn git_over_ssh_uses_the_callers_ssh_command_and_never_prompts() {
     assert_eq!(r.code, 4, "{r:?}");
     assert!(!r.stderr.contains("attempt 1/3 failed"), "{}", r.stderr);
 }
+
+#[test]
+fn an_app_service_builds_from_a_git_repository_or_a_tarball_url_on_both_engines() {
+    let (git, url) = (var("CTX_GIT_URL"), var("CTX_TARBALL_URL"));
+    for engine in engines() {
+        let mut objs = Objects::new(engine);
+        let from_git = objs.image(&format!("{}:1", unique("rg-app-git")));
+        let from_tar = objs.image(&format!("{}:1", unique("rg-app-tar")));
+        let dir = tempfile::tempdir().unwrap();
+        // A remote context stays as written (not made relative to the
+        // project); a tarball's dockerfile is a path inside the archive.
+        let compose = format!(
+            "services:\n  fromgit:\n    image: {from_git}\n    build: \"{git}#v1\"\n  fromtar:\n    image: {from_tar}\n    build:\n      context: {url}\n      dockerfile: app/Dockerfile\n"
+        );
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        let app = |args: &[&str]| {
+            sh(Cmd::new(bin())
+                .args(["--engine", engine, "--json", "app", "-p", &unique("rg-app")])
+                .arg("-f")
+                .arg(dir.path().join("compose.yaml"))
+                .args(args))
+        };
+        let r = app(&["config"]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert_eq!(
+            r.json()["services"]["fromgit"]["build"]["context"],
+            format!("{git}#v1").as_str(),
+            "{engine}"
+        );
+        let r = app(&["build"]);
+        assert_eq!(r.code, 0, "{engine}: {r:?}");
+        assert_eq!(label_of(engine, &from_git), "root", "{engine}");
+        assert_eq!(label_of(engine, &from_tar), "app", "{engine}");
+    }
+    // A context that is neither a directory nor a fetchable URL: exit 2,
+    // naming the service and the key.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    build: ftp://127.0.0.1/app.tar\n",
+    )
+    .unwrap();
+    let r = sh(Cmd::new(bin())
+        .args(["app", "-f"])
+        .arg(dir.path().join("compose.yaml"))
+        .arg("config"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("build.context") && r.stderr.contains("web"),
+        "{}",
+        r.stderr
+    );
+}
