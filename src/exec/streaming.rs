@@ -153,7 +153,24 @@ pub const READ_CHUNK: usize = 8 * 1024;
 /// -f`, and the engine's writes into a pipe with a waiting reader cost it
 /// more). After a short pause the next read takes many lines at once (about
 /// 1,000 reads then), at the price of at most this much latency.
+///
+/// Only in a burst (the read before came less than [`BURST`] earlier): a
+/// line on its own is read at once, and lines written one after the other
+/// on stdout and stderr keep their order (after a pause both pipes hold
+/// lines, and which pipe is read first no longer says which came first).
 const COALESCE: Duration = Duration::from_millis(1);
+
+/// Reads this close together are a burst, worth pausing in: [`COALESCE`].
+const BURST: Duration = Duration::from_millis(10);
+
+/// Whether to pause before the next read: this one did not fill the buffer,
+/// and the one before was recent.
+fn in_burst(read: usize, buffer: usize, last: &mut Option<Instant>) -> bool {
+    let now = Instant::now();
+    let burst = read < buffer && last.is_some_and(|t| now.duration_since(t) < BURST);
+    *last = Some(now);
+    burst
+}
 
 /// Where reader threads put deliveries (the async side): a bounded channel,
 /// so a consumer that does not keep up makes the readers, and then the
@@ -198,8 +215,10 @@ pub struct FanIn {
     buf: Vec<u8>,
     /// Where the next look for a ready pipe starts (no child starves).
     turn: usize,
-    /// The last read did not fill the buffer: let the pipes fill first.
+    /// The last read did not fill the buffer, in a burst: let the pipes fill first.
     coalesce: bool,
+    /// When the last read was.
+    last_read: Option<Instant>,
     /// Interrupted was delivered: nothing follows.
     over: bool,
 }
@@ -234,6 +253,7 @@ pub fn fan_in(cmds: &[Cmd]) -> Result<FanIn> {
         buf: vec![0u8; READ_CHUNK],
         turn: 0,
         coalesce: false,
+        last_read: None,
         over: false,
     })
 }
@@ -345,7 +365,7 @@ impl FanIn {
         };
         match read {
             Some(Ok(n)) if n > 0 => {
-                self.coalesce = n < self.buf.len();
+                self.coalesce = in_burst(n, self.buf.len(), &mut self.last_read);
                 return Some(self.buf[..n].to_vec());
             }
             Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => return None,
@@ -510,6 +530,7 @@ fn thread_error(e: std::io::Error) -> crate::Error {
 /// Copy one pipe into the sink until EOF or until the consumer is gone.
 fn pump(mut reader: Box<dyn Read + Send>, child: usize, pipe: Pipe, sink: &impl Sink) {
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut last_read = None;
     loop {
         match reader.read(&mut buf) {
             Ok(0) => return,
@@ -518,7 +539,7 @@ fn pump(mut reader: Box<dyn Read + Send>, child: usize, pipe: Pipe, sink: &impl 
                 if !sink.deliver(Delivery::Output { child, pipe, bytes }) {
                     return;
                 }
-                if n < buf.len() {
+                if in_burst(n, buf.len(), &mut last_read) {
                     thread::sleep(COALESCE);
                 }
             }
