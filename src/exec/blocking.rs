@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
@@ -402,27 +401,14 @@ impl<'a> Drain<'a> {
     /// when a pipe went over the cap (it is no longer read).
     fn read_ready(&mut self, wait: Duration) -> bool {
         use std::os::fd::AsFd;
-        let mut ready = [false; 2];
-        {
-            let mut fds: Vec<PollFd> = Vec::with_capacity(2);
-            let mut which: Vec<usize> = Vec::with_capacity(2);
-            for (i, p) in self.pipes.iter().enumerate() {
-                if let Some(p) = p {
-                    fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
-                    which.push(i);
-                }
-            }
-            let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-            // EINTR (a signal arrived) counts as nothing ready: the caller looks.
-            if poll(&mut fds, PollTimeout::from(millis)).unwrap_or(0) <= 0 {
-                return false;
-            }
-            for (fd, &i) in fds.iter().zip(&which) {
-                ready[i] = fd.revents().is_some_and(|r| !r.is_empty());
-            }
-        }
-        for (i, stream) in [(0, Pipe::Stdout), (1, Pipe::Stderr)] {
-            if ready[i] && self.read_one(i, stream) {
+        let open: Vec<(usize, Pipe)> = [(0, Pipe::Stdout), (1, Pipe::Stderr)]
+            .into_iter()
+            .filter(|(i, _)| self.pipes[*i].is_some())
+            .collect();
+        let fds: Vec<_> = self.pipes.iter().flatten().map(|p| p.as_fd()).collect();
+        let ready = waiting::readable(&fds, wait);
+        for (&(i, stream), ready) in open.iter().zip(ready) {
+            if ready && self.read_one(i, stream) {
                 return true;
             }
         }

@@ -15,7 +15,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
@@ -336,24 +335,18 @@ impl FanIn {
         for (i, c) in self.children.iter().enumerate() {
             if let Some(p) = &c.stdout {
                 open.push((i, Pipe::Stdout));
-                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+                fds.push(p.as_fd());
             }
             if let Some(p) = &c.stderr {
                 open.push((i, Pipe::Stderr));
-                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+                fds.push(p.as_fd());
             }
         }
-        let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        // EINTR (a signal arrived) counts as nothing ready: the caller looks.
-        if poll(&mut fds, PollTimeout::from(millis)).unwrap_or(0) <= 0 {
-            return None;
-        }
+        let ready = super::waiting::readable(&fds, wait);
         let n = fds.len();
-        let ready = (0..n)
-            .map(|k| (k + self.turn) % n)
-            .find(|&k| fds[k].revents().is_some_and(|r| !r.is_empty()))?;
+        let first = (0..n).map(|k| (k + self.turn) % n).find(|&k| ready[k])?;
         self.turn = self.turn.wrapping_add(1);
-        Some(open[ready])
+        Some(open[first])
     }
 
     /// Read once from a ready pipe: its bytes, or `None` when it closed.

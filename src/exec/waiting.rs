@@ -24,6 +24,25 @@ use crate::error::{Error, ErrorKind, ExitStatus, Result};
 /// How often a waiting executor looks at the interrupt flag and the caps.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
 
+/// Which of `fds` can be read without blocking (data, or closed), waiting
+/// at most `wait`: one `poll`. None are when the wait ran out, or when a
+/// signal interrupted it (EINTR): the caller looks at its signals then.
+pub(super) fn readable(fds: &[std::os::fd::BorrowedFd<'_>], wait: Duration) -> Vec<bool> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut polled: Vec<PollFd> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+    if poll(&mut polled, PollTimeout::from(millis)).unwrap_or(0) <= 0 {
+        return vec![false; fds.len()];
+    }
+    polled
+        .iter()
+        .map(|p| p.revents().is_some_and(|r| !r.is_empty()))
+        .collect()
+}
+
 /// Run a future whose every await is already complete (a blocking driver's)
 /// to its end, on this thread.
 pub(crate) fn ready<F: Future>(future: F) -> F::Output {
