@@ -16,7 +16,10 @@
 //! reacts to a change within one event delivery and one inspect, without
 //! polling. A quiet second still brings a look (events can be lost when
 //! the daemon restarts), and a wait whose events cannot be read falls back
-//! to polling. Other probes back off (100 ms, doubling, at most 1 s) through
+//! to polling. An exit wait ends on the `die` event of the run it watched
+//! (newer than that run's start, so a replayed one of an earlier run does not
+//! count) without looking again: the engine is still cleaning up then, and
+//! an inspect waits for that (60–100 ms here, docs/bench.md). Other probes back off (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
 //! installed).
@@ -35,7 +38,7 @@ use crate::engine::plan::{Effect, Plan};
 use crate::engine::stream::Next;
 use crate::engine::{Argv, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Event, EventOptions};
+use crate::events::{Event, EventAction, EventOptions};
 use crate::input::Protocol;
 use crate::input::{
     ContainerRef, EventFilter, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec,
@@ -566,6 +569,9 @@ pub(crate) struct Waiter {
     since: Option<Timestamp>,
     phase: Phase,
     watch: Watch,
+    /// Start of the run an exit wait watches: the last look that found the
+    /// container not stopped. A `die` event after it ends the wait.
+    run_started: Option<Timestamp>,
     obs: Observation,
 }
 
@@ -587,6 +593,7 @@ impl Waiter {
             since: None,
             phase: Phase::Probing,
             watch: Watch::No,
+            run_started: None,
             obs: Observation {
                 container: name.to_string(),
                 condition: condition.describe(),
@@ -716,6 +723,13 @@ impl Waiter {
                 self.watch = Watch::Failed;
                 self.pause(now)
             }
+            Reply::Event(Next::Item(Ok(e))) if self.ends_the_run(&e) => {
+                log::debug!("{}: the die event ends the exit wait", self.obs.container);
+                self.obs.probes += 1;
+                self.obs.status = Some(Status::Exited);
+                self.obs.exit_code = e.exit_code;
+                self.done()
+            }
             // An event of the container, or a quiet spell: look again.
             Reply::Event(Next::Item(Ok(_)) | Next::TimedOut) => match self.deadline() {
                 Some(d) if now >= d => self.report(),
@@ -748,6 +762,22 @@ impl Waiter {
         self.obs.status = Some(c.state.status);
         self.obs.health = c.state.health.as_ref().map(|h| h.status);
         self.obs.exit_code = c.state.status.is_stopped().then_some(c.state.exit_code);
+        if !c.state.status.is_stopped() {
+            self.run_started = c
+                .state
+                .started_at
+                .as_deref()
+                .and_then(Timestamp::parse_rfc3339);
+        }
+    }
+
+    /// Whether an exit wait may end on this event: the watched run's `die`
+    /// (with its exit code), not a replayed one of an earlier run.
+    fn ends_the_run(&self, e: &Event) -> bool {
+        matches!(self.condition, Condition::Exited)
+            && e.action == EventAction::Die
+            && e.exit_code.is_some()
+            && self.run_started.is_some_and(|started| e.time > started)
     }
 
     fn judge(&self, c: &Container) -> Verdict {
@@ -1210,6 +1240,50 @@ mod tests {
             Request::Inspect(_)
         ));
         assert!(matches!(look(&mut w, t0), Request::Sleep(_)));
+    }
+
+    #[test]
+    fn an_exit_wait_ends_on_the_die_event_of_the_run_it_watched() {
+        // docker's capture started at 17:10:20.86, podman's at 17:10:23.39.
+        for (engine, kind, before, after) in [
+            (
+                "docker",
+                EngineKind::Docker,
+                r#"{"Type":"container","Action":"die","Actor":{"ID":"1a0a","Attributes":{"exitCode":"3","name":"web"}},"time":1795453820,"timeNano":1795453820000000000}"#,
+                r#"{"Type":"container","Action":"die","Actor":{"ID":"1a0a","Attributes":{"exitCode":"3","name":"web"}},"time":1795453821,"timeNano":1795453821000000000}"#,
+            ),
+            (
+                "podman",
+                EngineKind::Podman,
+                r#"{"ContainerExitCode":3,"ID":"1a0a","Name":"web","Status":"died","Time":"2026-11-23T17:10:23.0Z","Type":"container"}"#,
+                r#"{"ContainerExitCode":3,"ID":"1a0a","Name":"web","Status":"died","Time":"2026-11-23T17:10:24.0Z","Type":"container"}"#,
+            ),
+        ] {
+            let event =
+                |line: &str| Reply::Event(Next::Item(crate::events::parse_event(line.as_bytes())));
+            let running = container(engine, "containers-inspect-full.json");
+            let (mut w, t0) = waiter(Condition::Exited, None, kind);
+            w.step(Reply::Start, t0);
+            w.step(Reply::Inspected(Ok(Box::new(running.clone()))), t0);
+            w.step(Reply::Watching(Ok(())), t0);
+            w.step(Reply::Inspected(Ok(Box::new(running))), t0);
+            // A `die` replayed from before this run's start: look again.
+            match w.step(event(before), t0) {
+                Request::Inspect(_) => {}
+                other => panic!("{engine}: {other:?}"),
+            }
+            // This run's `die`: done, with its exit code, and no more looks.
+            match w.step(event(after), t0) {
+                Request::Done(Ok(o)) => {
+                    assert_eq!(
+                        (o.status, o.exit_code),
+                        (Some(Status::Exited), Some(3)),
+                        "{engine}"
+                    );
+                }
+                other => panic!("{engine}: {other:?}"),
+            }
+        }
     }
 
     #[test]

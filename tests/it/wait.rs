@@ -293,9 +293,16 @@ fn state_waits_watch_events_and_end_on_the_change() {
         assert!(waiting.wait().unwrap().success(), "{e}: {out}");
         let seen: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(seen["status"], "running", "{e}: {seen}");
-        let exited = dockhand_on(&counting, ["--json", "wait-for", &name, "--exit"]);
+        let exited = sh(Cmd::new(bin())
+            .env("RUST_LOG", "debug")
+            .args(["--engine", &counting, "--json", "wait-for", &name, "--exit"]));
         assert_eq!(exited.code, 0, "{exited:?}");
         assert_eq!(exited.json()["exit_code"], 3, "{e}: {exited:?}");
+        // The exit came from the die event, with no look after it.
+        assert!(
+            exited.stderr.contains("the die event ends the exit wait"),
+            "{e}: {exited:?}"
+        );
         let log = calls(&calls_file);
         let watches: Vec<&String> = log.iter().filter(|c| c.contains(" events ")).collect();
         assert_eq!(watches.len(), 2, "{e}: one event watch per wait: {log:#?}");
