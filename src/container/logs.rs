@@ -101,7 +101,12 @@ impl LogLine {
             Pipe::Stderr => b",\"stream\":\"stderr\",\"timestamp\":",
         });
         match self.timestamp {
-            Some(t) => t.with_rfc3339(|text| push_json_str(out, text)),
+            // Digits and separators only: nothing to escape.
+            Some(t) => t.with_rfc3339(|text| {
+                out.push(b'"');
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+            }),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"message\":");

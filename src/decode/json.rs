@@ -163,11 +163,8 @@ pub fn push_json_str(out: &mut Vec<u8>, text: &str) {
 /// control character, `"` or `\\` (no false negatives; a false positive only
 /// costs a look at each byte).
 fn may_need_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `v` is below `n` (n ≤ 128): the classic bit trick.
-    let has_less = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
-    has_less(word, 0x20) || has_less(word ^ (ONES * 0x22), 1) || has_less(word ^ (ONES * 0x5c), 1)
+    use super::words::{below, xor_each};
+    below(word, 0x20) | below(xor_each(word, b'"'), 1) | below(xor_each(word, b'\\'), 1) != 0
 }
 
 #[cfg(test)]

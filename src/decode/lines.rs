@@ -218,12 +218,8 @@ impl LineDecoder {
     /// taken as they are, without looking at each (the loop over every byte
     /// was a sixth of `logs --json`).
     fn next_to_look_at(&self, rest: &[u8], j: usize, end: usize) -> usize {
-        let newline = |to: usize| {
-            rest[j..to]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(to, |k| j + k)
-        };
+        let newline =
+            |to: usize| super::words::find_byte(&rest[j..to], b'\n').map_or(to, |k| j + k);
         match self.stamps {
             None => newline(end),
             Some(PartStamps::EveryChunk(size)) => match size.checked_sub(self.since_stamp) {

@@ -7,3 +7,4 @@ pub mod json;
 pub mod lines;
 pub mod time;
 pub mod units;
+pub(crate) mod words;
