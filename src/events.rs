@@ -317,6 +317,10 @@ struct PodmanWire {
 /// assert_eq!(e.action, dockhand::events::EventAction::Die);
 /// assert_eq!((e.name.as_str(), e.exit_code), ("web", Some(5)));
 /// assert_eq!(e.attributes["image"], "localhost/busybox:latest");
+/// // podman leaves an exit code of 0 out.
+/// let line = br#"{"ID":"1a0a","Name":"web","Status":"died","Time":"2026-11-23T17:03:22.9089801Z","Type":"container"}"#;
+/// assert_eq!(dockhand::events::parse_event(line)?.exit_code, Some(0));
+/// # Ok::<(), dockhand::Error>(())
 /// ```
 pub fn parse_event(line: &[u8]) -> Result<Event> {
     let raw: Value = crate::decode::json::parse_json(line)?;
@@ -351,14 +355,21 @@ pub fn parse_event(line: &[u8]) -> Result<Event> {
                 attributes.insert(key.to_string(), value.clone());
             }
         }
+        let action = EventAction::from_podman(&w.status, &w.object_type);
+        // podman leaves `ContainerExitCode` out when it is 0 (Go's
+        // omitempty), so a `died` without one exited 0.
+        let exit_code = match action {
+            EventAction::Die => w.exit_code.or(Some(0)),
+            _ => w.exit_code,
+        };
         Ok(Event {
-            action: EventAction::from_podman(&w.status, &w.object_type),
+            action,
             object_type: ObjectType::from_engine(&w.object_type),
             detail: w.health_status.unwrap_or_default(),
             actor_id: w.id,
             name: w.name,
             attributes,
-            exit_code: w.exit_code,
+            exit_code,
             time,
             raw,
         })
