@@ -17,9 +17,10 @@
 //! polling. A quiet second still brings a look (events can be lost when
 //! the daemon restarts), and a wait whose events cannot be read falls back
 //! to polling. An exit wait ends on the `die` event of the run it watched
-//! (newer than that run's start, so a replayed one of an earlier run does not
-//! count) without looking again: the engine is still cleaning up then, and
-//! an inspect waits for that (60–100 ms here, docs/bench.md). Other probes back off (100 ms, doubling, at most 1 s) through
+//! (newer than that run's start, so a replayed one of an earlier run does
+//! not count) without looking again: the engine is still cleaning up then,
+//! and an inspect would wait for that (~60 ms here, docs/bench.md). Other
+//! probes back off (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
 //! installed).

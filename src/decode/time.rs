@@ -311,7 +311,8 @@ mod tests {
 
     #[test]
     fn the_one_pass_parse_agrees_with_the_general_one() {
-        // The general parse alone: the fast path is tried first in it.
+        // The general parse alone: with a lower-case `t` (which RFC 3339
+        // allows) the one-pass parse, which takes only `T`, steps aside.
         let general = |text: &str| {
             let lower = text.replace('T', "t");
             Timestamp::parse_rfc3339_prefix(lower.as_bytes(), true).map(|(t, _)| t)
