@@ -458,14 +458,29 @@ pub type AsyncEvents = AsyncLineStream<Event>;
 /// Lines of the engine's stdout to events, up to `until`; its stderr only
 /// explains a failure.
 pub(crate) fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
-    let (args, until) = events_args(engine.kind(), opts, Timestamp::now());
+    let (child, mut to_event) = event_child(engine.kind(), opts);
+    Decoded::new(
+        engine.kind(),
+        &engine.transported(),
+        vec![child],
+        Box::new(move |_child: usize, _pipe: Pipe, line: Line| to_event(line)),
+    )
+}
+
+/// The `events` child for `opts`, and what makes events of its lines (for a
+/// stream that reads it beside other children: `wait-for`'s watch).
+pub(crate) fn event_child(
+    kind: EngineKind,
+    opts: &EventOptions,
+) -> (LineChild, impl FnMut(Line) -> Option<Result<Event>> + Send) {
+    let (args, until) = events_args(kind, opts, Timestamp::now());
     let child = LineChild {
         args,
         stamps: None,
         max_line: MAX_EVENT_LINE,
         stderr_lines: false,
     };
-    let to_item = move |_child: usize, _pipe: Pipe, line: Line| {
+    let to_event = move |line: Line| {
         if line.bytes.trim_ascii().is_empty() {
             return None;
         }
@@ -482,12 +497,7 @@ pub(crate) fn decoded(engine: &Engine, opts: &EventOptions) -> Decoded<Event> {
             other => Some(other),
         }
     };
-    Decoded::new(
-        engine.kind(),
-        &engine.transported(),
-        vec![child],
-        Box::new(to_item),
-    )
+    (child, to_event)
 }
 
 impl System<'_> {

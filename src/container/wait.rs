@@ -19,7 +19,10 @@
 //! to polling. An exit wait ends on the `die` event of the run it watched
 //! (newer than that run's start, so a replayed one of an earlier run does
 //! not count) without looking again: the engine is still cleaning up then,
-//! and an inspect would wait for that (~60 ms here, docs/bench.md). Other
+//! and an inspect would wait for that (~60 ms here, docs/bench.md). podman
+//! hands its events to readers in batches, up to ~250 ms late, so a podman
+//! `running` wait also runs `podman wait --condition running`, whose answer
+//! brings a look too (~10 ms after the start). Other
 //! probes back off (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
@@ -33,13 +36,15 @@ use serde::Serialize;
 use super::Containers;
 use crate::container::logs::{LogLine, LogOptions};
 use crate::container::{inspect_plan, Container, HealthStatus, Status};
+use crate::decode::lines::Line;
 use crate::decode::time::Timestamp;
 use crate::engine::drive::{Blocking, Driver};
 use crate::engine::plan::{Effect, Plan};
-use crate::engine::stream::Next;
-use crate::engine::{Argv, EngineKind};
+use crate::engine::stream::{Decoded, LineChild, Next};
+use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventAction, EventOptions};
+use crate::exec::Pipe;
 use crate::input::Protocol;
 use crate::input::{
     ContainerRef, EventFilter, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec,
@@ -524,8 +529,19 @@ pub(crate) enum Reply {
     Followed(Result<()>),
     Line(Next<LogLine>),
     Watching(Result<()>),
-    Event(Next<Event>),
+    Event(Next<Sign>),
     LastLine(Option<String>),
+}
+
+/// What the watch of a state wait delivers.
+#[derive(Debug)]
+pub(crate) enum Sign {
+    /// An engine event of the container.
+    Event(Box<Event>),
+    /// `podman wait --condition running` answered: the container ran (podman
+    /// hands its events to readers in batches, up to ~250 ms late; its own
+    /// wait answers within ~10 ms of the start).
+    Waited,
 }
 
 /// What a probe round concluded.
@@ -724,7 +740,7 @@ impl Waiter {
                 self.watch = Watch::Failed;
                 self.pause(now)
             }
-            Reply::Event(Next::Item(Ok(e))) if self.ends_the_run(&e) => {
+            Reply::Event(Next::Item(Ok(Sign::Event(e)))) if self.ends_the_run(&e) => {
                 log::debug!("{}: the die event ends the exit wait", self.obs.container);
                 self.obs.probes += 1;
                 self.obs.status = Some(Status::Exited);
@@ -944,6 +960,34 @@ fn follow_options(since: Option<Timestamp>) -> LogOptions {
 }
 
 /// The events of container `name` from a moment before `now` on.
+/// The watch of a state wait: the container's events, and for a podman
+/// `running` wait also podman's own wait for it (see [`Sign::Waited`]).
+fn watch(engine: &Engine, name: &ContainerRef, condition: &Condition) -> Result<Decoded<Sign>> {
+    let (events, mut to_event) =
+        crate::events::event_child(engine.kind(), &watch_options(name, Timestamp::now())?);
+    let mut children = vec![events];
+    if engine.kind() == EngineKind::Podman && matches!(condition, Condition::Running) {
+        children.push(LineChild {
+            args: Argv::new("wait")
+                .args(["--condition", "running", "--"])
+                .arg(name.as_str()),
+            stamps: None,
+            max_line: 64,
+            stderr_lines: false,
+        });
+    }
+    let to_item = move |child: usize, _pipe: Pipe, line: Line| match child {
+        0 => to_event(line).map(|e| e.map(|e| Sign::Event(Box::new(e)))),
+        _ => (!line.bytes.trim_ascii().is_empty()).then_some(Ok(Sign::Waited)),
+    };
+    Ok(Decoded::new(
+        engine.kind(),
+        &engine.transported(),
+        children,
+        Box::new(to_item),
+    ))
+}
+
 fn watch_options(name: &ContainerRef, now: Timestamp) -> Result<EventOptions> {
     Ok(EventOptions {
         filters: vec![
@@ -1047,10 +1091,8 @@ impl Containers<'_> {
             reply = match request {
                 Request::Done(result) => return result,
                 Request::Watch => Reply::Watching(
-                    watch_options(name, Timestamp::now())
-                        .and_then(|opts| {
-                            driver.start_lines(crate::events::decoded(self.engine, &opts))
-                        })
+                    watch(self.engine, name, condition)
+                        .and_then(|w| driver.start_lines(w))
                         .map(|e| events = Some(e)),
                 ),
                 Request::NextEvent(until) => Reply::Event(match events.as_mut() {
@@ -1244,6 +1286,47 @@ mod tests {
     }
 
     #[test]
+    fn a_podman_running_wait_also_asks_podmans_own_wait() {
+        let name = ContainerRef::new("web").unwrap();
+        for (program, condition, extra) in [
+            ("podman", Condition::Running, true),
+            ("podman", Condition::Exited, false),
+            ("docker", Condition::Running, false),
+        ] {
+            let engine = Engine::from_command(program).unwrap();
+            let cmds: Vec<String> = watch(&engine, &name, &condition)
+                .unwrap()
+                .cmds()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            assert!(cmds[0].contains(" events "), "{cmds:?}");
+            let wait = cmds
+                .iter()
+                .any(|c| c.ends_with(" wait --condition running -- web"));
+            assert_eq!(
+                (cmds.len(), wait),
+                (1 + usize::from(extra), extra),
+                "{cmds:?}"
+            );
+        }
+        // Its answer, like an event, brings a look.
+        let (mut w, t0) = waiter(Condition::Running, None, EngineKind::Podman);
+        w.step(Reply::Start, t0);
+        let created = container("podman", "containers-inspect-created.json");
+        assert!(matches!(
+            w.step(Reply::Inspected(Ok(Box::new(created.clone()))), t0),
+            Request::Watch
+        ));
+        w.step(Reply::Watching(Ok(())), t0);
+        w.step(Reply::Inspected(Ok(Box::new(created))), t0);
+        assert!(matches!(
+            w.step(Reply::Event(Next::Item(Ok(Sign::Waited))), t0),
+            Request::Inspect(_)
+        ));
+    }
+
+    #[test]
     fn an_exit_wait_ends_on_the_die_event_of_the_run_it_watched() {
         // docker's capture started at 17:10:20.86, podman's at 17:10:23.39.
         for (engine, kind, before, after) in [
@@ -1260,8 +1343,11 @@ mod tests {
                 r#"{"ContainerExitCode":3,"ID":"1a0a","Name":"web","Status":"died","Time":"2026-11-23T17:10:24.0Z","Type":"container"}"#,
             ),
         ] {
-            let event =
-                |line: &str| Reply::Event(Next::Item(crate::events::parse_event(line.as_bytes())));
+            let event = |line: &str| {
+                Reply::Event(Next::Item(
+                    crate::events::parse_event(line.as_bytes()).map(|e| Sign::Event(Box::new(e))),
+                ))
+            };
             let running = container(engine, "containers-inspect-full.json");
             let (mut w, t0) = waiter(Condition::Exited, None, kind);
             w.step(Reply::Start, t0);

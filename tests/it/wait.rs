@@ -307,6 +307,13 @@ fn state_waits_watch_events_and_end_on_the_change() {
         let log = calls(&calls_file);
         let watches: Vec<&String> = log.iter().filter(|c| c.contains(" events ")).collect();
         assert_eq!(watches.len(), 2, "{e}: one event watch per wait: {log:#?}");
+        // podman's running wait also asks podman's own wait (its events
+        // reach readers in batches, up to ~250 ms late).
+        let podman_waits = log
+            .iter()
+            .filter(|c| c.contains(&format!(" wait --condition running -- {name}")))
+            .count();
+        assert_eq!(podman_waits, usize::from(e == "podman"), "{e}: {log:#?}");
         assert!(
             watches
                 .iter()
