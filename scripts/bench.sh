@@ -540,7 +540,9 @@ trap 'cleanup; stop_registry' EXIT
 
 # 9. Milliseconds from the engine's own timestamp of a state change to the
 # moment `dockhand wait-for` has exited, per condition, into $E-ready.tsv.
-# The change comes 1 s after the wait began, so the wait is already watching.
+# The change comes 1.5 s after the wait began, so the wait is already watching,
+# and half-way between the looks it takes after each quiet second (a change
+# right at one of them would measure the look, not the event).
 ms_since() { # ENGINE NAME GO-TEMPLATE END(epoch s.frac): END - the template's time, in ms
   local t
   t=$("$1" inspect --format "$3" "$2" | head -1)
@@ -563,7 +565,7 @@ bench_readiness() {
     "$E" create --name "$n" "${LABELS[@]}" "$IMAGE" sh -c 'sleep 2' >/dev/null
     "$REL" wait-for "$n" --running >/dev/null &
     pid=$!
-    sleep 1
+    sleep 1.5
     "$E" start "$n" >/dev/null
     wait "$pid"
     end=$EPOCHREALTIME
