@@ -22,8 +22,8 @@
 //! and an inspect would wait for that (~60 ms here, docs/bench.md). podman
 //! hands its events to readers in batches, up to ~250 ms late, so a podman
 //! `running` wait also runs `podman wait --condition running`, whose answer
-//! brings a look too (~10 ms after the start). Other
-//! probes back off (100 ms, doubling, at most 1 s) through
+//! brings a look too (~10 ms after the start). Other probes back off
+//! (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
 //! installed).
@@ -969,9 +969,10 @@ fn watch(engine: &Engine, name: &ContainerRef, condition: &Condition) -> Result<
     if engine.kind() == EngineKind::Podman && matches!(condition, Condition::Running) {
         children.push(LineChild {
             args: Argv::new("wait")
-                .args(["--condition", "running", "--"])
-                .arg(name.as_str()),
+                .args(["--condition", "running"])
+                .operands([name]),
             stamps: None,
+            // It prints one short line (`-1`).
             max_line: 64,
             stderr_lines: false,
         });
