@@ -94,12 +94,7 @@ impl Timestamp {
         if let Some(t) = bytes.get(..UTC_NANOS_LEN).and_then(parse_utc_nanos) {
             return Some((t, UTC_NANOS_LEN));
         }
-        let num = |range: std::ops::Range<usize>| -> Option<i64> {
-            let digits = bytes.get(range)?;
-            digits.iter().try_fold(0i64, |acc, &b| {
-                b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
-            })
-        };
+        let num = |range: std::ops::Range<usize>| decimal(bytes.get(range)?);
         let at = |i: usize, set: &[u8]| bytes.get(i).is_some_and(|b| set.contains(b));
         if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt ") && at(13, b":") && at(16, b":")) {
             return None;
@@ -252,11 +247,7 @@ fn parse_utc_nanos(bytes: &[u8]) -> Option<Timestamp> {
     if separators.iter().any(|&(i, sep)| b[i] != sep) {
         return None;
     }
-    let num = |from: usize, to: usize| {
-        b[from..to].iter().try_fold(0i64, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
-        })
-    };
+    let num = |from: usize, to: usize| decimal(&b[from..to]);
     let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (hour, minute, second, nanos) = (num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 29)?);
     let valid = (1..=12).contains(&month)
@@ -266,6 +257,13 @@ fn parse_utc_nanos(bytes: &[u8]) -> Option<Timestamp> {
         && second <= 60;
     let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     valid.then(|| Timestamp::from_unix(secs, nanos as u32))
+}
+
+/// The value of ASCII decimal digits; `None` if one is not a digit.
+fn decimal(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |acc, &d| {
+        d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+    })
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
