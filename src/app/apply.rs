@@ -9,14 +9,15 @@ use serde::Serialize;
 
 use super::interfaces;
 use super::plan::{AppPlan, Op, Until};
-use super::service::{pinned_ports, ContainerSpec};
+use super::ports::{publish, PinnedPorts};
+use super::service::ContainerSpec;
 use super::state::labels;
 use crate::container::wait::Condition;
 use crate::container::{Action, ActionResult};
 use crate::engine::{Argv, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::PullOptions;
-use crate::input::{ContainerRef, ImageRef, KeyValue, PortSpec};
+use crate::input::{ContainerRef, ImageRef, KeyValue};
 use crate::Plan;
 
 /// How an app pulls `image`: as the engine does by default, except that
@@ -301,39 +302,22 @@ fn pin_ports(
 ) -> Result<()> {
     let name = spec.opts.name.clone().expect("app containers are named");
     let current = engine.containers().inspect_one(&name)?;
-    let chosen = pinned_ports(&current);
-    let mut pinned = spec.clone();
-    pinned.opts.publish = spec
-        .opts
-        .publish
+    let chosen = PinnedPorts::held_by(&current);
+    if let Some(p) = spec
+        .ports
         .iter()
-        .map(|p| match p.host_port() {
-            Some(_) => Ok(p.clone()),
-            None => {
-                let ip = p.host_ip().map(|i| i.to_string()).unwrap_or_default();
-                let key = (
-                    p.container_port(),
-                    p.protocol().as_str().to_string(),
-                    ip.clone(),
-                );
-                let port = chosen.get(&key).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::EngineFailure,
-                        format!(
-                            "{name} has no host port for {}/{} after its start",
-                            key.0, key.1
-                        ),
-                    )
-                })?;
-                let host = match p.host_ip() {
-                    Some(std::net::IpAddr::V6(v6)) => format!("[{v6}]:"),
-                    Some(v4) => format!("{v4}:"),
-                    None => String::new(),
-                };
-                PortSpec::new(&format!("{host}{port}:{}/{}", key.0, key.1))
-            }
-        })
-        .collect::<Result<_>>()?;
+        .find(|p| p.published.is_none() && !chosen.covers(p))
+    {
+        return Err(Error::new(
+            ErrorKind::EngineFailure,
+            format!(
+                "{name} has no host port for {}/{} after its start",
+                p.target, p.protocol
+            ),
+        ));
+    }
+    let mut pinned = spec.clone();
+    pinned.opts.publish = publish(&spec.ports, &chosen)?;
     pinned.opts.labels = spec
         .opts
         .labels

@@ -37,6 +37,7 @@ pub mod interfaces;
 pub mod interpolate;
 pub mod merge;
 pub mod plan;
+pub mod ports;
 pub mod project;
 pub mod service;
 pub mod state;
@@ -413,17 +414,16 @@ impl App<'_> {
                     .map(move |c| (s.service.as_str(), c))
             })
             .collect();
-        let mut pinned: BTreeMap<String, service::PinnedPorts> = BTreeMap::new();
+        let mut pinned: BTreeMap<String, ports::PinnedPorts> = BTreeMap::new();
         if !old.is_empty() {
             let refs = ContainerRef::many(old.iter().map(|(_, c)| c.id.clone()))?;
             let found = self.engine.containers().inspect(&refs)?;
             for (svc, c) in old {
                 if let Some(inspected) = found.items.iter().find(|i| i.id == c.id) {
-                    let ports = service::pinned_ports(inspected);
-                    let entry = pinned.entry(svc.to_string()).or_default();
-                    for (k, v) in ports {
-                        entry.entry(k).or_insert(v);
-                    }
+                    pinned
+                        .entry(svc.to_string())
+                        .or_default()
+                        .add_missing(ports::PinnedPorts::held_by(inspected));
                 }
             }
         }

@@ -31,7 +31,9 @@
 //! to the engine is therefore recreated once, right after its first start,
 //! with the port the engine chose written into its configuration
 //! ([`Op::PinPorts`]); until that happened its config hash marks it
-//! "host ports not pinned yet", so a later `up` finishes the job.
+//! "host ports not pinned yet", so a later `up` finishes the job. Each
+//! address keeps the number it was bound with ([`super::ports`]: docker
+//! 20.10 may draw one for 0.0.0.0 and another for ::).
 
 use std::time::Duration;
 
@@ -41,8 +43,9 @@ use serde_json::json;
 use super::diff::{is_one_shot, Change, Diff, Reason};
 use super::file::{DependencyCondition, Interface};
 use super::hash::{config_hash, unpinned_hash};
+use super::ports::PinnedPorts;
 use super::project::Project;
-use super::service::{container_spec, ContainerSpec, PinnedPorts};
+use super::service::{container_spec, ContainerSpec};
 use super::state::{aside_name, AppContainer};
 use crate::engine::EngineKind;
 use crate::error::Result;
@@ -422,13 +425,10 @@ pub fn up_plan(
                 };
                 let mut spec = build_spec(&hash)?;
                 let pin_later = kind == EngineKind::Docker
-                    && spec.unpinned.iter().any(|p| {
-                        !pinned.contains_key(&(
-                            p.target,
-                            p.protocol.clone(),
-                            p.host_ip.map(|i| i.to_string()).unwrap_or_default(),
-                        ))
-                    });
+                    && spec
+                        .ports
+                        .iter()
+                        .any(|p| p.published.is_none() && !pinned.covers(p));
                 if pin_later {
                     spec = build_spec(&unpinned_hash(project, name))?;
                 }
@@ -1202,8 +1202,8 @@ mod tests {
             networks: vec!["shop_default".into()],
             ..Extras::default()
         };
-        let pinned: PinnedPorts =
-            [((80, "tcp".to_string(), "127.0.0.1".to_string()), 41385)].into();
+        let mut pinned = PinnedPorts::default();
+        pinned.insert(80, "tcp", "127.0.0.1", 41385);
         extras.pinned.insert("web".into(), pinned);
         let plan = up_plan(&p, &d, &extras, &settings(), EngineKind::Podman).unwrap();
         let steps: Vec<(&str, Option<String>)> = plan

@@ -4,10 +4,8 @@
 //! Every value is validated here through dockhand's input types and
 //! [`RunOptions::validate`](crate::container::RunOptions::validate), before any engine call; an error names the
 //! key, the service and the line.
-
-use std::collections::BTreeMap;
-
 use super::file::{Loc, Service, ServiceMountType, ServicePort};
+use super::ports::{publish, PinnedPorts};
 use super::project::Project;
 use super::state::labels;
 use crate::container::RunOptions;
@@ -16,16 +14,12 @@ use crate::error::{Error, Result};
 use crate::input::{
     Capability, ContainerRef, Cpus, Entrypoint, EnvVar, ExposedPorts, HostEntry, ImageRef,
     KeyValue, LogDriver, LogOpt, MemorySize, MountSpec, NetworkAlias, NetworkEndpoint, NetworkMode,
-    NetworkName, PortSpec, PullPolicy, RestartPolicy, Signal, Sysctl, TmpfsMount, Ulimit,
-    VolumeSpec, Word,
+    NetworkName, PullPolicy, RestartPolicy, Signal, Sysctl, TmpfsMount, Ulimit, VolumeSpec, Word,
 };
 
 /// dockhand's version as `com.docker.compose.version` (numeric semver:
 /// docker-compose 1.29.2's `up` compares it and crashes on anything else).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Host ports an update keeps: (container port, protocol, host ip) → host port.
-pub type PinnedPorts = BTreeMap<(u16, String, String), u16>;
 
 /// Everything needed to create one service's container.
 #[derive(Debug, Clone)]
@@ -34,8 +28,9 @@ pub struct ContainerSpec {
     pub service: String,
     /// The options, validated for the engine.
     pub opts: RunOptions,
-    /// Published ports without a fixed host port (they get pinned).
-    pub unpinned: Vec<ServicePort>,
+    /// The service's published ports, as the compose file writes them
+    /// (those without a host port get pinned: [`super::ports`]).
+    pub ports: Vec<ServicePort>,
 }
 
 fn bad(at: &Loc, service: &str, key: &str, e: Error) -> Error {
@@ -77,7 +72,7 @@ pub fn container_spec(
     let container = project.container_name(name);
     opts.name = Some(ContainerRef::new(&container).map_err(|e| bad(&s.defined_at, name, "", e))?);
     process(s, name, &at, &mut opts)?;
-    let unpinned = ports(s, name, &at, pinned, &mut opts)?;
+    ports(s, name, &at, pinned, &mut opts)?;
     for (k, v) in &s.environment {
         let v = v.as_deref().unwrap_or_default();
         opts.env
@@ -109,7 +104,7 @@ pub fn container_spec(
     Ok(ContainerSpec {
         service: name.to_string(),
         opts,
-        unpinned,
+        ports: s.ports.clone(),
     })
 }
 
@@ -199,42 +194,20 @@ fn process(s: &Service, name: &str, at: &At, opts: &mut RunOptions) -> Result<()
     Ok(())
 }
 
-/// Published and exposed ports; returns the published ones left to the engine.
+/// Published and exposed ports.
 fn ports(
     s: &Service,
     name: &str,
     at: &At,
     pinned: &PinnedPorts,
     opts: &mut RunOptions,
-) -> Result<Vec<ServicePort>> {
-    let mut unpinned = Vec::new();
-    for p in &s.ports {
-        let ip = p.host_ip.map(|i| i.to_string()).unwrap_or_default();
-        let host_port = p.published.or_else(|| {
-            pinned
-                .get(&(p.target, p.protocol.clone(), ip.clone()))
-                .copied()
-        });
-        if p.published.is_none() {
-            unpinned.push(p.clone());
-        }
-        let host = host_port.map(|h| h.to_string()).unwrap_or_default();
-        let text = match (&p.host_ip, host_port) {
-            (Some(std::net::IpAddr::V6(v6)), _) => {
-                format!("[{v6}]:{host}:{}/{}", p.target, p.protocol)
-            }
-            (Some(v4), _) => format!("{v4}:{host}:{}/{}", p.target, p.protocol),
-            (None, Some(hp)) => format!("{hp}:{}/{}", p.target, p.protocol),
-            (None, None) => format!("{}/{}", p.target, p.protocol),
-        };
-        opts.publish
-            .push(PortSpec::new(&text).map_err(|e| bad(&at("ports"), name, "ports", e))?);
-    }
+) -> Result<()> {
+    opts.publish = publish(&s.ports, pinned).map_err(|e| bad(&at("ports"), name, "ports", e))?;
     for e in &s.expose {
         opts.expose
             .push(ExposedPorts::new(e).map_err(|err| bad(&at("expose"), name, "expose", err))?);
     }
-    Ok(unpinned)
+    Ok(())
 }
 
 /// Volumes, bind mounts, tmpfs.
@@ -362,55 +335,6 @@ fn limits(s: &Service, name: &str, at: &At, opts: &mut RunOptions) -> Result<()>
         );
     }
     Ok(())
-}
-
-/// The host ports a container holds: what its configuration pins
-/// (`HostConfig.PortBindings` with a port: dockhand's pinned ones, podman's
-/// pre-allocated ones), else what it is bound to now (a running docker
-/// container whose ports were left to the engine).
-pub fn pinned_ports(c: &crate::container::Container) -> PinnedPorts {
-    let mut out = PinnedPorts::new();
-    let normal = |ip: &str| match ip {
-        "" | "0.0.0.0" | "::" => String::new(),
-        other => other.to_string(),
-    };
-    // docker binds an unpinned port on 0.0.0.0 and on :: and may draw two
-    // numbers: the IPv4 one is the port (it comes last and wins).
-    let mut actual: Vec<&crate::container::PortBinding> = c.ports.iter().collect();
-    super::sort_by_text(&mut actual, |b| (b.host_ip == "0.0.0.0").to_string());
-    for b in actual {
-        out.insert(
-            (
-                b.container_port,
-                b.protocol.as_str().to_string(),
-                normal(&b.host_ip),
-            ),
-            b.host_port,
-        );
-    }
-    if let Some(config) = c
-        .raw
-        .pointer("/HostConfig/PortBindings")
-        .and_then(|v| v.as_object())
-    {
-        for (key, bindings) in config {
-            let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
-            let Ok(port) = port.parse::<u16>() else {
-                continue;
-            };
-            for b in bindings.as_array().into_iter().flatten() {
-                let ip = b.get("HostIp").and_then(|v| v.as_str()).unwrap_or_default();
-                let host = b
-                    .get("HostPort")
-                    .and_then(|v| v.as_str())
-                    .and_then(|p| p.parse::<u16>().ok());
-                if let Some(host) = host.filter(|h| *h != 0) {
-                    out.insert((port, proto.to_string(), normal(ip)), host);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The image a service runs: its `image`, or `PROJECT-SERVICE` when it is

@@ -744,13 +744,22 @@ pub fn classify(tool: Tool, cmd: &Cmd, output: &Output) -> Error {
 }
 
 /// The line of stderr that says what failed: the first one that is not a
-/// log record (podman puts `time="…" level=warning msg=…` lines, such as
-/// its known_hosts warning, before the error; `--debug` adds more).
+/// log record or a warning (podman puts `time="…" level=warning msg=…` or
+/// `WARN[0000] …` lines, such as its known_hosts warning, before the error;
+/// `--debug` adds more; docker's CLI puts `WARNING: …` lines, such as
+/// "Localhost DNS setting (--dns=127.0.0.1) may fail in containers."). When
+/// every line is a warning, the first one.
 fn message_line(stderr: &str) -> Option<&str> {
-    stderr
+    let mut lines = stderr
         .lines()
         .map(str::trim)
-        .find(|l| !(l.is_empty() || l.starts_with("time=\"") && l.contains(" level=")))
+        .filter(|l| !(l.is_empty() || l.starts_with("time=\"") && l.contains(" level=")));
+    let first = lines.next()?;
+    let warning = |l: &str| l.starts_with("WARNING:") || l.starts_with("WARN[");
+    match warning(first) {
+        true => Some(lines.find(|l| !warning(l)).unwrap_or(first)),
+        false => Some(first),
+    }
 }
 
 /// ssh's own last words: docker puts ssh's stderr after `stderr=`, its
@@ -772,6 +781,29 @@ mod tests {
 
     const D: Tool = Tool::Engine(EngineKind::Docker);
     const P: Tool = Tool::Engine(EngineKind::Podman);
+
+    #[test]
+    fn the_message_is_the_error_line_not_a_warning_before_it() {
+        let docker = "WARNING: Localhost DNS setting (--dns=127.0.0.1) may fail in containers.\n\
+                      docker: Error response from daemon: Bind for :::32777 failed: port is already allocated.\n\
+                      See 'docker run --help'.\n";
+        assert_eq!(
+            message_line(docker),
+            Some("docker: Error response from daemon: Bind for :::32777 failed: port is already allocated.")
+        );
+        let podman = "time=\"2026-12-02T08:00:00Z\" level=warning msg=\"x\"\n\
+                      WARN[0000] Failed to add pause process to systemd sandbox cgroup\n\
+                      Error: no container with name or ID \"web\" found: no such container\n";
+        assert_eq!(
+            message_line(podman),
+            Some("Error: no container with name or ID \"web\" found: no such container")
+        );
+        assert_eq!(
+            message_line("WARNING: only this\n"),
+            Some("WARNING: only this")
+        );
+        assert_eq!(message_line("\n  \n"), None);
+    }
 
     #[test]
     fn unknown_text_is_engine_failure_not_transient() {

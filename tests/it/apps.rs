@@ -503,15 +503,26 @@ fn container_shape(c: &Value, project: &str) -> Value {
                 .collect()
         })
         .unwrap_or_default();
+    // Host addresses per container port. docker 20.10 may draw two numbers
+    // for a port on all addresses, and dockhand pins such a port as the
+    // binding on 0.0.0.0 and the one on :: (see app::ports): that pair is
+    // "all addresses", as written by the reference tool.
     let mut ports: Vec<String> = c["HostConfig"]["PortBindings"]
         .as_object()
         .map(|m| {
             m.iter()
                 .flat_map(|(k, v)| {
-                    v.as_array()
+                    let mut ips: Vec<&str> = v
+                        .as_array()
                         .into_iter()
                         .flatten()
-                        .map(move |b| format!("{}:{k}", b["HostIp"].as_str().unwrap_or_default()))
+                        .map(|b| b["HostIp"].as_str().unwrap_or_default())
+                        .collect();
+                    if ips.contains(&"0.0.0.0") && ips.contains(&"::") {
+                        ips.retain(|ip| !matches!(*ip, "0.0.0.0" | "::"));
+                        ips.push("");
+                    }
+                    ips.into_iter().map(move |ip| format!("{ip}:{k}"))
                 })
                 .collect()
         })
@@ -825,6 +836,72 @@ fn four_services(image_c: &str, marker: &str) -> String {
 }
 
 const FOUR: [&str; 4] = ["a-web", "b-db", "c-cache", "d-worker"];
+
+/// The host side of every binding of container port `port`, sorted.
+fn bound(c: &Value, port: &str) -> Vec<String> {
+    let mut out: Vec<String> = c["NetworkSettings"]["Ports"][port]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            format!(
+                "{}:{}",
+                b["HostIp"].as_str().unwrap(),
+                b["HostPort"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_port_on_all_addresses_keeps_both_numbers_docker_drew() {
+    // docker 20.10 binds `ports: ["80"]` on 0.0.0.0 and on :: and draws a
+    // number for each. A container holding, on ::, the number the next
+    // IPv4 draw gives makes the two differ; the pin used to ask for the IPv4
+    // number on both and failed ("Bind for :::N failed"). (podman binds
+    // what it pre-allocated at create: nothing to pin.)
+    let engine = "docker";
+    if !engines().contains(&engine) {
+        return;
+    }
+    let mut cleanup = Cleanup::new(engine);
+    let probe = start_container(engine, &mut cleanup, "app-probe", &["-p", "80"], &[]);
+    let probed = sh(Cmd::new(engine).args(["inspect", &probe]));
+    let probed: Value = serde_json::from_str(&probed.stdout).unwrap();
+    let next_v4: u16 = probed[0]["NetworkSettings"]["Ports"]["80/tcp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["HostIp"] == "0.0.0.0")
+        .map(|b| b["HostPort"].as_str().unwrap().parse::<u16>().unwrap() + 1)
+        .expect("a binding on 0.0.0.0");
+    sh(Cmd::new(engine).args(["rm", "-f", &probe]));
+    let holder = format!("[::]:{next_v4}:80");
+    start_container(engine, &mut cleanup, "app-holder", &["-p", &holder], &[]);
+    let app_text = |mark: &str| {
+        format!(
+            "services:\n  web:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    ports: [\"80\"]\n    environment: {{MARK: \"{mark}\"}}\n"
+        )
+    };
+    let app = AppGuard::new(engine, &app_text("v1"), &["web"]);
+    app.ok(&["up"]);
+    let first = app.inspect(&app.project);
+    let ports = bound(&first[0], "80/tcp");
+    assert_eq!(ports.len(), 2, "{ports:?}");
+    assert!(ports.iter().any(|p| p.starts_with("0.0.0.0:")), "{ports:?}");
+    assert!(ports.iter().any(|p| p.starts_with(":::")), "{ports:?}");
+    // The update keeps both numbers.
+    std::fs::write(app.path("compose.yaml"), app_text("v2")).unwrap();
+    app.ok(&["up"]);
+    let second = app.inspect(&app.project);
+    assert_ne!(first[0]["Id"], second[0]["Id"], "recreated");
+    assert_eq!(bound(&second[0], "80/tcp"), ports);
+    // And a no-op up has nothing left to pin.
+    let plan = app.ok(&["--json", "plan"]).json();
+    assert_eq!(plan["steps"], json!([]), "{plan:#}");
+}
 
 #[test]
 fn a_noop_up_makes_one_call_an_update_keeps_the_host_port_a_failed_one_rolls_back() {
