@@ -882,7 +882,7 @@ fn a_port_on_all_addresses_keeps_both_numbers_docker_drew() {
     start_container(engine, &mut cleanup, "app-holder", &["-p", &holder], &[]);
     let app_text = |mark: &str| {
         format!(
-            "services:\n  web:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    ports: [\"80\"]\n    environment: {{MARK: \"{mark}\"}}\n"
+            "services:\n  web:\n    image: dockhand-test/busybox:latest\n    command: [\"sleep\", \"600\"]\n    init: true\n    ports: [\"80\", \"0.0.0.0::81\", \"[::1]::82\"]\n    environment: {{MARK: \"{mark}\"}}\n"
         )
     };
     let app = AppGuard::new(engine, &app_text("v1"), &["web"]);
@@ -892,12 +892,18 @@ fn a_port_on_all_addresses_keeps_both_numbers_docker_drew() {
     assert_eq!(ports.len(), 2, "{ports:?}");
     assert!(ports.iter().any(|p| p.starts_with("0.0.0.0:")), "{ports:?}");
     assert!(ports.iter().any(|p| p.starts_with(":::")), "{ports:?}");
-    // The update keeps both numbers.
+    // Ports on one address are pinned too.
+    let (v4, v6) = (bound(&first[0], "81/tcp"), bound(&first[0], "82/tcp"));
+    assert!(v4.len() == 1 && v4[0].starts_with("0.0.0.0:"), "{v4:?}");
+    assert!(v6.len() == 1 && v6[0].starts_with("::1:"), "{v6:?}");
+    // The update keeps every number.
     std::fs::write(app.path("compose.yaml"), app_text("v2")).unwrap();
     app.ok(&["up"]);
     let second = app.inspect(&app.project);
     assert_ne!(first[0]["Id"], second[0]["Id"], "recreated");
     assert_eq!(bound(&second[0], "80/tcp"), ports);
+    assert_eq!(bound(&second[0], "81/tcp"), v4);
+    assert_eq!(bound(&second[0], "82/tcp"), v6);
     // And a no-op up has nothing left to pin.
     let plan = app.ok(&["--json", "plan"]).json();
     assert_eq!(plan["steps"], json!([]), "{plan:#}");
