@@ -724,12 +724,16 @@ fn compare_fixture(engine: &'static str, name: &str, files: &[&str], services: &
         app.external_volumes.push(vol);
     }
     if name == "anchors" {
-        // Each project its own subnet (the fixture's is fixed).
+        // Each project its own subnet (the fixture's is fixed), outside
+        // docker's default pools (172.17-31.0.0/16, 192.168.0.0/16): the
+        // networks other tests create at the same time are drawn from those
+        // ("Pool overlaps with other one"), and podman's (10.x) here. 198.18/15
+        // is the range set aside for tests; nothing is sent there.
         let octet = 100 + std::process::id() % 50;
         app.env
-            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{octet}")));
+            .push(("DHC_SUBNET_PREFIX".into(), format!("198.18.{octet}")));
         app.ref_env
-            .push(("DHC_SUBNET_PREFIX".into(), format!("172.29.{}", octet + 50)));
+            .push(("DHC_SUBNET_PREFIX".into(), format!("198.18.{}", octet + 50)));
     }
     compare_with_reference(&app, services.len());
 }
