@@ -303,11 +303,7 @@ fn pin_ports(
     let name = spec.opts.name.clone().expect("app containers are named");
     let current = engine.containers().inspect_one(&name)?;
     let chosen = PinnedPorts::held_by(&current);
-    if let Some(p) = spec
-        .ports
-        .iter()
-        .find(|p| p.published.is_none() && !chosen.covers(p))
-    {
+    if let Some(p) = chosen.missing(&spec.ports) {
         return Err(Error::new(
             ErrorKind::EngineFailure,
             format!(

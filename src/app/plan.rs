@@ -424,11 +424,7 @@ pub fn up_plan(
                     _ => Reason::Missing,
                 };
                 let mut spec = build_spec(&hash)?;
-                let pin_later = kind == EngineKind::Docker
-                    && spec
-                        .ports
-                        .iter()
-                        .any(|p| p.published.is_none() && !pinned.covers(p));
+                let pin_later = kind == EngineKind::Docker && pinned.missing(&spec.ports).is_some();
                 if pin_later {
                     spec = build_spec(&unpinned_hash(project, name))?;
                 }

@@ -89,8 +89,16 @@ impl PinnedPorts {
         }
     }
 
+    /// The first of `ports` left to the engine that no host port is held
+    /// for: it still needs pinning.
+    pub fn missing<'a>(&self, ports: &'a [ServicePort]) -> Option<&'a ServicePort> {
+        ports
+            .iter()
+            .find(|p| p.published.is_none() && !self.covers(p))
+    }
+
     /// Whether a host port is held for `p`.
-    pub fn covers(&self, p: &ServicePort) -> bool {
+    fn covers(&self, p: &ServicePort) -> bool {
         !self.host_sides(p).is_empty()
     }
 
