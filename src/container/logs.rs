@@ -511,6 +511,41 @@ mod tests {
     }
 
     #[test]
+    fn handed_back_buffers_take_the_next_lines_of_the_same_stream() {
+        let mut d = decoders(EngineKind::Docker, false);
+        let deliver = |d: &mut Decoded<LogLine>, child, pipe, bytes: &[u8]| {
+            d.absorb(Delivery::Output {
+                child,
+                pipe,
+                bytes: bytes.to_vec(),
+            });
+            d.ready.drain(..).map(Result::unwrap).collect::<Vec<_>>()
+        };
+        let first = deliver(&mut d, 1, Pipe::Stderr, b"one\ntwo\n");
+        let mut buffers: Vec<*const u8> = first.iter().map(|l| l.message.as_ptr()).collect();
+        for line in first {
+            d.recycle(line.message);
+        }
+        // Taken back last first; same container and stream, same text.
+        let second = deliver(&mut d, 1, Pipe::Stderr, b"three\nfour\nfive\n");
+        let texts: Vec<_> = second
+            .iter()
+            .map(|l| (&*l.container, l.stream, l.text()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("b", Pipe::Stderr, "three".into()),
+                ("b", Pipe::Stderr, "four".into()),
+                ("b", Pipe::Stderr, "five".into())
+            ]
+        );
+        buffers.reverse();
+        let reused: Vec<*const u8> = second[..2].iter().map(|l| l.message.as_ptr()).collect();
+        assert_eq!(reused, buffers);
+    }
+
+    #[test]
     fn text_replaces_what_is_not_utf8() {
         let line = LogLine {
             container: "web".into(),

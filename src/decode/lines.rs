@@ -57,6 +57,9 @@ pub struct Line {
 pub struct LineDecoder {
     stamps: Option<PartStamps>,
     max_line: usize,
+    /// Buffers of lines handed back ([`LineDecoder::recycle`]), filled again
+    /// instead of allocating one per line.
+    spare: Vec<Vec<u8>>,
     /// Input kept back because it may be the start of a timestamp.
     held: Vec<u8>,
     /// The current line (or piece) so far.
@@ -88,6 +91,7 @@ impl LineDecoder {
         LineDecoder {
             stamps,
             max_line: max_line.max(1),
+            spare: Vec::new(),
             held: Vec::new(),
             line: Vec::new(),
             time: None,
@@ -106,6 +110,29 @@ impl LineDecoder {
             let mut data = std::mem::take(&mut self.held);
             data.extend_from_slice(input);
             self.decode(&data, false, out);
+        }
+    }
+
+    /// Hand back the bytes of a [`Line`] that is done with: a later line is
+    /// copied into them instead of into a new allocation. Kept while there
+    /// are fewer than [`SPARE_LINES`] and the buffer is at most
+    /// [`SPARE_CAPACITY`] bytes, so at most 256 KiB wait here.
+    ///
+    /// ```
+    /// use dockhand::decode::lines::LineDecoder;
+    /// let mut d = LineDecoder::new(None, 1024);
+    /// let (mut first, mut second) = (Vec::new(), Vec::new());
+    /// d.push(b"one\n", &mut first);
+    /// let buffer = first.remove(0).bytes;
+    /// let at = buffer.as_ptr();
+    /// d.recycle(buffer);
+    /// d.push(b"two\n", &mut second);
+    /// assert_eq!((second[0].bytes.as_slice(), second[0].bytes.as_ptr()), (&b"two"[..], at));
+    /// ```
+    pub fn recycle(&mut self, mut bytes: Vec<u8>) {
+        if self.spare.len() < SPARE_LINES && bytes.capacity() <= SPARE_CAPACITY {
+            bytes.clear();
+            self.spare.push(bytes);
         }
     }
 
@@ -170,7 +197,7 @@ impl LineDecoder {
                     // The whole line is in this read: one copy, straight out.
                     out.push(Line {
                         time: self.time,
-                        bytes: rest[..j].to_vec(),
+                        bytes: filled(&mut self.spare, &rest[..j]),
                         complete: true,
                     });
                     self.at_start = true;
@@ -249,14 +276,32 @@ impl LineDecoder {
     }
 
     fn emit(&mut self, complete: bool, out: &mut Vec<Line>) {
-        // A copy of exactly the line's size; the buffer stays for the next
-        // line (taking it made every line grow a new one: 4–5 reallocations).
+        // A copy; the buffer stays for the next line (taking it made every
+        // line grow a new one: 4–5 reallocations).
         out.push(Line {
             time: self.time,
-            bytes: self.line.clone(),
+            bytes: filled(&mut self.spare, &self.line),
             complete,
         });
         self.line.clear();
+    }
+}
+
+/// How many handed-back line buffers a [`LineDecoder`] keeps: a read of
+/// [`READ_CHUNK`](crate::exec::READ_CHUNK) bytes holds about a hundred
+/// lines of a busy log, all decoded before the first is used.
+pub const SPARE_LINES: usize = 256;
+/// The largest handed-back buffer a [`LineDecoder`] keeps, in bytes.
+pub const SPARE_CAPACITY: usize = 1024;
+
+/// A copy of `bytes` in a spare buffer, or a new one.
+fn filled(spare: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Vec<u8> {
+    match spare.pop() {
+        Some(mut buffer) => {
+            buffer.extend_from_slice(bytes);
+            buffer
+        }
+        None => bytes.to_vec(),
     }
 }
 

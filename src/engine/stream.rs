@@ -52,6 +52,12 @@ pub(crate) struct Decoded<T> {
     to_item: ToItem<T>,
     /// Items decoded and not yet handed out.
     pub(crate) ready: VecDeque<Result<T>>,
+    /// The child and pipe whose decoder last made lines: where handed-back
+    /// buffers go ([`Decoded::recycle`]).
+    last: (usize, Pipe),
+    /// The lines of one delivery, on their way to `ready` (kept for its
+    /// allocation).
+    lines: Vec<Line>,
 }
 
 struct ChildLines {
@@ -94,6 +100,8 @@ impl<T> Decoded<T> {
             children,
             to_item,
             ready: VecDeque::new(),
+            last: (0, Pipe::Stdout),
+            lines: Vec::new(),
         }
     }
 
@@ -102,9 +110,21 @@ impl<T> Decoded<T> {
         self.children.iter().map(|c| c.cmd.clone()).collect()
     }
 
+    /// Hand back the bytes of an item that is done with, to be filled again
+    /// by a later line of the decoder that made the last lines (following
+    /// one container, the one that made this item).
+    pub(crate) fn recycle(&mut self, bytes: Vec<u8>) {
+        let (child, pipe) = self.last;
+        let c = &mut self.children[child];
+        match (pipe, &mut c.stderr) {
+            (Pipe::Stderr, Some(d)) => d.recycle(bytes),
+            _ => c.stdout.recycle(bytes),
+        }
+    }
+
     /// Decode one delivery of the fan-in into ready items.
     pub(crate) fn absorb(&mut self, delivery: Delivery) {
-        let mut lines = Vec::new();
+        let mut lines = std::mem::take(&mut self.lines);
         match delivery {
             Delivery::Output { child, pipe, bytes } => {
                 let c = &mut self.children[child];
@@ -119,15 +139,15 @@ impl<T> Decoded<T> {
                         c.stderr_tail.drain(..excess);
                     }
                 }
-                self.queue(child, pipe, lines);
+                self.queue(child, pipe, &mut lines);
             }
             Delivery::Exited { child, status } => {
                 self.children[child].stdout.finish(&mut lines);
-                self.queue(child, Pipe::Stdout, std::mem::take(&mut lines));
+                self.queue(child, Pipe::Stdout, &mut lines);
                 if let Some(d) = &mut self.children[child].stderr {
                     d.finish(&mut lines);
                 }
-                self.queue(child, Pipe::Stderr, lines);
+                self.queue(child, Pipe::Stderr, &mut lines);
                 if !status.success() {
                     let c = &self.children[child];
                     let output = Output {
@@ -152,10 +172,15 @@ impl<T> Decoded<T> {
                 .with_status(ExitStatus::Signal(sig))));
             }
         }
+        self.lines = lines;
     }
 
-    fn queue(&mut self, child: usize, pipe: Pipe, lines: Vec<Line>) {
-        for line in lines {
+    /// Turn `lines` (emptied) into ready items.
+    fn queue(&mut self, child: usize, pipe: Pipe, lines: &mut Vec<Line>) {
+        if !lines.is_empty() {
+            self.last = (child, pipe);
+        }
+        for line in lines.drain(..) {
             if let Some(item) = (self.to_item)(child, pipe, line) {
                 self.ready.push_back(item);
             }
@@ -248,6 +273,29 @@ impl<T> LineStream<T> {
     pub fn pids(&self) -> &[u32] {
         self.fan.pids()
     }
+
+    /// Hand back the bytes of an item you are done with (a
+    /// [`LogLine`](crate::container::logs::LogLine)'s `message`): a later
+    /// line is copied into them, so a follower that hands back every line
+    /// allocates nothing per line. Optional; see
+    /// [`LineDecoder::recycle`](crate::decode::lines::LineDecoder::recycle)
+    /// for how many are kept.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use dockhand::{container::logs::LogOptions, input::ContainerRef, Engine};
+    /// let opts = LogOptions { follow: true, ..LogOptions::default() };
+    /// let mut lines = Engine::detect()?.containers().log_lines(&ContainerRef::many(["web"])?, &opts)?;
+    /// while let Some(line) = lines.next() {
+    ///     let line = line?;
+    ///     std::io::stdout().write_all(&line.message)?;
+    ///     lines.recycle(line.message);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        self.decoded.recycle(bytes);
+    }
 }
 
 impl<T> Iterator for LineStream<T> {
@@ -299,6 +347,11 @@ impl<T> AsyncLineStream<T> {
     /// Process ids of the engine children, in command order.
     pub fn pids(&self) -> &[u32] {
         self.fan.pids()
+    }
+
+    /// [`LineStream::recycle`].
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        self.decoded.recycle(bytes);
     }
 
     fn poll_item(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<T>>> {
