@@ -82,7 +82,7 @@ fn fleet_of(global: &Global) -> Result<Fleet, Error> {
         (None, None) => unreachable!("fleet::run without --hosts or --fleet"),
     };
     let mut fleet = fleet.select(&global.select)?.with_options(FleetOptions {
-        parallel: global.parallel,
+        parallel: global.parallel.unwrap_or(dockhand::fleet::DEFAULT_PARALLEL),
         rolling: global.rolling,
         max_failures: global.max_failures,
     });

@@ -71,9 +71,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "KEY")]
     pub identity: Option<PathBuf>,
     /// docker over ssh: keep one shared ssh connection per host open this
-    /// long after the last call (ControlMaster/ControlPersist; 0 = no sharing).
-    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
-    pub ssh_share: Duration,
+    /// long after the last call (ControlMaster/ControlPersist; 0 = no sharing) [default: 60s].
+    #[arg(long, global = true, env = "DOCKHAND_SSH_SHARE", value_parser = duration_arg, value_name = "DURATION")]
+    pub ssh_share: Option<Duration>,
     /// Print results (and errors, on stderr) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -85,15 +85,15 @@ pub struct Global {
     /// transfers (pull, push, build, import, save, load): 30m each attempt].
     #[arg(long, global = true, value_name = "DURATION", value_parser = duration_arg)]
     pub timeout: Option<Duration>,
-    /// Attempts for transient failures (1 = no retry).
-    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub retries: u32,
-    /// First retry delay; doubles each time, with jitter.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "1s", value_parser = duration_arg)]
-    pub retry_delay: Duration,
-    /// Cap on each of stdout and stderr of an engine command, in bytes.
-    #[arg(long, global = true, value_name = "BYTES", default_value_t = dockhand::exec::DEFAULT_OUTPUT_CAP)]
-    pub output_cap: usize,
+    /// Attempts for transient failures (1 = no retry) [default: 3].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: Option<u32>,
+    /// First retry delay; doubles each time, with jitter [default: 1s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration_arg)]
+    pub retry_delay: Option<Duration>,
+    /// Cap on each of stdout and stderr of an engine command, in bytes [default: 67108864].
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub output_cap: Option<usize>,
     /// Print state-changing commands (shell-quoted, on stderr) instead of running them.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -110,10 +110,9 @@ pub struct Global {
     /// Only the fleet's hosts with KEY=VALUE (group=G, name=N, or a label); repeat: all must hold.
     #[arg(long, global = true, value_name = "KEY=VALUE", help_heading = "Fleet")]
     pub select: Vec<Selector>,
-    /// Hosts working at once.
-    #[arg(long, global = true, default_value_t = dockhand::fleet::DEFAULT_PARALLEL, value_name = "N",
-          value_parser = positive, help_heading = "Fleet")]
-    pub parallel: usize,
+    /// Hosts working at once [default: 10].
+    #[arg(long, global = true, value_name = "N", value_parser = positive, help_heading = "Fleet")]
+    pub parallel: Option<usize>,
     /// Rolling: batches of N hosts, each once the last succeeded (stops after --max-failures, default 1).
     #[arg(long, global = true, value_name = "N", value_parser = positive, help_heading = "Fleet")]
     pub rolling: Option<usize>,
@@ -124,6 +123,16 @@ pub struct Global {
     #[arg(skip)]
     pub fleet_engine: Option<Engine>,
 }
+
+// The defaults of global options are applied here, not by clap: a clap
+// default is parsed and copied into every subcommand's matches on each call,
+// 10 % of a short command's own instructions (docs/bench.md).
+/// `--ssh-share` when not given.
+const SSH_SHARE: Duration = Duration::from_secs(60);
+/// `--retries` when not given.
+const RETRIES: u32 = 3;
+/// `--retry-delay` when not given.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
 
 fn positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -209,12 +218,19 @@ impl Global {
             .with_host(self.host.clone())
             .with_context(self.context.clone())
             .with_identity(self.identity.clone())
-            .with_ssh_sharing((!self.ssh_share.is_zero()).then(|| SshSharing::new(self.ssh_share)))
+            .with_ssh_sharing(
+                Some(self.ssh_share.unwrap_or(SSH_SHARE))
+                    .filter(|d| !d.is_zero())
+                    .map(SshSharing::new),
+            )
             .with_timeout(self.command_timeout())
-            .with_output_cap(self.output_cap)
+            .with_output_cap(
+                self.output_cap
+                    .unwrap_or(dockhand::exec::DEFAULT_OUTPUT_CAP),
+            )
             .with_retry(RetryPolicy {
-                attempts: self.retries,
-                initial_delay: self.retry_delay,
+                attempts: self.retries.unwrap_or(RETRIES),
+                initial_delay: self.retry_delay.unwrap_or(RETRY_DELAY),
                 seed: u64::from(std::process::id()),
                 ..RetryPolicy::default()
             })

@@ -14,7 +14,90 @@ use std::ffi::OsString;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Subcommand};
 
-use super::{Cli, Command, Global};
+use super::{
+    activity, app, build, completions, container, daemon_config, disk, image, link, logs, netns,
+    network, registry, system, volume, Cli, Command, Global,
+};
+
+/// One area's subcommands (its enum, flattened into [`Command`]): whether it
+/// has a subcommand of a name, and how to build them all.
+type Area = (fn(&str) -> bool, fn(clap::Command) -> clap::Command);
+
+/// Every area of [`Command`], so that one subcommand is built from its own
+/// area's enum, not from all of them (a test checks that every subcommand
+/// is found here).
+const AREAS: &[Area] = &[
+    (
+        system::Command::has_subcommand,
+        system::Command::augment_subcommands,
+    ),
+    (
+        netns::Command::has_subcommand,
+        netns::Command::augment_subcommands,
+    ),
+    (
+        link::Command::has_subcommand,
+        link::Command::augment_subcommands,
+    ),
+    (
+        image::Command::has_subcommand,
+        image::Command::augment_subcommands,
+    ),
+    (
+        registry::Command::has_subcommand,
+        registry::Command::augment_subcommands,
+    ),
+    (
+        build::Command::has_subcommand,
+        build::Command::augment_subcommands,
+    ),
+    (
+        network::Command::has_subcommand,
+        network::Command::augment_subcommands,
+    ),
+    (
+        volume::Command::has_subcommand,
+        volume::Command::augment_subcommands,
+    ),
+    (
+        daemon_config::Command::has_subcommand,
+        daemon_config::Command::augment_subcommands,
+    ),
+    (
+        container::Command::has_subcommand,
+        container::Command::augment_subcommands,
+    ),
+    (
+        logs::Command::has_subcommand,
+        logs::Command::augment_subcommands,
+    ),
+    (
+        activity::Command::has_subcommand,
+        activity::Command::augment_subcommands,
+    ),
+    (
+        disk::Command::has_subcommand,
+        disk::Command::augment_subcommands,
+    ),
+    (
+        app::Command::has_subcommand,
+        app::Command::augment_subcommands,
+    ),
+    (
+        completions::Command::has_subcommand,
+        completions::Command::augment_subcommands,
+    ),
+];
+
+/// The subcommand `name` (or alias), built from its area alone.
+fn subcommand_named(name: &str) -> Option<clap::Command> {
+    let (_, augment) = AREAS.iter().find(|(has, _)| has(name))?;
+    let area = augment(clap::Command::new("area"));
+    let sub = area.find_subcommand(name).cloned();
+    // As in `parse`: the rest of the area is not worth freeing.
+    std::mem::forget(area);
+    sub
+}
 
 /// The top level: name, version, about, examples, and the global options.
 pub fn top() -> clap::Command {
@@ -90,12 +173,7 @@ fn command_for(args: &[OsString]) -> clap::Command {
     let top = top();
     match first_word(&top, args) {
         Word::Subcommand(name) if Command::has_subcommand(&name) => {
-            let all = Command::augment_subcommands(clap::Command::new("all"));
-            let sub = all
-                .find_subcommand(&name)
-                .expect("has_subcommand agrees with augment_subcommands")
-                .clone();
-            std::mem::forget(all);
+            let sub = subcommand_named(&name).expect("every area is in AREAS (a test checks it)");
             top.subcommand(sub).about(env!("CARGO_PKG_DESCRIPTION"))
         }
         // `--version` prints before any subcommand is looked at.
@@ -193,6 +271,28 @@ mod tests {
         ] {
             assert_eq!(first(other), Word::Other, "{other:?}");
         }
+    }
+
+    /// What `Command::has_subcommand` knows (names; aliases go to the full
+    /// command) is built from its area, as the full command has it.
+    #[test]
+    fn every_subcommand_is_built_from_its_area() {
+        let full = Cli::command();
+        let mut built = 0;
+        for sub in full.get_subcommands() {
+            for name in std::iter::once(sub.get_name()).chain(sub.get_all_aliases()) {
+                let lean = subcommand_named(name);
+                assert_eq!(lean.is_some(), Command::has_subcommand(name), "{name}");
+                if let Some(lean) = lean {
+                    assert_eq!(lean.get_name(), sub.get_name());
+                    let about = |c: &clap::Command| c.get_about().map(|a| a.to_string());
+                    assert_eq!(about(&lean), about(sub), "{name}");
+                    built += 1;
+                }
+            }
+        }
+        assert!(built >= full.get_subcommands().count(), "{built}");
+        assert!(subcommand_named("no-such-command").is_none());
     }
 
     /// The lean command parses a command line into the same `Cli` as the
