@@ -264,7 +264,13 @@ impl LineDecoder {
     fn part_stamp_may_start(&self, rest: &[u8], j: usize) -> bool {
         match self.stamps {
             Some(PartStamps::EveryChunk(size)) => self.since_stamp + j == size,
-            Some(PartStamps::AnyWrite) => self.line_len + j > 0 && rest[j].is_ascii_digit(),
+            // Four digits of a year and a dash (or too few bytes to tell):
+            // the digits of a line's text mostly fail here, before a parse.
+            Some(PartStamps::AnyWrite) => {
+                self.line_len + j > 0
+                    && rest[j].is_ascii_digit()
+                    && rest.get(j + 4).is_none_or(|&b| b == b'-')
+            }
             None => false,
         }
     }
