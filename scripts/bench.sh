@@ -169,11 +169,12 @@ print(f"Times are medians over all runs. Commands are interleaved: every round r
       f"interquartile range. Rounds: {rounds} (items 1–3), {log_rounds} (loop, logs, one call per "
       f"process); item 5 interleaves {lib_count} calls of each kind in one process.\n")
 
-engines = sorted({e for e, _ in groups if e != "all"}, key=lambda e: (e != "docker", e))
+# Every engine this run measured: timed groups, or only counts (item 8).
+counted = {os.path.basename(p)[:-len("-callgrind.tsv")] for p in glob.glob(os.path.join(run_dir, "*-callgrind.tsv"))}
+engines = sorted({e for e, _ in groups if e != "all"} | counted, key=lambda e: (e != "docker", e))
 for E in engines:
     rows.clear()
     print(f"### {E} ({read(E + '-version.txt', '?')})\n")
-    print(header)
     # The builds this run timed: any group's commands end in `.release` or `.static`.
     timed = {name for (e, _), g in groups.items() if e == E for name in g}
     variants = [v for v in ("release", "static") if any(n.endswith("." + v) for n in timed)]
@@ -264,7 +265,9 @@ for E in engines:
         pair("11", (E, "apps"), f"app-{op}.dh", f"app-{op}.ref", label_a, label_b)
     pair("11", (E, "apps"), "app-noop.dh", "app-noop.raw10", "no-op `app up` (10 services)",
          f"one raw `{E} inspect` of the 10 containers", le(1.2))
-    print("\n".join(rows))
+    if rows:
+        print(header)
+        print("\n".join(rows))
     cg = read(E + "-callgrind.tsv")
     if cg:
         print(f"\n#### {E}: dockhand's own instructions per operation (item 8, callgrind, replayed engine answers)\n")
