@@ -216,3 +216,24 @@ fn each_command_help_starts_with_its_summary_from_the_parent_list() {
         );
     }
 }
+
+/// The defaults dockhand applies itself (not clap) are the ones the help names.
+#[test]
+fn global_defaults_are_the_ones_the_help_names() {
+    let top = Cli::command();
+    let help = |long: &str| {
+        let arg = top.get_arguments().find(|a| a.get_long() == Some(long));
+        arg.and_then(|a| a.get_help()).unwrap().to_string()
+    };
+    let cli = Cli::try_parse_from(["dockhand", "ps"]).unwrap();
+    let g = &cli.global;
+    assert!(g.retries.is_none() && g.retry_delay.is_none() && g.parallel.is_none());
+    let shown = |d: std::time::Duration| format!("[default: {}s]", d.as_secs());
+    assert!(help("ssh-share").ends_with(&shown(super::SSH_SHARE)));
+    assert!(help("retries").ends_with(&format!("[default: {}]", super::RETRIES)));
+    assert!(help("retry-delay").ends_with(&shown(super::RETRY_DELAY)));
+    let cap = dockhand::exec::DEFAULT_OUTPUT_CAP;
+    assert!(help("output-cap").ends_with(&format!("[default: {cap}]")));
+    let parallel = dockhand::fleet::DEFAULT_PARALLEL;
+    assert!(help("parallel").ends_with(&format!("[default: {parallel}]")));
+}

@@ -115,7 +115,9 @@ impl<T> Decoded<T> {
     /// one container, the one that made this item).
     pub(crate) fn recycle(&mut self, bytes: Vec<u8>) {
         let (child, pipe) = self.last;
-        let c = &mut self.children[child];
+        let Some(c) = self.children.get_mut(child) else {
+            return;
+        };
         match (pipe, &mut c.stderr) {
             (Pipe::Stderr, Some(d)) => d.recycle(bytes),
             _ => c.stdout.recycle(bytes),
