@@ -27,67 +27,27 @@ type Area = (fn(&str) -> bool, fn(clap::Command) -> clap::Command);
 /// area's enum, not from all of them (a test checks that every subcommand
 /// is found here).
 const AREAS: &[Area] = &[
-    (
-        system::Command::has_subcommand,
-        system::Command::augment_subcommands,
-    ),
-    (
-        netns::Command::has_subcommand,
-        netns::Command::augment_subcommands,
-    ),
-    (
-        link::Command::has_subcommand,
-        link::Command::augment_subcommands,
-    ),
-    (
-        image::Command::has_subcommand,
-        image::Command::augment_subcommands,
-    ),
-    (
-        registry::Command::has_subcommand,
-        registry::Command::augment_subcommands,
-    ),
-    (
-        build::Command::has_subcommand,
-        build::Command::augment_subcommands,
-    ),
-    (
-        network::Command::has_subcommand,
-        network::Command::augment_subcommands,
-    ),
-    (
-        volume::Command::has_subcommand,
-        volume::Command::augment_subcommands,
-    ),
-    (
-        daemon_config::Command::has_subcommand,
-        daemon_config::Command::augment_subcommands,
-    ),
-    (
-        container::Command::has_subcommand,
-        container::Command::augment_subcommands,
-    ),
-    (
-        logs::Command::has_subcommand,
-        logs::Command::augment_subcommands,
-    ),
-    (
-        activity::Command::has_subcommand,
-        activity::Command::augment_subcommands,
-    ),
-    (
-        disk::Command::has_subcommand,
-        disk::Command::augment_subcommands,
-    ),
-    (
-        app::Command::has_subcommand,
-        app::Command::augment_subcommands,
-    ),
-    (
-        completions::Command::has_subcommand,
-        completions::Command::augment_subcommands,
-    ),
+    area::<system::Command>(),
+    area::<netns::Command>(),
+    area::<link::Command>(),
+    area::<image::Command>(),
+    area::<registry::Command>(),
+    area::<build::Command>(),
+    area::<network::Command>(),
+    area::<volume::Command>(),
+    area::<daemon_config::Command>(),
+    area::<container::Command>(),
+    area::<logs::Command>(),
+    area::<activity::Command>(),
+    area::<disk::Command>(),
+    area::<app::Command>(),
+    area::<completions::Command>(),
 ];
+
+/// The [`Area`] of the subcommand enum `A`.
+const fn area<A: Subcommand>() -> Area {
+    (A::has_subcommand, A::augment_subcommands)
+}
 
 /// The subcommand `name` (or alias), built from its area alone.
 fn subcommand_named(name: &str) -> Option<clap::Command> {
