@@ -124,16 +124,6 @@ pub struct Global {
     pub fleet_engine: Option<Engine>,
 }
 
-// The defaults of global options are applied here, not by clap: a clap
-// default is parsed and copied into every subcommand's matches on each call,
-// 10 % of a short command's own instructions (docs/bench.md).
-/// `--ssh-share` when not given.
-const SSH_SHARE: Duration = Duration::from_secs(60);
-/// `--retries` when not given.
-const RETRIES: u32 = 3;
-/// `--retry-delay` when not given.
-const RETRY_DELAY: Duration = Duration::from_secs(1);
-
 fn positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=100_000).contains(&n) => Ok(n),
@@ -214,25 +204,29 @@ impl Global {
         } else {
             Mode::Execute
         };
+        // The library's defaults stand for options not given: as clap
+        // defaults they were parsed and copied into every subcommand's
+        // matches on each call, 10 % of a short command's own instructions
+        // (docs/bench.md, session 7).
+        let share = self
+            .ssh_share
+            .unwrap_or(dockhand::engine::ssh::DEFAULT_PERSIST);
+        let retry = RetryPolicy::default();
         Ok(engine
             .with_host(self.host.clone())
             .with_context(self.context.clone())
             .with_identity(self.identity.clone())
-            .with_ssh_sharing(
-                Some(self.ssh_share.unwrap_or(SSH_SHARE))
-                    .filter(|d| !d.is_zero())
-                    .map(SshSharing::new),
-            )
+            .with_ssh_sharing((!share.is_zero()).then(|| SshSharing::new(share)))
             .with_timeout(self.command_timeout())
             .with_output_cap(
                 self.output_cap
                     .unwrap_or(dockhand::exec::DEFAULT_OUTPUT_CAP),
             )
             .with_retry(RetryPolicy {
-                attempts: self.retries.unwrap_or(RETRIES),
-                initial_delay: self.retry_delay.unwrap_or(RETRY_DELAY),
+                attempts: self.retries.unwrap_or(retry.attempts),
+                initial_delay: self.retry_delay.unwrap_or(retry.initial_delay),
                 seed: u64::from(std::process::id()),
-                ..RetryPolicy::default()
+                ..retry
             })
             .with_mode(mode))
     }

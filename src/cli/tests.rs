@@ -229,9 +229,11 @@ fn global_defaults_are_the_ones_the_help_names() {
     let g = &cli.global;
     assert!(g.retries.is_none() && g.retry_delay.is_none() && g.parallel.is_none());
     let shown = |d: std::time::Duration| format!("[default: {}s]", d.as_secs());
-    assert!(help("ssh-share").ends_with(&shown(super::SSH_SHARE)));
-    assert!(help("retries").ends_with(&format!("[default: {}]", super::RETRIES)));
-    assert!(help("retry-delay").ends_with(&shown(super::RETRY_DELAY)));
+    let persist = dockhand::engine::ssh::DEFAULT_PERSIST;
+    assert!(help("ssh-share").ends_with(&shown(persist)));
+    let retry = dockhand::engine::retry::RetryPolicy::default();
+    assert!(help("retries").ends_with(&format!("[default: {}]", retry.attempts)));
+    assert!(help("retry-delay").ends_with(&shown(retry.initial_delay)));
     let cap = dockhand::exec::DEFAULT_OUTPUT_CAP;
     assert!(help("output-cap").ends_with(&format!("[default: {cap}]")));
     let parallel = dockhand::fleet::DEFAULT_PARALLEL;
