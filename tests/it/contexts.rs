@@ -497,9 +497,15 @@ fn git_over_ssh_uses_the_callers_ssh_command_and_never_prompts() {
     for engine in engines() {
         let mut objs = Objects::new(engine);
         let tag = objs.image(&format!("{}:1", unique("rg-ssh")));
+        // Its own label, so its own image: the same context built by a test
+        // running alongside is otherwise the same cached image id, and that
+        // test's removal of its tag raced this one's tagging (podman, once in
+        // CI: "image not known" right after the build).
+        let case = format!("dh.case={}", objs.case());
         let mut cmd = Cmd::new(bin())
             .args(["--engine", engine, "--json", "build", &url, "-t", &tag])
-            .args(labels());
+            .args(labels())
+            .args(["--label", &case]);
         cmd = cmd.env("GIT_SSH_COMMAND", &ssh);
         let r = sh(cmd);
         assert_eq!(r.code, 0, "{engine}: {r:?}");
