@@ -27,6 +27,7 @@
 
 mod attach;
 mod config;
+mod conmon;
 mod contents;
 mod create;
 mod envfile;

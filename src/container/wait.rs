@@ -22,7 +22,9 @@
 //! and an inspect would wait for that (~60 ms here, docs/bench.md). podman
 //! hands its events to readers in batches, up to ~250 ms late, so a podman
 //! `running` wait also runs `podman wait --condition running`, whose answer
-//! brings a look too (~10 ms after the start). Other probes back off
+//! brings a look too (~10 ms after the start), and a podman exit wait on
+//! this machine watches the file conmon writes the exit code to instead of
+//! events (inotify, a few ms after the exit; `container::conmon`). Other probes back off
 //! (100 ms, doubling, at most 1 s) through
 //! [`exec::sleep`](crate::exec::sleep); every engine child is reaped before
 //! the wait returns, and SIGINT/SIGTERM ends it (when signal handling is
@@ -33,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::Containers;
+use super::{conmon, Containers};
 use crate::container::logs::{LogLine, LogOptions};
 use crate::container::{inspect_plan, Container, HealthStatus, Status};
 use crate::decode::lines::Line;
@@ -44,7 +46,7 @@ use crate::engine::stream::{Decoded, LineChild, Next};
 use crate::engine::{Argv, Engine, EngineKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventAction, EventOptions};
-use crate::exec::Pipe;
+use crate::exec::{FileWatch, Pipe};
 use crate::input::Protocol;
 use crate::input::{
     ContainerRef, EventFilter, HttpPath, HttpStatus, LogPattern, ProbePort, Tail, TimeSpec,
@@ -506,8 +508,10 @@ pub(crate) enum Request {
     Follow(Option<Timestamp>),
     /// Read the next log line, waiting at most until this instant.
     NextLine(Option<Instant>),
-    /// Start watching the container's events.
-    Watch,
+    /// Start watching the container's events; for an exit wait on podman
+    /// its conmon's exit file instead, when this is the conmon (pid,
+    /// container id) and it is on this machine.
+    Watch(Option<(u32, String)>),
     /// Wait for the next event, at most until this instant.
     NextEvent(Instant),
     /// Read the log's last line for the timeout report.
@@ -542,6 +546,9 @@ pub(crate) enum Sign {
     /// hands its events to readers in batches, up to ~250 ms late; its own
     /// wait answers within ~10 ms of the start).
     Waited,
+    /// conmon wrote the container's exit file, with this exit code (`None`:
+    /// it could not be read); see `container::conmon`.
+    Exited(Option<i64>),
 }
 
 /// What a probe round concluded.
@@ -589,6 +596,8 @@ pub(crate) struct Waiter {
     /// Start of the run an exit wait watches: the last look that found the
     /// container not stopped. A `die` event after it ends the wait.
     run_started: Option<Timestamp>,
+    /// That run's conmon (podman): its pid and the container's id.
+    conmon: Option<(u32, String)>,
     obs: Observation,
 }
 
@@ -611,6 +620,7 @@ impl Waiter {
             phase: Phase::Probing,
             watch: Watch::No,
             run_started: None,
+            conmon: None,
             obs: Observation {
                 container: name.to_string(),
                 condition: condition.describe(),
@@ -740,6 +750,16 @@ impl Waiter {
                 self.watch = Watch::Failed;
                 self.pause(now)
             }
+            Reply::Event(Next::Item(Ok(Sign::Exited(Some(code))))) => {
+                log::debug!(
+                    "{}: conmon's exit file ends the exit wait",
+                    self.obs.container
+                );
+                self.obs.probes += 1;
+                self.obs.status = Some(Status::Exited);
+                self.obs.exit_code = Some(code);
+                self.done()
+            }
             Reply::Event(Next::Item(Ok(Sign::Event(e)))) if self.ends_the_run(&e) => {
                 log::debug!("{}: the die event ends the exit wait", self.obs.container);
                 self.obs.probes += 1;
@@ -785,6 +805,11 @@ impl Waiter {
                 .started_at
                 .as_deref()
                 .and_then(Timestamp::parse_rfc3339);
+            self.conmon = c.raw["State"]["ConmonPid"]
+                .as_u64()
+                .and_then(|pid| u32::try_from(pid).ok())
+                .filter(|pid| *pid > 0)
+                .map(|pid| (pid, c.id.clone()));
         }
     }
 
@@ -859,7 +884,10 @@ impl Waiter {
             Condition::Running | Condition::Healthy | Condition::Exited
         );
         match self.watch {
-            Watch::No if state_wait => Request::Watch,
+            Watch::No if state_wait => Request::Watch(match self.condition {
+                Condition::Exited if self.kind == EngineKind::Podman => self.conmon.clone(),
+                _ => None,
+            }),
             Watch::Yes => {
                 let quiet = now + MAX_PROBE_GAP;
                 match self.deadline() {
@@ -989,6 +1017,29 @@ fn watch(engine: &Engine, name: &ContainerRef, condition: &Condition) -> Result<
     ))
 }
 
+/// What a state wait watches between its looks.
+enum Watched<L> {
+    /// The container's events (the lines of [`watch`]).
+    Events(L),
+    /// conmon's exit file (a podman exit wait on this machine).
+    ExitFile(std::sync::Arc<FileWatch>),
+}
+
+/// A watch on the exit file of container `id` whose conmon has pid
+/// `conmon_pid`, when that conmon is on this machine and its exit directory
+/// can be watched (it is root's for a rootful podman behind `sudo`).
+fn exit_file_watch(conmon_pid: u32, id: &str) -> Option<FileWatch> {
+    let (dir, name) = conmon::exit_file_of(conmon_pid, id)?;
+    FileWatch::new(&dir, name.as_ref())
+        .map_err(|e| {
+            log::debug!(
+                "cannot watch conmon's exit directory {}: {e}",
+                dir.display()
+            )
+        })
+        .ok()
+}
+
 fn watch_options(name: &ContainerRef, now: Timestamp) -> Result<EventOptions> {
     Ok(EventOptions {
         filters: vec![
@@ -1082,7 +1133,7 @@ impl Containers<'_> {
         let mut waiter = Waiter::new(name, condition, timeout, dialect, started);
         let mut reply = Reply::Start;
         let mut lines = None;
-        let mut events = None;
+        let mut watched = None;
         loop {
             let request = waiter.step(reply, Instant::now());
             if !matches!(request, Request::NextLine(_)) {
@@ -1091,13 +1142,29 @@ impl Containers<'_> {
             }
             reply = match request {
                 Request::Done(result) => return result,
-                Request::Watch => Reply::Watching(
-                    watch(self.engine, name, condition)
-                        .and_then(|w| driver.start_lines(w))
-                        .map(|e| events = Some(e)),
+                Request::Watch(conmon) => Reply::Watching(
+                    match conmon.and_then(|(pid, id)| exit_file_watch(pid, &id)) {
+                        Some(file) => {
+                            watched = Some(Watched::ExitFile(std::sync::Arc::new(file)));
+                            Ok(())
+                        }
+                        None => watch(self.engine, name, condition)
+                            .and_then(|w| driver.start_lines(w))
+                            .map(|e| watched = Some(Watched::Events(e))),
+                    },
                 ),
-                Request::NextEvent(until) => Reply::Event(match events.as_mut() {
-                    Some(e) => driver.next_line(e, Some(until)).await,
+                Request::NextEvent(until) => Reply::Event(match watched.as_mut() {
+                    Some(Watched::Events(e)) => driver.next_line(e, Some(until)).await,
+                    Some(Watched::ExitFile(file)) => {
+                        let file = std::sync::Arc::clone(file);
+                        match driver.offload(move || file.wait(until)).await {
+                            Ok(Some(contents)) => {
+                                Next::Item(Ok(Sign::Exited(conmon::exit_code(&contents))))
+                            }
+                            Ok(None) => Next::TimedOut,
+                            Err(e) => Next::Item(Err(e)),
+                        }
+                    }
                     None => Next::End,
                 }),
                 Request::Inspect(t) => Reply::Inspected(
@@ -1199,7 +1266,7 @@ mod tests {
         let mut now = t0;
         // A state wait watches events; one whose events cannot be read polls.
         let req = w.step(Reply::Inspected(Ok(Box::new(exited.clone()))), now);
-        assert!(matches!(req, Request::Watch), "{req:?}");
+        assert!(matches!(req, Request::Watch(None)), "{req:?}");
         let refused = Error::new(ErrorKind::EngineFailure, "no events here");
         let mut req = w.step(Reply::Watching(Err(refused)), now);
         while let Request::Sleep(d) = req {
@@ -1242,7 +1309,7 @@ mod tests {
         let running = container("docker", "containers-inspect-full.json");
         let look =
             |w: &mut Waiter, now| w.step(Reply::Inspected(Ok(Box::new(running.clone()))), now);
-        assert!(matches!(look(&mut w, t0), Request::Watch));
+        assert!(matches!(look(&mut w, t0), Request::Watch(None)));
         // The look right after the watch starts closes the gap before it.
         assert!(matches!(
             w.step(Reply::Watching(Ok(())), t0),
@@ -1287,6 +1354,47 @@ mod tests {
     }
 
     #[test]
+    fn a_podman_exit_wait_watches_conmons_exit_file_and_ends_on_its_code() {
+        let running = container("podman", "containers-inspect-full.json");
+        let conmon = (14245, running.id.clone());
+        let (mut w, t0) = waiter(Condition::Exited, None, EngineKind::Podman);
+        w.step(Reply::Start, t0);
+        let look = |w: &mut Waiter| w.step(Reply::Inspected(Ok(Box::new(running.clone()))), t0);
+        match look(&mut w) {
+            Request::Watch(Some(c)) => assert_eq!(c, conmon),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            w.step(Reply::Watching(Ok(())), t0),
+            Request::Inspect(_)
+        ));
+        assert!(matches!(look(&mut w), Request::NextEvent(_)));
+        // An exit file that could not be read brings a look.
+        assert!(matches!(
+            w.step(Reply::Event(Next::Item(Ok(Sign::Exited(None)))), t0),
+            Request::Inspect(_)
+        ));
+        assert!(matches!(look(&mut w), Request::NextEvent(_)));
+        match w.step(Reply::Event(Next::Item(Ok(Sign::Exited(Some(3))))), t0) {
+            Request::Done(Ok(o)) => {
+                assert_eq!((o.status, o.exit_code), (Some(Status::Exited), Some(3)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Other waits, and docker's, watch events.
+        for (condition, kind) in [
+            (Condition::Running, EngineKind::Podman),
+            (Condition::Exited, EngineKind::Docker),
+        ] {
+            let (mut w, t0) = waiter(condition, None, kind);
+            w.step(Reply::Start, t0);
+            let c = container("podman", "containers-inspect-created.json");
+            let req = w.step(Reply::Inspected(Ok(Box::new(c))), t0);
+            assert!(matches!(req, Request::Watch(None)), "{req:?}");
+        }
+    }
+
+    #[test]
     fn a_podman_running_wait_also_asks_podmans_own_wait() {
         let name = ContainerRef::new("web").unwrap();
         for (program, condition, extra) in [
@@ -1317,7 +1425,7 @@ mod tests {
         let created = container("podman", "containers-inspect-created.json");
         assert!(matches!(
             w.step(Reply::Inspected(Ok(Box::new(created.clone()))), t0),
-            Request::Watch
+            Request::Watch(None)
         ));
         w.step(Reply::Watching(Ok(())), t0);
         w.step(Reply::Inspected(Ok(Box::new(created))), t0);

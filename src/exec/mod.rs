@@ -15,6 +15,7 @@
 
 mod blocking;
 mod cmd;
+mod file_watch;
 pub mod signals;
 mod streaming;
 #[cfg(feature = "tokio")]
@@ -28,6 +29,7 @@ use std::time::Duration;
 pub(crate) use blocking::sleep_through_interrupts;
 pub use blocking::{run, run_inherit, run_inherit_stderr_tail, run_observed, sleep};
 pub use cmd::{quote, Cmd};
+pub(crate) use file_watch::FileWatch;
 pub use streaming::{fan_in, spawn_streaming, Delivery, FanIn, Streaming, READ_CHUNK};
 #[cfg(feature = "tokio")]
 pub use streaming::{fan_in_async, FanInAsync};

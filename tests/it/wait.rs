@@ -246,12 +246,38 @@ async fn the_async_wait_sees_the_same() {
             .unwrap_err();
         assert_eq!(err.kind(), dockhand::ErrorKind::Timeout, "{e}");
         assert_no_engine_process(e, &name);
+        // An exit seen while waiting (podman: from conmon's exit file, read
+        // off the runtime's thread) carries its code.
+        let script = "sleep 1; exit 7";
+        let ending = start_container(
+            e,
+            &mut cleanup,
+            "wait-async",
+            OFFLINE,
+            &["sh", "-c", script],
+        );
+        let seen = engine(e)
+            .containers()
+            .wait_for_async(
+                &ContainerRef::new(&ending).unwrap(),
+                &Condition::Exited,
+                Some(Duration::from_secs(30)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (seen.status, seen.exit_code),
+            (Some(Status::Exited), Some(7)),
+            "{e}"
+        );
+        assert_no_engine_process(e, &ending);
     }
 }
 
 /// `--running` and `--exit` watch the container's events (one filtered
 /// `events` child) rather than polling, and end on the change itself: a
-/// created container that is started later, then its exit.
+/// created container that is started later, then its exit. podman's exit
+/// wait watches conmon's exit file instead (its events come ~150 ms late).
 #[test]
 fn state_waits_watch_events_and_end_on_the_change() {
     for e in engines() {
@@ -299,14 +325,21 @@ fn state_waits_watch_events_and_end_on_the_change() {
             .args(["--engine", &counting, "--json", "wait-for", &name, "--exit"]));
         assert_eq!(exited.code, 0, "{exited:?}");
         assert_eq!(exited.json()["exit_code"], 0, "{e}: {exited:?}");
-        // The exit came from the die event, with no look after it.
-        assert!(
-            exited.stderr.contains("the die event ends the exit wait"),
-            "{e}: {exited:?}"
-        );
+        // The exit came from the die event (podman: conmon's exit file),
+        // with no look after it.
+        let ended_by = match e {
+            "podman" => "conmon's exit file ends the exit wait",
+            _ => "the die event ends the exit wait",
+        };
+        assert!(exited.stderr.contains(ended_by), "{e}: {exited:?}");
         let log = calls(&calls_file);
         let watches: Vec<&String> = log.iter().filter(|c| c.contains(" events ")).collect();
-        assert_eq!(watches.len(), 2, "{e}: one event watch per wait: {log:#?}");
+        let event_watches = if e == "podman" { 1 } else { 2 };
+        assert_eq!(
+            watches.len(),
+            event_watches,
+            "{e}: one event watch per wait that watches events: {log:#?}"
+        );
         // podman's running wait also asks podman's own wait (its events
         // reach readers in batches, up to ~250 ms late).
         let podman_waits = log
