@@ -41,8 +41,15 @@ pub(crate) fn exit_file(cmdline: &[u8], id: &str) -> Option<(PathBuf, String)> {
 }
 
 /// The exit file of container `id` whose conmon has pid `conmon_pid`, read
-/// from this machine's `/proc`; `None` when that is not its conmon here.
+/// from this machine's `/proc`; `None` when that is not its conmon here, or
+/// when it sees other mounts than ours (rootless podman's own mount
+/// namespace, or one we may not look at): its path could name another file.
 pub(crate) fn exit_file_of(conmon_pid: u32, id: &str) -> Option<(PathBuf, String)> {
+    let mounts = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+    let theirs = mounts(&conmon_pid.to_string())?;
+    if mounts("self")? != theirs {
+        return None;
+    }
     let cmdline = std::fs::read(format!("/proc/{conmon_pid}/cmdline")).ok()?;
     exit_file(&cmdline, id)
 }
@@ -96,6 +103,13 @@ mod tests {
             ))
         );
         assert_eq!(exit_file(b"", "a544"), None);
+    }
+
+    #[test]
+    fn only_a_conmon_on_this_machine_counts() {
+        // This process is no conmon, and no pid is 0.
+        assert_eq!(exit_file_of(std::process::id(), "a544"), None);
+        assert_eq!(exit_file_of(0, "a544"), None);
     }
 
     #[test]
