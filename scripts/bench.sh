@@ -169,8 +169,11 @@ print(f"Times are medians over all runs. Commands are interleaved: every round r
       f"interquartile range. Rounds: {rounds} (items 1–3), {log_rounds} (loop, logs, one call per "
       f"process); item 5 interleaves {lib_count} calls of each kind in one process.\n")
 
-# Every engine this run measured: timed groups, or only counts (item 8).
-counted = {os.path.basename(p)[:-len("-callgrind.tsv")] for p in glob.glob(os.path.join(run_dir, "*-callgrind.tsv"))}
+# Every engine this run measured: timed groups, or only counts (item 8) or
+# readiness latencies (item 9).
+counted = {os.path.basename(p).rsplit("-", 1)[0]
+           for suffix in ("callgrind", "ready")
+           for p in glob.glob(os.path.join(run_dir, f"*-{suffix}.tsv"))}
 engines = sorted({e for e, _ in groups if e != "all"} | counted, key=lambda e: (e != "docker", e))
 for E in engines:
     rows.clear()
