@@ -750,7 +750,9 @@ impl Waiter {
                 self.watch = Watch::Failed;
                 self.pause(now)
             }
-            Reply::Event(Next::Item(Ok(Sign::Exited(Some(code))))) => {
+            Reply::Event(Next::Item(Ok(Sign::Exited(Some(code)))))
+                if matches!(self.condition, Condition::Exited) =>
+            {
                 log::debug!(
                     "{}: conmon's exit file ends the exit wait",
                     self.obs.container
