@@ -37,7 +37,9 @@ pub(crate) fn exit_file(cmdline: &[u8], id: &str) -> Option<(PathBuf, String)> {
         }
     }
     let dir = PathBuf::from(dir?.into_owned());
-    (cid?.as_ref() == id && !id.is_empty() && dir.is_absolute()).then(|| (dir, id.to_owned()))
+    // A container id is hex; anything else would not name one file in the directory.
+    let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    (plain && cid?.as_ref() == id && dir.is_absolute()).then(|| (dir, id.to_owned()))
 }
 
 /// The exit file of container `id` whose conmon has pid `conmon_pid`, read
@@ -103,6 +105,8 @@ mod tests {
             ))
         );
         assert_eq!(exit_file(b"", "a544"), None);
+        let climbing = "conmon\0-c\0../x\0--exit-dir\0/run/libpod/exits\0";
+        assert_eq!(exit_file(climbing.as_bytes(), "../x"), None);
     }
 
     #[test]
