@@ -13,10 +13,11 @@
 
 use std::path::PathBuf;
 
-/// The file conmon writes container `id`'s exit code to, from conmon's
-/// command line (`/proc/<pid>/cmdline`, NUL-separated): `None` unless it is
-/// a conmon of exactly that container with an exit directory.
-pub(crate) fn exit_file(cmdline: &[u8], id: &str) -> Option<(PathBuf, String)> {
+/// The directory conmon writes container `id`'s exit code to (as a file
+/// named `id`), from conmon's command line (`/proc/<pid>/cmdline`,
+/// NUL-separated): `None` unless it is a conmon of exactly that container
+/// with an exit directory.
+pub(crate) fn exit_dir(cmdline: &[u8], id: &str) -> Option<PathBuf> {
     let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
     let program = args.next()?;
     if !program.rsplit('/').next()?.starts_with("conmon") {
@@ -39,21 +40,21 @@ pub(crate) fn exit_file(cmdline: &[u8], id: &str) -> Option<(PathBuf, String)> {
     let dir = PathBuf::from(dir?.into_owned());
     // A container id is hex; anything else would not name one file in the directory.
     let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    (plain && cid?.as_ref() == id && dir.is_absolute()).then(|| (dir, id.to_owned()))
+    (plain && cid?.as_ref() == id && dir.is_absolute()).then_some(dir)
 }
 
-/// The exit file of container `id` whose conmon has pid `conmon_pid`, read
+/// The exit directory of container `id` whose conmon has pid `conmon_pid`, read
 /// from this machine's `/proc`; `None` when that is not its conmon here, or
 /// when it sees other mounts than ours (rootless podman's own mount
 /// namespace, or one we may not look at): its path could name another file.
-pub(crate) fn exit_file_of(conmon_pid: u32, id: &str) -> Option<(PathBuf, String)> {
+pub(crate) fn exit_dir_of(conmon_pid: u32, id: &str) -> Option<PathBuf> {
     let mounts = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
     let theirs = mounts(&conmon_pid.to_string())?;
     if mounts("self")? != theirs {
         return None;
     }
     let cmdline = std::fs::read(format!("/proc/{conmon_pid}/cmdline")).ok()?;
-    exit_file(&cmdline, id)
+    exit_dir(&cmdline, id)
 }
 
 /// The exit code in an exit file's contents (`137`, `0\n`); `None` when it
@@ -81,39 +82,33 @@ mod tests {
     #[test]
     fn conmons_command_line_names_the_exit_file_of_its_own_container_only() {
         let cmdline = cmdline();
-        let found = exit_file(cmdline.as_bytes(), "a544");
+        let found = exit_dir(cmdline.as_bytes(), "a544");
+        assert_eq!(found, Some(PathBuf::from("/run/libpod/exits")));
         assert_eq!(
-            found,
-            Some((PathBuf::from("/run/libpod/exits"), "a544".into()))
-        );
-        assert_eq!(
-            exit_file(cmdline.as_bytes(), "a5"),
+            exit_dir(cmdline.as_bytes(), "a5"),
             None,
             "another container"
         );
-        assert_eq!(exit_file(cmdline.as_bytes(), ""), None);
+        assert_eq!(exit_dir(cmdline.as_bytes(), ""), None);
         let not_conmon = cmdline.replacen("/usr/bin/conmon", "/usr/bin/sleep", 1);
-        assert_eq!(exit_file(not_conmon.as_bytes(), "a544"), None);
+        assert_eq!(exit_dir(not_conmon.as_bytes(), "a544"), None);
         let no_dir = cmdline.replacen("--exit-dir\0/run/libpod/exits\0", "", 1);
-        assert_eq!(exit_file(no_dir.as_bytes(), "a544"), None);
+        assert_eq!(exit_dir(no_dir.as_bytes(), "a544"), None);
         let joined = "conmon\0--cid=b1\0--exit-dir=/run/user/1000/libpod/tmp/exits\0";
         assert_eq!(
-            exit_file(joined.as_bytes(), "b1"),
-            Some((
-                PathBuf::from("/run/user/1000/libpod/tmp/exits"),
-                "b1".into()
-            ))
+            exit_dir(joined.as_bytes(), "b1"),
+            Some(PathBuf::from("/run/user/1000/libpod/tmp/exits"))
         );
-        assert_eq!(exit_file(b"", "a544"), None);
+        assert_eq!(exit_dir(b"", "a544"), None);
         let climbing = "conmon\0-c\0../x\0--exit-dir\0/run/libpod/exits\0";
-        assert_eq!(exit_file(climbing.as_bytes(), "../x"), None);
+        assert_eq!(exit_dir(climbing.as_bytes(), "../x"), None);
     }
 
     #[test]
     fn only_a_conmon_on_this_machine_counts() {
         // This process is no conmon, and no pid is 0.
-        assert_eq!(exit_file_of(std::process::id(), "a544"), None);
-        assert_eq!(exit_file_of(0, "a544"), None);
+        assert_eq!(exit_dir_of(std::process::id(), "a544"), None);
+        assert_eq!(exit_dir_of(0, "a544"), None);
     }
 
     #[test]

@@ -1031,8 +1031,8 @@ enum Watched<L> {
 /// `conmon_pid`, when that conmon is on this machine and its exit directory
 /// can be watched (it is root's for a rootful podman behind `sudo`).
 fn exit_file_watch(conmon_pid: u32, id: &str) -> Option<FileWatch> {
-    let (dir, name) = conmon::exit_file_of(conmon_pid, id)?;
-    FileWatch::new(&dir, name.as_ref())
+    let dir = conmon::exit_dir_of(conmon_pid, id)?;
+    FileWatch::new(&dir, id.as_ref())
         .map_err(|e| {
             log::debug!(
                 "cannot watch conmon's exit directory {}: {e}",

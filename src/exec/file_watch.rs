@@ -11,8 +11,8 @@ use std::time::Instant;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 
 use super::signals;
-use super::waiting::{readable, POLL};
-use crate::error::{Error, ErrorKind, ExitStatus, Result};
+use super::waiting::{interrupted, readable, POLL};
+use crate::error::Result;
 
 /// A watch on one directory for one file name being written in it: closed
 /// after writing, or renamed into it (how conmon writes it, atomically).
@@ -42,15 +42,11 @@ impl FileWatch {
     /// Wait until the file is written, at most until `until`: its contents
     /// (empty when it was gone again before it could be read), or `None` when
     /// the time ran out. SIGINT/SIGTERM/SIGHUP end the wait with an
-    /// [`ErrorKind::Interrupted`] error.
+    /// Interrupted error.
     pub(crate) fn wait(&self, until: Instant) -> Result<Option<Vec<u8>>> {
         loop {
             if let Some(sig) = signals::pending() {
-                return Err(Error::new(
-                    ErrorKind::Interrupted,
-                    format!("interrupted by signal {sig}"),
-                )
-                .with_status(ExitStatus::Signal(sig)));
+                return Err(interrupted(sig));
             }
             if self.written() {
                 let path = self.dir.join(&self.name);

@@ -61,6 +61,15 @@ fn noop_waker() -> Waker {
     unsafe { Waker::from_raw(RAW) }
 }
 
+/// The error of a wait that signal `sig` cut short (no command to name).
+pub(super) fn interrupted(sig: i32) -> Error {
+    Error::new(
+        ErrorKind::Interrupted,
+        format!("interrupted by signal {sig}"),
+    )
+    .with_status(ExitStatus::Signal(sig))
+}
+
 /// A way to pause: block the thread, or yield the tokio task.
 pub(crate) trait Pause {
     /// Pause for `duration`.
@@ -99,11 +108,7 @@ pub(crate) async fn sleep_with(
     let end = Instant::now().checked_add(duration);
     loop {
         if let Some(sig) = signals::pending().filter(|_| !through_interrupts) {
-            return Err(Error::new(
-                ErrorKind::Interrupted,
-                format!("interrupted by signal {sig}"),
-            )
-            .with_status(ExitStatus::Signal(sig)));
+            return Err(interrupted(sig));
         }
         let left = end.map_or(POLL, |e| e.saturating_duration_since(Instant::now()));
         if left.is_zero() {
