@@ -479,6 +479,7 @@ pub(crate) fn event_child(
         stamps: None,
         max_line: MAX_EVENT_LINE,
         stderr_lines: false,
+        catch_up: None,
     };
     let to_event = move |line: Line| {
         if line.bytes.trim_ascii().is_empty() {

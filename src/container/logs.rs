@@ -24,7 +24,7 @@ use crate::decode::json::push_json_str;
 use crate::decode::lines::Line;
 use crate::decode::time::Timestamp;
 use crate::engine::drive::{Blocking, Driver};
-use crate::engine::stream::{Decoded, LineChild};
+use crate::engine::stream::{CatchUp, Decoded, LineChild};
 #[cfg(feature = "tokio")]
 use crate::engine::AsyncLineStream;
 use crate::engine::{Argv, Engine, EngineKind, LineStream};
@@ -152,10 +152,12 @@ pub struct LogOptions {
     pub since: Option<TimeSpec>,
     /// Only lines before this time.
     pub until: Option<TimeSpec>,
-    /// Ask the engine for timestamps and parse them into
-    /// [`LogLine::timestamp`].
+    /// Give each line the engine's timestamp, in
+    /// [`LogLine::timestamp`] (a docker follow of a running container asks
+    /// for them anyway, to read what it missed; they are kept only with this).
     pub timestamps: bool,
-    /// Keep reading new lines until the container stops.
+    /// Keep reading new lines until the container stops (on docker, then
+    /// read the end of the log its follow may have missed: each line once).
     pub follow: bool,
     /// Bound on the bytes of one [`LogLine`]; longer lines are split.
     pub max_line: usize,
@@ -229,8 +231,60 @@ pub type LogLines = LineStream<LogLine>;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub type AsyncLogLines = AsyncLineStream<LogLine>;
 
+/// Whether the follow of `name` (after [`follow_where_reliable`]) needs a
+/// catch-up read after it: the engine can end a follow early when the
+/// container exits ([`Quirks::follow_may_end_early`](crate::engine::quirks::Quirks::follow_may_end_early)),
+/// and the container was running (the follow of a stopped one reads a log
+/// that is complete).
+fn needs_catch_up(
+    kind: EngineKind,
+    name: &ContainerRef,
+    found: &[Container],
+    opts: &LogOptions,
+) -> bool {
+    opts.follow
+        && kind.quirks().follow_may_end_early
+        && found
+            .iter()
+            .find(|c| c.is_named_by(name.as_str()))
+            .is_some_and(|c| !c.state.status.is_stopped())
+}
+
+/// The read of `name`'s lines from an instant on, after its follow ended.
+fn catch_up_read(
+    kind: EngineKind,
+    name: &ContainerRef,
+    opts: &LogOptions,
+    now: Timestamp,
+) -> CatchUp {
+    let since = opts.since.map(|t| t.resolve(now));
+    // A follow that showed no line began on an empty log, unless `--tail 0`
+    // hid what it held: then the lines from the follow's start are new (by
+    // this host's clock).
+    let since_if_none = match opts.tail {
+        Tail::Last(0) => Some(since.map_or(now, |s| s.max(now))),
+        _ => since,
+    };
+    let (name, opts) = (name.clone(), opts.clone());
+    CatchUp {
+        args: Box::new(move |since| {
+            let read = LogOptions {
+                tail: Tail::All,
+                since: since.map(TimeSpec::At),
+                timestamps: true,
+                follow: false,
+                ..opts.clone()
+            };
+            logs_args(kind, &name, &read, now)
+        }),
+        since_if_none,
+    }
+}
+
 /// The decoding state of one `logs` engine child per name; `found` is their
 /// inspection, which decides where following is both possible and reliable.
+/// A follow that gets a catch-up read asks for timestamps (the catch-up
+/// starts at the last one), shown only when `opts` asks for them.
 fn decoded(
     engine: &Engine,
     names: &[ContainerRef],
@@ -241,24 +295,31 @@ fn decoded(
     let now = Timestamp::now();
     let children = names
         .iter()
-        .map(|name| LineChild {
-            args: logs_args(
-                kind,
-                name,
-                &follow_where_reliable(kind, name, found, opts),
-                now,
-            ),
-            stamps: opts.timestamps.then_some(kind.quirks().log_part_stamps),
-            max_line: opts.max_line,
-            stderr_lines: true,
+        .map(|name| {
+            let read = follow_where_reliable(kind, name, found, opts);
+            let catch_up = needs_catch_up(kind, name, found, &read)
+                .then(|| catch_up_read(kind, name, &read, now));
+            let stamped = read.timestamps || catch_up.is_some();
+            let read = LogOptions {
+                timestamps: stamped,
+                ..read
+            };
+            LineChild {
+                args: logs_args(kind, name, &read, now),
+                stamps: stamped.then_some(kind.quirks().log_part_stamps),
+                max_line: opts.max_line,
+                stderr_lines: true,
+                catch_up,
+            }
         })
         .collect();
     let containers: Vec<Arc<str>> = names.iter().map(|n| Arc::from(n.as_str())).collect();
+    let shown = opts.timestamps;
     let to_item = move |child: usize, stream: Pipe, line: Line| {
         Some(Ok(LogLine {
             container: Arc::clone(&containers[child]),
             stream,
-            timestamp: line.time,
+            timestamp: line.time.filter(|_| shown),
             message: line.bytes,
             partial: !line.complete,
         }))
@@ -543,6 +604,149 @@ mod tests {
         buffers.reverse();
         let reused: Vec<*const u8> = second[..2].iter().map(|l| l.message.as_ptr()).collect();
         assert_eq!(reused, buffers);
+    }
+
+    /// A follow of a running docker container, decoded as `Decoded` does.
+    fn running_follow(engine: &str, kind: EngineKind) -> (ContainerRef, Decoded<LogLine>) {
+        let doc = capture(&format!("{engine}/container-inspect-running.json"));
+        let found = crate::container::parse_inspect(&doc).unwrap();
+        let running = name(&found[0].name);
+        let opts = LogOptions {
+            follow: true,
+            ..LogOptions::default()
+        };
+        let engine = Engine::from_command(kind.as_str()).unwrap();
+        let d = decoded(&engine, std::slice::from_ref(&running), &found, &opts);
+        (running, d)
+    }
+
+    fn deliver(d: &mut Decoded<LogLine>, pipe: Pipe, bytes: &[u8]) {
+        d.absorb(Delivery::Output {
+            child: 0,
+            pipe,
+            bytes: bytes.to_vec(),
+        });
+    }
+
+    fn lines_of(d: &mut Decoded<LogLine>) -> Vec<(Pipe, String, Option<Timestamp>)> {
+        let lines = d.ready.drain(..).map(Result::unwrap);
+        lines
+            .map(|l| (l.stream, l.text().into_owned(), l.timestamp))
+            .collect()
+    }
+
+    #[test]
+    fn a_docker_follow_that_ended_is_caught_up_from_its_last_timestamp_each_line_once() {
+        let (running, mut d) = running_follow("docker", EngineKind::Docker);
+        // The follow asks for timestamps, to know where it stopped.
+        let follow = d.cmds()[0].argv_lossy();
+        assert!(follow.contains(&"--timestamps".into()) && follow.contains(&"--follow".into()));
+        deliver(
+            &mut d,
+            Pipe::Stdout,
+            b"2026-11-23T17:03:15.000000001Z a\n2026-11-23T17:03:15.000000002Z b\n2026-11-23T17:03:15.000000002Z c\n",
+        );
+        deliver(&mut d, Pipe::Stderr, b"2026-11-23T17:03:15.000000002Z e1\n");
+        assert_eq!(d.catch_up_to_start(), None, "not before the follow ends");
+        d.absorb(Delivery::Exited {
+            child: 0,
+            status: ExitStatus::Code(0),
+        });
+        let shown = lines_of(&mut d);
+        assert_eq!(shown.len(), 4);
+        assert!(
+            shown.iter().all(|l| l.2.is_none()),
+            "timestamps not asked for"
+        );
+        let catch_up = d.catch_up_to_start().unwrap().argv_lossy();
+        assert_eq!(
+            catch_up[1..],
+            [
+                "logs",
+                "--tail",
+                "all",
+                "--timestamps",
+                "--since",
+                "2026-11-23T17:03:15.000000002Z",
+                "--",
+                running.as_str()
+            ]
+        );
+        assert_eq!(d.catch_up_to_start(), None, "started once");
+        // The read repeats what was seen at that instant, then the new
+        // lines; an engine complaint (no timestamp) is not a line, and its
+        // failure is no error.
+        for (pipe, bytes) in [
+            (
+                Pipe::Stdout,
+                &b"2026-11-23T17:03:15.000000002Z b\n2026-11-23T17:03:15.000000002Z c\n"[..],
+            ),
+            (
+                Pipe::Stdout,
+                b"2026-11-23T17:03:15.000000002Z d\n2026-11-23T17:03:16.5Z f\n",
+            ),
+            (
+                Pipe::Stderr,
+                b"2026-11-23T17:03:15.000000002Z e1\nError: gone\n2026-11-23T17:03:17Z e2\n",
+            ),
+        ] {
+            d.absorb_catch_up(Delivery::Output {
+                child: 0,
+                pipe,
+                bytes: bytes.to_vec(),
+            });
+        }
+        d.absorb_catch_up(Delivery::Exited {
+            child: 0,
+            status: ExitStatus::Code(1),
+        });
+        let new: Vec<(Pipe, String)> = lines_of(&mut d).into_iter().map(|l| (l.0, l.1)).collect();
+        assert_eq!(
+            new,
+            [
+                (Pipe::Stdout, "d".to_string()),
+                (Pipe::Stdout, "f".into()),
+                (Pipe::Stderr, "e2".into())
+            ]
+        );
+        assert_eq!(d.catch_up_to_start(), None);
+    }
+
+    #[test]
+    fn a_stream_that_showed_nothing_is_caught_up_from_where_the_other_stopped() {
+        let (_, mut d) = running_follow("docker", EngineKind::Docker);
+        deliver(&mut d, Pipe::Stdout, b"2026-11-23T17:03:15Z a\n");
+        d.absorb(Delivery::Exited {
+            child: 0,
+            status: ExitStatus::Code(0),
+        });
+        d.ready.clear();
+        assert!(d.catch_up_to_start().is_some());
+        let read = b"2026-11-23T17:03:14Z early\n2026-11-23T17:03:15Z e1\n";
+        d.absorb_catch_up(Delivery::Output {
+            child: 0,
+            pipe: Pipe::Stderr,
+            bytes: read.to_vec(),
+        });
+        let new: Vec<String> = lines_of(&mut d).into_iter().map(|l| l.1).collect();
+        assert_eq!(new, ["e1"]);
+    }
+
+    #[test]
+    fn no_catch_up_after_a_failed_follow_nor_on_podman() {
+        let (_, mut d) = running_follow("docker", EngineKind::Docker);
+        d.absorb(Delivery::Exited {
+            child: 0,
+            status: ExitStatus::Code(1),
+        });
+        assert_eq!(d.catch_up_to_start(), None);
+        let (_, mut d) = running_follow("podman", EngineKind::Podman);
+        assert!(!d.cmds()[0].argv_lossy().contains(&"--timestamps".into()));
+        d.absorb(Delivery::Exited {
+            child: 0,
+            status: ExitStatus::Code(0),
+        });
+        assert_eq!(d.catch_up_to_start(), None);
     }
 
     #[test]

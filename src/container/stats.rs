@@ -345,6 +345,7 @@ fn decoded(engine: &Engine, asked: Asked) -> Decoded<StatsFrame> {
         stamps: None,
         max_line: MAX_STATS_LINE,
         stderr_lines: false,
+        catch_up: None,
     };
     let mut framer = Framer::new(kind, asked);
     let to_item = move |_child: usize, _pipe: Pipe, line: Line| framer.push(&line.bytes);

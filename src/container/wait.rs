@@ -1005,6 +1005,7 @@ fn watch(engine: &Engine, name: &ContainerRef, condition: &Condition) -> Result<
             // It prints one short line (`-1`).
             max_line: 64,
             stderr_lines: false,
+            catch_up: None,
         });
     }
     let to_item = move |child: usize, _pipe: Pipe, line: Line| match child {

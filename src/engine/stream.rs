@@ -8,6 +8,7 @@
 //! an Interrupted error. [`LineStream`] is the blocking iterator,
 //! [`AsyncLineStream`] the tokio `Stream`; both share [`Decoded`].
 
+use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use super::classify::{classify, Tool};
 use super::{Argv, EngineKind};
 use crate::decode::lines::{Line, LineDecoder, PartStamps};
+use crate::decode::time::Timestamp;
 use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::exec::{self, Cmd, Delivery, Output, Pipe};
 
@@ -40,6 +42,117 @@ pub(crate) struct LineChild {
     /// Whether its stderr carries lines to read (a container's stderr in
     /// `logs`), or only the engine's complaints (kept for the error).
     pub stderr_lines: bool,
+    /// How to read what it may have missed when it ends well (a follow the
+    /// engine can end early: [`Quirks::follow_may_end_early`](super::quirks::Quirks::follow_may_end_early)).
+    /// Needs `stamps`.
+    pub catch_up: Option<CatchUp>,
+}
+
+/// The read, after a follow ended, of every line from the last timestamp the
+/// follow gave on: lines up to the last one seen on each stream are dropped,
+/// the rest are the child's, as if the follow had given them.
+pub(crate) struct CatchUp {
+    /// The arguments of a read of the lines from this instant on (`None`:
+    /// the whole log).
+    pub args: Box<dyn Fn(Option<Timestamp>) -> Argv + Send>,
+    /// Where to start when the follow gave no line at all.
+    pub since_if_none: Option<Timestamp>,
+}
+
+impl fmt::Debug for CatchUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatchUp")
+            .field("since_if_none", &self.since_if_none)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The last timestamp a stream gave, and how many of its lines had it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    last: Option<Timestamp>,
+    at_last: usize,
+}
+
+impl Seen {
+    fn note(&mut self, time: Timestamp) {
+        match self.last == Some(time) {
+            true => self.at_last += 1,
+            false => {
+                *self = Seen {
+                    last: Some(time),
+                    at_last: 1,
+                }
+            }
+        }
+    }
+}
+
+/// Which lines of a catch-up read of one stream are new: those after
+/// `from`, and at `from` all but the first `skip` (seen already).
+#[derive(Debug, Clone, Copy)]
+struct Unseen {
+    from: Option<Timestamp>,
+    skip: usize,
+}
+
+impl Unseen {
+    /// For each stream (stdout, stderr) after a follow that gave `seen`. A
+    /// stream that gave nothing starts where the other stopped: the engine
+    /// writes both into one log in time order, and the follow read it
+    /// from the start.
+    fn after(seen: [Seen; 2]) -> [Unseen; 2] {
+        let of = |mine: Seen, other: Seen| match mine.last {
+            Some(_) => Unseen {
+                from: mine.last,
+                skip: mine.at_last,
+            },
+            None => Unseen {
+                from: other.last,
+                skip: 0,
+            },
+        };
+        [of(seen[0], seen[1]), of(seen[1], seen[0])]
+    }
+
+    /// Whether a line stamped `time` is new (engine complaints have no stamp: not a line).
+    fn keep(&mut self, time: Option<Timestamp>) -> bool {
+        let Some(time) = time else {
+            return false;
+        };
+        let Some(from) = self.from else {
+            return true;
+        };
+        match time.cmp(&from) {
+            Ordering::Less => false,
+            Ordering::Equal if self.skip > 0 => {
+                self.skip -= 1;
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+/// A catch-up read under way: for which child, its decoders and filters.
+struct CatchingUp {
+    child: usize,
+    cmd: Cmd,
+    stdout: LineDecoder,
+    stderr: LineDecoder,
+    unseen: [Unseen; 2],
+    started: bool,
+    /// Lines it gave that the follow had not.
+    recovered: usize,
+}
+
+impl CatchingUp {
+    fn decoder(&mut self, pipe: Pipe) -> &mut LineDecoder {
+        match pipe {
+            Pipe::Stdout => &mut self.stdout,
+            Pipe::Stderr => &mut self.stderr,
+        }
+    }
 }
 
 /// Turns a line child `child` wrote on `pipe` into an item, or drops it (`None`).
@@ -48,6 +161,7 @@ pub(crate) type ToItem<T> = Box<dyn FnMut(usize, Pipe, Line) -> Option<Result<T>
 /// The decoding state of every child of one stream, shared by both front ends.
 pub(crate) struct Decoded<T> {
     kind: EngineKind,
+    engine_cmd: Cmd,
     children: Vec<ChildLines>,
     to_item: ToItem<T>,
     /// Items decoded and not yet handed out.
@@ -58,6 +172,8 @@ pub(crate) struct Decoded<T> {
     /// The lines of one delivery, on their way to `ready` (kept for its
     /// allocation).
     lines: Vec<Line>,
+    /// The catch-up read of a follow that ended, to be started or under way.
+    catching_up: Option<CatchingUp>,
 }
 
 struct ChildLines {
@@ -65,6 +181,12 @@ struct ChildLines {
     stdout: LineDecoder,
     stderr: Option<LineDecoder>,
     stderr_tail: Vec<u8>,
+    catch_up: Option<CatchUp>,
+    /// What stdout and stderr gave last (kept only with `catch_up`).
+    seen: [Seen; 2],
+    /// How its lines are cut: a catch-up read's decoders do the same.
+    stamps: Option<PartStamps>,
+    max_line: usize,
 }
 
 impl<T> fmt::Debug for Decoded<T> {
@@ -93,15 +215,21 @@ impl<T> Decoded<T> {
                     .stderr_lines
                     .then(|| LineDecoder::new(c.stamps, c.max_line)),
                 stderr_tail: Vec::new(),
+                catch_up: c.catch_up,
+                seen: [Seen::default(); 2],
+                stamps: c.stamps,
+                max_line: c.max_line,
             })
             .collect();
         Decoded {
             kind,
+            engine_cmd: engine_cmd.clone(),
             children,
             to_item,
             ready: VecDeque::new(),
             last: (0, Pipe::Stdout),
             lines: Vec::new(),
+            catching_up: None,
         }
     }
 
@@ -150,7 +278,9 @@ impl<T> Decoded<T> {
                     d.finish(&mut lines);
                 }
                 self.queue(child, Pipe::Stderr, &mut lines);
-                if !status.success() {
+                if status.success() {
+                    self.plan_catch_up(child);
+                } else {
                     let c = &self.children[child];
                     let output = Output {
                         status,
@@ -182,11 +312,101 @@ impl<T> Decoded<T> {
         if !lines.is_empty() {
             self.last = (child, pipe);
         }
+        let c = &mut self.children[child];
+        if c.catch_up.is_some() {
+            let seen = &mut c.seen[pipe as usize];
+            lines
+                .iter()
+                .filter_map(|l| l.time)
+                .for_each(|t| seen.note(t));
+        }
         for line in lines.drain(..) {
             if let Some(item) = (self.to_item)(child, pipe, line) {
                 self.ready.push_back(item);
             }
         }
+    }
+}
+
+impl<T> Decoded<T> {
+    /// `child`'s follow ended well: read what it may have missed next.
+    fn plan_catch_up(&mut self, child: usize) {
+        let c = &mut self.children[child];
+        let Some(catch_up) = c.catch_up.take() else {
+            return;
+        };
+        let unseen = Unseen::after(c.seen);
+        let since = match unseen.iter().filter_map(|u| u.from).min() {
+            Some(t) => Some(t),
+            None => catch_up.since_if_none,
+        };
+        let cmd = self.engine_cmd.clone().args((catch_up.args)(since));
+        let decoder = || LineDecoder::new(c.stamps, c.max_line);
+        self.catching_up = Some(CatchingUp {
+            child,
+            cmd,
+            stdout: decoder(),
+            stderr: decoder(),
+            unseen,
+            started: false,
+            recovered: 0,
+        });
+    }
+
+    /// The catch-up read to start now, if one is due.
+    pub(crate) fn catch_up_to_start(&mut self) -> Option<Cmd> {
+        let c = self.catching_up.as_mut().filter(|c| !c.started)?;
+        c.started = true;
+        log::debug!(
+            "reading what `{}` may have missed: {}",
+            self.children[c.child].cmd,
+            c.cmd
+        );
+        Some(c.cmd.clone())
+    }
+
+    /// The catch-up read could not start: the follow's lines stand.
+    pub(crate) fn abandon_catch_up(&mut self, why: &Error) {
+        self.catching_up = None;
+        log::debug!("no catch-up read: {why}");
+    }
+
+    /// Decode one delivery of the catch-up read: its new lines are its
+    /// child's. It ends quietly, whatever its exit: it only ever adds lines
+    /// (a container removed since has none to add).
+    pub(crate) fn absorb_catch_up(&mut self, delivery: Delivery) {
+        let Some(mut c) = self.catching_up.take() else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        match delivery {
+            Delivery::Output { pipe, bytes, .. } => {
+                c.decoder(pipe).push(&bytes, &mut lines);
+                self.queue_unseen(&mut c, pipe, &mut lines);
+                self.catching_up = Some(c);
+            }
+            Delivery::Exited { status, .. } => {
+                for pipe in [Pipe::Stdout, Pipe::Stderr] {
+                    c.decoder(pipe).finish(&mut lines);
+                    self.queue_unseen(&mut c, pipe, &mut lines);
+                }
+                log::debug!(
+                    "the catch-up read ended ({status}): {} lines the follow had missed",
+                    c.recovered
+                );
+            }
+            // The main fan-in reports the signal and kills the rest.
+            Delivery::Interrupted(_) => {}
+        }
+        self.lines = lines;
+    }
+
+    /// Queue those of `lines` (emptied) the follow did not give.
+    fn queue_unseen(&mut self, c: &mut CatchingUp, pipe: Pipe, lines: &mut Vec<Line>) {
+        let unseen = &mut c.unseen[pipe as usize];
+        lines.retain(|l| unseen.keep(l.time));
+        c.recovered += lines.len();
+        self.queue(c.child, pipe, lines);
     }
 }
 
@@ -207,6 +427,8 @@ pub(crate) enum Next<T> {
 #[derive(Debug)]
 pub struct LineStream<T> {
     fan: exec::FanIn,
+    /// The catch-up read under way ([`LineChild::catch_up`]).
+    catch_up: Option<exec::FanIn>,
     decoded: Decoded<T>,
 }
 
@@ -214,7 +436,11 @@ impl<T> LineStream<T> {
     /// Start every command of `decoded`.
     pub(crate) fn start(decoded: Decoded<T>) -> Result<LineStream<T>> {
         let fan = exec::fan_in(&decoded.cmds())?;
-        Ok(LineStream { fan, decoded })
+        Ok(LineStream {
+            fan,
+            catch_up: None,
+            decoded,
+        })
     }
 
     /// The next item, waiting no later than `deadline` (`None`: as long as it takes).
@@ -223,18 +449,38 @@ impl<T> LineStream<T> {
             if let Some(item) = self.decoded.ready.pop_front() {
                 return Next::Item(item);
             }
-            let received = match deadline {
-                Some(d) => self
-                    .fan
-                    .recv_timeout(d.saturating_duration_since(Instant::now())),
-                None => Ok(self.fan.recv()),
-            };
-            match received {
-                Ok(Some(delivery)) => self.decoded.absorb(delivery),
-                Ok(None) => return Next::End,
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match self.take_in(wait) {
+                Ok(true) => {}
+                Ok(false) => return Next::End,
                 Err(()) => return Next::TimedOut,
             }
         }
+    }
+
+    /// Decode one delivery, waiting at most `wait` (`None`: as long as it
+    /// takes): from the catch-up read while one runs (the other children
+    /// wait in their pipes meanwhile). False once every child has ended;
+    /// `Err(())` when nothing came in time.
+    fn take_in(&mut self, wait: Option<Duration>) -> std::result::Result<bool, ()> {
+        if let Some(cmd) = self.decoded.catch_up_to_start() {
+            match exec::fan_in(&[cmd]) {
+                Ok(fan) => self.catch_up = Some(fan),
+                Err(e) => self.decoded.abandon_catch_up(&e),
+            }
+        }
+        let fan = self.catch_up.as_mut().unwrap_or(&mut self.fan);
+        let received = match wait {
+            Some(wait) => fan.recv_timeout(wait)?,
+            None => fan.recv(),
+        };
+        match (received, self.catch_up.is_some()) {
+            (Some(delivery), true) => self.decoded.absorb_catch_up(delivery),
+            (None, true) => self.catch_up = None,
+            (Some(delivery), false) => self.decoded.absorb(delivery),
+            (None, false) => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// Whether the next item can be had without waiting: decodes whatever
@@ -263,10 +509,10 @@ impl<T> LineStream<T> {
             if !self.decoded.ready.is_empty() {
                 return true;
             }
-            match self.fan.recv_timeout(Duration::ZERO) {
-                Ok(Some(delivery)) => self.decoded.absorb(delivery),
+            match self.take_in(Some(Duration::ZERO)) {
+                Ok(true) => {}
                 // Ended, or nothing delivered yet.
-                Ok(None) | Err(()) => return false,
+                Ok(false) | Err(()) => return false,
             }
         }
     }
@@ -318,6 +564,8 @@ impl<T> Iterator for LineStream<T> {
 #[derive(Debug)]
 pub struct AsyncLineStream<T> {
     fan: exec::FanInAsync,
+    /// The catch-up read under way ([`LineChild::catch_up`]).
+    catch_up: Option<exec::FanInAsync>,
     decoded: Decoded<T>,
 }
 
@@ -326,7 +574,11 @@ impl<T> AsyncLineStream<T> {
     /// Start every command of `decoded`.
     pub(crate) fn start(decoded: Decoded<T>) -> Result<AsyncLineStream<T>> {
         let fan = exec::fan_in_async(&decoded.cmds(), CHANNEL_CAPACITY)?;
-        Ok(AsyncLineStream { fan, decoded })
+        Ok(AsyncLineStream {
+            fan,
+            catch_up: None,
+            decoded,
+        })
     }
 
     /// The next item; `None` at the end.
@@ -361,6 +613,21 @@ impl<T> AsyncLineStream<T> {
         loop {
             if let Some(item) = self.decoded.ready.pop_front() {
                 return Poll::Ready(Some(item));
+            }
+            // As on the blocking side (`LineStream::take_in`).
+            if let Some(cmd) = self.decoded.catch_up_to_start() {
+                match exec::fan_in_async(&[cmd], CHANNEL_CAPACITY) {
+                    Ok(fan) => self.catch_up = Some(fan),
+                    Err(e) => self.decoded.abandon_catch_up(&e),
+                }
+            }
+            if let Some(fan) = &mut self.catch_up {
+                match fan.poll_recv(cx) {
+                    Poll::Ready(Some(delivery)) => self.decoded.absorb_catch_up(delivery),
+                    Poll::Ready(None) => self.catch_up = None,
+                    Poll::Pending => return Poll::Pending,
+                }
+                continue;
             }
             match self.fan.poll_recv(cx) {
                 Poll::Ready(Some(delivery)) => self.decoded.absorb(delivery),
